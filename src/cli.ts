@@ -1,0 +1,51 @@
+/**
+ * `stagger <command>`: the CLI entry. Each command lives in src/cli/<name>-command.ts and returns an exit code.
+ * Bad input → exit 2 with a one-line message on stderr and nothing on stdout.
+ */
+import { UsageError } from './cli/args.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  plan: {
+    summary: 'show the exact timeline of one cycle',
+    load: async () => (await import('./cli/plan-command.js')).planCommand,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return [
+    'usage: stagger <command> [options]',
+    '',
+    'commands:',
+    ...lines,
+    '',
+    'stagger <command> --help for options',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`stagger: unknown command "${name}" (try: ${Object.keys(commands).join(', ')})\n`);
+    return 2;
+  }
+  try {
+    return await (
+      await command.load()
+    )(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`stagger ${name}: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`stagger ${name}: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,98 @@
+/** `stagger plan`: the exact timeline of one cycle, as a table that reads like the seed note or as JSON. */
+import { planCycle, type Plan } from '../core/plan.js';
+import { planToJson } from '../core/plan-json.js';
+import { asUsageError, parseOptions } from './args.js';
+import { planOptionsHelp, planOptionSpec, readPlanConfig } from './plan-options.js';
+
+const help = `usage: stagger plan --mode starter|enterprise --sessions N --groups G|--groups-file FILE [options]
+
+${planOptionsHelp}`;
+
+export async function planCommand(argv: string[]): Promise<number> {
+  const { values } = parseOptions(argv, planOptionSpec);
+  if (values.help) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  const config = readPlanConfig(values);
+  let plan: Plan<number, string>;
+  try {
+    plan = planCycle({
+      mode: config.mode,
+      sessions: config.sessions,
+      groups: config.groups,
+      delayBetweenPosts: config.delayBetweenPosts,
+      totalCycleMinutes: config.totalCycleMinutes,
+      minGroupGapSeconds: config.minGroupGapSeconds,
+    });
+  } catch (error) {
+    asUsageError(error);
+  }
+  if (config.format === 'json') {
+    const json = planToJson(
+      plan,
+      (s) => s,
+      (g) => g,
+      config.inputWarnings,
+    );
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+  } else {
+    writeLines(formatPlanTable(plan, config.inputWarnings));
+  }
+  return 0;
+}
+
+function writeLines(lines: Iterable<string>): void {
+  let buffer = '';
+  for (const line of lines) {
+    buffer += `${line}\n`;
+    if (buffer.length > 1 << 16) {
+      process.stdout.write(buffer);
+      buffer = '';
+    }
+  }
+  process.stdout.write(buffer);
+}
+
+export function secondsText(value: number): string {
+  const text = Number.isInteger(value) ? String(value) : value.toFixed(3).replace(/0+$/, '');
+  if (value < 60) return `${text}s`;
+  const minutes = value / 60;
+  return `${text}s (${Number.isInteger(minutes) ? minutes : minutes.toFixed(1)} min)`;
+}
+
+/** The note's "Timeline" sections: per session its offset, its posts, and its duration. */
+export function* formatPlanTable<S, G>(
+  plan: Plan<S, G>,
+  extraWarnings: readonly { code: string; message: string }[] = [],
+): Generator<string> {
+  const groupsTotal = new Set(plan.sessions.flatMap((s) => s.groups)).size;
+  const cycle =
+    plan.cycleSeconds === null ? 'cycle ends after its last post' : `cycle ${secondsText(plan.cycleSeconds)}`;
+  yield `Mode: ${plan.mode} · ${cycle} · delay ${plan.delayBetweenPosts}s · ${plan.sessions.length} sessions · ${groupsTotal} groups · ${plan.posts.length} posts`;
+  const bySession = new Map<number, { group: G; atSeconds: number }[]>();
+  for (const p of plan.posts) {
+    let list = bySession.get(p.sessionIndex);
+    if (!list) bySession.set(p.sessionIndex, (list = []));
+    list.push(p);
+  }
+  for (const s of plan.sessions) {
+    yield '';
+    const start =
+      plan.mode === 'starter' ? `starts at ${secondsText(s.offsetSeconds)}` : 'starts immediately';
+    yield `Session ${String(s.session)}: ${start}`;
+    const own = bySession.get(s.index) ?? [];
+    if (own.length === 0) yield '  (no groups: idle)';
+    for (const p of own) yield `  - ${String(p.group)}: ${secondsText(p.atSeconds)}`;
+    if (own.length > 0) {
+      const duration = own.length * plan.delayBetweenPosts;
+      yield `  Duration: ~${secondsText(duration)} (${own.length} posts)`;
+    }
+  }
+  const warnings = [...extraWarnings, ...plan.warnings];
+  if (warnings.length > 0) {
+    yield '';
+    yield 'Warnings:';
+    for (const w of warnings) yield `  ${w.code}: ${w.message}`;
+  }
+}

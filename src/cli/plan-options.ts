@@ -1,0 +1,110 @@
+/**
+ * The options `stagger plan` and `stagger simulate` share: mode, sessions, groups, delay, cycle minutes, format.
+ */
+import { readFileSync } from 'node:fs';
+import { assertGroupTargets } from '../core/group-targets.js';
+import { isExecutionMode, type ExecutionMode } from '../core/plan.js';
+import { asUsageError, choiceOption, numberOption, UsageError, type OptionSpec } from './args.js';
+
+export const planOptionSpec = {
+  mode: { type: 'string' },
+  sessions: { type: 'string' },
+  groups: { type: 'string' },
+  'groups-file': { type: 'string' },
+  delay: { type: 'string' },
+  'cycle-minutes': { type: 'string' },
+  'min-group-gap': { type: 'string' },
+  format: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+export interface PlanConfig {
+  mode: ExecutionMode;
+  sessions: number[];
+  groups: string[];
+  delayBetweenPosts: number;
+  totalCycleMinutes: number | undefined;
+  minGroupGapSeconds: number | undefined;
+  format: 'table' | 'json';
+  /** Warnings from reading the groups (duplicates removed). */
+  inputWarnings: { code: string; message: string }[];
+}
+
+type PlanValues = {
+  [K in keyof typeof planOptionSpec]?: (typeof planOptionSpec)[K]['type'] extends 'boolean'
+    ? boolean
+    : string;
+};
+
+/** Most groups the CLI accepts from `--groups G` (the parser caps a groups file at 10,000 targets). */
+const MAX_SYNTHETIC_GROUPS = 1_000_000;
+
+export function readPlanConfig(values: PlanValues): PlanConfig {
+  const modeRaw = values.mode ?? 'enterprise';
+  if (!isExecutionMode(modeRaw)) {
+    throw new UsageError(`--mode must be starter or enterprise, got ${JSON.stringify(modeRaw)}`);
+  }
+  if (values.sessions === undefined) throw new UsageError('--sessions N is required');
+  const sessionCount = numberOption('sessions', values.sessions, 0, { min: 0, max: 100_000, integer: true });
+  const delayBetweenPosts = numberOption('delay', values.delay, 5, { min: 0, max: 86_400 });
+  const totalCycleMinutes = numberOption('cycle-minutes', values['cycle-minutes'], undefined, {
+    max: 525_600,
+  });
+  if (modeRaw === 'starter' && (totalCycleMinutes === undefined || totalCycleMinutes <= 0)) {
+    throw new UsageError('starter mode requires --cycle-minutes M with M > 0');
+  }
+  const minGroupGapSeconds = numberOption('min-group-gap', values['min-group-gap'], undefined, { min: 0 });
+  const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
+
+  let groups: string[];
+  const inputWarnings: PlanConfig['inputWarnings'] = [];
+  if (values.groups !== undefined && values['groups-file'] !== undefined) {
+    throw new UsageError('give either --groups G or --groups-file FILE, not both');
+  }
+  if (values['groups-file'] !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(values['groups-file'], 'utf8');
+    } catch (error) {
+      throw new UsageError(
+        `cannot read --groups-file ${values['groups-file']}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    try {
+      const parsed = assertGroupTargets(text);
+      groups = parsed.targets.map((t) => t.key);
+      inputWarnings.push(...parsed.warnings.map((w) => ({ code: w.code, message: w.message })));
+    } catch (error) {
+      asUsageError(error);
+    }
+  } else if (values.groups !== undefined) {
+    const count = numberOption('groups', values.groups, 0, {
+      min: 0,
+      max: MAX_SYNTHETIC_GROUPS,
+      integer: true,
+    });
+    groups = Array.from({ length: count }, (_, i) => `g${i}`);
+  } else {
+    throw new UsageError('--groups G or --groups-file FILE is required');
+  }
+
+  return {
+    mode: modeRaw,
+    sessions: Array.from({ length: sessionCount }, (_, i) => i),
+    groups,
+    delayBetweenPosts,
+    totalCycleMinutes: modeRaw === 'starter' ? totalCycleMinutes : undefined,
+    minGroupGapSeconds,
+    format,
+    inputWarnings,
+  };
+}
+
+export const planOptionsHelp = `  --mode starter|enterprise   execution mode (default enterprise)
+  --sessions N                number of sessions, named 0..N-1
+  --groups G                  number of groups, named g0..g{G-1}
+  --groups-file FILE          real targets, one per line (-100… ids, @names, t.me/name, optional /topic)
+  --delay S                   seconds between two posts of one session (default 5)
+  --cycle-minutes M           starter: the cycle length T in minutes (required for starter)
+  --min-group-gap S           warn when a group would get posts closer than S seconds
+  --format table|json         output format (default table)`;

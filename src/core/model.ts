@@ -1,0 +1,164 @@
+/**
+ * The domain model shared by the runtime, the storage and the API: bots, their sessions and groups, cycles and
+ * posts. Plain data; ids are strings (database ids, 64-bit values and random_ids never pass through a JS number).
+ * Times are epoch milliseconds.
+ */
+import type { ExecutionMode } from './plan.js';
+
+export type SessionDriver = 'sandbox' | 'mtcute';
+export const SESSION_DRIVERS: readonly SessionDriver[] = ['sandbox', 'mtcute'];
+
+/** `paused`: a cooldown with an end (FLOOD_WAIT, PEER_FLOOD…). `dead`: retired until someone logs in again. */
+export type SessionStatus = 'active' | 'paused' | 'dead';
+
+export interface SessionInfo {
+  id: string;
+  label: string;
+  driver: SessionDriver;
+  status: SessionStatus;
+  /** While paused: no forwarding before this time. */
+  cooldownUntil: number | null;
+  /** Why it is paused or dead, e.g. `flood_wait`, `peer_flood`, `revoked`. */
+  statusReason: string | null;
+}
+
+export interface GroupInfo {
+  /** The canonical target key (`-1001234567890`, `@name`, with `/topic`) — stable across edits of the list. */
+  key: string;
+  /** Slow mode interval learned from Telegram or preflight, if known. */
+  slowmodeSeconds: number | null;
+}
+
+export interface BotSettings {
+  /** Seconds between two posts of one session. */
+  delayBetweenPosts: number;
+  /** Enterprise: seconds from the end of a cycle to the start of the next. */
+  delayBetweenCycles: number;
+  /** No group receives two posts from this bot closer than this. */
+  minGroupGapSeconds: number;
+  silent: boolean;
+  hideSender: boolean;
+}
+
+export const DEFAULT_BOT_SETTINGS: BotSettings = {
+  delayBetweenPosts: 5,
+  delayBetweenCycles: 300,
+  minGroupGapSeconds: 60,
+  silent: false,
+  hideSender: false,
+};
+
+export type DesiredState = 'running' | 'stopped';
+
+export interface BotSnapshot {
+  id: string;
+  userId: string;
+  postLink: string | null;
+  mode: ExecutionMode | null;
+  totalCycleMinutes: number | null;
+  settings: BotSettings;
+  desiredState: DesiredState;
+  /** Starter: cycle k starts at `anchorAt + k * T`. Kept across restarts while the bot runs. */
+  anchorAt: number | null;
+  /** The T (seconds) the anchor was set for; a changed T starts a new anchor. */
+  anchorCycleSeconds: number | null;
+  /** Sessions in their planning order (stable: by id). */
+  sessions: SessionInfo[];
+  /** Groups in the customer's order. */
+  groups: GroupInfo[];
+}
+
+export type CycleStatus = 'running' | 'finished' | 'stopped' | 'aborted' | 'skipped';
+
+export interface CycleRecord {
+  id: string;
+  botId: string;
+  /** 1, 2, 3… per bot, skipped slots included. */
+  number: number;
+  mode: ExecutionMode;
+  /** Starter: the anchored slot k of this cycle; null for enterprise. */
+  slot: number | null;
+  cycleSeconds: number | null;
+  plannedStartAt: number;
+  /** No post of this cycle is sent after this (the next cycle's turn). */
+  deadlineAt: number;
+  /** When the plan's last post is due (enterprise: a FLOOD_WAIT past it hands groups over). */
+  expectedEndAt: number;
+  finishedAt: number | null;
+  status: CycleStatus;
+  reason: string | null;
+  /** The planner's warnings, as shown in the preview. */
+  warnings: { code: string; message: string }[];
+}
+
+/**
+ * `planned → sending → sent | duplicate | failed | skipped`; or `planned → skipped | cancelled | missed |
+ * not_attempted`. `sending` is committed before the Telegram call, so after a crash it means "maybe delivered":
+ * retried with the same random_id, never handed to another session.
+ */
+export type PostStatus =
+  | 'planned'
+  | 'sending'
+  | 'sent'
+  | 'duplicate'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | 'missed'
+  | 'not_attempted';
+
+export const FINAL_POST_STATUSES: ReadonlySet<PostStatus> = new Set([
+  'sent',
+  'duplicate',
+  'failed',
+  'skipped',
+  'cancelled',
+  'missed',
+  'not_attempted',
+]);
+
+export interface PostRecord {
+  id: string;
+  cycleId: string;
+  botId: string;
+  seq: number;
+  /** The session that sends it now (changes on an enterprise hand-off). */
+  sessionId: string;
+  /** The session the plan gave it to. */
+  plannedSessionId: string;
+  groupKey: string;
+  plannedAt: number;
+  /** Fixed when the cycle is planned; the same on every retry (Telegram deduplicates on it). Decimal int64. */
+  randomId: string;
+  status: PostStatus;
+  /** Why it was skipped/cancelled/failed, in our words (`group_gap`, `session_paused`, a Telegram error…). */
+  reason: string | null;
+  /** The raw Telegram error of the last attempt, if any. */
+  error: string | null;
+  attempts: number;
+  sentAt: number | null;
+}
+
+/** What the runtime knows about one (session, group) pair. */
+export interface PairState {
+  sessionId: string;
+  groupKey: string;
+  /** SLOWMODE_WAIT: this session may not post there before this time. */
+  cooldownUntil: number | null;
+  /** group_skip: parked until this time, then re-checked. */
+  parkedUntil: number | null;
+  parkedReason: string | null;
+  /** Unknown errors in a row; two → skipped for three cycles. */
+  unknownFailures: number;
+  /** Skipped while the bot's cycle number is ≤ this. */
+  skipThroughCycle: number | null;
+  lastError: string | null;
+}
+
+export interface CounterDelta {
+  sent?: number;
+  duplicates?: number;
+  failed?: number;
+  skipped?: number;
+  floodWaits?: number;
+}

@@ -1,0 +1,209 @@
+/**
+ * Every answer Telegram can give to "forward this post there", classified once. Gateways report raw answers
+ * (`{ ok: true }` or the error text); this module decides what they mean, and the runtime reacts to the class.
+ * The table is `notes/telegram-errors.md`; the plain-words explanations are what the dashboard shows.
+ */
+
+/** What a gateway reports for one call. Never thrown: a Telegram answer is data. */
+export type TelegramAnswer = { ok: true; messageId?: number } | { ok: false; error: string; code?: number };
+
+export type GroupSkipReason =
+  | 'write_forbidden'
+  | 'not_member'
+  | 'restricted'
+  | 'topic_closed'
+  | 'payment_required'
+  | 'banned_in_group'
+  | 'admin_required'
+  | 'unresolved'
+  | 'no_access';
+
+export type SessionPauseReason = 'flood_wait' | 'peer_flood' | 'restricted' | 'banned_in_many_groups';
+export type SessionDeadReason = 'frozen' | 'revoked' | 'deactivated' | 'banned' | 'duplicated';
+export type SourceInvalidReason = 'forwards_restricted' | 'message_missing' | 'source_private';
+
+export type Outcome =
+  | { kind: 'sent' }
+  | { kind: 'duplicate' }
+  | { kind: 'group_cooldown'; seconds: number; error: string }
+  | { kind: 'group_skip'; reason: GroupSkipReason; error: string }
+  /** `seconds: null` = the long, configurable pause (PEER_FLOOD and friends give no duration). */
+  | { kind: 'session_pause'; seconds: number | null; reason: SessionPauseReason; error: string }
+  | { kind: 'session_dead'; reason: SessionDeadReason; error: string }
+  | { kind: 'source_invalid'; reason: SourceInvalidReason; error: string }
+  | { kind: 'transient'; error: string }
+  | { kind: 'unknown'; error: string };
+
+export type OutcomeKind = Outcome['kind'];
+
+/**
+ * Where the call was made. CHANNEL_PRIVATE is about the source when we check the source, and about the target
+ * when we forward (the source was checked at the start of the cycle).
+ */
+export type CallPhase = 'source' | 'forward';
+
+const SESSION_DEAD: Record<string, SessionDeadReason> = {
+  AUTH_KEY_UNREGISTERED: 'revoked',
+  AUTH_KEY_INVALID: 'revoked',
+  SESSION_REVOKED: 'revoked',
+  SESSION_EXPIRED: 'revoked',
+  AUTH_KEY_PERM_EMPTY: 'revoked',
+  USER_DEACTIVATED: 'deactivated',
+  USER_DEACTIVATED_BAN: 'banned',
+  PHONE_NUMBER_BANNED: 'banned',
+  AUTH_KEY_DUPLICATED: 'duplicated',
+  FROZEN_METHOD_INVALID: 'frozen',
+  FROZEN_PARTICIPANT_MISSING: 'frozen',
+};
+
+const GROUP_SKIP: Record<string, GroupSkipReason> = {
+  CHAT_WRITE_FORBIDDEN: 'write_forbidden',
+  CHAT_FORBIDDEN: 'no_access',
+  CHAT_RESTRICTED: 'restricted',
+  CHAT_GUEST_SEND_FORBIDDEN: 'not_member',
+  USER_NOT_PARTICIPANT: 'not_member',
+  TOPIC_CLOSED: 'topic_closed',
+  TOPIC_DELETED: 'topic_closed',
+  USER_BANNED_IN_CHANNEL: 'banned_in_group',
+  CHAT_ADMIN_REQUIRED: 'admin_required',
+  PEER_ID_INVALID: 'unresolved',
+  CHANNEL_INVALID: 'unresolved',
+  CHAT_ID_INVALID: 'unresolved',
+  USERNAME_NOT_OCCUPIED: 'unresolved',
+  USERNAME_INVALID: 'unresolved',
+};
+
+const SOURCE_INVALID: Record<string, SourceInvalidReason> = {
+  CHAT_FORWARDS_RESTRICTED: 'forwards_restricted',
+  MSG_ID_INVALID: 'message_missing',
+  MESSAGE_ID_INVALID: 'message_missing',
+  MESSAGE_IDS_EMPTY: 'message_missing',
+};
+
+const TRANSIENT = new Set([
+  'TIMEOUT',
+  'RPC_CALL_FAIL',
+  'RPC_MCGET_FAIL',
+  'INTERNAL',
+  'INTERNAL_SERVER_ERROR',
+  'WORKER_BUSY_TOO_LONG_RETRY',
+  'MSG_WAIT_FAILED',
+  'MSG_WAIT_TIMEOUT',
+  'NETWORK_ERROR',
+  'CONNECTION_LOST',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+]);
+
+/** `FLOOD_WAIT_30` → 30. Also parses FLOOD_PREMIUM_WAIT_X, which mtcute leaves unparsed. */
+function secondsAfter(prefix: string, text: string): number | null {
+  if (!text.startsWith(prefix)) return null;
+  const rest = text.slice(prefix.length);
+  if (!/^\d{1,9}$/.test(rest)) return null;
+  return Number(rest);
+}
+
+export function classifyAnswer(answer: TelegramAnswer, phase: CallPhase = 'forward'): Outcome {
+  if (answer.ok) return { kind: 'sent' };
+  return classifyError(answer.error, answer.code, phase);
+}
+
+export function classifyError(rawError: string, code?: number, phase: CallPhase = 'forward'): Outcome {
+  const error = rawError.trim().toUpperCase();
+  if (error === 'RANDOM_ID_DUPLICATE') return { kind: 'duplicate' };
+
+  const flood = secondsAfter('FLOOD_WAIT_', error) ?? secondsAfter('FLOOD_PREMIUM_WAIT_', error);
+  if (flood !== null) return { kind: 'session_pause', seconds: flood, reason: 'flood_wait', error };
+  const slow = secondsAfter('SLOWMODE_WAIT_', error);
+  if (slow !== null) return { kind: 'group_cooldown', seconds: slow, error };
+  if (error === 'PEER_FLOOD') return { kind: 'session_pause', seconds: null, reason: 'peer_flood', error };
+  if (error === 'USER_RESTRICTED')
+    return { kind: 'session_pause', seconds: null, reason: 'restricted', error };
+
+  const dead = SESSION_DEAD[error];
+  if (dead) return { kind: 'session_dead', reason: dead, error };
+
+  if (error === 'CHANNEL_PRIVATE') {
+    return phase === 'source'
+      ? { kind: 'source_invalid', reason: 'source_private', error }
+      : { kind: 'group_skip', reason: 'no_access', error };
+  }
+  const source = SOURCE_INVALID[error];
+  if (source) return { kind: 'source_invalid', reason: source, error };
+
+  const skip = GROUP_SKIP[error];
+  if (skip) return { kind: 'group_skip', reason: skip, error };
+  if (error.startsWith('CHAT_SEND_') && error.endsWith('_FORBIDDEN')) {
+    return { kind: 'group_skip', reason: 'write_forbidden', error };
+  }
+  if (secondsAfter('ALLOW_PAYMENT_REQUIRED_', error) !== null || error === 'ALLOW_PAYMENT_REQUIRED') {
+    return { kind: 'group_skip', reason: 'payment_required', error };
+  }
+
+  if (TRANSIENT.has(error) || (code !== undefined && (code >= 500 || code === -500 || code === -503))) {
+    return { kind: 'transient', error };
+  }
+  return { kind: 'unknown', error };
+}
+
+/** Outcomes that mean the message is in the group. */
+export function isDelivered(outcome: Outcome): boolean {
+  return outcome.kind === 'sent' || outcome.kind === 'duplicate';
+}
+
+/** Plain words for a raw Telegram error or a runtime reason, for people (dashboard, CLI, API). */
+export function explain(codeOrReason: string): string {
+  const key = codeOrReason.trim();
+  const upper = key.toUpperCase();
+  const flood = secondsAfter('FLOOD_WAIT_', upper) ?? secondsAfter('FLOOD_PREMIUM_WAIT_', upper);
+  if (flood !== null)
+    return `Telegram asked this account to slow down for ${flood} s; it pauses, others go on.`;
+  const slow = secondsAfter('SLOWMODE_WAIT_', upper);
+  if (slow !== null) return `The group has slow mode: this account may post there again in ${slow} s.`;
+  return EXPLANATIONS[key] ?? EXPLANATIONS[upper] ?? `Telegram answered ${key}.`;
+}
+
+const EXPLANATIONS: Record<string, string> = {
+  RANDOM_ID_DUPLICATE: 'The message was already delivered (a retry of the same post); counted as sent.',
+  PEER_FLOOD: 'Telegram limited this account for spam; it is paused for hours. Check it with @SpamBot.',
+  USER_RESTRICTED: 'This account is restricted by Telegram; it is paused for hours.',
+  CHAT_WRITE_FORBIDDEN: 'This account may not write in the group.',
+  CHAT_FORBIDDEN: 'This account has no access to the group.',
+  CHAT_RESTRICTED: 'The group is restricted.',
+  CHANNEL_PRIVATE: 'The chat is private or the account was removed from it.',
+  USER_NOT_PARTICIPANT: 'This account is not a member of the group. Stagger never joins groups.',
+  TOPIC_CLOSED: 'The forum topic is closed.',
+  TOPIC_DELETED: 'The forum topic was deleted.',
+  USER_BANNED_IN_CHANNEL: 'This account is banned from writing in the group.',
+  CHAT_ADMIN_REQUIRED: 'The target is a channel where only admins post: a configuration error.',
+  PEER_ID_INVALID: 'This account has never met this chat (not in its dialogs).',
+  CHANNEL_INVALID: 'The chat id is not valid for this account.',
+  CHAT_ID_INVALID: 'The chat id is not valid.',
+  CHAT_FORWARDS_RESTRICTED: 'The source chat forbids forwarding (protected content). Choose another post.',
+  MSG_ID_INVALID: 'The source post does not exist (deleted, or a wrong link).',
+  MESSAGE_ID_INVALID: 'The source post does not exist (deleted, or a wrong link).',
+  AUTH_KEY_UNREGISTERED: 'The session was logged out or revoked; log in again.',
+  AUTH_KEY_INVALID: 'The session key is invalid; log in again.',
+  SESSION_REVOKED: 'The session was revoked (logged out from another device); log in again.',
+  SESSION_EXPIRED: 'The session expired; log in again.',
+  USER_DEACTIVATED: 'The account was deleted.',
+  USER_DEACTIVATED_BAN: 'The account was banned by Telegram.',
+  PHONE_NUMBER_BANNED: 'The phone number is banned by Telegram.',
+  AUTH_KEY_DUPLICATED: 'The session was used from two places at once; Telegram revoked it. Log in again.',
+  FROZEN_METHOD_INVALID: 'The account is frozen by Telegram.',
+  TIMEOUT: 'Telegram did not answer in time; retried with the same message id.',
+  RPC_CALL_FAIL: 'Telegram failed internally; retried with the same message id.',
+  NETWORK_ERROR: 'The connection to Telegram failed; retried with the same message id.',
+  group_gap: 'Skipped: another of your accounts posted to this group too recently (minimum group gap).',
+  slowmode: 'Skipped: the group is in slow mode for this account.',
+  session_paused: 'Skipped: the account was paused (Telegram asked it to wait) past its time in this cycle.',
+  session_limited: 'Skipped: the account is limited by Telegram (spam); not handed to other accounts.',
+  session_dead: 'Skipped: the account’s session is no longer valid.',
+  pair_parked: 'Skipped: this account cannot post in this group right now; it is re-checked later.',
+  unknown_repeated: 'Skipped: this group failed twice with an unknown error; it is skipped for 3 cycles.',
+  source_invalid: 'The cycle stopped: the source post cannot be forwarded.',
+  stopped: 'Cancelled: the bot was stopped.',
+  missed: 'Missed: Stagger was not running when this post was due, and it was too late to post it.',
+  cycle_deadline: 'Not attempted: the cycle ended before this post’s turn.',
+};

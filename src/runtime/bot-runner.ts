@@ -1,0 +1,459 @@
+/**
+ * Runs one bot: at most one cycle at a time (the original's per-user lock), cycle after cycle, until stopped.
+ * Starter cycles are anchored (`anchor + k*T`); enterprise cycles start `delay_between_cycles` after the previous
+ * one completed. A cycle found `running` in the store (after a crash, a restart or a takeover) is resumed first.
+ */
+import { isStaggerError } from '../core/errors.js';
+import {
+  FINAL_POST_STATUSES,
+  type BotSnapshot,
+  type CycleRecord,
+  type PostRecord,
+  type PostStatus,
+} from '../core/model.js';
+import { classifyAnswer, type TelegramAnswer } from '../core/outcome.js';
+import { planCycle, type ExecutionMode } from '../core/plan.js';
+import { parsePostLink, type PostRef } from '../core/post-link.js';
+import { BotState, type RuntimeLogger } from './bot-state.js';
+import { sleepUntil } from './clock.js';
+import { CycleExecution, type CycleDeps } from './cycle-execution.js';
+import type { EventBus } from './events.js';
+import type { RandomSource } from './random.js';
+import type { Fence, NewPost, RuntimeStore } from './store.js';
+
+export interface RunnerDeps extends CycleDeps {
+  store: RuntimeStore;
+  events: EventBus;
+  random: RandomSource;
+  logger: RuntimeLogger;
+}
+
+/** `cancel`: a customer's stop — the rest of the cycle is cancelled. `suspend`: shutdown or hand-over — the
+ * cycle stays `running` in the store and is resumed by whoever runs the bot next. */
+export type StopMode = 'cancel' | 'suspend';
+
+export type RunnerExit = 'stopped' | 'desired_stopped' | 'deleted' | 'fenced';
+
+interface NextStart {
+  at: number;
+  slot: number | null;
+  /** The slot's start has passed (we were not running): posts due before now that cannot be sent are missed. */
+  late: boolean;
+}
+
+export class BotRunner {
+  readonly botId: string;
+  private readonly deps: RunnerDeps;
+  private readonly fence: Fence | null;
+  private readonly controller = new AbortController();
+  private stopMode: StopMode = 'suspend';
+  private state: BotState | null = null;
+  private attentionMessage: string | null = null;
+  private readonly sourceCooldown = new Map<string, number>();
+  private done: Promise<RunnerExit> | null = null;
+
+  constructor(deps: RunnerDeps, botId: string, fence: Fence | null) {
+    this.deps = deps;
+    this.botId = botId;
+    this.fence = fence;
+  }
+
+  start(): Promise<RunnerExit> {
+    this.done ??= this.loop();
+    return this.done;
+  }
+
+  /** Ends the runner: waits only for the call on the wire. Idempotent; a `cancel` wins over a `suspend`. */
+  async stop(mode: StopMode): Promise<void> {
+    if (mode === 'cancel') this.stopMode = 'cancel';
+    this.controller.abort();
+    await this.done?.catch(() => undefined);
+  }
+
+  private get st(): BotState {
+    if (!this.state) throw new Error('bot runner used before it loaded its state');
+    return this.state;
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private async loop(): Promise<RunnerExit> {
+    const { store, clock } = this.deps;
+    const signal = this.controller.signal;
+    const first = await store.loadBot(this.botId);
+    if (!first) return 'deleted';
+    const state = new BotState(this.botId, first.userId, this.deps, this.fence);
+    this.state = state;
+    await state.load();
+    state.emit({ type: 'bot.started' });
+    let exit: RunnerExit = 'stopped';
+    try {
+      while (!signal.aborted) {
+        const bot = await store.loadBot(this.botId);
+        if (!bot) return (exit = 'deleted');
+        if (bot.desiredState !== 'running') return (exit = 'desired_stopped');
+        state.userId = bot.userId;
+        state.refreshSessions(bot.sessions);
+
+        let active = await store.getActiveCycle(this.botId);
+        let resumedAt: number | null = active ? clock.now() : null;
+        if (!active) {
+          const next = await this.nextStart(bot);
+          if (next === null) {
+            if (!(await clock.sleep(this.deps.options.recheckSeconds * 1000, signal))) break;
+            continue;
+          }
+          if (next.at > clock.now()) {
+            if (!(await sleepUntil(clock, next.at, signal))) break;
+            continue; // configuration may have changed while waiting: take it again
+          }
+          active = await this.planNext(bot, next);
+          if (!active) {
+            if (!(await clock.sleep(this.deps.options.recheckSeconds * 1000, signal))) break;
+            continue;
+          }
+          if (next.late) resumedAt = clock.now();
+        }
+        const end = await this.execute(bot, active.cycle, active.posts, resumedAt);
+        if (end === 'fenced') return (exit = 'fenced');
+      }
+      return exit;
+    } finally {
+      await this.deps.batcher.drain();
+      state.emit({ type: 'bot.stopped', reason: signal.aborted ? `stop:${this.stopMode}` : exit });
+    }
+  }
+
+  /** When the next cycle starts, or null when the configuration cannot run (reported as needing attention). */
+  private async nextStart(bot: BotSnapshot): Promise<NextStart | null> {
+    const { store, clock, options } = this.deps;
+    const now = clock.now();
+    const last = await store.getLastCycle(this.botId);
+    const mode: ExecutionMode = bot.mode ?? 'enterprise';
+    if (mode === 'enterprise') {
+      if (last && last.mode === 'enterprise' && last.finishedAt !== null && last.status !== 'stopped') {
+        return { at: last.finishedAt + bot.settings.delayBetweenCycles * 1000, slot: null, late: false };
+      }
+      return { at: now, slot: null, late: false };
+    }
+    const minutes = bot.totalCycleMinutes;
+    if (minutes === null || !(minutes > 0)) {
+      await this.attention('bad_settings', 'starter mode needs total_cycle_minutes > 0');
+      return null;
+    }
+    const periodMs = minutes * 60_000;
+    if (bot.anchorAt === null || bot.anchorCycleSeconds !== minutes * 60) {
+      await store.updateBotRuntime(this.botId, { anchorAt: now, anchorCycleSeconds: minutes * 60 });
+      return { at: now, slot: 0, late: false };
+    }
+    const anchor = bot.anchorAt;
+    const sameAnchor =
+      last !== null && last.mode === 'starter' && last.slot !== null && last.plannedStartAt >= anchor;
+    const slot = sameAnchor ? last.slot! + 1 : 0;
+    const at = anchor + slot * periodMs;
+    const overran =
+      last !== null && last.finishedAt !== null && last.finishedAt > at + options.lateStartGraceMs;
+    if (!overran && now <= at + options.lateStartGraceMs) return { at, slot, late: false };
+    if (!overran && now < at + periodMs) {
+      // We were not running when the slot began (a restart): run it late rather than lose a whole cycle.
+      this.st.emit({
+        type: 'alert',
+        level: 'warning',
+        message: `cycle slot ${slot} started ${Math.round((now - at) / 1000)} s late (Stagger was not running)`,
+      });
+      return { at, slot, late: true };
+    }
+    // The slot cannot start in time: never overlap or squeeze — skip to the next free slot and say so.
+    const free = Math.max(now, last?.finishedAt ?? now);
+    const nextSlot = Math.max(slot + 1, Math.ceil((free - options.lateStartGraceMs - anchor) / periodMs));
+    const reason = overran ? 'previous_cycle_overran' : 'not_running';
+    await store.createCycle(
+      {
+        botId: this.botId,
+        number: (last?.number ?? 0) + 1,
+        mode: 'starter',
+        slot: nextSlot - 1,
+        cycleSeconds: minutes * 60,
+        plannedStartAt: at,
+        deadlineAt: at,
+        expectedEndAt: at,
+        finishedAt: now,
+        status: 'skipped',
+        reason: `${reason}: ${nextSlot - slot} slot(s) skipped`,
+        warnings: [],
+      },
+      [],
+    );
+    this.st.emit({
+      type: 'cycle.skipped',
+      number: (last?.number ?? 0) + 1,
+      slots: nextSlot - slot,
+      reason,
+      plannedStartAt: at,
+    });
+    return { at: anchor + nextSlot * periodMs, slot: nextSlot, late: false };
+  }
+
+  private async attention(reason: string, message: string): Promise<void> {
+    if (this.attentionMessage === message) return;
+    this.attentionMessage = message;
+    await this.deps.store.updateBotRuntime(this.botId, { needsAttention: true, lastError: message });
+    this.st.emit({ type: 'bot.attention', reason, message });
+  }
+
+  private async clearAttention(): Promise<void> {
+    if (this.attentionMessage === null) return;
+    this.attentionMessage = null;
+    await this.deps.store.updateBotRuntime(this.botId, { needsAttention: false });
+  }
+
+  private source(bot: BotSnapshot): PostRef | null {
+    if (!bot.postLink) return null;
+    try {
+      return parsePostLink(bot.postLink);
+    } catch (error) {
+      if (isStaggerError(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Plans the cycle, fixes every post's random_id, and stores it all in one transaction. */
+  private async planNext(
+    bot: BotSnapshot,
+    next: NextStart,
+  ): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null> {
+    const { store, random } = this.deps;
+    const st = this.st;
+    if (!this.source(bot)) {
+      await this.attention(
+        'no_post',
+        bot.postLink ? `the post link is not valid: ${bot.postLink}` : 'no post link set',
+      );
+      return null;
+    }
+    if (bot.groups.length === 0) {
+      await this.attention('no_groups', 'the group list is empty');
+      return null;
+    }
+    const sessions = bot.sessions.filter((s) => st.usableBy(s, next.at));
+    if (sessions.length === 0) {
+      await this.attention('no_usable_session', 'no usable session: every session is dead or paused');
+      return null;
+    }
+    const mode: ExecutionMode = bot.mode ?? 'enterprise';
+    const plan = planCycle({
+      mode,
+      sessions,
+      groups: bot.groups.map((g) => g.key),
+      delayBetweenPosts: bot.settings.delayBetweenPosts,
+      totalCycleMinutes: bot.totalCycleMinutes,
+      minGroupGapSeconds: bot.settings.minGroupGapSeconds,
+    });
+    const last = await store.getLastCycle(this.botId);
+    const runMs = (plan.lastPostAtSeconds + plan.delayBetweenPosts) * 1000;
+    const expectedEndAt = next.at + runMs;
+    const deadlineAt =
+      plan.cycleSeconds !== null
+        ? next.at + Math.max(plan.cycleSeconds * 1000, runMs)
+        : expectedEndAt + bot.settings.delayBetweenCycles * 1000;
+    const posts: NewPost[] = plan.posts.map((p) => ({
+      botId: this.botId,
+      seq: p.seq,
+      sessionId: p.session.id,
+      plannedSessionId: p.session.id,
+      groupKey: p.group,
+      plannedAt: next.at + Math.round(p.atSeconds * 1000),
+      randomId: random.nextRandomId().toString(),
+      status: 'planned',
+      reason: null,
+      error: null,
+      attempts: 0,
+      sentAt: null,
+    }));
+    return store.createCycle(
+      {
+        botId: this.botId,
+        number: (last?.number ?? 0) + 1,
+        mode,
+        slot: next.slot,
+        cycleSeconds: plan.cycleSeconds,
+        plannedStartAt: next.at,
+        deadlineAt,
+        expectedEndAt,
+        finishedAt: null,
+        status: 'running',
+        reason: null,
+        warnings: plan.warnings.map((w) => ({ code: w.code, message: w.message })),
+      },
+      posts,
+    );
+  }
+
+  private async execute(
+    bot: BotSnapshot,
+    cycle: CycleRecord,
+    posts: PostRecord[],
+    resumedAt: number | null,
+  ): Promise<'done' | 'fenced' | 'interrupted'> {
+    const st = this.st;
+    const signal = this.controller.signal;
+    st.emit({
+      type: 'cycle.started',
+      cycleId: cycle.id,
+      number: cycle.number,
+      mode: cycle.mode,
+      plannedStartAt: cycle.plannedStartAt,
+      posts: posts.length,
+      resumed: resumedAt !== null,
+    });
+    const source = this.source(bot);
+    const check: Awaited<ReturnType<BotRunner['checkSource']>> = source
+      ? await this.checkSource(bot, source)
+      : { ok: false, reason: 'source_invalid:no_post', error: null };
+    if (check === 'halt') return this.interrupted(cycle, posts, false);
+    if (!check.ok || !source) {
+      const error = check.ok ? null : check.error;
+      for (const post of posts) {
+        if (!FINAL_POST_STATUSES.has(post.status))
+          await this.writeFinal(post, 'cancelled', 'source_invalid', error);
+      }
+      return this.close(cycle, posts, 'aborted', check.ok ? 'source_invalid:no_post' : check.reason, error);
+    }
+    const execution = new CycleExecution(this.deps, {
+      bot,
+      cycle,
+      posts,
+      source,
+      state: st,
+      signal,
+      resumedAt,
+      trace: this.fence ? { ownerId: this.fence.ownerId, epoch: String(this.fence.epoch) } : {},
+    });
+    const end = await execution.run();
+    if (end.status === 'interrupted') return this.interrupted(cycle, posts, end.fenced);
+    if (end.status === 'aborted') return this.close(cycle, posts, 'aborted', end.reason, end.error);
+    return this.close(cycle, posts, 'finished', null, null);
+  }
+
+  private async interrupted(
+    cycle: CycleRecord,
+    posts: PostRecord[],
+    fenced: boolean,
+  ): Promise<'fenced' | 'interrupted'> {
+    if (fenced) return 'fenced';
+    if (this.stopMode === 'cancel') {
+      for (const post of posts) {
+        // A `sending` post's call finished before we got here; anything not final was never started.
+        if (!FINAL_POST_STATUSES.has(post.status)) await this.writeFinal(post, 'cancelled', 'stopped', null);
+      }
+      await this.close(cycle, posts, 'stopped', 'stopped by the customer', null);
+    }
+    return 'interrupted';
+  }
+
+  private async close(
+    cycle: CycleRecord,
+    posts: PostRecord[],
+    status: 'finished' | 'aborted' | 'stopped',
+    reason: string | null,
+    error: string | null,
+  ): Promise<'done'> {
+    const { store, clock, batcher } = this.deps;
+    await batcher.drain();
+    const finishedAt = clock.now();
+    await store.finishCycle(cycle.id, status, reason, finishedAt);
+    const counts: Partial<Record<PostStatus, number>> = {};
+    for (const p of posts) counts[p.status] = (counts[p.status] ?? 0) + 1;
+    this.st.emit({ type: 'cycle.finished', cycleId: cycle.id, number: cycle.number, status, reason, counts });
+    if (status === 'aborted') {
+      await this.attention(
+        'source_invalid',
+        `the cycle stopped: the source post cannot be forwarded (${error ?? reason})`,
+      );
+    } else if (status === 'finished') {
+      await this.clearAttention();
+    }
+    return 'done';
+  }
+
+  private async writeFinal(
+    post: PostRecord,
+    status: PostStatus,
+    reason: string,
+    error: string | null,
+  ): Promise<void> {
+    post.status = status;
+    post.reason = reason;
+    post.error = error;
+    await this.deps.batcher.writeResult({ postId: post.id, botId: post.botId, status, reason, error });
+    this.st.emit({
+      type: 'post.cancelled',
+      cycleId: post.cycleId,
+      postId: post.id,
+      sessionId: post.sessionId,
+      groupKey: post.groupKey,
+      status,
+      reason,
+      error,
+    });
+  }
+
+  /**
+   * Is the source post there and forwardable? One call per cycle (not one failure per group). Tries the
+   * sessions in order; session trouble moves on to the next one; an unclear answer lets the cycle go ahead.
+   */
+  private async checkSource(
+    bot: BotSnapshot,
+    source: PostRef,
+  ): Promise<{ ok: true } | { ok: false; reason: string; error: string | null } | 'halt'> {
+    const { clock, gateway, options, logger } = this.deps;
+    const st = this.st;
+    const signal = this.controller.signal;
+    for (const info of bot.sessions) {
+      const session = await st.refreshCooldown(info.id);
+      if (!session || session.status !== 'active') continue;
+      if ((this.sourceCooldown.get(session.id) ?? 0) > clock.now()) continue;
+      for (let attempt = 1; attempt <= options.maxTransientAttempts; attempt++) {
+        let answer: TelegramAnswer;
+        try {
+          answer = await gateway.checkSource({ id: session.id, driver: session.driver }, source, signal);
+        } catch (error) {
+          logger.error({ err: error, botId: this.botId }, 'source check threw; treated as a network error');
+          answer = { ok: false, error: 'NETWORK_ERROR' };
+        }
+        const outcome = classifyAnswer(answer, 'source');
+        if (outcome.kind === 'sent' || outcome.kind === 'duplicate') return { ok: true };
+        if (outcome.kind === 'source_invalid') {
+          return { ok: false, reason: `source_invalid:${outcome.reason}`, error: outcome.error };
+        }
+        if (outcome.kind === 'transient') {
+          if (!(await clock.sleep(options.transientBackoffMs * 2 ** (attempt - 1), signal))) return 'halt';
+          continue;
+        }
+        if (outcome.kind === 'session_dead') await st.retire(session.id, outcome.reason, outcome.error);
+        if (outcome.kind === 'session_pause') {
+          // A FLOOD_WAIT on reading messages is about that method only: this session skips the check for a while.
+          this.sourceCooldown.set(
+            session.id,
+            clock.now() + (outcome.seconds ?? options.limitedPauseSeconds) * 1000,
+          );
+        }
+        if (
+          outcome.kind === 'unknown' ||
+          outcome.kind === 'group_skip' ||
+          outcome.kind === 'group_cooldown'
+        ) {
+          logger.warn(
+            { botId: this.botId, error: outcome.error },
+            'unclear answer to the source check; going ahead',
+          );
+          return { ok: true };
+        }
+        break;
+      }
+    }
+    return { ok: true };
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * What one running bot keeps between cycles: its sessions' health (cooldowns, retirement), the time each session
+ * last called Telegram, the per-group guard, the (session, group) pair states, and its concurrency limit.
+ * Every change that must survive a restart is written through to the store here, in one place.
+ */
+import type { PairState, SessionInfo } from '../core/model.js';
+import type { Clock } from './clock.js';
+import type { EventBus } from './events.js';
+import { GroupGuard } from './group-guard.js';
+import type { RuntimeOptions } from './options.js';
+import { Semaphore } from './semaphore.js';
+import type { Fence, RuntimeStore } from './store.js';
+
+export interface RuntimeLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: RuntimeLogger = { info() {}, warn() {}, error() {} };
+
+export class BotState {
+  readonly botId: string;
+  userId: string;
+  readonly sessions = new Map<string, SessionInfo>();
+  /** When each session last called forward (a session never sends two posts closer than the delay). */
+  readonly lastCallAt = new Map<string, number>();
+  readonly pairs = new Map<string, PairState>();
+  guard: GroupGuard = new GroupGuard();
+  private readonly slowmodes = new Map<string, number>();
+  readonly slots: Semaphore;
+
+  constructor(
+    botId: string,
+    userId: string,
+    private readonly deps: { clock: Clock; store: RuntimeStore; events: EventBus; options: RuntimeOptions },
+    readonly fence: Fence | null,
+  ) {
+    this.botId = botId;
+    this.userId = userId;
+    this.slots = new Semaphore(deps.options.maxActiveSessions);
+  }
+
+  async load(): Promise<void> {
+    const [pairs, lastSent, bot] = await Promise.all([
+      this.deps.store.loadPairStates(this.botId),
+      this.deps.store.lastSentByGroup(this.botId),
+      this.deps.store.loadBot(this.botId),
+    ]);
+    for (const p of pairs) this.pairs.set(pairKey(p.sessionId, p.groupKey), p);
+    for (const g of bot?.groups ?? []) if (g.slowmodeSeconds) this.slowmodes.set(g.key, g.slowmodeSeconds);
+    this.guard = new GroupGuard(lastSent, this.slowmodes);
+  }
+
+  /** Takes the stored view of the sessions (an operator may have revived or removed one). */
+  refreshSessions(sessions: readonly SessionInfo[]): void {
+    this.sessions.clear();
+    for (const s of sessions) this.sessions.set(s.id, { ...s });
+  }
+
+  session(sessionId: string): SessionInfo | undefined {
+    return this.sessions.get(sessionId);
+  }
+
+  /** A paused session whose cooldown is over is active again. */
+  async refreshCooldown(sessionId: string): Promise<SessionInfo | undefined> {
+    const s = this.sessions.get(sessionId);
+    if (!s || s.status !== 'paused') return s;
+    if (s.cooldownUntil !== null && s.cooldownUntil > this.deps.clock.now()) return s;
+    s.status = 'active';
+    s.cooldownUntil = null;
+    s.statusReason = null;
+    await this.deps.store.updateSession(sessionId, {
+      status: 'active',
+      cooldownUntil: null,
+      statusReason: null,
+    });
+    this.emit({ type: 'session.resumed', sessionId });
+    return s;
+  }
+
+  /** Usable now or by `at`: not dead, and any pause over by then. */
+  usableBy(session: SessionInfo, at: number): boolean {
+    if (session.status === 'dead') return false;
+    return session.status === 'active' || (session.cooldownUntil ?? Number.POSITIVE_INFINITY) <= at;
+  }
+
+  async pause(sessionId: string, seconds: number, reason: string, error: string | null): Promise<number> {
+    const now = this.deps.clock.now();
+    const until = now + seconds * 1000;
+    const s = this.sessions.get(sessionId);
+    if (s && s.status !== 'dead') {
+      s.status = 'paused';
+      s.cooldownUntil = Math.max(s.cooldownUntil ?? 0, until);
+      s.statusReason = reason;
+      await this.deps.store.updateSession(sessionId, {
+        status: 'paused',
+        cooldownUntil: s.cooldownUntil,
+        statusReason: reason,
+      });
+    }
+    this.emit({ type: 'session.paused', sessionId, until, reason, error });
+    if (seconds > this.deps.options.longWaitAlertSeconds) {
+      this.emit({
+        type: 'alert',
+        level: 'warning',
+        sessionId,
+        message: `session ${s?.label ?? sessionId} paused for ${Math.round(seconds / 60)} min (${error ?? reason})`,
+      });
+    }
+    return until;
+  }
+
+  async retire(sessionId: string, reason: string, error: string | null): Promise<void> {
+    const s = this.sessions.get(sessionId);
+    if (s) {
+      s.status = 'dead';
+      s.statusReason = reason;
+      s.cooldownUntil = null;
+    }
+    await this.deps.store.updateSession(sessionId, {
+      status: 'dead',
+      statusReason: reason,
+      cooldownUntil: null,
+    });
+    this.emit({ type: 'session.retired', sessionId, reason, error });
+    this.emit({
+      type: 'alert',
+      level: 'critical',
+      sessionId,
+      message: `session ${s?.label ?? sessionId} retired: ${error ?? reason}; log it in again to use it`,
+    });
+  }
+
+  pair(sessionId: string, groupKey: string): PairState {
+    const key = pairKey(sessionId, groupKey);
+    let p = this.pairs.get(key);
+    if (!p) {
+      p = {
+        sessionId,
+        groupKey,
+        cooldownUntil: null,
+        parkedUntil: null,
+        parkedReason: null,
+        unknownFailures: 0,
+        skipThroughCycle: null,
+        lastError: null,
+      };
+      this.pairs.set(key, p);
+    }
+    return p;
+  }
+
+  /** Slow mode learned from Telegram (SLOWMODE_WAIT, preflight): the guard spaces the group's posts by it. */
+  async learnSlowmode(groupKey: string, seconds: number): Promise<void> {
+    if (seconds <= (this.slowmodes.get(groupKey) ?? 0)) return;
+    this.slowmodes.set(groupKey, seconds);
+    this.guard.setSlowmode(groupKey, seconds);
+    await this.deps.store.setGroupSlowmode(this.botId, groupKey, seconds);
+  }
+
+  async savePair(state: PairState): Promise<void> {
+    await this.deps.store.savePairState(this.botId, state);
+  }
+
+  emit(event: DistributiveOmit<Parameters<EventBus['emit']>[0], 'botId' | 'userId' | 'at'>): void {
+    this.deps.events.emit({
+      ...event,
+      botId: this.botId,
+      userId: this.userId,
+      at: this.deps.clock.now(),
+    } as Parameters<EventBus['emit']>[0]);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export function pairKey(sessionId: string, groupKey: string): string {
+  return `${sessionId}\u0000${groupKey}`;
+}

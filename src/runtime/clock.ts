@@ -1,0 +1,189 @@
+/**
+ * Time for the runtime. Nothing in src/runtime reads Date.now() or calls setTimeout directly: it is given a
+ * Clock. `SystemClock` is the real one; `VirtualClock` lets tests and `stagger simulate` run an hour-long cycle in
+ * milliseconds, jump, and wake late on purpose.
+ */
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /**
+   * Waits `ms` (≤ 0: yields once). Resolves `true` when the time has passed, `false` as soon as `signal` aborts —
+   * it never rejects, so loops read `if (!(await clock.sleep(ms, signal))) return;`.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean>;
+}
+
+export function sleepUntil(clock: Clock, at: number, signal?: AbortSignal): Promise<boolean> {
+  return clock.sleep(at - clock.now(), signal);
+}
+
+/** setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class SystemClock implements Clock {
+  now(): number {
+    return Date.now();
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+    if (!(ms > 0)) return new Promise<boolean>((resolve) => setImmediate(() => resolve(!signal?.aborted)));
+    const until = Date.now() + ms;
+    return new Promise<boolean>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      // Timers may fire a little early against Date.now(); re-arm for what is left so a sleep is never short.
+      const arm = (): void => {
+        const left = until - Date.now();
+        if (left <= 0) {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(true);
+          return;
+        }
+        timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      arm();
+    });
+  }
+}
+
+interface VirtualTimer {
+  at: number;
+  order: number;
+  resolve: (completed: boolean) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/**
+ * A clock that moves only when told. Timers fire in time order; between two firings the clock lets the event loop
+ * run (a few `setImmediate` turns) so that everything the woken code does before its next sleep has happened.
+ * `runUntil` advances to a time, `runUntilIdle` until no timer is left (with a bound, for endless loops).
+ */
+export class VirtualClock implements Clock {
+  private current: number;
+  private readonly timers: VirtualTimer[] = [];
+  private order = 0;
+  /** Event-loop turns given to woken code before the clock moves on. */
+  readonly settleTurns: number;
+
+  constructor(startAt = Date.UTC(2026, 0, 1), options: { settleTurns?: number } = {}) {
+    this.current = startAt;
+    this.settleTurns = options.settleTurns ?? 8;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const timer: VirtualTimer = {
+        at: this.current + Math.max(0, ms),
+        order: this.order++,
+        resolve,
+        signal,
+        onAbort: undefined,
+      };
+      if (signal) {
+        timer.onAbort = () => {
+          this.remove(timer);
+          resolve(false);
+        };
+        signal.addEventListener('abort', timer.onAbort, { once: true });
+      }
+      this.insert(timer);
+    });
+  }
+
+  /** Number of pending timers (tests use it to check that nothing is left waiting). */
+  get pending(): number {
+    return this.timers.length;
+  }
+
+  /** The time of the next timer, if any. */
+  get nextAt(): number | undefined {
+    return this.timers[0]?.at;
+  }
+
+  /** Lets woken code run until it sleeps again (or finishes). */
+  async settle(): Promise<void> {
+    for (let i = 0; i < this.settleTurns; i++) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  /** Fires every timer due at or before `at`, in order, then sets the time to `at`. */
+  async runUntil(at: number): Promise<void> {
+    await this.settle();
+    for (;;) {
+      const first = this.timers[0];
+      if (!first || first.at > at) break;
+      // Everything due at the same instant wakes together, as real timers of one tick would.
+      this.current = Math.max(this.current, first.at);
+      while (this.timers[0] && this.timers[0].at <= this.current) this.fire(this.timers.shift()!);
+      await this.settle();
+    }
+    this.current = Math.max(this.current, at);
+    await this.settle();
+  }
+
+  async advance(ms: number): Promise<void> {
+    await this.runUntil(this.current + ms);
+  }
+
+  /** Runs until no timer is left, or until `limit` (then throws: something loops forever). */
+  async runUntilIdle(limit = this.current + 365 * 24 * 3600_000): Promise<void> {
+    await this.settle();
+    while (this.timers.length > 0) {
+      const next = this.timers[0]!;
+      if (next.at > limit)
+        throw new Error(`virtual clock: still busy at the limit ${new Date(limit).toISOString()}`);
+      await this.runUntil(next.at);
+    }
+  }
+
+  /** Runs until `done()` is true (checked after each step), or throws past `limit`. */
+  async runUntilTrue(done: () => boolean, limit = this.current + 365 * 24 * 3600_000): Promise<void> {
+    await this.settle();
+    while (!done()) {
+      const next = this.timers[0];
+      if (!next) throw new Error('virtual clock: nothing left to run and the condition is still false');
+      if (next.at > limit)
+        throw new Error(`virtual clock: condition still false at ${new Date(limit).toISOString()}`);
+      await this.runUntil(next.at);
+    }
+  }
+
+  /** Moves the time without firing timers in between (a jump); due timers fire on the next run. */
+  jump(ms: number): void {
+    this.current += ms;
+  }
+
+  private fire(timer: VirtualTimer): void {
+    if (timer.signal && timer.onAbort) timer.signal.removeEventListener('abort', timer.onAbort);
+    timer.resolve(true);
+  }
+
+  private insert(timer: VirtualTimer): void {
+    // Binary search by (at, order): timers stay sorted, ties fire in the order they were set.
+    let lo = 0;
+    let hi = this.timers.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const t = this.timers[mid]!;
+      if (t.at < timer.at || (t.at === timer.at && t.order < timer.order)) lo = mid + 1;
+      else hi = mid;
+    }
+    this.timers.splice(lo, 0, timer);
+  }
+
+  private remove(timer: VirtualTimer): void {
+    const index = this.timers.indexOf(timer);
+    if (index >= 0) this.timers.splice(index, 1);
+  }
+}

@@ -1,0 +1,514 @@
+/**
+ * Executes one planned cycle: one lane per session, each sending its posts in order at their planned times, and
+ * a reaction to every outcome (notes/telegram-errors.md). It never throws on a Telegram answer and never stops at
+ * the first failure: every post ends with a result.
+ *
+ * Timing rules it keeps, whatever happens:
+ * - a session never calls forward twice closer than `delay_between_posts` (retries and hand-offs included);
+ * - the per-group guard (min group gap, slow mode) holds across all sessions of the bot;
+ * - no post is sent after the cycle's deadline (the next cycle's turn).
+ */
+import { parseGroupTarget, type GroupTarget } from '../core/group-targets.js';
+import {
+  FINAL_POST_STATUSES,
+  type BotSnapshot,
+  type CounterDelta,
+  type CycleRecord,
+  type PostRecord,
+  type PostStatus,
+  type SessionInfo,
+} from '../core/model.js';
+import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
+import type { PostRef } from '../core/post-link.js';
+import type { Gateway } from '../telegram/gateway.js';
+import type { BotState, RuntimeLogger } from './bot-state.js';
+import { sleepUntil, type Clock } from './clock.js';
+import type { GuardReservation } from './group-guard.js';
+import type { RuntimeOptions } from './options.js';
+import type { WriteBatcher } from './write-batcher.js';
+
+export interface CycleDeps {
+  clock: Clock;
+  gateway: Gateway;
+  batcher: WriteBatcher;
+  options: RuntimeOptions;
+  logger: RuntimeLogger;
+}
+
+export interface CycleInput {
+  bot: BotSnapshot;
+  cycle: CycleRecord;
+  posts: PostRecord[];
+  source: PostRef;
+  state: BotState;
+  /** Aborts on any stop of the bot. */
+  signal: AbortSignal;
+  /** Set when this cycle is resumed after a restart: posts due before it that can no longer be sent are `missed`. */
+  resumedAt: number | null;
+  /** Recorded by the sandbox beside each delivery (worker id, lease epoch). */
+  trace: Readonly<Record<string, string>>;
+}
+
+export type CycleEnd =
+  | { status: 'finished' }
+  | { status: 'aborted'; reason: string; error: string | null }
+  /** Stopped from outside (stop, shutdown) or the lease was lost: `pending` posts were not touched. */
+  | { status: 'interrupted'; fenced: boolean; pending: PostRecord[] };
+
+interface Lane {
+  sessionId: string;
+  queue: PostRecord[];
+  running: boolean;
+  holdsSlot: boolean;
+}
+
+type Step = 'done' | 'again' | 'lane_over' | 'halt';
+
+const LIMITED_REASONS = new Set(['peer_flood', 'restricted', 'banned_in_many_groups']);
+
+export function isLimitedPause(session: SessionInfo): boolean {
+  return session.status === 'paused' && LIMITED_REASONS.has(session.statusReason ?? '');
+}
+
+export class CycleExecution {
+  private readonly lanes = new Map<string, Lane>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly controller = new AbortController();
+  private halt: { kind: 'aborted'; reason: string; error: string | null } | { kind: 'fenced' } | null = null;
+  private failure: unknown = null;
+  private readonly reservations = new Map<string, GuardReservation>();
+  private readonly notBefore = new Map<string, number>();
+  private readonly bannedIn = new Map<string, Set<string>>();
+  private readonly targets = new Map<string, GroupTarget>();
+  private readonly delayMs: number;
+  private readonly signal: AbortSignal;
+
+  constructor(
+    private readonly deps: CycleDeps,
+    private readonly input: CycleInput,
+  ) {
+    this.delayMs = input.bot.settings.delayBetweenPosts * 1000;
+    this.signal = this.controller.signal;
+    if (input.signal.aborted) this.controller.abort();
+    else input.signal.addEventListener('abort', () => this.controller.abort(), { once: true });
+  }
+
+  async run(): Promise<CycleEnd> {
+    for (const post of this.input.posts) {
+      if (!FINAL_POST_STATUSES.has(post.status)) this.lane(post.sessionId).queue.push(post);
+    }
+    for (const lane of this.lanes.values()) this.startLane(lane);
+    while (this.running.size > 0) await Promise.all([...this.running]);
+    if (this.failure) throw this.failure;
+
+    const pending = this.input.posts.filter((p) => !FINAL_POST_STATUSES.has(p.status));
+    if (this.halt?.kind === 'aborted') {
+      for (const post of pending) await this.finish(post, 'cancelled', 'source_invalid', this.halt.error);
+      return { status: 'aborted', reason: this.halt.reason, error: this.halt.error };
+    }
+    if (this.halt?.kind === 'fenced' || this.input.signal.aborted) {
+      return { status: 'interrupted', fenced: this.halt?.kind === 'fenced', pending };
+    }
+    return { status: 'finished' };
+  }
+
+  private lane(sessionId: string): Lane {
+    let lane = this.lanes.get(sessionId);
+    if (!lane) {
+      lane = { sessionId, queue: [], running: false, holdsSlot: false };
+      this.lanes.set(sessionId, lane);
+    }
+    return lane;
+  }
+
+  private startLane(lane: Lane): void {
+    if (lane.running || lane.queue.length === 0 || this.signal.aborted) return;
+    lane.running = true;
+    const done: Promise<void> = this.runLane(lane)
+      .catch((error: unknown) => {
+        // A storage failure: stop every lane; the runner restarts the bot and resumes from the database.
+        this.failure ??= error;
+        this.controller.abort();
+      })
+      .finally(() => {
+        lane.running = false;
+        if (lane.holdsSlot) {
+          lane.holdsSlot = false;
+          this.input.state.slots.release();
+        }
+        this.running.delete(done);
+      });
+    this.running.add(done);
+  }
+
+  private async runLane(lane: Lane): Promise<void> {
+    while (lane.queue.length > 0 && !this.signal.aborted) {
+      const step = await this.step(lane, lane.queue[0]!);
+      if (step === 'done') lane.queue.shift();
+      else if (step === 'lane_over' || step === 'halt') return;
+    }
+  }
+
+  /** Decides what to do with the lane's next post: wait, skip, hand over, or send. */
+  private async step(lane: Lane, post: PostRecord): Promise<Step> {
+    const { clock } = this.deps;
+    const { bot, cycle, state } = this.input;
+    const session = await state.refreshCooldown(lane.sessionId);
+    if (!session) return this.endLane(lane, 'session_removed', null);
+    if (session.status === 'dead') return this.endLane(lane, 'session_dead', session.statusReason);
+    if (isLimitedPause(session)) return this.skipLane(lane, 'session_limited', session.statusReason);
+
+    const now = clock.now();
+    const retrying = post.status === 'sending';
+    const pair = state.pairs.get(`${session.id}\u0000${post.groupKey}`);
+    if (!retrying && pair) {
+      if (pair.skipThroughCycle !== null && pair.skipThroughCycle >= cycle.number) {
+        return this.finish(post, 'skipped', 'unknown_repeated', pair.lastError);
+      }
+      if (pair.parkedUntil !== null && pair.parkedUntil > now) {
+        return this.finish(post, 'skipped', pair.parkedReason ?? 'pair_parked', pair.lastError);
+      }
+      if (pair.cooldownUntil !== null && pair.cooldownUntil > now) {
+        return this.finish(post, 'skipped', 'slowmode', pair.lastError);
+      }
+    }
+
+    let at = Math.max(
+      post.plannedAt,
+      (state.lastCallAt.get(session.id) ?? Number.NEGATIVE_INFINITY) + this.delayMs,
+      this.notBefore.get(post.id) ?? Number.NEGATIVE_INFINITY,
+    );
+    if (session.status === 'paused') {
+      const until = session.cooldownUntil ?? Number.POSITIVE_INFINITY;
+      const limit = cycle.mode === 'enterprise' ? cycle.expectedEndAt : cycle.deadlineAt;
+      if (until > limit) return this.endLane(lane, 'session_paused', session.statusReason);
+      at = Math.max(at, until);
+      if (lane.holdsSlot) {
+        // Waiting out a FLOOD_WAIT must not keep another session from posting.
+        lane.holdsSlot = false;
+        state.slots.release();
+      }
+    }
+    if (at > cycle.deadlineAt) return this.late(post);
+    if (at > now) return (await sleepUntil(clock, at, this.signal)) ? 'again' : 'halt';
+
+    if (!retrying && !this.reservations.has(post.id)) {
+      const earliest = state.guard.earliest(post.groupKey, bot.settings.minGroupGapSeconds);
+      if (earliest > now) {
+        // Waiting keeps the session's order; a wait longer than the minimum gap, or past the deadline, skips.
+        if (earliest - now > bot.settings.minGroupGapSeconds * 1000 || earliest > cycle.deadlineAt) {
+          return this.finish(post, 'skipped', 'group_gap', null);
+        }
+        return (await sleepUntil(clock, earliest, this.signal)) ? 'again' : 'halt';
+      }
+    }
+
+    if (!lane.holdsSlot) {
+      if (!(await state.slots.acquire(this.signal))) return 'halt';
+      lane.holdsSlot = true;
+      if (clock.now() > now) return 'again';
+    }
+    return this.send(lane, session, post);
+  }
+
+  private target(groupKey: string): GroupTarget {
+    let target = this.targets.get(groupKey);
+    if (!target) {
+      target = parseGroupTarget(groupKey);
+      this.targets.set(groupKey, target);
+    }
+    return target;
+  }
+
+  private async send(lane: Lane, session: SessionInfo, post: PostRecord): Promise<Step> {
+    const { clock, gateway, batcher, logger } = this.deps;
+    const { state, bot } = this.input;
+    const now = clock.now();
+    const reservation = this.reservations.get(post.id) ?? state.guard.reserve(post.groupKey, now);
+    this.reservations.set(post.id, reservation);
+    const attempts = post.attempts + 1;
+    const marked = await batcher.markSending({
+      postId: post.id,
+      botId: bot.id,
+      attempts,
+      fence: state.fence,
+    });
+    if (!marked) {
+      this.releaseGuard(post);
+      this.halt = { kind: 'fenced' };
+      this.controller.abort();
+      return 'halt';
+    }
+    post.status = 'sending';
+    post.attempts = attempts;
+    state.lastCallAt.set(session.id, now);
+
+    let answer: TelegramAnswer;
+    try {
+      // No abort signal: the post on the wire finishes; a stop cancels only what has not started.
+      answer = await gateway.forward({
+        session: { id: session.id, driver: session.driver },
+        source: this.input.source,
+        target: this.target(post.groupKey),
+        randomId: BigInt(post.randomId),
+        silent: bot.settings.silent,
+        hideSender: bot.settings.hideSender,
+        trace: { ...this.input.trace, botId: bot.id, cycleId: post.cycleId, postId: post.id },
+      });
+    } catch (error) {
+      logger.error(
+        { err: error, botId: bot.id, postId: post.id },
+        'gateway threw; treated as a network error',
+      );
+      answer = { ok: false, error: 'NETWORK_ERROR' };
+    }
+    return this.react(lane, session, post, classifyAnswer(answer, 'forward'));
+  }
+
+  private async react(lane: Lane, session: SessionInfo, post: PostRecord, outcome: Outcome): Promise<Step> {
+    const { clock, options } = this.deps;
+    const { state, cycle } = this.input;
+    const now = clock.now();
+    switch (outcome.kind) {
+      case 'sent':
+      case 'duplicate': {
+        this.reservations.delete(post.id);
+        const pair = state.pairs.get(`${session.id}\u0000${post.groupKey}`);
+        if (pair && (pair.unknownFailures > 0 || pair.parkedUntil !== null)) {
+          Object.assign(pair, { unknownFailures: 0, parkedUntil: null, parkedReason: null, lastError: null });
+          await state.savePair(pair);
+        }
+        return this.finish(
+          post,
+          outcome.kind === 'sent' ? 'sent' : 'duplicate',
+          null,
+          outcome.kind === 'duplicate' ? 'RANDOM_ID_DUPLICATE' : null,
+          now,
+        );
+      }
+      case 'transient': {
+        if (post.attempts < options.maxTransientAttempts) {
+          const backoff = options.transientBackoffMs * 2 ** (post.attempts - 1);
+          this.notBefore.set(post.id, now + Math.max(this.delayMs, backoff));
+          post.error = outcome.error;
+          return 'again';
+        }
+        // The message may have arrived (a timeout is not a refusal): keep the group's reservation.
+        this.reservations.delete(post.id);
+        return this.finish(post, 'failed', 'transient', outcome.error);
+      }
+      case 'group_cooldown': {
+        this.releaseGuard(post);
+        const pair = state.pair(session.id, post.groupKey);
+        pair.cooldownUntil = now + outcome.seconds * 1000;
+        pair.lastError = outcome.error;
+        await state.savePair(pair);
+        // SLOWMODE_WAIT_X tells the time left, so the group's slow mode is at least X: the guard learns it.
+        await state.learnSlowmode(post.groupKey, outcome.seconds);
+        return this.finish(post, 'skipped', 'slowmode', outcome.error);
+      }
+      case 'group_skip': {
+        this.releaseGuard(post);
+        const pair = state.pair(session.id, post.groupKey);
+        pair.parkedUntil = now + options.pairParkSeconds * 1000;
+        pair.parkedReason = outcome.reason;
+        pair.lastError = outcome.error;
+        await state.savePair(pair);
+        const step = await this.finish(post, 'skipped', outcome.reason, outcome.error);
+        if (outcome.reason === 'banned_in_group') {
+          const groups = this.bannedIn.get(session.id) ?? new Set<string>();
+          groups.add(post.groupKey);
+          this.bannedIn.set(session.id, groups);
+          if (groups.size >= options.bannedGroupsBeforePause) {
+            lane.queue.shift();
+            await state.pause(
+              session.id,
+              options.limitedPauseSeconds,
+              'banned_in_many_groups',
+              outcome.error,
+            );
+            return this.skipLane(lane, 'session_limited', 'banned_in_many_groups');
+          }
+        }
+        return step;
+      }
+      case 'session_pause': {
+        this.releaseGuard(post);
+        if (outcome.reason === 'flood_wait') {
+          // Certainly not delivered: back to planned, so it may wait, or go to another session.
+          await this.putBack(post, outcome.error, { floodWaits: 1 });
+          await state.pause(
+            session.id,
+            outcome.seconds ?? options.limitedPauseSeconds,
+            'flood_wait',
+            outcome.error,
+          );
+          return 'again';
+        }
+        await state.pause(
+          session.id,
+          outcome.seconds ?? options.limitedPauseSeconds,
+          outcome.reason,
+          outcome.error,
+        );
+        await this.finish(post, 'skipped', 'session_limited', outcome.error);
+        lane.queue.shift();
+        return this.skipLane(lane, 'session_limited', outcome.reason);
+      }
+      case 'session_dead': {
+        this.releaseGuard(post);
+        await this.putBack(post, outcome.error);
+        await state.retire(session.id, outcome.reason, outcome.error);
+        return this.endLane(lane, 'session_dead', outcome.error);
+      }
+      case 'source_invalid': {
+        this.releaseGuard(post);
+        await this.finish(post, 'cancelled', 'source_invalid', outcome.error);
+        this.halt ??= { kind: 'aborted', reason: `source_invalid:${outcome.reason}`, error: outcome.error };
+        this.controller.abort();
+        return 'halt';
+      }
+      case 'unknown': {
+        this.releaseGuard(post);
+        const pair = state.pair(session.id, post.groupKey);
+        pair.unknownFailures += 1;
+        pair.lastError = outcome.error;
+        if (pair.unknownFailures >= options.unknownFailuresBeforeSkip) {
+          pair.skipThroughCycle = cycle.number + options.unknownSkipCycles;
+          pair.unknownFailures = 0;
+        }
+        await state.savePair(pair);
+        return this.finish(post, 'failed', 'unknown', outcome.error);
+      }
+    }
+  }
+
+  private releaseGuard(post: PostRecord): void {
+    const reservation = this.reservations.get(post.id);
+    if (reservation) this.input.state.guard.release(reservation);
+    this.reservations.delete(post.id);
+  }
+
+  /** A post that cannot be sent before the deadline: missed if it was due while we were down, else not attempted. */
+  private late(post: PostRecord): Promise<Step> {
+    const { resumedAt } = this.input;
+    const missed = resumedAt !== null && post.plannedAt < resumedAt;
+    return this.finish(post, missed ? 'missed' : 'not_attempted', missed ? 'missed' : 'cycle_deadline', null);
+  }
+
+  /**
+   * The session cannot go on this cycle. Enterprise hands its remaining groups to healthy sessions (each still
+   * posted once); starter skips them (the other sessions post to every group anyway).
+   */
+  private async endLane(lane: Lane, reason: string, error: string | null): Promise<Step> {
+    const rest = lane.queue.splice(0);
+    if (this.input.cycle.mode !== 'enterprise') {
+      for (const post of rest) await this.giveUp(post, reason, error);
+      return 'lane_over';
+    }
+    const { state, bot } = this.input;
+    const now = this.deps.clock.now();
+    const healthy = bot.sessions
+      .map((s) => state.session(s.id))
+      .filter((s): s is SessionInfo => s !== undefined && s.id !== lane.sessionId && state.usableBy(s, now));
+    if (healthy.length === 0) {
+      for (const post of rest) await this.giveUp(post, reason, error);
+      return 'lane_over';
+    }
+    const touched = new Set<Lane>();
+    for (const post of rest) {
+      if (post.status === 'sending') {
+        // Its fate is unknown (a crash between the call and the answer): another account must not post it too.
+        await this.finish(post, 'failed', reason, error ?? 'DELIVERY_UNKNOWN');
+        continue;
+      }
+      let target = this.lane(healthy[0]!.id);
+      for (const s of healthy) {
+        const candidate = this.lane(s.id);
+        if (candidate.queue.length < target.queue.length) target = candidate;
+      }
+      const from = post.sessionId;
+      post.sessionId = target.sessionId;
+      await this.deps.batcher.writeResult({ postId: post.id, botId: bot.id, sessionId: target.sessionId });
+      state.emit({
+        type: 'post.handed_off',
+        cycleId: post.cycleId,
+        postId: post.id,
+        fromSessionId: from,
+        toSessionId: target.sessionId,
+      });
+      target.queue.push(post);
+      touched.add(target);
+    }
+    for (const target of touched) this.startLane(target);
+    return 'lane_over';
+  }
+
+  private async skipLane(lane: Lane, reason: string, error: string | null): Promise<Step> {
+    for (const post of lane.queue.splice(0)) await this.giveUp(post, reason, error);
+    return 'lane_over';
+  }
+
+  private giveUp(post: PostRecord, reason: string, error: string | null): Promise<Step> {
+    return post.status === 'sending'
+      ? this.finish(post, 'failed', reason, error ?? 'DELIVERY_UNKNOWN')
+      : this.finish(post, 'skipped', reason, error);
+  }
+
+  private async putBack(post: PostRecord, error: string, counters?: CounterDelta): Promise<void> {
+    post.status = 'planned';
+    post.error = error;
+    await this.deps.batcher.writeResult(
+      { postId: post.id, botId: post.botId, status: 'planned', error },
+      counters,
+    );
+  }
+
+  /** Records a post's final result (one batched write) and tells the event stream. */
+  async finish(
+    post: PostRecord,
+    status: PostStatus,
+    reason: string | null,
+    error: string | null,
+    sentAt: number | null = null,
+  ): Promise<'done'> {
+    post.status = status;
+    post.reason = reason;
+    post.error = error;
+    post.sentAt = sentAt;
+    this.notBefore.delete(post.id);
+    const counters = COUNTERS[status];
+    await this.deps.batcher.writeResult(
+      { postId: post.id, botId: post.botId, status, reason, error, attempts: post.attempts, sentAt },
+      counters,
+    );
+    const base = {
+      cycleId: post.cycleId,
+      postId: post.id,
+      sessionId: post.sessionId,
+      groupKey: post.groupKey,
+    };
+    if (status === 'sent' || status === 'duplicate') {
+      this.input.state.emit({
+        type: 'post.sent',
+        ...base,
+        plannedAt: post.plannedAt,
+        duplicate: status === 'duplicate',
+      });
+    } else {
+      const type =
+        status === 'failed' ? 'post.failed' : status === 'cancelled' ? 'post.cancelled' : 'post.skipped';
+      this.input.state.emit({ type, ...base, status, reason, error });
+    }
+    return 'done';
+  }
+}
+
+const COUNTERS: Partial<Record<PostStatus, CounterDelta>> = {
+  sent: { sent: 1 },
+  duplicate: { sent: 1, duplicates: 1 },
+  failed: { failed: 1 },
+  skipped: { skipped: 1 },
+  missed: { skipped: 1 },
+  not_attempted: { skipped: 1 },
+};

@@ -1,0 +1,298 @@
+/**
+ * The runtime's persistence in memory: for tests and `stagger simulate`. Same contract as the SQL store
+ * (src/storage), including the exactly-once rules of `markSending`.
+ */
+import {
+  DEFAULT_BOT_SETTINGS,
+  FINAL_POST_STATUSES,
+  type BotSettings,
+  type BotSnapshot,
+  type CounterDelta,
+  type CycleRecord,
+  type CycleStatus,
+  type GroupInfo,
+  type PairState,
+  type PostRecord,
+  type SessionInfo,
+} from '../core/model.js';
+import type { ExecutionMode } from '../core/plan.js';
+import type {
+  BotRuntimePatch,
+  Fence,
+  NewCycle,
+  NewPost,
+  PostPatch,
+  RuntimeStore,
+  SendingMark,
+  SessionPatch,
+} from './store.js';
+
+export interface NewBot {
+  id?: string;
+  userId?: string;
+  postLink?: string | null;
+  mode?: ExecutionMode | null;
+  totalCycleMinutes?: number | null;
+  settings?: Partial<BotSettings>;
+  desiredState?: 'running' | 'stopped';
+  sessions?: (Partial<SessionInfo> & { id?: string })[];
+  groups?: (string | GroupInfo)[];
+}
+
+interface BotRow extends Omit<BotSnapshot, 'sessions' | 'groups'> {
+  sessionIds: string[];
+  groups: GroupInfo[];
+  lastError: string | null;
+  needsAttention: boolean;
+  counters: Required<CounterDelta>;
+}
+
+const zeroCounters = (): Required<CounterDelta> => ({
+  sent: 0,
+  duplicates: 0,
+  failed: 0,
+  skipped: 0,
+  floodWaits: 0,
+});
+
+export class MemoryRuntimeStore implements RuntimeStore {
+  private readonly bots = new Map<string, BotRow>();
+  private readonly sessions = new Map<string, SessionInfo>();
+  private readonly cycles = new Map<string, CycleRecord>();
+  private readonly cyclesByBot = new Map<string, string[]>();
+  private readonly posts = new Map<string, PostRecord>();
+  private readonly postsByCycle = new Map<string, string[]>();
+  private readonly pairs = new Map<string, PairState>();
+  private nextId = 1;
+  /** Fences accepted per bot; tests set it to simulate a lost lease. */
+  readonly fences = new Map<string, Fence>();
+
+  private id(): string {
+    return String(this.nextId++);
+  }
+
+  // ---- setup (tests and simulate) ----
+
+  addBot(spec: NewBot = {}): string {
+    const id = spec.id ?? this.id();
+    const sessionIds = (spec.sessions ?? []).map((s, i) => {
+      const sid = s.id ?? this.id();
+      this.sessions.set(sid, {
+        id: sid,
+        label: s.label ?? `session ${i}`,
+        driver: s.driver ?? 'sandbox',
+        status: s.status ?? 'active',
+        cooldownUntil: s.cooldownUntil ?? null,
+        statusReason: s.statusReason ?? null,
+      });
+      return sid;
+    });
+    this.bots.set(id, {
+      id,
+      userId: spec.userId ?? `user-${id}`,
+      postLink: spec.postLink === undefined ? 'https://t.me/stagger_demo/1' : spec.postLink,
+      mode: spec.mode ?? null,
+      totalCycleMinutes: spec.totalCycleMinutes ?? null,
+      settings: { ...DEFAULT_BOT_SETTINGS, ...spec.settings },
+      desiredState: spec.desiredState ?? 'running',
+      anchorAt: null,
+      anchorCycleSeconds: null,
+      sessionIds,
+      groups: (spec.groups ?? []).map((g) =>
+        typeof g === 'string' ? { key: g, slowmodeSeconds: null } : { ...g },
+      ),
+      lastError: null,
+      needsAttention: false,
+      counters: zeroCounters(),
+    });
+    return id;
+  }
+
+  setDesiredState(botId: string, state: 'running' | 'stopped'): void {
+    this.bot(botId).desiredState = state;
+  }
+
+  updateBot(
+    botId: string,
+    patch: Partial<Pick<BotRow, 'postLink' | 'mode' | 'totalCycleMinutes'>> & {
+      settings?: Partial<BotSettings>;
+      groups?: string[];
+    },
+  ): void {
+    const bot = this.bot(botId);
+    if (patch.postLink !== undefined) bot.postLink = patch.postLink;
+    if (patch.mode !== undefined) bot.mode = patch.mode;
+    if (patch.totalCycleMinutes !== undefined) bot.totalCycleMinutes = patch.totalCycleMinutes;
+    if (patch.settings) bot.settings = { ...bot.settings, ...patch.settings };
+    if (patch.groups) bot.groups = patch.groups.map((key) => ({ key, slowmodeSeconds: null }));
+  }
+
+  botRuntime(botId: string): Pick<BotRow, 'lastError' | 'needsAttention' | 'counters' | 'anchorAt'> {
+    const bot = this.bot(botId);
+    return {
+      lastError: bot.lastError,
+      needsAttention: bot.needsAttention,
+      counters: { ...bot.counters },
+      anchorAt: bot.anchorAt,
+    };
+  }
+
+  session(sessionId: string): SessionInfo {
+    const s = this.sessions.get(sessionId);
+    if (!s) throw new Error(`no session ${sessionId}`);
+    return { ...s };
+  }
+
+  listCycles(botId: string): CycleRecord[] {
+    return (this.cyclesByBot.get(botId) ?? []).map((id) => ({ ...this.cycles.get(id)! }));
+  }
+
+  listPosts(botId?: string): PostRecord[] {
+    const all = [...this.posts.values()].filter((p) => botId === undefined || p.botId === botId);
+    return all.map((p) => ({ ...p }));
+  }
+
+  pairState(sessionId: string, groupKey: string): PairState | undefined {
+    const p = this.pairs.get(`${sessionId}\u0000${groupKey}`);
+    return p ? { ...p } : undefined;
+  }
+
+  private bot(botId: string): BotRow {
+    const bot = this.bots.get(botId);
+    if (!bot) throw new Error(`no bot ${botId}`);
+    return bot;
+  }
+
+  // ---- RuntimeStore ----
+
+  async loadBot(botId: string): Promise<BotSnapshot | null> {
+    const bot = this.bots.get(botId);
+    if (!bot) return null;
+    const { sessionIds, lastError: _e, needsAttention: _n, counters: _c, ...rest } = bot;
+    return {
+      ...rest,
+      settings: { ...bot.settings },
+      sessions: sessionIds.map((id) => ({ ...this.sessions.get(id)! })),
+      groups: bot.groups.map((g) => ({ ...g })),
+    };
+  }
+
+  async listRunningBotIds(): Promise<string[]> {
+    return [...this.bots.values()].filter((b) => b.desiredState === 'running').map((b) => b.id);
+  }
+
+  async updateBotRuntime(botId: string, patch: BotRuntimePatch): Promise<void> {
+    const bot = this.bot(botId);
+    if (patch.anchorAt !== undefined) bot.anchorAt = patch.anchorAt;
+    if (patch.anchorCycleSeconds !== undefined) bot.anchorCycleSeconds = patch.anchorCycleSeconds;
+    if (patch.lastError !== undefined) bot.lastError = patch.lastError;
+    if (patch.needsAttention !== undefined) bot.needsAttention = patch.needsAttention;
+  }
+
+  async getActiveCycle(botId: string): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null> {
+    const ids = this.cyclesByBot.get(botId) ?? [];
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const cycle = this.cycles.get(ids[i]!)!;
+      if (cycle.status === 'running') {
+        const posts = (this.postsByCycle.get(cycle.id) ?? []).map((id) => ({ ...this.posts.get(id)! }));
+        return { cycle: { ...cycle }, posts };
+      }
+    }
+    return null;
+  }
+
+  async getLastCycle(botId: string): Promise<CycleRecord | null> {
+    const ids = this.cyclesByBot.get(botId) ?? [];
+    const last = ids[ids.length - 1];
+    return last ? { ...this.cycles.get(last)! } : null;
+  }
+
+  async createCycle(cycle: NewCycle, posts: NewPost[]): Promise<{ cycle: CycleRecord; posts: PostRecord[] }> {
+    const stored: CycleRecord = { ...cycle, id: this.id() };
+    this.cycles.set(stored.id, stored);
+    this.cyclesByBot.set(cycle.botId, [...(this.cyclesByBot.get(cycle.botId) ?? []), stored.id]);
+    const storedPosts = posts.map((p) => ({ ...p, id: this.id(), cycleId: stored.id }));
+    for (const p of storedPosts) this.posts.set(p.id, p);
+    this.postsByCycle.set(
+      stored.id,
+      storedPosts.map((p) => p.id),
+    );
+    return { cycle: { ...stored }, posts: storedPosts.map((p) => ({ ...p })) };
+  }
+
+  async finishCycle(
+    cycleId: string,
+    status: CycleStatus,
+    reason: string | null,
+    finishedAt: number,
+  ): Promise<void> {
+    const cycle = this.cycles.get(cycleId);
+    if (!cycle) throw new Error(`no cycle ${cycleId}`);
+    Object.assign(cycle, { status, reason, finishedAt });
+  }
+
+  async markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
+    const accepted = new Set<string>();
+    for (const mark of marks) {
+      const held = this.fences.get(mark.botId);
+      const fence = mark.fence;
+      if (held && (!fence || fence.ownerId !== held.ownerId || fence.epoch !== held.epoch)) continue;
+      const post = this.posts.get(mark.postId);
+      if (!post || FINAL_POST_STATUSES.has(post.status)) continue;
+      post.status = 'sending';
+      post.attempts = mark.attempts;
+      accepted.add(mark.postId);
+    }
+    return accepted;
+  }
+
+  async writeResults(
+    patches: readonly PostPatch[],
+    counters: ReadonlyMap<string, CounterDelta>,
+  ): Promise<void> {
+    for (const patch of patches) {
+      const post = this.posts.get(patch.postId);
+      if (!post) continue;
+      const { postId: _p, botId: _b, ...fields } = patch;
+      for (const [k, v] of Object.entries(fields))
+        if (v !== undefined) (post as unknown as Record<string, unknown>)[k] = v;
+    }
+    for (const [botId, delta] of counters) {
+      const bot = this.bots.get(botId);
+      if (!bot) continue;
+      for (const [k, v] of Object.entries(delta) as [keyof CounterDelta, number][]) bot.counters[k] += v;
+    }
+  }
+
+  async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {
+    const s = this.sessions.get(sessionId);
+    if (!s) return;
+    if (patch.status !== undefined) s.status = patch.status;
+    if (patch.cooldownUntil !== undefined) s.cooldownUntil = patch.cooldownUntil;
+    if (patch.statusReason !== undefined) s.statusReason = patch.statusReason;
+  }
+
+  async loadPairStates(botId: string): Promise<PairState[]> {
+    const sessionIds = new Set(this.bot(botId).sessionIds);
+    return [...this.pairs.values()].filter((p) => sessionIds.has(p.sessionId)).map((p) => ({ ...p }));
+  }
+
+  async savePairState(_botId: string, state: PairState): Promise<void> {
+    this.pairs.set(`${state.sessionId}\u0000${state.groupKey}`, { ...state });
+  }
+
+  async lastSentByGroup(botId: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const p of this.posts.values()) {
+      if (p.botId !== botId || p.sentAt === null) continue;
+      if (p.status !== 'sent' && p.status !== 'duplicate') continue;
+      out.set(p.groupKey, Math.max(out.get(p.groupKey) ?? 0, p.sentAt));
+    }
+    return out;
+  }
+
+  async setGroupSlowmode(botId: string, groupKey: string, seconds: number): Promise<void> {
+    const group = this.bot(botId).groups.find((g) => g.key === groupKey);
+    if (group) group.slowmodeSeconds = seconds;
+  }
+}

@@ -1,0 +1,42 @@
+/** Tunables of the runtime, with where each default comes from. */
+export interface RuntimeOptions {
+  /** Sessions of one bot posting at the same moment (the original's per-user semaphore: 7). */
+  maxActiveSessions: number;
+  /** Attempts for a transient error (TIMEOUT, 5xx, network), all with the same random_id. */
+  maxTransientAttempts: number;
+  /** First retry backoff; doubles per attempt (never less than the delay between posts). */
+  transientBackoffMs: number;
+  /** PEER_FLOOD / USER_RESTRICTED give no duration: pause the session this long ("hours", configurable). */
+  limitedPauseSeconds: number;
+  /** A (session, group) pair that answered a group_skip error is parked this long, then re-checked. */
+  pairParkSeconds: number;
+  /** Unknown errors: after this many in a row for one (session, group)… */
+  unknownFailuresBeforeSkip: number;
+  /** …skip the pair for this many cycles. */
+  unknownSkipCycles: number;
+  /** USER_BANNED_IN_CHANNEL in this many groups in one cycle → the account, not the groups, is the problem. */
+  bannedGroupsBeforePause: number;
+  /** FLOOD_WAITs longer than this raise an alert to the operator (notes/telegram-errors.md: > 1 h). */
+  longWaitAlertSeconds: number;
+  /** With nothing to post (no session, no groups, no post), check the configuration again after this. */
+  recheckSeconds: number;
+  /** A cycle starting this late is still "on time" (timer jitter, a short restart). */
+  lateStartGraceMs: number;
+  /** After a runner failure (e.g. the database went away), restart it after this long. */
+  restartBackoffMs: number;
+}
+
+export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
+  maxActiveSessions: 7,
+  maxTransientAttempts: 3,
+  transientBackoffMs: 2_000,
+  limitedPauseSeconds: 6 * 3600,
+  pairParkSeconds: 6 * 3600,
+  unknownFailuresBeforeSkip: 2,
+  unknownSkipCycles: 3,
+  bannedGroupsBeforePause: 3,
+  longWaitAlertSeconds: 3600,
+  recheckSeconds: 60,
+  lateStartGraceMs: 1_000,
+  restartBackoffMs: 5_000,
+};

@@ -1,0 +1,120 @@
+/**
+ * The runtime: runs many bots at once in this process. One `BotRunner` per running bot; a runner that fails
+ * (the database went away) is restarted after a backoff and resumes from the store. Everything that touches time
+ * goes through the injected Clock; everything that touches Telegram goes through the Gateway.
+ */
+import type { Gateway } from '../telegram/gateway.js';
+import { silentLogger, type RuntimeLogger } from './bot-state.js';
+import { BotRunner, type RunnerExit, type StopMode } from './bot-runner.js';
+import type { Clock } from './clock.js';
+import { EventBus } from './events.js';
+import { DEFAULT_RUNTIME_OPTIONS, type RuntimeOptions } from './options.js';
+import { CryptoRandom, type RandomSource } from './random.js';
+import type { Fence, RuntimeStore } from './store.js';
+import { WriteBatcher } from './write-batcher.js';
+
+export interface RuntimeDeps {
+  clock: Clock;
+  gateway: Gateway;
+  store: RuntimeStore;
+  random?: RandomSource;
+  options?: Partial<RuntimeOptions>;
+  logger?: RuntimeLogger;
+  events?: EventBus;
+  /** Told when a runner ends on its own (desired state stopped, bot deleted, lease lost). */
+  onRunnerExit?: (botId: string, exit: RunnerExit | 'error') => void;
+}
+
+export class Runtime {
+  readonly events: EventBus;
+  readonly batcher: WriteBatcher;
+  readonly options: RuntimeOptions;
+  private readonly deps: RuntimeDeps & { random: RandomSource; logger: RuntimeLogger };
+  private readonly runners = new Map<string, BotRunner>();
+  private readonly fences = new Map<string, Fence | null>();
+  private readonly closing = new AbortController();
+
+  constructor(deps: RuntimeDeps) {
+    this.options = { ...DEFAULT_RUNTIME_OPTIONS, ...deps.options };
+    this.deps = { ...deps, random: deps.random ?? new CryptoRandom(), logger: deps.logger ?? silentLogger };
+    this.events =
+      deps.events ?? new EventBus((error) => this.deps.logger.error({ err: error }, 'event listener failed'));
+    this.batcher = new WriteBatcher(deps.store);
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  isRunning(botId: string): boolean {
+    return this.runners.has(botId);
+  }
+
+  runningBotIds(): string[] {
+    return [...this.runners.keys()];
+  }
+
+  /** Starts the bot's runner; a no-op (false) when it already runs here. */
+  startBot(botId: string, fence: Fence | null = null): boolean {
+    if (this.closing.signal.aborted || this.runners.has(botId)) return false;
+    const runner = new BotRunner(
+      {
+        clock: this.deps.clock,
+        gateway: this.deps.gateway,
+        store: this.deps.store,
+        batcher: this.batcher,
+        events: this.events,
+        random: this.deps.random,
+        options: this.options,
+        logger: this.deps.logger,
+      },
+      botId,
+      fence,
+    );
+    this.runners.set(botId, runner);
+    this.fences.set(botId, fence);
+    runner.start().then(
+      (exit) => this.ended(botId, runner, exit),
+      (error: unknown) => this.failed(botId, runner, error),
+    );
+    return true;
+  }
+
+  /** Stops the bot here. `cancel` (a customer's stop) cancels the rest of the cycle; `suspend` keeps it. */
+  async stopBot(botId: string, mode: StopMode = 'cancel'): Promise<void> {
+    const runner = this.runners.get(botId);
+    if (!runner) return;
+    await runner.stop(mode);
+  }
+
+  /** Starts every bot whose desired state is running (one process owns them all: the SQLite default). */
+  async resumeAll(): Promise<number> {
+    const ids = await this.deps.store.listRunningBotIds();
+    let started = 0;
+    for (const id of ids) if (this.startBot(id)) started++;
+    return started;
+  }
+
+  /** Graceful: the calls on the wire finish, cycles stay `running` in the store and resume on the next start. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await Promise.all([...this.runners.values()].map((r) => r.stop('suspend')));
+    await this.batcher.drain();
+  }
+
+  private ended(botId: string, runner: BotRunner, exit: RunnerExit): void {
+    if (this.runners.get(botId) === runner) this.runners.delete(botId);
+    this.deps.onRunnerExit?.(botId, exit);
+  }
+
+  private failed(botId: string, runner: BotRunner, error: unknown): void {
+    if (this.runners.get(botId) === runner) this.runners.delete(botId);
+    this.deps.logger.error({ err: error, botId }, 'bot runner failed; restarting it after a backoff');
+    this.deps.onRunnerExit?.(botId, 'error');
+    if (runner.signal.aborted) return;
+    const fence = this.fences.get(botId) ?? null;
+    void this.deps.clock.sleep(this.options.restartBackoffMs, this.closing.signal).then((waited) => {
+      if (waited) this.startBot(botId, fence);
+    });
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * A whole Stagger on a virtual clock: the real runtime, the sandbox Telegram and in-memory repositories. It is
+ * what `stagger simulate` runs and what the runtime tests drive — one implementation; only the Clock, the
+ * Gateway and the repositories differ from `stagger serve`.
+ */
+import type { ExecutionMode } from '../core/plan.js';
+import type { CycleStatus, PostStatus } from '../core/model.js';
+import { SandboxGateway, type SandboxOptions } from '../telegram/sandbox/sandbox-gateway.js';
+import { MemorySandboxStore, type SandboxGroup } from '../telegram/sandbox/sandbox-store.js';
+import { VirtualClock } from './clock.js';
+import type { RuntimeEvent } from './events.js';
+import { MemoryRuntimeStore, type NewBot } from './memory-store.js';
+import type { RuntimeOptions } from './options.js';
+import { SeededRandom } from './random.js';
+import { Runtime } from './runtime.js';
+
+/** 2026-01-01T00:00:00Z: simulations start at a round, fixed instant so runs repeat exactly. */
+export const SIMULATION_EPOCH = Date.UTC(2026, 0, 1);
+
+export interface WorldOptions {
+  seed?: number;
+  startAt?: number;
+  options?: Partial<RuntimeOptions>;
+  sandbox?: Partial<Pick<SandboxOptions, 'latencyMs' | 'flood' | 'openWorld'>>;
+}
+
+/** The parts of one simulated installation, for tests that need to reach in. */
+export class SimulatedWorld {
+  readonly clock: VirtualClock;
+  readonly store = new MemoryRuntimeStore();
+  readonly sandboxStore = new MemorySandboxStore();
+  readonly sandbox: SandboxGateway;
+  readonly runtime: Runtime;
+  readonly events: RuntimeEvent[] = [];
+  readonly startAt: number;
+
+  constructor(options: WorldOptions = {}) {
+    this.startAt = options.startAt ?? SIMULATION_EPOCH;
+    this.clock = new VirtualClock(this.startAt);
+    const seed = options.seed ?? 1;
+    this.sandbox = new SandboxGateway({
+      clock: this.clock,
+      store: this.sandboxStore,
+      seed,
+      flood: options.sandbox?.flood ?? { burst: 1_000, refillPerSecond: 100 },
+      ...(options.sandbox?.latencyMs ? { latencyMs: options.sandbox.latencyMs } : {}),
+      ...(options.sandbox?.openWorld !== undefined ? { openWorld: options.sandbox.openWorld } : {}),
+    });
+    this.runtime = new Runtime({
+      clock: this.clock,
+      gateway: this.sandbox,
+      store: this.store,
+      random: new SeededRandom(seed),
+      ...(options.options ? { options: options.options } : {}),
+    });
+    this.runtime.events.on((e) => this.events.push(e));
+  }
+
+  addBot(spec: NewBot): string {
+    return this.store.addBot(spec);
+  }
+
+  async putGroup(group: Partial<SandboxGroup> & { key: string }): Promise<void> {
+    await this.sandboxStore.putGroup({
+      isChannel: false,
+      members: null,
+      readOnly: [],
+      banned: [],
+      slowmodeSeconds: 0,
+      ...group,
+    });
+  }
+
+  /** From `atSeconds` (since the start) on, the next `times` calls by the session (or any) get `error`. */
+  async fault(spec: {
+    session?: string;
+    group?: string;
+    error: string;
+    atSeconds?: number;
+    times?: number;
+  }): Promise<void> {
+    await this.sandboxStore.addFault({
+      accountId: spec.session ?? null,
+      groupKey: spec.group ?? null,
+      method: null,
+      fromAt: this.startAt + (spec.atSeconds ?? 0) * 1000,
+      error: spec.error,
+      remaining: spec.times ?? 1,
+    });
+  }
+
+  seconds(at: number): number {
+    return (at - this.startAt) / 1000;
+  }
+
+  cyclesDone(botId: string): number {
+    return this.events.filter(
+      (e) => e.botId === botId && (e.type === 'cycle.finished' || e.type === 'cycle.skipped'),
+    ).length;
+  }
+
+  /** Runs the clock until the bot has ended `cycles` cycles (finished, aborted or skipped). */
+  async runCycles(botId: string, cycles: number, limitSeconds = 366 * 24 * 3600): Promise<void> {
+    await this.clock.runUntilTrue(
+      () => this.cyclesDone(botId) >= cycles,
+      this.clock.now() + limitSeconds * 1000,
+    );
+  }
+
+  async deliveries(): Promise<
+    { session: string; group: string; atSeconds: number; randomId: string; trace: Record<string, string> }[]
+  > {
+    return (await this.sandboxStore.listDeliveries()).map((d) => ({
+      session: d.accountId,
+      group: d.groupKey,
+      atSeconds: this.seconds(d.at),
+      randomId: d.randomId,
+      trace: d.trace,
+    }));
+  }
+}
+
+// ---- `stagger simulate` ----
+
+export interface SimulationSpec {
+  mode: ExecutionMode;
+  sessions: number;
+  groups: string[];
+  delayBetweenPosts: number;
+  totalCycleMinutes?: number | undefined;
+  minGroupGapSeconds?: number | undefined;
+  delayBetweenCycles?: number | undefined;
+  cycles: number;
+  seed: number;
+  faults: { session: number; error: string; atSeconds: number }[];
+}
+
+export interface SimulationResult {
+  deliveries: { cycle: number; session: number; group: string; atSeconds: number }[];
+  results: {
+    cycle: number;
+    session: number;
+    group: string;
+    status: PostStatus;
+    outcome: string | null;
+    reason: string | null;
+    atSeconds: number;
+  }[];
+  cycles: {
+    number: number;
+    status: CycleStatus;
+    reason: string | null;
+    startSeconds: number;
+    endSeconds: number | null;
+  }[];
+  sessions: { index: number; state: string; reason: string | null }[];
+  warnings: { code: string; message: string }[];
+}
+
+export async function runSimulation(spec: SimulationSpec): Promise<SimulationResult> {
+  const world = new SimulatedWorld({ seed: spec.seed });
+  const sessionIds = Array.from({ length: spec.sessions }, (_, i) => String(i));
+  const botId = world.addBot({
+    mode: spec.mode,
+    totalCycleMinutes: spec.totalCycleMinutes ?? null,
+    settings: {
+      delayBetweenPosts: spec.delayBetweenPosts,
+      ...(spec.minGroupGapSeconds !== undefined ? { minGroupGapSeconds: spec.minGroupGapSeconds } : {}),
+      ...(spec.delayBetweenCycles !== undefined ? { delayBetweenCycles: spec.delayBetweenCycles } : {}),
+    },
+    sessions: sessionIds.map((id) => ({ id, label: `session ${id}` })),
+    groups: spec.groups,
+  });
+  for (const f of spec.faults)
+    await world.fault({ session: String(f.session), error: f.error, atSeconds: f.atSeconds });
+
+  // Stop in the same turn the K-th cycle ends, so that no (K+1)-th cycle begins.
+  let stopping: Promise<void> | null = null;
+  world.runtime.events.on(() => {
+    if (!stopping && world.cyclesDone(botId) >= spec.cycles)
+      stopping = world.runtime.stopBot(botId, 'cancel');
+  });
+  world.runtime.startBot(botId);
+  await world.runCycles(botId, spec.cycles);
+  await world.clock.runUntilIdle();
+  await stopping;
+
+  const cycles = world.store.listCycles(botId);
+  const cycleNumber = new Map(cycles.map((c) => [c.id, c.number]));
+  const postById = new Map(world.store.listPosts(botId).map((p) => [p.id, p]));
+  const deliveries = (await world.deliveries()).map((d) => ({
+    cycle: cycleNumber.get(d.trace.cycleId ?? '') ?? 0,
+    session: Number(d.session),
+    group: d.group,
+    atSeconds: d.atSeconds,
+  }));
+  const results: SimulationResult['results'] = [];
+  for (const e of world.events) {
+    if (
+      e.type !== 'post.sent' &&
+      e.type !== 'post.failed' &&
+      e.type !== 'post.skipped' &&
+      e.type !== 'post.cancelled'
+    )
+      continue;
+    const post = postById.get(e.postId);
+    if (!post) continue;
+    results.push({
+      cycle: cycleNumber.get(e.cycleId) ?? 0,
+      session: Number(e.sessionId),
+      group: e.groupKey,
+      status: e.type === 'post.sent' ? (e.duplicate ? 'duplicate' : 'sent') : e.status,
+      outcome: e.type === 'post.sent' ? (e.duplicate ? 'RANDOM_ID_DUPLICATE' : null) : e.error,
+      reason: e.type === 'post.sent' ? null : e.reason,
+      atSeconds: world.seconds(e.at),
+    });
+  }
+  const warnings = new Map<string, { code: string; message: string }>();
+  for (const c of cycles) for (const w of c.warnings) warnings.set(w.code, w);
+  return {
+    deliveries,
+    results,
+    cycles: cycles.map((c) => ({
+      number: c.number,
+      status: c.status,
+      reason: c.reason,
+      startSeconds: world.seconds(c.plannedStartAt),
+      endSeconds: c.finishedAt === null ? null : world.seconds(c.finishedAt),
+    })),
+    sessions: sessionIds.map((id, index) => {
+      const s = world.store.session(id);
+      return { index, state: s.status, reason: s.statusReason };
+    }),
+    warnings: [...warnings.values()],
+  };
+}

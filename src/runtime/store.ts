@@ -1,0 +1,85 @@
+/**
+ * What the runtime needs from persistence. Implemented in memory (tests, `stagger simulate`) and by the SQL
+ * repositories (SQLite, PostgreSQL). Writes that matter for exactly-once (`markSending`, `writeResults`) take
+ * batches, so that posts falling due together share one commit.
+ */
+import type {
+  BotSnapshot,
+  CounterDelta,
+  CycleRecord,
+  CycleStatus,
+  PairState,
+  PostRecord,
+  PostStatus,
+  SessionStatus,
+} from '../core/model.js';
+
+/** Proof of ownership checked in the same statement that marks a post `sending` (scale-out fencing). */
+export interface Fence {
+  ownerId: string;
+  epoch: number;
+}
+
+export interface SendingMark {
+  postId: string;
+  botId: string;
+  attempts: number;
+  /** Null where no lease is used (one process owns everything). */
+  fence: Fence | null;
+}
+
+export interface PostPatch {
+  postId: string;
+  botId: string;
+  status?: PostStatus;
+  reason?: string | null;
+  error?: string | null;
+  attempts?: number;
+  sentAt?: number | null;
+  sessionId?: string;
+  plannedAt?: number;
+}
+
+export interface SessionPatch {
+  status?: SessionStatus;
+  cooldownUntil?: number | null;
+  statusReason?: string | null;
+}
+
+export interface BotRuntimePatch {
+  anchorAt?: number | null;
+  anchorCycleSeconds?: number | null;
+  lastError?: string | null;
+  needsAttention?: boolean;
+}
+
+export type NewCycle = Omit<CycleRecord, 'id'>;
+export type NewPost = Omit<PostRecord, 'id' | 'cycleId'>;
+
+export interface RuntimeStore {
+  loadBot(botId: string): Promise<BotSnapshot | null>;
+  listRunningBotIds(): Promise<string[]>;
+  updateBotRuntime(botId: string, patch: BotRuntimePatch): Promise<void>;
+
+  /** The cycle still `running` for this bot (after a crash or restart), with its posts in seq order. */
+  getActiveCycle(botId: string): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null>;
+  getLastCycle(botId: string): Promise<CycleRecord | null>;
+  /** Stores the cycle and all its posts (random_ids fixed) in one transaction. */
+  createCycle(cycle: NewCycle, posts: NewPost[]): Promise<{ cycle: CycleRecord; posts: PostRecord[] }>;
+  finishCycle(cycleId: string, status: CycleStatus, reason: string | null, finishedAt: number): Promise<void>;
+
+  /**
+   * Marks posts `sending` (attempts set) in one commit, before the Telegram call. Returns the ids it marked; a
+   * post is refused when the fence no longer holds (another worker owns the bot) or it is already final.
+   */
+  markSending(marks: readonly SendingMark[]): Promise<Set<string>>;
+  /** Outcomes and counters of many posts in one commit. */
+  writeResults(patches: readonly PostPatch[], counters: ReadonlyMap<string, CounterDelta>): Promise<void>;
+
+  updateSession(sessionId: string, patch: SessionPatch): Promise<void>;
+  loadPairStates(botId: string): Promise<PairState[]>;
+  savePairState(botId: string, state: PairState): Promise<void>;
+  /** When each group last received a post from this bot (seeds the per-group guard after a restart). */
+  lastSentByGroup(botId: string): Promise<Map<string, number>>;
+  setGroupSlowmode(botId: string, groupKey: string, seconds: number): Promise<void>;
+}

@@ -1,0 +1,112 @@
+/**
+ * Everything the runtime asks of Telegram, behind one interface with two implementations: the real one on
+ * mtcute and the sandbox. A gateway never throws for a Telegram answer: it reports `TelegramAnswer` and
+ * `src/core/outcome.ts` classifies it. Throwing is for bugs and for "this gateway cannot work at all".
+ */
+import type { GroupTarget } from '../core/group-targets.js';
+import type { SessionDriver } from '../core/model.js';
+import type { TelegramAnswer } from '../core/outcome.js';
+import type { PostRef } from '../core/post-link.js';
+
+export interface SessionHandle {
+  id: string;
+  driver: SessionDriver;
+}
+
+export interface ForwardRequest {
+  session: SessionHandle;
+  source: PostRef;
+  target: GroupTarget;
+  /** Signed 64-bit, fixed at planning time; the same on every retry so Telegram can deduplicate. */
+  randomId: bigint;
+  silent: boolean;
+  /** Forward without the "Forwarded from" header (`drop_author`). */
+  hideSender: boolean;
+  /** Diagnostics the sandbox records beside a delivery (bot, post, worker, lease epoch). Telegram never sees it. */
+  trace?: Readonly<Record<string, string>>;
+}
+
+export interface PreflightRow {
+  sessionId: string;
+  groupKey: string;
+  member: boolean | null;
+  canWrite: boolean | null;
+  slowmodeSeconds: number | null;
+  /** The error text when the check itself failed. */
+  error: string | null;
+}
+
+export interface PreflightReport {
+  source: { ok: boolean; error: string | null };
+  rows: PreflightRow[];
+}
+
+export interface Gateway {
+  /** Is the source post there and forwardable? One call per cycle, before any forward. */
+  checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer>;
+  /** Forward one post to one target with the given random_id. */
+  forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer>;
+  /** For each (session, group): membership, write permission, slow mode; and whether the source is forwardable. */
+  preflight(
+    sessions: readonly SessionHandle[],
+    targets: readonly GroupTarget[],
+    source: PostRef | null,
+  ): Promise<PreflightReport>;
+  /** Close this session's connection (its bot stopped, or the lease was lost). Idempotent. */
+  release(sessionId: string): Promise<void>;
+  /** Close everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Sends each call to the gateway of the session's driver, so sandbox and real sessions live side by side. */
+export class GatewayRouter implements Gateway {
+  private readonly drivers: Partial<Record<SessionDriver, Gateway>>;
+  private readonly sessionDrivers = new Map<string, SessionDriver>();
+
+  constructor(drivers: Partial<Record<SessionDriver, Gateway>>) {
+    this.drivers = drivers;
+  }
+
+  private pick(session: SessionHandle): Gateway {
+    this.sessionDrivers.set(session.id, session.driver);
+    const gateway = this.drivers[session.driver];
+    if (!gateway) throw new Error(`no gateway for session driver "${session.driver}"`);
+    return gateway;
+  }
+
+  checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
+    return this.pick(session).checkSource(session, source, signal);
+  }
+
+  forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
+    return this.pick(request.session).forward(request, signal);
+  }
+
+  async preflight(
+    sessions: readonly SessionHandle[],
+    targets: readonly GroupTarget[],
+    source: PostRef | null,
+  ): Promise<PreflightReport> {
+    const byDriver = new Map<SessionDriver, SessionHandle[]>();
+    for (const s of sessions) byDriver.set(s.driver, [...(byDriver.get(s.driver) ?? []), s]);
+    const reports = await Promise.all(
+      [...byDriver].map(([driver, list]) =>
+        this.pick({ id: list[0]!.id, driver }).preflight(list, targets, source),
+      ),
+    );
+    const failed = reports.find((r) => !r.source.ok);
+    return {
+      source: failed ? failed.source : (reports[0]?.source ?? { ok: source !== null, error: null }),
+      rows: reports.flatMap((r) => r.rows),
+    };
+  }
+
+  async release(sessionId: string): Promise<void> {
+    const driver = this.sessionDrivers.get(sessionId);
+    if (driver) await this.drivers[driver]?.release(sessionId);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(Object.values(this.drivers).map((g) => g?.close()));
+  }
+}

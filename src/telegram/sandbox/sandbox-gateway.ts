@@ -1,0 +1,187 @@
+/**
+ * The sandbox: a simulated Telegram behind the Gateway interface. It models what matters to a scheduler —
+ * accounts that can be limited, revoked or banned; groups with membership, write permission and slow mode; a
+ * per-account flood limit (token bucket → FLOOD_WAIT_X); random_id deduplication (RANDOM_ID_DUPLICATE); latency;
+ * and injected faults — and records every delivered message. Deterministic under a seed; virtual or real time.
+ */
+import type { GroupTarget } from '../../core/group-targets.js';
+import type { TelegramAnswer } from '../../core/outcome.js';
+import type { PostRef } from '../../core/post-link.js';
+import type { Clock } from '../../runtime/clock.js';
+import { SeededRandom, type RandomSource } from '../../runtime/random.js';
+import type { ForwardRequest, Gateway, PreflightReport, PreflightRow, SessionHandle } from '../gateway.js';
+import type {
+  FloodPolicy,
+  SandboxAccountStatus,
+  SandboxGroup,
+  SandboxMethod,
+  SandboxStore,
+} from './sandbox-store.js';
+
+export interface SandboxOptions {
+  clock: Clock;
+  store: SandboxStore;
+  seed?: number;
+  /** Simulated round trip per call, uniformly in [min, max] ms. Default 0. */
+  latencyMs?: { min: number; max: number };
+  /** The per-account flood limit. Default: bursts of 30, one call per second sustained. */
+  flood?: FloodPolicy;
+  /**
+   * Groups the store does not know: in the open world (default) they exist and every account is a member, so a
+   * demo works with any group list; closed, they answer PEER_ID_INVALID.
+   */
+  openWorld?: boolean;
+}
+
+const ACCOUNT_ERRORS: Record<Exclude<SandboxAccountStatus, 'ok'>, string> = {
+  limited: 'PEER_FLOOD',
+  revoked: 'AUTH_KEY_UNREGISTERED',
+  banned: 'USER_DEACTIVATED_BAN',
+  frozen: 'FROZEN_METHOD_INVALID',
+  deactivated: 'USER_DEACTIVATED',
+};
+
+export const DEFAULT_SANDBOX_FLOOD: FloodPolicy = { burst: 30, refillPerSecond: 1 };
+
+function fail(error: string, code = 400): TelegramAnswer {
+  return { ok: false, error, code };
+}
+
+export class SandboxGateway implements Gateway {
+  private readonly clock: Clock;
+  readonly store: SandboxStore;
+  private readonly random: RandomSource;
+  private readonly latency: { min: number; max: number };
+  private readonly flood: FloodPolicy;
+  private readonly openWorld: boolean;
+
+  constructor(options: SandboxOptions) {
+    this.clock = options.clock;
+    this.store = options.store;
+    this.random = new SeededRandom(options.seed ?? 1);
+    this.latency = options.latencyMs ?? { min: 0, max: 0 };
+    this.flood = options.flood ?? DEFAULT_SANDBOX_FLOOD;
+    this.openWorld = options.openWorld ?? true;
+  }
+
+  private async roundTrip(signal?: AbortSignal): Promise<void> {
+    const { min, max } = this.latency;
+    if (max <= 0) return;
+    // The call is on the wire: a stop does not cut it short (the post being sent finishes).
+    void signal;
+    await this.clock.sleep(min + this.random.nextFloat() * (max - min));
+  }
+
+  /** Faults, account state and the flood limit: what every call meets first. */
+  private async gate(
+    accountId: string,
+    groupKey: string | null,
+    method: SandboxMethod,
+  ): Promise<TelegramAnswer | null> {
+    const now = this.clock.now();
+    const fault = await this.store.takeFault(accountId, groupKey, method, now);
+    if (fault) return fail(fault, /^FLOOD|^SLOWMODE/.test(fault) ? 420 : 400);
+    const account = await this.store.getAccount(accountId);
+    if (account && account.status !== 'ok') return fail(ACCOUNT_ERRORS[account.status], 403);
+    const flood = await this.store.takeFloodToken(accountId, now, this.flood);
+    if (!flood.ok) return fail(`FLOOD_WAIT_${flood.waitSeconds}`, 420);
+    return null;
+  }
+
+  private async sourceError(source: PostRef): Promise<string | null> {
+    const state = await this.store.getSourceState(source.canonical);
+    if (state === 'protected') return 'CHAT_FORWARDS_RESTRICTED';
+    if (state === 'deleted') return 'MSG_ID_INVALID';
+    if (state === 'private') return 'CHANNEL_PRIVATE';
+    return null;
+  }
+
+  private async groupOf(target: GroupTarget): Promise<SandboxGroup | null> {
+    const known = (await this.store.getGroup(target.key)) ?? (await this.store.getGroup(baseKey(target)));
+    if (known) return known;
+    if (!this.openWorld) return null;
+    return { key: target.key, isChannel: false, members: null, readOnly: [], banned: [], slowmodeSeconds: 0 };
+  }
+
+  private static writeError(group: SandboxGroup, accountId: string): string | null {
+    if (group.members !== null && !group.members.includes(accountId)) return 'USER_NOT_PARTICIPANT';
+    if (group.isChannel) return 'CHAT_ADMIN_REQUIRED';
+    if (group.banned.includes(accountId)) return 'USER_BANNED_IN_CHANNEL';
+    if (group.readOnly.includes(accountId)) return 'CHAT_WRITE_FORBIDDEN';
+    return null;
+  }
+
+  async checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
+    await this.roundTrip(signal);
+    const gated = await this.gate(session.id, null, 'source');
+    if (gated) return gated;
+    const error = await this.sourceError(source);
+    return error ? fail(error) : { ok: true };
+  }
+
+  async forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
+    await this.roundTrip(signal);
+    const accountId = request.session.id;
+    const target = request.target;
+    const gated = await this.gate(accountId, target.key, 'forward');
+    if (gated) return gated;
+    const sourceError = await this.sourceError(request.source);
+    if (sourceError) return fail(sourceError);
+    const group = await this.groupOf(target);
+    if (!group) return fail('PEER_ID_INVALID');
+    const writeError = SandboxGateway.writeError(group, accountId);
+    if (writeError) return fail(writeError, 403);
+    const now = this.clock.now();
+    if (group.slowmodeSeconds > 0) {
+      const last = await this.store.lastDeliveryAt(accountId, target.key);
+      if (last !== null && now - last < group.slowmodeSeconds * 1000) {
+        return fail(`SLOWMODE_WAIT_${Math.ceil((group.slowmodeSeconds * 1000 - (now - last)) / 1000)}`, 420);
+      }
+    }
+    const inserted = await this.store.insertDelivery({
+      accountId,
+      groupKey: target.key,
+      randomId: request.randomId.toString(),
+      sourceLink: request.source.canonical,
+      at: now,
+      trace: { ...(request.trace ?? {}) },
+    });
+    return inserted === 'duplicate' ? fail('RANDOM_ID_DUPLICATE') : { ok: true, messageId: 1 };
+  }
+
+  async preflight(
+    sessions: readonly SessionHandle[],
+    targets: readonly GroupTarget[],
+    source: PostRef | null,
+  ): Promise<PreflightReport> {
+    const sourceError = source ? await this.sourceError(source) : 'no source post';
+    const rows: PreflightRow[] = [];
+    for (const session of sessions) {
+      const account = await this.store.getAccount(session.id);
+      const accountError = account && account.status !== 'ok' ? ACCOUNT_ERRORS[account.status] : null;
+      for (const target of targets) {
+        const group = await this.groupOf(target);
+        const error =
+          accountError ?? (group ? SandboxGateway.writeError(group, session.id) : 'PEER_ID_INVALID');
+        rows.push({
+          sessionId: session.id,
+          groupKey: target.key,
+          member: group ? group.members === null || group.members.includes(session.id) : false,
+          canWrite: error === null,
+          slowmodeSeconds: group ? group.slowmodeSeconds : null,
+          error,
+        });
+      }
+    }
+    return { source: { ok: sourceError === null, error: sourceError }, rows };
+  }
+
+  async release(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** A topic target (`-100…/42`) lives in its group (`-100…`). */
+function baseKey(target: GroupTarget): string {
+  const slash = target.key.indexOf('/');
+  return slash < 0 ? target.key : target.key.slice(0, slash);
+}

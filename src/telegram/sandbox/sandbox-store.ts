@@ -1,0 +1,180 @@
+/**
+ * The sandbox's state — accounts, groups, source posts, injected faults and every delivered message — behind a
+ * small store interface, so the same simulated Telegram runs in memory (tests, `stagger simulate`) or in the
+ * project database (several processes share one sandbox).
+ */
+
+/** What Telegram would say about the account as a whole. */
+export type SandboxAccountStatus = 'ok' | 'limited' | 'revoked' | 'banned' | 'frozen' | 'deactivated';
+
+export interface SandboxAccount {
+  id: string;
+  status: SandboxAccountStatus;
+}
+
+export interface SandboxGroup {
+  key: string;
+  /** A broadcast channel: only admins post (CHAT_ADMIN_REQUIRED). */
+  isChannel: boolean;
+  /** Accounts in the group; null = every account (the open demo world). */
+  members: string[] | null;
+  /** Members that may not write (CHAT_WRITE_FORBIDDEN). */
+  readOnly: string[];
+  /** Members banned from writing (USER_BANNED_IN_CHANNEL). */
+  banned: string[];
+  slowmodeSeconds: number;
+}
+
+export type SandboxSourceState = 'ok' | 'protected' | 'deleted' | 'private';
+
+export interface SandboxDelivery {
+  id: number;
+  accountId: string;
+  groupKey: string;
+  randomId: string;
+  sourceLink: string;
+  at: number;
+  trace: Record<string, string>;
+}
+
+export type SandboxMethod = 'forward' | 'source';
+
+export interface SandboxFault {
+  /** Null matches any account / any group. */
+  accountId: string | null;
+  groupKey: string | null;
+  method: SandboxMethod | null;
+  /** From this time on (epoch ms). */
+  fromAt: number;
+  error: string;
+  /** How many calls get the error; -1 = every call. */
+  remaining: number;
+}
+
+export interface FloodPolicy {
+  /** Calls an account may make in a burst. */
+  burst: number;
+  /** Tokens regained per second. */
+  refillPerSecond: number;
+}
+
+export type FloodDecision = { ok: true } | { ok: false; waitSeconds: number };
+
+export interface SandboxStore {
+  getAccount(id: string): Promise<SandboxAccount | null>;
+  putAccount(account: SandboxAccount): Promise<void>;
+  getGroup(key: string): Promise<SandboxGroup | null>;
+  putGroup(group: SandboxGroup): Promise<void>;
+  getSourceState(link: string): Promise<SandboxSourceState | null>;
+  putSourceState(link: string, state: SandboxSourceState): Promise<void>;
+  addFault(fault: SandboxFault): Promise<void>;
+  /** Takes the first matching fault due at `now` (consuming one of its uses) and returns its error. */
+  takeFault(
+    accountId: string,
+    groupKey: string | null,
+    method: SandboxMethod,
+    now: number,
+  ): Promise<string | null>;
+  /** Token bucket per account: one token per call. */
+  takeFloodToken(accountId: string, now: number, policy: FloodPolicy): Promise<FloodDecision>;
+  lastDeliveryAt(accountId: string, groupKey: string): Promise<number | null>;
+  /** Atomic on (accountId, randomId): a second delivery with the same pair is `duplicate` and not stored. */
+  insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<'inserted' | 'duplicate'>;
+  listDeliveries(): Promise<SandboxDelivery[]>;
+}
+
+/** The token bucket, shared by every store: pure arithmetic on (tokens, last refill time). */
+export function refillBucket(
+  tokens: number,
+  updatedAt: number,
+  now: number,
+  policy: FloodPolicy,
+): { tokens: number; decision: FloodDecision } {
+  const refilled = Math.min(
+    policy.burst,
+    tokens + (Math.max(0, now - updatedAt) / 1000) * policy.refillPerSecond,
+  );
+  if (refilled >= 1) return { tokens: refilled - 1, decision: { ok: true } };
+  const waitSeconds = Math.max(1, Math.ceil((1 - refilled) / policy.refillPerSecond));
+  return { tokens: refilled, decision: { ok: false, waitSeconds } };
+}
+
+export function faultMatches(
+  fault: SandboxFault,
+  accountId: string,
+  groupKey: string | null,
+  method: SandboxMethod,
+  now: number,
+): boolean {
+  return (
+    fault.remaining !== 0 &&
+    fault.fromAt <= now &&
+    (fault.accountId === null || fault.accountId === accountId) &&
+    (fault.groupKey === null || fault.groupKey === groupKey) &&
+    (fault.method === null || fault.method === method)
+  );
+}
+
+export class MemorySandboxStore implements SandboxStore {
+  private readonly accounts = new Map<string, SandboxAccount>();
+  private readonly groups = new Map<string, SandboxGroup>();
+  private readonly sources = new Map<string, SandboxSourceState>();
+  private readonly faults: SandboxFault[] = [];
+  private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
+  private readonly deliveries: SandboxDelivery[] = [];
+  private readonly byRandomId = new Set<string>();
+  private readonly lastByPair = new Map<string, number>();
+
+  async getAccount(id: string): Promise<SandboxAccount | null> {
+    return this.accounts.get(id) ?? null;
+  }
+  async putAccount(account: SandboxAccount): Promise<void> {
+    this.accounts.set(account.id, { ...account });
+  }
+  async getGroup(key: string): Promise<SandboxGroup | null> {
+    return this.groups.get(key) ?? null;
+  }
+  async putGroup(group: SandboxGroup): Promise<void> {
+    this.groups.set(group.key, { ...group });
+  }
+  async getSourceState(link: string): Promise<SandboxSourceState | null> {
+    return this.sources.get(link) ?? null;
+  }
+  async putSourceState(link: string, state: SandboxSourceState): Promise<void> {
+    this.sources.set(link, state);
+  }
+  async addFault(fault: SandboxFault): Promise<void> {
+    this.faults.push({ ...fault });
+  }
+  async takeFault(
+    accountId: string,
+    groupKey: string | null,
+    method: SandboxMethod,
+    now: number,
+  ): Promise<string | null> {
+    const fault = this.faults.find((f) => faultMatches(f, accountId, groupKey, method, now));
+    if (!fault) return null;
+    if (fault.remaining > 0) fault.remaining--;
+    return fault.error;
+  }
+  async takeFloodToken(accountId: string, now: number, policy: FloodPolicy): Promise<FloodDecision> {
+    const bucket = this.buckets.get(accountId) ?? { tokens: policy.burst, updatedAt: now };
+    const { tokens, decision } = refillBucket(bucket.tokens, bucket.updatedAt, now, policy);
+    this.buckets.set(accountId, { tokens, updatedAt: now });
+    return decision;
+  }
+  async lastDeliveryAt(accountId: string, groupKey: string): Promise<number | null> {
+    return this.lastByPair.get(`${accountId}\u0000${groupKey}`) ?? null;
+  }
+  async insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<'inserted' | 'duplicate'> {
+    const key = `${delivery.accountId}\u0000${delivery.randomId}`;
+    if (this.byRandomId.has(key)) return 'duplicate';
+    this.byRandomId.add(key);
+    this.deliveries.push({ ...delivery, id: this.deliveries.length + 1 });
+    this.lastByPair.set(`${delivery.accountId}\u0000${delivery.groupKey}`, delivery.at);
+    return 'inserted';
+  }
+  async listDeliveries(): Promise<SandboxDelivery[]> {
+    return this.deliveries.slice();
+  }
+}
