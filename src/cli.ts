@@ -11,6 +11,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'show the exact timeline of one cycle',
     load: async () => (await import('./cli/plan-command.js')).planCommand,
   },
+  simulate: {
+    summary: 'run a bot on the sandbox Telegram on a virtual clock and show what happened',
+    load: async () => (await import('./cli/simulate-command.js')).simulateCommand,
+  },
 };
 
 function usage(): string {

@@ -344,10 +344,12 @@ export class BotRunner {
   ): Promise<'fenced' | 'interrupted'> {
     if (fenced) return 'fenced';
     if (this.stopMode === 'cancel') {
-      for (const post of posts) {
-        // A `sending` post's call finished before we got here; anything not final was never started.
-        if (!FINAL_POST_STATUSES.has(post.status)) await this.writeFinal(post, 'cancelled', 'stopped', null);
-      }
+      // A `sending` post's call finished before we got here; anything not final was never started.
+      await Promise.all(
+        posts
+          .filter((post) => !FINAL_POST_STATUSES.has(post.status))
+          .map((post) => this.writeFinal(post, 'cancelled', 'stopped', null)),
+      );
       await this.close(cycle, posts, 'stopped', 'stopped by the customer', null);
     }
     return 'interrupted';

@@ -12,6 +12,12 @@ export interface Clock {
    * it never rejects, so loops read `if (!(await clock.sleep(ms, signal))) return;`.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Runs `fn` once the work of the current instant is done — the group-commit window. Real time: after every
+   * timer callback of this event-loop turn (setImmediate). Virtual time: after the pending microtasks, so that a
+   * virtual instant is fully settled before the clock moves.
+   */
+  defer(fn: () => void): void;
 }
 
 export function sleepUntil(clock: Clock, at: number, signal?: AbortSignal): Promise<boolean> {
@@ -24,6 +30,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();
+  }
+
+  defer(fn: () => void): void {
+    setImmediate(fn);
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -74,11 +84,15 @@ export class VirtualClock implements Clock {
 
   constructor(startAt = Date.UTC(2026, 0, 1), options: { settleTurns?: number } = {}) {
     this.current = startAt;
-    this.settleTurns = options.settleTurns ?? 8;
+    this.settleTurns = options.settleTurns ?? 3;
   }
 
   now(): number {
     return this.current;
+  }
+
+  defer(fn: () => void): void {
+    queueMicrotask(fn);
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<boolean> {

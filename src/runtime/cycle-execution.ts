@@ -103,7 +103,8 @@ export class CycleExecution {
 
     const pending = this.input.posts.filter((p) => !FINAL_POST_STATUSES.has(p.status));
     if (this.halt?.kind === 'aborted') {
-      for (const post of pending) await this.finish(post, 'cancelled', 'source_invalid', this.halt.error);
+      const error = this.halt.error;
+      await Promise.all(pending.map((post) => this.finish(post, 'cancelled', 'source_invalid', error)));
       return { status: 'aborted', reason: this.halt.reason, error: this.halt.error };
     }
     if (this.halt?.kind === 'fenced' || this.input.signal.aborted) {
@@ -211,10 +212,14 @@ export class CycleExecution {
     return this.send(lane, session, post);
   }
 
-  private target(groupKey: string): GroupTarget {
+  private target(groupKey: string): GroupTarget | null {
     let target = this.targets.get(groupKey);
     if (!target) {
-      target = parseGroupTarget(groupKey);
+      try {
+        target = parseGroupTarget(groupKey);
+      } catch {
+        return null;
+      }
       this.targets.set(groupKey, target);
     }
     return target;
@@ -224,6 +229,8 @@ export class CycleExecution {
     const { clock, gateway, batcher, logger } = this.deps;
     const { state, bot } = this.input;
     const now = clock.now();
+    const target = this.target(post.groupKey);
+    if (!target) return this.finish(post, 'failed', 'invalid_target', null);
     const reservation = this.reservations.get(post.id) ?? state.guard.reserve(post.groupKey, now);
     this.reservations.set(post.id, reservation);
     const attempts = post.attempts + 1;
@@ -249,7 +256,7 @@ export class CycleExecution {
       answer = await gateway.forward({
         session: { id: session.id, driver: session.driver },
         source: this.input.source,
-        target: this.target(post.groupKey),
+        target,
         randomId: BigInt(post.randomId),
         silent: bot.settings.silent,
         hideSender: bot.settings.hideSender,
@@ -406,11 +413,17 @@ export class CycleExecution {
       for (const post of rest) await this.giveUp(post, reason, error);
       return 'lane_over';
     }
-    const { state, bot } = this.input;
-    const now = this.deps.clock.now();
+    const { state, bot, cycle } = this.input;
+    // Healthy: alive, not limited, and free again before the cycle is due to end (a short FLOOD_WAIT is fine).
     const healthy = bot.sessions
       .map((s) => state.session(s.id))
-      .filter((s): s is SessionInfo => s !== undefined && s.id !== lane.sessionId && state.usableBy(s, now));
+      .filter(
+        (s): s is SessionInfo =>
+          s !== undefined &&
+          s.id !== lane.sessionId &&
+          !isLimitedPause(s) &&
+          state.usableBy(s, cycle.expectedEndAt),
+      );
     if (healthy.length === 0) {
       for (const post of rest) await this.giveUp(post, reason, error);
       return 'lane_over';

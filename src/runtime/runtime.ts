@@ -39,7 +39,7 @@ export class Runtime {
     this.deps = { ...deps, random: deps.random ?? new CryptoRandom(), logger: deps.logger ?? silentLogger };
     this.events =
       deps.events ?? new EventBus((error) => this.deps.logger.error({ err: error }, 'event listener failed'));
-    this.batcher = new WriteBatcher(deps.store);
+    this.batcher = new WriteBatcher(deps.store, deps.clock);
   }
 
   get clock(): Clock {

@@ -3,11 +3,15 @@
  * what `stagger simulate` runs and what the runtime tests drive — one implementation; only the Clock, the
  * Gateway and the repositories differ from `stagger serve`.
  */
+import { parseGroupTarget } from '../core/group-targets.js';
 import type { ExecutionMode } from '../core/plan.js';
 import type { CycleStatus, PostStatus } from '../core/model.js';
 import { SandboxGateway, type SandboxOptions } from '../telegram/sandbox/sandbox-gateway.js';
 import { MemorySandboxStore, type SandboxGroup } from '../telegram/sandbox/sandbox-store.js';
-import { VirtualClock } from './clock.js';
+import type { TelegramAnswer } from '../core/outcome.js';
+import type { PostRef } from '../core/post-link.js';
+import type { ForwardRequest, Gateway, SessionHandle } from '../telegram/gateway.js';
+import { VirtualClock, type Clock } from './clock.js';
 import type { RuntimeEvent } from './events.js';
 import { MemoryRuntimeStore, type NewBot } from './memory-store.js';
 import type { RuntimeOptions } from './options.js';
@@ -16,6 +20,59 @@ import { Runtime } from './runtime.js';
 
 /** 2026-01-01T00:00:00Z: simulations start at a round, fixed instant so runs repeat exactly. */
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 1);
+
+export interface GatewayCall {
+  method: 'checkSource' | 'forward';
+  sessionId: string;
+  groupKey: string | null;
+  randomId: string | null;
+  at: number;
+  answer: TelegramAnswer;
+}
+
+/** Records every call the runtime makes, then lets the sandbox answer it. */
+class RecordingGateway implements Gateway {
+  constructor(
+    private readonly inner: Gateway,
+    private readonly clock: Clock,
+    readonly calls: GatewayCall[],
+  ) {}
+  async checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
+    const at = this.clock.now();
+    const answer = await this.inner.checkSource(session, source, signal);
+    this.calls.push({
+      method: 'checkSource',
+      sessionId: session.id,
+      groupKey: null,
+      randomId: null,
+      at,
+      answer,
+    });
+    return answer;
+  }
+  async forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
+    const at = this.clock.now();
+    const answer = await this.inner.forward(request, signal);
+    this.calls.push({
+      method: 'forward',
+      sessionId: request.session.id,
+      groupKey: request.target.key,
+      randomId: request.randomId.toString(),
+      at,
+      answer,
+    });
+    return answer;
+  }
+  preflight(...args: Parameters<Gateway['preflight']>): ReturnType<Gateway['preflight']> {
+    return this.inner.preflight(...args);
+  }
+  release(sessionId: string): Promise<void> {
+    return this.inner.release(sessionId);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
 
 export interface WorldOptions {
   seed?: number;
@@ -32,7 +89,12 @@ export class SimulatedWorld {
   readonly sandbox: SandboxGateway;
   readonly runtime: Runtime;
   readonly events: RuntimeEvent[] = [];
+  /** Every call the runtime made to (sandbox) Telegram, in order. */
+  readonly calls: GatewayCall[] = [];
+  /** What the runtime logged as errors (tests assert there are none unless they provoke them). */
+  readonly errors: { obj: object; msg: string | undefined }[] = [];
   readonly startAt: number;
+  private readonly cyclesEnded = new Map<string, number>();
 
   constructor(options: WorldOptions = {}) {
     this.startAt = options.startAt ?? SIMULATION_EPOCH;
@@ -48,12 +110,24 @@ export class SimulatedWorld {
     });
     this.runtime = new Runtime({
       clock: this.clock,
-      gateway: this.sandbox,
+      gateway: new RecordingGateway(this.sandbox, this.clock, this.calls),
       store: this.store,
       random: new SeededRandom(seed),
+      logger: {
+        info() {},
+        warn() {},
+        error: (obj, msg) => {
+          this.errors.push({ obj, msg });
+        },
+      },
       ...(options.options ? { options: options.options } : {}),
     });
-    this.runtime.events.on((e) => this.events.push(e));
+    this.runtime.events.on((e) => {
+      this.events.push(e);
+      if (e.type === 'cycle.finished' || e.type === 'cycle.skipped') {
+        this.cyclesEnded.set(e.botId, (this.cyclesEnded.get(e.botId) ?? 0) + 1);
+      }
+    });
   }
 
   addBot(spec: NewBot): string {
@@ -71,18 +145,22 @@ export class SimulatedWorld {
     });
   }
 
-  /** From `atSeconds` (since the start) on, the next `times` calls by the session (or any) get `error`. */
+  /**
+   * From `atSeconds` (since the start) on, the next `times` forwards by the session (or any) get `error`
+   * (`method: 'source'` aims at the per-cycle source check instead).
+   */
   async fault(spec: {
     session?: string;
     group?: string;
     error: string;
     atSeconds?: number;
     times?: number;
+    method?: 'forward' | 'source';
   }): Promise<void> {
     await this.sandboxStore.addFault({
       accountId: spec.session ?? null,
       groupKey: spec.group ?? null,
-      method: null,
+      method: spec.method ?? 'forward',
       fromAt: this.startAt + (spec.atSeconds ?? 0) * 1000,
       error: spec.error,
       remaining: spec.times ?? 1,
@@ -94,9 +172,7 @@ export class SimulatedWorld {
   }
 
   cyclesDone(botId: string): number {
-    return this.events.filter(
-      (e) => e.botId === botId && (e.type === 'cycle.finished' || e.type === 'cycle.skipped'),
-    ).length;
+    return this.cyclesEnded.get(botId) ?? 0;
   }
 
   /** Runs the clock until the bot has ended `cycles` cycles (finished, aborted or skipped). */
@@ -157,8 +233,28 @@ export interface SimulationResult {
   warnings: { code: string; message: string }[];
 }
 
+/**
+ * Names like `g0` (from `--groups G`) are labels, not Telegram targets: they get stand-in chat ids for the
+ * sandbox and are shown by their label again in the result.
+ */
+function groupKeys(labels: readonly string[]): { keys: string[]; label: (key: string) => string } {
+  const toLabel = new Map<string, string>();
+  const keys = labels.map((label, i) => {
+    let key = label;
+    try {
+      parseGroupTarget(label);
+    } catch {
+      key = `-100${1_000_000_000 + i}`;
+    }
+    toLabel.set(key, label);
+    return key;
+  });
+  return { keys, label: (key) => toLabel.get(key) ?? key };
+}
+
 export async function runSimulation(spec: SimulationSpec): Promise<SimulationResult> {
   const world = new SimulatedWorld({ seed: spec.seed });
+  const groups = groupKeys(spec.groups);
   const sessionIds = Array.from({ length: spec.sessions }, (_, i) => String(i));
   const botId = world.addBot({
     mode: spec.mode,
@@ -169,7 +265,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
       ...(spec.delayBetweenCycles !== undefined ? { delayBetweenCycles: spec.delayBetweenCycles } : {}),
     },
     sessions: sessionIds.map((id) => ({ id, label: `session ${id}` })),
-    groups: spec.groups,
+    groups: groups.keys,
   });
   for (const f of spec.faults)
     await world.fault({ session: String(f.session), error: f.error, atSeconds: f.atSeconds });
@@ -191,7 +287,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
   const deliveries = (await world.deliveries()).map((d) => ({
     cycle: cycleNumber.get(d.trace.cycleId ?? '') ?? 0,
     session: Number(d.session),
-    group: d.group,
+    group: groups.label(d.group),
     atSeconds: d.atSeconds,
   }));
   const results: SimulationResult['results'] = [];
@@ -208,7 +304,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
     results.push({
       cycle: cycleNumber.get(e.cycleId) ?? 0,
       session: Number(e.sessionId),
-      group: e.groupKey,
+      group: groups.label(e.groupKey),
       status: e.type === 'post.sent' ? (e.duplicate ? 'duplicate' : 'sent') : e.status,
       outcome: e.type === 'post.sent' ? (e.duplicate ? 'RANDOM_ID_DUPLICATE' : null) : e.error,
       reason: e.type === 'post.sent' ? null : e.reason,

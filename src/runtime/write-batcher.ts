@@ -5,6 +5,7 @@
  * rides the next one (batches grow under load).
  */
 import type { CounterDelta } from '../core/model.js';
+import type { Clock } from './clock.js';
 import type { PostPatch, RuntimeStore, SendingMark } from './store.js';
 
 interface Waiter<T> {
@@ -21,8 +22,11 @@ export class WriteBatcher {
   /** Commits made and items they carried (for the benchmark's batch-size figure). */
   readonly stats = { commits: 0, items: 0 };
 
-  constructor(store: RuntimeStore) {
+  private readonly clock: Clock;
+
+  constructor(store: RuntimeStore, clock: Clock) {
     this.store = store;
+    this.clock = clock;
   }
 
   markSending(mark: SendingMark): Promise<boolean> {
@@ -50,8 +54,8 @@ export class WriteBatcher {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    // setImmediate runs after every timer callback of this loop turn: all posts due in this tick join the batch.
-    setImmediate(() => {
+    // Deferred past every timer callback of this turn: all posts due in this tick join the batch.
+    this.clock.defer(() => {
       this.scheduled = false;
       if (!this.running) void this.flush();
     });
