@@ -64,7 +64,7 @@ export class MemoryRuntimeStore implements RuntimeStore {
   private readonly postsByCycle = new Map<string, string[]>();
   private readonly pairs = new Map<string, PairState>();
   private nextId = 1;
-  /** Fences accepted per bot; tests set it to simulate a lost lease. */
+  /** The lease each bot is held under (owner, epoch); tests change it to simulate a takeover. */
   readonly fences = new Map<string, Fence>();
 
   private id(): string {
@@ -234,9 +234,10 @@ export class MemoryRuntimeStore implements RuntimeStore {
   async markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
     const accepted = new Set<string>();
     for (const mark of marks) {
+      // A fenced mark needs the bot's lease held with the same owner and epoch (as the SQL store checks).
       const held = this.fences.get(mark.botId);
       const fence = mark.fence;
-      if (held && (!fence || fence.ownerId !== held.ownerId || fence.epoch !== held.epoch)) continue;
+      if (fence && (!held || fence.ownerId !== held.ownerId || fence.epoch !== held.epoch)) continue;
       const post = this.posts.get(mark.postId);
       if (!post || FINAL_POST_STATUSES.has(post.status)) continue;
       post.status = 'sending';

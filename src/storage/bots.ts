@@ -1,0 +1,364 @@
+/**
+ * A customer's bot: its configuration (post, groups, mode, delays), its desired state, its counters, and the
+ * queries behind status and history. One bot per customer, created on first use.
+ */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import {
+  DEFAULT_BOT_SETTINGS,
+  type BotSettings,
+  type CycleRecord,
+  type PostRecord,
+  type PostStatus,
+} from '../core/model.js';
+import type { ExecutionMode } from '../core/plan.js';
+import { bool, int64, num, numOrNull, type DbInt } from './codec.js';
+import type { Dialect } from './database.js';
+import { cycleFromRow, postFromRow } from './runtime-store.js';
+import type { BotsTable, Schema } from './schema.js';
+
+export interface BotCounters {
+  sent: number;
+  duplicates: number;
+  failed: number;
+  skipped: number;
+  floodWaits: number;
+}
+
+export interface BotConfig {
+  id: string;
+  userId: string;
+  postLink: string | null;
+  mode: ExecutionMode | null;
+  totalCycleMinutes: number | null;
+  settings: BotSettings;
+  desiredState: 'running' | 'stopped';
+  needsAttention: boolean;
+  lastError: string | null;
+  counters: BotCounters;
+  groups: string[];
+}
+
+function configFromRow(row: Selectable<BotsTable>, groups: string[]): BotConfig {
+  return {
+    id: int64(row.id),
+    userId: int64(row.user_id),
+    postLink: row.post_link,
+    mode: row.execution_mode as ExecutionMode | null,
+    totalCycleMinutes: numOrNull(row.total_cycle_minutes),
+    settings: {
+      delayBetweenPosts: num(row.delay_between_posts),
+      delayBetweenCycles: num(row.delay_between_cycles),
+      minGroupGapSeconds: num(row.min_group_gap_seconds),
+      silent: bool(row.silent),
+      hideSender: bool(row.hide_sender),
+    },
+    desiredState: row.desired_state === 'running' ? 'running' : 'stopped',
+    needsAttention: bool(row.needs_attention),
+    lastError: row.last_error,
+    counters: {
+      sent: num(row.sent_count),
+      duplicates: num(row.duplicate_count),
+      failed: num(row.failed_count),
+      skipped: num(row.skipped_count),
+      floodWaits: num(row.flood_wait_count),
+    },
+    groups,
+  };
+}
+
+export interface PostPage {
+  posts: (PostRecord & { cycleNumber: number })[];
+  nextCursor: string | null;
+}
+
+export class BotRepository {
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly dialect: Dialect,
+    private readonly now: () => number,
+  ) {}
+
+  private bind(id: string): DbInt {
+    return this.dialect === 'sqlite' ? BigInt(id) : id;
+  }
+
+  /** The customer's bot id, creating the bot with the default settings on first use. */
+  async ensureForUser(userId: string): Promise<string> {
+    const existing = await this.db
+      .selectFrom('bots')
+      .select('id')
+      .where('user_id', '=', this.bind(userId))
+      .executeTakeFirst();
+    if (existing) return int64(existing.id);
+    await this.db
+      .insertInto('bots')
+      .values({
+        user_id: this.bind(userId),
+        delay_between_posts: DEFAULT_BOT_SETTINGS.delayBetweenPosts,
+        delay_between_cycles: DEFAULT_BOT_SETTINGS.delayBetweenCycles,
+        min_group_gap_seconds: DEFAULT_BOT_SETTINGS.minGroupGapSeconds,
+        silent: 0,
+        hide_sender: 0,
+        desired_state: 'stopped',
+        needs_attention: 0,
+        sent_count: 0,
+        duplicate_count: 0,
+        failed_count: 0,
+        skipped_count: 0,
+        flood_wait_count: 0,
+        updated_at: this.now(),
+      })
+      .onConflict((oc) => oc.column('user_id').doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom('bots')
+      .select('id')
+      .where('user_id', '=', this.bind(userId))
+      .executeTakeFirstOrThrow();
+    return int64(row.id);
+  }
+
+  async get(botId: string): Promise<BotConfig | null> {
+    const row = await this.db
+      .selectFrom('bots')
+      .selectAll()
+      .where('id', '=', this.bind(botId))
+      .executeTakeFirst();
+    if (!row) return null;
+    return configFromRow(row, await this.groups(botId));
+  }
+
+  async forUser(userId: string): Promise<BotConfig> {
+    const botId = await this.ensureForUser(userId);
+    return (await this.get(botId))!;
+  }
+
+  async listAll(): Promise<BotConfig[]> {
+    const rows = await this.db.selectFrom('bots').selectAll().orderBy('id').execute();
+    return Promise.all(rows.map(async (row) => configFromRow(row, await this.groups(int64(row.id)))));
+  }
+
+  async groups(botId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('bot_groups')
+      .select('key')
+      .where('bot_id', '=', this.bind(botId))
+      .orderBy('position')
+      .execute();
+    return rows.map((r) => r.key);
+  }
+
+  async setPostLink(botId: string, link: string | null): Promise<void> {
+    await this.db
+      .updateTable('bots')
+      .set({ post_link: link, updated_at: this.now() })
+      .where('id', '=', this.bind(botId))
+      .execute();
+  }
+
+  /** Replaces the group list (order kept); what is known of a group that stays (its slow mode) is kept. */
+  async setGroups(botId: string, keys: readonly string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const known = await trx
+        .selectFrom('bot_groups')
+        .select(['key', 'slowmode_seconds'])
+        .where('bot_id', '=', this.bind(botId))
+        .execute();
+      const slowmode = new Map(known.map((k) => [k.key, k.slowmode_seconds]));
+      await trx.deleteFrom('bot_groups').where('bot_id', '=', this.bind(botId)).execute();
+      for (let i = 0; i < keys.length; i += 500) {
+        await trx
+          .insertInto('bot_groups')
+          .values(
+            keys.slice(i, i + 500).map((key, j) => ({
+              bot_id: this.bind(botId),
+              position: i + j,
+              key,
+              slowmode_seconds: slowmode.get(key) ?? null,
+            })),
+          )
+          .execute();
+      }
+      await trx
+        .updateTable('bots')
+        .set({ updated_at: this.now() })
+        .where('id', '=', this.bind(botId))
+        .execute();
+    });
+  }
+
+  async setSettings(botId: string, settings: Partial<BotSettings>): Promise<void> {
+    const values: Partial<Record<keyof BotsTable, unknown>> = { updated_at: this.now() };
+    if (settings.delayBetweenPosts !== undefined) values.delay_between_posts = settings.delayBetweenPosts;
+    if (settings.delayBetweenCycles !== undefined) values.delay_between_cycles = settings.delayBetweenCycles;
+    if (settings.minGroupGapSeconds !== undefined) values.min_group_gap_seconds = settings.minGroupGapSeconds;
+    if (settings.silent !== undefined) values.silent = settings.silent ? 1 : 0;
+    if (settings.hideSender !== undefined) values.hide_sender = settings.hideSender ? 1 : 0;
+    await this.db
+      .updateTable('bots')
+      .set(values as never)
+      .where('id', '=', this.bind(botId))
+      .execute();
+  }
+
+  /**
+   * Sets the bot running with this mode. Only a stopped bot changes: starting a running bot is a no-op (false).
+   * A fresh start drops the old starter anchor, and a cycle left `running` by a crash while stopped is closed.
+   */
+  async start(botId: string, mode: ExecutionMode, totalCycleMinutes: number | null): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('bots')
+        .set({
+          desired_state: 'running',
+          execution_mode: mode,
+          total_cycle_minutes: totalCycleMinutes,
+          anchor_at: null,
+          anchor_cycle_seconds: null,
+          needs_attention: 0,
+          last_error: null,
+          updated_at: this.now(),
+        })
+        .where('id', '=', this.bind(botId))
+        .where('desired_state', '!=', 'running')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      await this.closeStaleCycles(trx, botId);
+      return true;
+    });
+  }
+
+  /** Sets the bot stopped. The process that runs it cancels the rest of its cycle. */
+  async stop(botId: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('bots')
+      .set({ desired_state: 'stopped', updated_at: this.now() })
+      .where('id', '=', this.bind(botId))
+      .where('desired_state', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  private async closeStaleCycles(trx: Kysely<Schema>, botId: string): Promise<void> {
+    const stale = await trx
+      .selectFrom('cycles')
+      .select('id')
+      .where('bot_id', '=', this.bind(botId))
+      .where('status', '=', 'running')
+      .execute();
+    for (const { id } of stale) {
+      await trx
+        .updateTable('posts')
+        .set({ status: 'cancelled', reason: 'stopped' })
+        .where('cycle_id', '=', id)
+        .where('status', '=', 'planned')
+        .execute();
+      // A post left `sending` by a crash may or may not have arrived; it is not retried after a stop.
+      await trx
+        .updateTable('posts')
+        .set({ status: 'failed', reason: 'stopped', error: 'DELIVERY_UNKNOWN' })
+        .where('cycle_id', '=', id)
+        .where('status', '=', 'sending')
+        .execute();
+      await trx
+        .updateTable('cycles')
+        .set({ status: 'stopped', reason: 'stopped by the customer', finished_at: this.now() })
+        .where('id', '=', id)
+        .execute();
+    }
+  }
+
+  async latestCycle(botId: string): Promise<CycleRecord | null> {
+    const row = await this.db
+      .selectFrom('cycles')
+      .selectAll()
+      .where('bot_id', '=', this.bind(botId))
+      .where('status', '!=', 'skipped')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? cycleFromRow(row) : null;
+  }
+
+  async cyclePostCounts(cycleId: string): Promise<Partial<Record<PostStatus, number>>> {
+    const rows = await this.db
+      .selectFrom('posts')
+      .select(['status', (eb) => eb.fn.countAll().as('n')])
+      .where('cycle_id', '=', this.bind(cycleId))
+      .groupBy('status')
+      .execute();
+    const out: Partial<Record<PostStatus, number>> = {};
+    for (const r of rows) out[r.status as PostStatus] = num(r.n);
+    return out;
+  }
+
+  async cyclePosts(cycleId: string): Promise<PostRecord[]> {
+    const rows = await this.db
+      .selectFrom('posts')
+      .selectAll()
+      .where('cycle_id', '=', this.bind(cycleId))
+      .orderBy('seq')
+      .execute();
+    return rows.map(postFromRow);
+  }
+
+  /** Post history, newest first, paged by an opaque cursor (the last id seen). */
+  async posts(
+    botId: string,
+    filter: {
+      cycle?: number | undefined;
+      status?: PostStatus | undefined;
+      limit: number;
+      cursor?: string | undefined;
+    },
+  ): Promise<PostPage> {
+    let query = this.db
+      .selectFrom('posts')
+      .innerJoin('cycles', 'cycles.id', 'posts.cycle_id')
+      .selectAll('posts')
+      .select('cycles.number as cycle_number')
+      .where('posts.bot_id', '=', this.bind(botId));
+    if (filter.cycle !== undefined) query = query.where('cycles.number', '=', filter.cycle);
+    if (filter.status !== undefined) query = query.where('posts.status', '=', filter.status);
+    if (filter.cursor !== undefined) query = query.where('posts.id', '<', this.bind(filter.cursor));
+    const rows = await query
+      .orderBy('posts.id', 'desc')
+      .limit(filter.limit + 1)
+      .execute();
+    const page = rows
+      .slice(0, filter.limit)
+      .map((r) => ({ ...postFromRow(r), cycleNumber: num(r.cycle_number) }));
+    return { posts: page, nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null };
+  }
+
+  /** Retention: drops posts older than `olderThan` (by planned time) of finished cycles; counters stay. */
+  async prunePosts(olderThan: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('posts')
+      .where('planned_at', '<', olderThan)
+      .where('status', 'not in', ['planned', 'sending'])
+      .executeTakeFirst();
+    await this.db
+      .deleteFrom('cycles')
+      .where('finished_at', '<', olderThan)
+      .where('status', '!=', 'running')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('posts')
+              .select(sql`1`.as('one'))
+              .whereRef('posts.cycle_id', '=', 'cycles.id'),
+          ),
+        ),
+      )
+      // Each bot's latest cycle stays: it carries the numbering and the starter anchor's slot.
+      .where('id', 'not in', (eb) =>
+        eb
+          .selectFrom('cycles as c')
+          .select((e) => e.fn.max('c.id').as('id'))
+          .groupBy('c.bot_id'),
+      )
+      .execute();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,287 @@
+/**
+ * One migration set for both engines (a dialect branch only where SQL differs: identity columns). Each
+ * migration runs in a transaction — on SQLite too (see database.ts) — so a failure never leaves a half-applied
+ * schema; `migrate()` reports a result per migration instead of throwing halfway.
+ */
+import {
+  Migrator,
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type MigrationResult,
+} from 'kysely';
+import type { Dialect } from './database.js';
+
+type AnyDb = Kysely<unknown>;
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const idType = dialect === 'postgres' ? 'bigserial' : 'integer';
+  const id = (c: ColumnDefinitionBuilder) =>
+    dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement();
+  const real = 'double precision';
+
+  return {
+    '0001_initial': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('users')
+          .addColumn('id', idType, id)
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull().defaultTo('user'))
+          .addColumn('plan_type', 'text')
+          .addColumn('plan_status', 'text', (c) => c.notNull().defaultTo('active'))
+          .addColumn('max_sessions', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('external_id', 'text', (c) => c.unique())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('api_tokens')
+          .addColumn('id', idType, id)
+          .addColumn('user_id', 'bigint', (c) => c.notNull().references('users.id').onDelete('cascade'))
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('label', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_used_at', 'bigint')
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+
+        await db.schema
+          .createTable('telegram_sessions')
+          .addColumn('id', idType, id)
+          .addColumn('owner_user_id', 'bigint', (c) => c.references('users.id').onDelete('set null'))
+          .addColumn('label', 'text', (c) => c.notNull())
+          .addColumn('driver', 'text', (c) => c.notNull())
+          .addColumn('auth_encrypted', 'text')
+          .addColumn('api_id', 'bigint')
+          .addColumn('api_hash_encrypted', 'text')
+          .addColumn('tg_user_id', 'bigint')
+          .addColumn('tg_username', 'text')
+          .addColumn('tg_name', 'text')
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('active'))
+          .addColumn('status_reason', 'text')
+          .addColumn('cooldown_until', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('telegram_sessions_owner')
+          .on('telegram_sessions')
+          .column('owner_user_id')
+          .execute();
+
+        await db.schema
+          .createTable('bots')
+          .addColumn('id', idType, id)
+          .addColumn('user_id', 'bigint', (c) =>
+            c.notNull().unique().references('users.id').onDelete('cascade'),
+          )
+          .addColumn('post_link', 'text')
+          .addColumn('execution_mode', 'text')
+          .addColumn('total_cycle_minutes', 'integer')
+          .addColumn('delay_between_posts', real, (c) => c.notNull())
+          .addColumn('delay_between_cycles', real, (c) => c.notNull())
+          .addColumn('min_group_gap_seconds', real, (c) => c.notNull())
+          .addColumn('silent', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('hide_sender', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('desired_state', 'text', (c) => c.notNull().defaultTo('stopped'))
+          .addColumn('anchor_at', 'bigint')
+          .addColumn('anchor_cycle_seconds', real)
+          .addColumn('needs_attention', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_error', 'text')
+          .addColumn('sent_count', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('duplicate_count', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('failed_count', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('skipped_count', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('flood_wait_count', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('bots_desired_state').on('bots').column('desired_state').execute();
+
+        await db.schema
+          .createTable('bot_groups')
+          .addColumn('bot_id', 'bigint', (c) => c.notNull().references('bots.id').onDelete('cascade'))
+          .addColumn('position', 'integer', (c) => c.notNull())
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('slowmode_seconds', 'integer')
+          .addPrimaryKeyConstraint('bot_groups_pk', ['bot_id', 'key'])
+          .execute();
+
+        await db.schema
+          .createTable('cycles')
+          .addColumn('id', idType, id)
+          .addColumn('bot_id', 'bigint', (c) => c.notNull().references('bots.id').onDelete('cascade'))
+          .addColumn('number', 'integer', (c) => c.notNull())
+          .addColumn('mode', 'text', (c) => c.notNull())
+          .addColumn('slot', 'integer')
+          .addColumn('cycle_seconds', real)
+          .addColumn('planned_start_at', 'bigint', (c) => c.notNull())
+          .addColumn('deadline_at', 'bigint', (c) => c.notNull())
+          .addColumn('expected_end_at', 'bigint', (c) => c.notNull())
+          .addColumn('finished_at', 'bigint')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('warnings', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
+        await db.schema.createIndex('cycles_bot').on('cycles').columns(['bot_id', 'id']).execute();
+
+        await db.schema
+          .createTable('posts')
+          .addColumn('id', idType, id)
+          .addColumn('cycle_id', 'bigint', (c) => c.notNull().references('cycles.id').onDelete('cascade'))
+          .addColumn('bot_id', 'bigint', (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('session_id', 'bigint', (c) => c.notNull())
+          .addColumn('planned_session_id', 'bigint', (c) => c.notNull())
+          .addColumn('group_key', 'text', (c) => c.notNull())
+          .addColumn('planned_at', 'bigint', (c) => c.notNull())
+          .addColumn('random_id', 'bigint', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('error', 'text')
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('sent_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('posts_cycle').on('posts').columns(['cycle_id', 'seq']).execute();
+        await db.schema.createIndex('posts_bot').on('posts').columns(['bot_id', 'id']).execute();
+        await db.schema
+          .createIndex('posts_bot_group')
+          .on('posts')
+          .columns(['bot_id', 'group_key', 'sent_at'])
+          .execute();
+
+        await db.schema
+          .createTable('pair_states')
+          .addColumn('bot_id', 'bigint', (c) => c.notNull().references('bots.id').onDelete('cascade'))
+          .addColumn('session_id', 'bigint', (c) => c.notNull())
+          .addColumn('group_key', 'text', (c) => c.notNull())
+          .addColumn('cooldown_until', 'bigint')
+          .addColumn('parked_until', 'bigint')
+          .addColumn('parked_reason', 'text')
+          .addColumn('unknown_failures', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('skip_through_cycle', 'integer')
+          .addColumn('last_error', 'text')
+          .addPrimaryKeyConstraint('pair_states_pk', ['bot_id', 'session_id', 'group_key'])
+          .execute();
+
+        await db.schema
+          .createTable('peer_cache')
+          .addColumn('session_id', 'bigint', (c) =>
+            c.notNull().references('telegram_sessions.id').onDelete('cascade'),
+          )
+          .addColumn('key', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('peer_cache_pk', ['session_id', 'key'])
+          .execute();
+
+        await db.schema
+          .createTable('leases')
+          .addColumn('bot_id', 'bigint', (c) => c.primaryKey().references('bots.id').onDelete('cascade'))
+          .addColumn('owner_id', 'text')
+          .addColumn('epoch', 'bigint', (c) => c.notNull().defaultTo(0))
+          .addColumn('expires_at', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+
+        await db.schema
+          .createTable('workers')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('host', 'text', (c) => c.notNull())
+          .addColumn('pid', 'integer', (c) => c.notNull())
+          .addColumn('started_at', 'bigint', (c) => c.notNull())
+          .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('sandbox_accounts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('status', 'text', (c) => c.notNull().defaultTo('ok'))
+          .addColumn('flood_tokens', real)
+          .addColumn('flood_updated_at', 'bigint')
+          .execute();
+        await db.schema
+          .createTable('sandbox_groups')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('is_channel', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('members', 'text')
+          .addColumn('read_only', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('banned', 'text', (c) => c.notNull().defaultTo('[]'))
+          .addColumn('slowmode_seconds', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createTable('sandbox_sources')
+          .addColumn('link', 'text', (c) => c.primaryKey())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('sandbox_faults')
+          .addColumn('id', idType, id)
+          .addColumn('account_id', 'text')
+          .addColumn('group_key', 'text')
+          .addColumn('method', 'text')
+          .addColumn('from_at', 'bigint', (c) => c.notNull())
+          .addColumn('error', 'text', (c) => c.notNull())
+          .addColumn('remaining', 'integer', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createTable('sandbox_deliveries')
+          .addColumn('id', idType, id)
+          .addColumn('account_id', 'text', (c) => c.notNull())
+          .addColumn('group_key', 'text', (c) => c.notNull())
+          .addColumn('random_id', 'bigint', (c) => c.notNull())
+          .addColumn('source_link', 'text', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('trace', 'text', (c) => c.notNull().defaultTo('{}'))
+          .addUniqueConstraint('sandbox_deliveries_dedup', ['account_id', 'random_id'])
+          .execute();
+        await db.schema
+          .createIndex('sandbox_deliveries_pair')
+          .on('sandbox_deliveries')
+          .columns(['account_id', 'group_key', 'at'])
+          .execute();
+      },
+    },
+  };
+}
+
+class CodeMigrations implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+export interface MigrationReport {
+  ok: boolean;
+  results: { name: string; status: MigrationResult['status'] }[];
+  error: string | null;
+}
+
+export async function migrate(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+  provider: MigrationProvider = new CodeMigrations(dialect),
+): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  return {
+    ok: error === undefined,
+    results: (results ?? []).map((r) => ({ name: r.migrationName, status: r.status })),
+    error: error === undefined ? null : error instanceof Error ? error.message : String(error),
+  };
+}
+
+/** For tests and `stagger migrate --status`: every known migration and whether it is applied. */
+export async function migrationStatus(
+  db: Kysely<unknown>,
+  dialect: Dialect,
+): Promise<{ name: string; applied: boolean }[]> {
+  const migrator = new Migrator({ db, provider: new CodeMigrations(dialect) });
+  return (await migrator.getMigrations()).map((m) => ({ name: m.name, applied: m.executedAt !== undefined }));
+}

@@ -1,0 +1,437 @@
+/**
+ * The runtime's persistence on SQLite or PostgreSQL. The two writes of exactly-once posting are single batched
+ * statements: `markSending` (with the lease fence checked in the same statement) and `writeResults`.
+ */
+import { sql, type Kysely, type Selectable } from 'kysely';
+import {
+  DEFAULT_BOT_SETTINGS,
+  type BotSnapshot,
+  type CounterDelta,
+  type CycleRecord,
+  type CycleStatus,
+  type PairState,
+  type PostRecord,
+  type PostStatus,
+  type SessionDriver,
+  type SessionInfo,
+  type SessionStatus,
+} from '../core/model.js';
+import type { ExecutionMode } from '../core/plan.js';
+import type {
+  BotRuntimePatch,
+  NewCycle,
+  NewPost,
+  PostPatch,
+  RuntimeStore,
+  SendingMark,
+  SessionPatch,
+} from '../runtime/store.js';
+import { bool, int64, json, num, numOrNull, type DbInt } from './codec.js';
+import type { Dialect } from './database.js';
+import type { CyclesTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
+import { chunks, dbNowMs, valuesTable, type SqlType } from './sql-helpers.js';
+
+export function cycleFromRow(row: Selectable<CyclesTable>): CycleRecord {
+  return {
+    id: int64(row.id),
+    botId: int64(row.bot_id),
+    number: num(row.number),
+    mode: row.mode as ExecutionMode,
+    slot: numOrNull(row.slot),
+    cycleSeconds: numOrNull(row.cycle_seconds),
+    plannedStartAt: num(row.planned_start_at),
+    deadlineAt: num(row.deadline_at),
+    expectedEndAt: num(row.expected_end_at),
+    finishedAt: numOrNull(row.finished_at),
+    status: row.status as CycleStatus,
+    reason: row.reason,
+    warnings: json(row.warnings, []),
+  };
+}
+
+export function postFromRow(row: Selectable<PostsTable>): PostRecord {
+  return {
+    id: int64(row.id),
+    cycleId: int64(row.cycle_id),
+    botId: int64(row.bot_id),
+    seq: num(row.seq),
+    sessionId: int64(row.session_id),
+    plannedSessionId: int64(row.planned_session_id),
+    groupKey: row.group_key,
+    plannedAt: num(row.planned_at),
+    randomId: int64(row.random_id),
+    status: row.status as PostStatus,
+    reason: row.reason,
+    error: row.error,
+    attempts: num(row.attempts),
+    sentAt: numOrNull(row.sent_at),
+  };
+}
+
+export function sessionFromRow(row: Selectable<TelegramSessionsTable>): SessionInfo {
+  return {
+    id: int64(row.id),
+    label: row.label,
+    driver: row.driver as SessionDriver,
+    status: row.status as SessionStatus,
+    cooldownUntil: numOrNull(row.cooldown_until),
+    statusReason: row.status_reason,
+  };
+}
+
+/** Columns a post patch may set, with their SQL types, in a fixed order. */
+const PATCH_COLUMNS: { field: keyof PostPatch; column: keyof PostsTable; type: SqlType; int64?: boolean }[] =
+  [
+    { field: 'status', column: 'status', type: 'text' },
+    { field: 'reason', column: 'reason', type: 'text' },
+    { field: 'error', column: 'error', type: 'text' },
+    { field: 'attempts', column: 'attempts', type: 'integer' },
+    { field: 'sentAt', column: 'sent_at', type: 'bigint' },
+    { field: 'sessionId', column: 'session_id', type: 'bigint', int64: true },
+    { field: 'plannedAt', column: 'planned_at', type: 'bigint' },
+  ];
+
+const COUNTER_COLUMNS: Record<keyof CounterDelta, keyof Schema['bots']> = {
+  sent: 'sent_count',
+  duplicates: 'duplicate_count',
+  failed: 'failed_count',
+  skipped: 'skipped_count',
+  floodWaits: 'flood_wait_count',
+};
+
+export class SqlRuntimeStore implements RuntimeStore {
+  constructor(
+    readonly db: Kysely<Schema>,
+    readonly dialect: Dialect,
+  ) {}
+
+  /** A 64-bit value to bind: SQLite takes bigint; pg takes the decimal string. */
+  bind(value: string): DbInt {
+    return this.dialect === 'sqlite' ? BigInt(value) : value;
+  }
+
+  async loadBot(botId: string): Promise<BotSnapshot | null> {
+    const bot = await this.db
+      .selectFrom('bots')
+      .selectAll()
+      .where('id', '=', this.bind(botId))
+      .executeTakeFirst();
+    if (!bot) return null;
+    const [sessions, groups] = await Promise.all([
+      this.db
+        .selectFrom('telegram_sessions')
+        .selectAll()
+        .where('owner_user_id', '=', bot.user_id)
+        .orderBy('id')
+        .execute(),
+      this.db.selectFrom('bot_groups').selectAll().where('bot_id', '=', bot.id).orderBy('position').execute(),
+    ]);
+    return {
+      id: int64(bot.id),
+      userId: int64(bot.user_id),
+      postLink: bot.post_link,
+      mode: bot.execution_mode as ExecutionMode | null,
+      totalCycleMinutes: numOrNull(bot.total_cycle_minutes),
+      settings: {
+        ...DEFAULT_BOT_SETTINGS,
+        delayBetweenPosts: num(bot.delay_between_posts),
+        delayBetweenCycles: num(bot.delay_between_cycles),
+        minGroupGapSeconds: num(bot.min_group_gap_seconds),
+        silent: bool(bot.silent),
+        hideSender: bool(bot.hide_sender),
+      },
+      desiredState: bot.desired_state === 'running' ? 'running' : 'stopped',
+      anchorAt: numOrNull(bot.anchor_at),
+      anchorCycleSeconds: numOrNull(bot.anchor_cycle_seconds),
+      sessions: sessions.map(sessionFromRow),
+      groups: groups.map((g) => ({ key: g.key, slowmodeSeconds: numOrNull(g.slowmode_seconds) })),
+    };
+  }
+
+  async listRunningBotIds(): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('bots')
+      .select('id')
+      .where('desired_state', '=', 'running')
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => int64(r.id));
+  }
+
+  async updateBotRuntime(botId: string, patch: BotRuntimePatch): Promise<void> {
+    const values: Partial<Record<keyof Schema['bots'], unknown>> = {};
+    if (patch.anchorAt !== undefined) values.anchor_at = patch.anchorAt;
+    if (patch.anchorCycleSeconds !== undefined) values.anchor_cycle_seconds = patch.anchorCycleSeconds;
+    if (patch.lastError !== undefined) values.last_error = patch.lastError;
+    if (patch.needsAttention !== undefined) values.needs_attention = patch.needsAttention ? 1 : 0;
+    if (Object.keys(values).length === 0) return;
+    await this.db
+      .updateTable('bots')
+      .set(values as never)
+      .where('id', '=', this.bind(botId))
+      .execute();
+  }
+
+  async getActiveCycle(botId: string): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null> {
+    const row = await this.db
+      .selectFrom('cycles')
+      .selectAll()
+      .where('bot_id', '=', this.bind(botId))
+      .where('status', '=', 'running')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return null;
+    const posts = await this.db
+      .selectFrom('posts')
+      .selectAll()
+      .where('cycle_id', '=', row.id)
+      .orderBy('seq')
+      .execute();
+    return { cycle: cycleFromRow(row), posts: posts.map(postFromRow) };
+  }
+
+  async getLastCycle(botId: string): Promise<CycleRecord | null> {
+    const row = await this.db
+      .selectFrom('cycles')
+      .selectAll()
+      .where('bot_id', '=', this.bind(botId))
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? cycleFromRow(row) : null;
+  }
+
+  async createCycle(cycle: NewCycle, posts: NewPost[]): Promise<{ cycle: CycleRecord; posts: PostRecord[] }> {
+    return this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('cycles')
+        .values({
+          bot_id: this.bind(cycle.botId),
+          number: cycle.number,
+          mode: cycle.mode,
+          slot: cycle.slot,
+          cycle_seconds: cycle.cycleSeconds,
+          planned_start_at: cycle.plannedStartAt,
+          deadline_at: cycle.deadlineAt,
+          expected_end_at: cycle.expectedEndAt,
+          finished_at: cycle.finishedAt,
+          status: cycle.status,
+          reason: cycle.reason,
+          warnings: JSON.stringify(cycle.warnings),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const cycleId = inserted.id;
+      // 13 columns a row: 400 rows stay well under both engines' parameter limits.
+      for (const part of chunks(posts, 400)) {
+        await trx
+          .insertInto('posts')
+          .values(
+            part.map((p) => ({
+              cycle_id: cycleId,
+              bot_id: this.bind(p.botId),
+              seq: p.seq,
+              session_id: this.bind(p.sessionId),
+              planned_session_id: this.bind(p.plannedSessionId),
+              group_key: p.groupKey,
+              planned_at: p.plannedAt,
+              random_id: this.bind(p.randomId),
+              status: p.status,
+              reason: p.reason,
+              error: p.error,
+              attempts: p.attempts,
+              sent_at: p.sentAt,
+            })),
+          )
+          .execute();
+      }
+      const rows = await trx
+        .selectFrom('posts')
+        .selectAll()
+        .where('cycle_id', '=', cycleId)
+        .orderBy('seq')
+        .execute();
+      return { cycle: { ...cycle, id: int64(cycleId) }, posts: rows.map(postFromRow) };
+    });
+  }
+
+  async finishCycle(
+    cycleId: string,
+    status: CycleStatus,
+    reason: string | null,
+    finishedAt: number,
+  ): Promise<void> {
+    await this.db
+      .updateTable('cycles')
+      .set({ status, reason, finished_at: finishedAt })
+      .where('id', '=', this.bind(cycleId))
+      .execute();
+  }
+
+  async markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
+    const accepted = new Set<string>();
+    const unfenced = marks.filter((m) => m.fence === null);
+    const fenced = marks.filter((m) => m.fence !== null);
+    for (const part of chunks(unfenced, 500)) {
+      const v = valuesTable(
+        this.dialect,
+        [
+          { name: 'id', type: 'bigint' },
+          { name: 'attempts', type: 'integer' },
+        ],
+        part.map((m) => [this.bind(m.postId), m.attempts]),
+      );
+      const rows = await sql<{ id: DbInt }>`
+        update posts set status = 'sending', attempts = v.attempts from ${v}
+        where posts.id = v.id and posts.status in ('planned', 'sending')
+        returning posts.id`.execute(this.db);
+      for (const r of rows.rows) accepted.add(int64(r.id));
+    }
+    for (const part of chunks(fenced, 250)) {
+      // Fencing: the mark succeeds only while the lease is held by this owner with this epoch — checked in the
+      // same statement, against the database's clock.
+      const v = valuesTable(
+        this.dialect,
+        [
+          { name: 'id', type: 'bigint' },
+          { name: 'attempts', type: 'integer' },
+          { name: 'owner_id', type: 'text' },
+          { name: 'epoch', type: 'bigint' },
+        ],
+        part.map((m) => [this.bind(m.postId), m.attempts, m.fence!.ownerId, m.fence!.epoch]),
+      );
+      const rows = await sql<{ id: DbInt }>`
+        update posts set status = 'sending', attempts = v.attempts from ${v}
+        where posts.id = v.id and posts.status in ('planned', 'sending')
+          and exists (select 1 from leases l where l.bot_id = posts.bot_id and l.owner_id = v.owner_id
+                      and l.epoch = v.epoch and l.expires_at > ${dbNowMs(this.dialect)})
+        returning posts.id`.execute(this.db);
+      for (const r of rows.rows) accepted.add(int64(r.id));
+    }
+    return accepted;
+  }
+
+  async writeResults(
+    patches: readonly PostPatch[],
+    counters: ReadonlyMap<string, CounterDelta>,
+  ): Promise<void> {
+    // Patches of one post in one batch apply in order: merge them first, then one statement per shape.
+    const merged = new Map<string, PostPatch>();
+    for (const p of patches)
+      merged.set(p.postId, { ...merged.get(p.postId), ...stripUndefined(p) } as PostPatch);
+    const shapes = new Map<string, PostPatch[]>();
+    for (const p of merged.values()) {
+      const shape = PATCH_COLUMNS.filter((c) => p[c.field] !== undefined)
+        .map((c) => c.column)
+        .join(',');
+      if (shape === '') continue;
+      shapes.set(shape, [...(shapes.get(shape) ?? []), p]);
+    }
+    await this.db.transaction().execute(async (trx) => {
+      for (const list of shapes.values()) {
+        const cols = PATCH_COLUMNS.filter((c) => list[0]![c.field] !== undefined);
+        for (const part of chunks(list, Math.floor(2000 / (cols.length + 1)))) {
+          const v = valuesTable(
+            this.dialect,
+            [{ name: 'id', type: 'bigint' }, ...cols.map((c) => ({ name: c.column, type: c.type }))],
+            part.map((p) => [
+              this.bind(p.postId),
+              ...cols.map((c) => {
+                const value = p[c.field] as unknown;
+                return c.int64 && typeof value === 'string' ? this.bind(value) : value;
+              }),
+            ]),
+          );
+          const sets = sql.join(cols.map((c) => sql`${sql.ref(c.column)} = ${sql.ref(`v.${c.column}`)}`));
+          await sql`update posts set ${sets} from ${v} where posts.id = v.id`.execute(trx);
+        }
+      }
+      for (const [botId, delta] of counters) {
+        const sets = (Object.entries(delta) as [keyof CounterDelta, number][])
+          .filter(([, n]) => n !== 0)
+          .map(([k, n]) => sql`${sql.ref(COUNTER_COLUMNS[k])} = ${sql.ref(COUNTER_COLUMNS[k])} + ${n}`);
+        if (sets.length === 0) continue;
+        await sql`update bots set ${sql.join(sets)} where id = ${this.bind(botId)}`.execute(trx);
+      }
+    });
+  }
+
+  async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {
+    const values: Partial<Record<keyof Schema['telegram_sessions'], unknown>> = {};
+    if (patch.status !== undefined) values.status = patch.status;
+    if (patch.cooldownUntil !== undefined) values.cooldown_until = patch.cooldownUntil;
+    if (patch.statusReason !== undefined) values.status_reason = patch.statusReason;
+    if (Object.keys(values).length === 0) return;
+    await this.db
+      .updateTable('telegram_sessions')
+      .set(values as never)
+      .where('id', '=', this.bind(sessionId))
+      .execute();
+  }
+
+  async loadPairStates(botId: string): Promise<PairState[]> {
+    const rows = await this.db
+      .selectFrom('pair_states')
+      .selectAll()
+      .where('bot_id', '=', this.bind(botId))
+      .execute();
+    return rows.map((r) => ({
+      sessionId: int64(r.session_id),
+      groupKey: r.group_key,
+      cooldownUntil: numOrNull(r.cooldown_until),
+      parkedUntil: numOrNull(r.parked_until),
+      parkedReason: r.parked_reason,
+      unknownFailures: num(r.unknown_failures),
+      skipThroughCycle: numOrNull(r.skip_through_cycle),
+      lastError: r.last_error,
+    }));
+  }
+
+  async savePairState(botId: string, state: PairState): Promise<void> {
+    const values = {
+      cooldown_until: state.cooldownUntil,
+      parked_until: state.parkedUntil,
+      parked_reason: state.parkedReason,
+      unknown_failures: state.unknownFailures,
+      skip_through_cycle: state.skipThroughCycle,
+      last_error: state.lastError,
+    };
+    await this.db
+      .insertInto('pair_states')
+      .values({
+        bot_id: this.bind(botId),
+        session_id: this.bind(state.sessionId),
+        group_key: state.groupKey,
+        ...values,
+      })
+      .onConflict((oc) => oc.columns(['bot_id', 'session_id', 'group_key']).doUpdateSet(values))
+      .execute();
+  }
+
+  async lastSentByGroup(botId: string): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('posts')
+      .select(['group_key', (eb) => eb.fn.max('sent_at').as('last')])
+      .where('bot_id', '=', this.bind(botId))
+      .where('status', 'in', ['sent', 'duplicate'])
+      .groupBy('group_key')
+      .execute();
+    const out = new Map<string, number>();
+    for (const r of rows) if (r.last !== null) out.set(r.group_key, num(r.last));
+    return out;
+  }
+
+  async setGroupSlowmode(botId: string, groupKey: string, seconds: number): Promise<void> {
+    await this.db
+      .updateTable('bot_groups')
+      .set({ slowmode_seconds: seconds })
+      .where('bot_id', '=', this.bind(botId))
+      .where('key', '=', groupKey)
+      .execute();
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

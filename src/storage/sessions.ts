@@ -1,0 +1,245 @@
+/**
+ * Telegram sessions: a customer's own, or the operator's pool (owner null). The auth string and the API hash are
+ * encrypted at rest and leave this module only through `credentials()`, for the gateway — never to the API.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { SessionDriver, SessionInfo, SessionStatus } from '../core/model.js';
+import { int64OrNull, numOrNull, num, type DbInt } from './codec.js';
+import type { Dialect } from './database.js';
+import { sessionFromRow } from './runtime-store.js';
+import type { Schema, TelegramSessionsTable } from './schema.js';
+import type { SecretBox } from './secret-box.js';
+
+export interface SessionRecord extends SessionInfo {
+  ownerUserId: string | null;
+  apiId: number | null;
+  tgUserId: string | null;
+  tgUsername: string | null;
+  tgName: string | null;
+  hasCredentials: boolean;
+  createdAt: number;
+}
+
+export interface NewSession {
+  ownerUserId: string | null;
+  label: string;
+  driver: SessionDriver;
+  authString?: string | null;
+  apiId?: number | null;
+  apiHash?: string | null;
+  tgUserId?: string | null;
+  tgUsername?: string | null;
+  tgName?: string | null;
+}
+
+export interface SessionCredentials {
+  authString: string;
+  apiId: number | null;
+  apiHash: string | null;
+}
+
+function recordFromRow(row: Selectable<TelegramSessionsTable>): SessionRecord {
+  return {
+    ...sessionFromRow(row),
+    ownerUserId: int64OrNull(row.owner_user_id),
+    apiId: numOrNull(row.api_id),
+    tgUserId: int64OrNull(row.tg_user_id),
+    tgUsername: row.tg_username,
+    tgName: row.tg_name,
+    hasCredentials: row.auth_encrypted !== null,
+    createdAt: num(row.created_at),
+  };
+}
+
+export class SessionRepository {
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly dialect: Dialect,
+    private readonly secrets: SecretBox,
+    private readonly now: () => number,
+  ) {}
+
+  private bind(id: string): DbInt {
+    return this.dialect === 'sqlite' ? BigInt(id) : id;
+  }
+
+  async create(session: NewSession): Promise<SessionRecord> {
+    const now = this.now();
+    const row = await this.db
+      .insertInto('telegram_sessions')
+      .values({
+        owner_user_id: session.ownerUserId === null ? null : this.bind(session.ownerUserId),
+        label: session.label,
+        driver: session.driver,
+        auth_encrypted: session.authString ? this.secrets.encrypt(session.authString) : null,
+        api_id: session.apiId ?? null,
+        api_hash_encrypted: session.apiHash ? this.secrets.encrypt(session.apiHash) : null,
+        tg_user_id: session.tgUserId ? this.bind(session.tgUserId) : null,
+        tg_username: session.tgUsername ?? null,
+        tg_name: session.tgName ?? null,
+        status: 'active',
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return recordFromRow(row);
+  }
+
+  async get(id: string): Promise<SessionRecord | null> {
+    if (!/^\d{1,19}$/.test(id)) return null;
+    const row = await this.db
+      .selectFrom('telegram_sessions')
+      .selectAll()
+      .where('id', '=', this.bind(id))
+      .executeTakeFirst();
+    return row ? recordFromRow(row) : null;
+  }
+
+  async listByOwner(userId: string): Promise<SessionRecord[]> {
+    const rows = await this.db
+      .selectFrom('telegram_sessions')
+      .selectAll()
+      .where('owner_user_id', '=', this.bind(userId))
+      .orderBy('id')
+      .execute();
+    return rows.map(recordFromRow);
+  }
+
+  /** The operator's pool: sessions assigned to no customer. */
+  async listPool(): Promise<SessionRecord[]> {
+    const rows = await this.db
+      .selectFrom('telegram_sessions')
+      .selectAll()
+      .where('owner_user_id', 'is', null)
+      .orderBy('id')
+      .execute();
+    return rows.map(recordFromRow);
+  }
+
+  async listAll(): Promise<SessionRecord[]> {
+    return (await this.db.selectFrom('telegram_sessions').selectAll().orderBy('id').execute()).map(
+      recordFromRow,
+    );
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('telegram_sessions')
+      .where('id', '=', this.bind(id))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async assign(id: string, userId: string | null): Promise<void> {
+    await this.db
+      .updateTable('telegram_sessions')
+      .set({ owner_user_id: userId === null ? null : this.bind(userId), updated_at: this.now() })
+      .where('id', '=', this.bind(id))
+      .execute();
+  }
+
+  /** Takes up to `count` usable pool sessions for a customer, atomically (two customers never get the same one). */
+  async assignFromPool(userId: string, count: number): Promise<SessionRecord[]> {
+    if (count <= 0) return [];
+    return this.db.transaction().execute(async (trx) => {
+      let query = trx
+        .selectFrom('telegram_sessions')
+        .select('id')
+        .where('owner_user_id', 'is', null)
+        .where('status', '!=', 'dead')
+        .orderBy('id')
+        .limit(count);
+      if (this.dialect === 'postgres') query = query.forUpdate().skipLocked();
+      const ids = (await query.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      await trx
+        .updateTable('telegram_sessions')
+        .set({ owner_user_id: this.bind(userId), updated_at: this.now() })
+        .where('id', 'in', ids)
+        .execute();
+      const rows = await trx
+        .selectFrom('telegram_sessions')
+        .selectAll()
+        .where('id', 'in', ids)
+        .orderBy('id')
+        .execute();
+      return rows.map(recordFromRow);
+    });
+  }
+
+  async setStatus(id: string, status: SessionStatus, reason: string | null = null): Promise<void> {
+    await this.db
+      .updateTable('telegram_sessions')
+      .set({ status, status_reason: reason, cooldown_until: null, updated_at: this.now() })
+      .where('id', '=', this.bind(id))
+      .execute();
+  }
+
+  async setAccount(
+    id: string,
+    account: { tgUserId: string | null; tgUsername: string | null; tgName: string | null },
+  ) {
+    await this.db
+      .updateTable('telegram_sessions')
+      .set({
+        tg_user_id: account.tgUserId ? this.bind(account.tgUserId) : null,
+        tg_username: account.tgUsername,
+        tg_name: account.tgName,
+        updated_at: this.now(),
+      })
+      .where('id', '=', this.bind(id))
+      .execute();
+  }
+
+  async updateAuthString(id: string, authString: string): Promise<void> {
+    await this.db
+      .updateTable('telegram_sessions')
+      .set({ auth_encrypted: this.secrets.encrypt(authString), updated_at: this.now() })
+      .where('id', '=', this.bind(id))
+      .execute();
+  }
+
+  /** Decrypted credentials, for the Telegram gateway only. */
+  async credentials(id: string): Promise<SessionCredentials | null> {
+    const row = await this.db
+      .selectFrom('telegram_sessions')
+      .select(['auth_encrypted', 'api_id', 'api_hash_encrypted'])
+      .where('id', '=', this.bind(id))
+      .executeTakeFirst();
+    if (!row || row.auth_encrypted === null) return null;
+    return {
+      authString: this.secrets.decrypt(row.auth_encrypted),
+      apiId: numOrNull(row.api_id),
+      apiHash: row.api_hash_encrypted === null ? null : this.secrets.decrypt(row.api_hash_encrypted),
+    };
+  }
+
+  /** Raw stored columns, for tests that prove secrets are encrypted at rest. */
+  async rawSecretColumns(id: string): Promise<{ auth: string | null; apiHash: string | null }> {
+    const row = await this.db
+      .selectFrom('telegram_sessions')
+      .select(['auth_encrypted', 'api_hash_encrypted'])
+      .where('id', '=', this.bind(id))
+      .executeTakeFirstOrThrow();
+    return { auth: row.auth_encrypted, apiHash: row.api_hash_encrypted };
+  }
+
+  async peerCacheGet(sessionId: string, key: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('peer_cache')
+      .select('value')
+      .where('session_id', '=', this.bind(sessionId))
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value ?? null;
+  }
+
+  async peerCachePut(sessionId: string, key: string, value: string): Promise<void> {
+    await this.db
+      .insertInto('peer_cache')
+      .values({ session_id: this.bind(sessionId), key, value })
+      .onConflict((oc) => oc.columns(['session_id', 'key']).doUpdateSet({ value }))
+      .execute();
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The runtime's repository contract, run on memory, SQLite and PostgreSQL: the same assertions on each engine.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NewPost } from '../../src/runtime/store.js';
+import { requirePostgres } from '../support/postgres.js';
+import { fixtureFor, type EngineName, type Fixture } from '../support/store-fixture.js';
+
+const engines: EngineName[] = ['memory', 'sqlite'];
+if (await requirePostgres('runtime store contract')) engines.push('postgres');
+
+const BIG_RANDOM_ID = '9223372036854775001';
+const NEGATIVE_RANDOM_ID = '-9223372036854775807';
+const BIG_CHAT = '-1009223372036854775';
+
+function newPosts(botId: string, sessionIds: string[], groups: string[], at: number): NewPost[] {
+  return groups.map((groupKey, seq) => ({
+    botId,
+    seq,
+    sessionId: sessionIds[seq % sessionIds.length]!,
+    plannedSessionId: sessionIds[seq % sessionIds.length]!,
+    groupKey,
+    plannedAt: at + seq * 5000,
+    randomId: seq === 0 ? BIG_RANDOM_ID : seq === 1 ? NEGATIVE_RANDOM_ID : String(1000 + seq),
+    status: 'planned',
+    reason: null,
+    error: null,
+    attempts: 0,
+    sentAt: null,
+  }));
+}
+
+const cycleOf = (botId: string, at: number) => ({
+  botId,
+  number: 1,
+  mode: 'enterprise' as const,
+  slot: null,
+  cycleSeconds: null,
+  plannedStartAt: at,
+  deadlineAt: at + 600_000,
+  expectedEndAt: at + 20_000,
+  finishedAt: null,
+  status: 'running' as const,
+  reason: null,
+  warnings: [{ code: 'IDLE_SESSIONS', message: 'x' }],
+});
+
+describe.each(engines)('runtime store contract on %s', (engine) => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await fixtureFor(engine);
+  });
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  it('loads a bot with its sessions in order and its groups in the customer’s order', async () => {
+    const { botId, userId, sessionIds } = await fx.addBot({
+      mode: 'starter',
+      totalCycleMinutes: 60,
+      sessions: 3,
+      groups: ['@zeta_group', BIG_CHAT, '-100123/7'],
+      settings: { delayBetweenPosts: 2.5, minGroupGapSeconds: 90 },
+    });
+    const bot = (await fx.runtime.loadBot(botId))!;
+    expect(bot).toMatchObject({
+      id: botId,
+      userId,
+      mode: 'starter',
+      totalCycleMinutes: 60,
+      desiredState: 'running',
+      anchorAt: null,
+    });
+    expect(bot.settings).toMatchObject({
+      delayBetweenPosts: 2.5,
+      minGroupGapSeconds: 90,
+      delayBetweenCycles: 300,
+    });
+    expect(bot.sessions.map((s) => s.id)).toEqual(sessionIds);
+    expect(bot.sessions.every((s) => s.status === 'active' && s.driver === 'sandbox')).toBe(true);
+    expect(bot.groups.map((g) => g.key)).toEqual(['@zeta_group', BIG_CHAT, '-100123/7']);
+    expect(await fx.runtime.listRunningBotIds()).toContain(botId);
+    expect(await fx.runtime.loadBot('999999')).toBeNull();
+  });
+
+  it('keeps stopped bots out of the running list', async () => {
+    const { botId } = await fx.addBot({ desiredState: 'stopped', sessions: 1, groups: ['@some_group'] });
+    expect(await fx.runtime.listRunningBotIds()).not.toContain(botId);
+  });
+
+  it('stores a cycle with its posts in one piece; 64-bit random_ids round-trip exactly', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 2, groups: ['-1001', '-1002', '-1003'] });
+    const at = 1_767_225_600_000;
+    const created = await fx.runtime.createCycle(
+      cycleOf(botId, at),
+      newPosts(botId, sessionIds, ['-1001', '-1002', '-1003'], at),
+    );
+    expect(created.posts.map((p) => p.randomId)).toEqual([BIG_RANDOM_ID, NEGATIVE_RANDOM_ID, '1002']);
+    const active = (await fx.runtime.getActiveCycle(botId))!;
+    expect(active.cycle).toEqual(created.cycle);
+    expect(active.cycle.warnings).toEqual([{ code: 'IDLE_SESSIONS', message: 'x' }]);
+    expect(active.posts).toEqual(created.posts);
+    expect(active.posts.map((p) => [p.seq, p.sessionId, p.plannedAt])).toEqual([
+      [0, sessionIds[0], at],
+      [1, sessionIds[1], at + 5000],
+      [2, sessionIds[0], at + 10_000],
+    ]);
+    expect(await fx.runtime.getLastCycle(botId)).toEqual(created.cycle);
+    await fx.runtime.finishCycle(created.cycle.id, 'finished', null, at + 30_000);
+    expect(await fx.runtime.getActiveCycle(botId)).toBeNull();
+    expect(await fx.runtime.getLastCycle(botId)).toMatchObject({
+      status: 'finished',
+      finishedAt: at + 30_000,
+    });
+  });
+
+  it('marks sending only posts that are not final; the outcome write moves them on, counters add up', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002', '-1003'] });
+    const { posts } = await fx.runtime.createCycle(
+      cycleOf(botId, 0),
+      newPosts(botId, sessionIds, ['-1001', '-1002', '-1003'], 0),
+    );
+    const [a, b, c] = posts;
+    const marked = await fx.runtime.markSending([
+      { postId: a!.id, botId, attempts: 1, fence: null },
+      { postId: b!.id, botId, attempts: 1, fence: null },
+    ]);
+    expect([...marked].sort()).toEqual([a!.id, b!.id].sort());
+    await fx.runtime.writeResults(
+      [
+        { postId: a!.id, botId, status: 'sent', sentAt: 1234, attempts: 1, reason: null, error: null },
+        { postId: b!.id, botId, status: 'planned', error: 'FLOOD_WAIT_5' },
+        { postId: c!.id, botId, sessionId: sessionIds[0]!, plannedAt: 999 },
+        { postId: c!.id, botId, status: 'skipped', reason: 'group_gap' },
+      ],
+      new Map([[botId, { sent: 1, skipped: 1, floodWaits: 1 }]]),
+    );
+    const again = await fx.runtime.markSending([
+      { postId: a!.id, botId, attempts: 2, fence: null },
+      { postId: b!.id, botId, attempts: 2, fence: null },
+      { postId: c!.id, botId, attempts: 1, fence: null },
+    ]);
+    expect([...again]).toEqual([b!.id]);
+    const stored = (await fx.runtime.getActiveCycle(botId))!.posts;
+    expect(stored.map((p) => [p.status, p.attempts, p.sentAt, p.reason, p.error])).toEqual([
+      ['sent', 1, 1234, null, null],
+      ['sending', 2, null, null, 'FLOOD_WAIT_5'],
+      ['skipped', 0, null, 'group_gap', null],
+    ]);
+    expect(stored[2]!.plannedAt).toBe(999);
+    if (fx.store) {
+      const config = (await fx.store.bots.get(botId))!;
+      expect(config.counters).toEqual({ sent: 1, duplicates: 0, failed: 0, skipped: 1, floodWaits: 1 });
+    }
+  });
+
+  it('refuses a fenced mark without the matching lease', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001'] });
+    const { posts } = await fx.runtime.createCycle(
+      cycleOf(botId, 0),
+      newPosts(botId, sessionIds, ['-1001'], 0),
+    );
+    const fence = { ownerId: 'worker-a', epoch: 3 };
+    expect(await fx.runtime.markSending([{ postId: posts[0]!.id, botId, attempts: 1, fence }])).toEqual(
+      new Set(),
+    );
+    expect((await fx.runtime.getActiveCycle(botId))!.posts[0]!.status).toBe('planned');
+  });
+
+  it('remembers sessions’ cooldowns and (session, group) states', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 2, groups: ['-1001', '-1002'] });
+    await fx.runtime.updateSession(sessionIds[1]!, {
+      status: 'paused',
+      cooldownUntil: 5_000,
+      statusReason: 'flood_wait',
+    });
+    const state = {
+      sessionId: sessionIds[0]!,
+      groupKey: '-1002',
+      cooldownUntil: 77,
+      parkedUntil: null,
+      parkedReason: null,
+      unknownFailures: 1,
+      skipThroughCycle: null,
+      lastError: 'WEIRD',
+    };
+    await fx.runtime.savePairState(botId, state);
+    await fx.runtime.savePairState(botId, { ...state, unknownFailures: 0, skipThroughCycle: 4 });
+    expect(await fx.runtime.loadPairStates(botId)).toEqual([
+      { ...state, unknownFailures: 0, skipThroughCycle: 4 },
+    ]);
+    await fx.runtime.setGroupSlowmode(botId, '-1002', 30);
+    const bot = (await fx.runtime.loadBot(botId))!;
+    expect(bot.sessions[1]).toMatchObject({
+      status: 'paused',
+      cooldownUntil: 5_000,
+      statusReason: 'flood_wait',
+    });
+    expect(bot.groups).toEqual([
+      { key: '-1001', slowmodeSeconds: null },
+      { key: '-1002', slowmodeSeconds: 30 },
+    ]);
+    await fx.runtime.updateBotRuntime(botId, {
+      anchorAt: 42,
+      anchorCycleSeconds: 3600,
+      needsAttention: true,
+      lastError: 'x',
+    });
+    expect(await fx.runtime.loadBot(botId)).toMatchObject({ anchorAt: 42, anchorCycleSeconds: 3600 });
+  });
+
+  it('knows when each group last received a post from this bot', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002'] });
+    const { posts } = await fx.runtime.createCycle(
+      cycleOf(botId, 0),
+      newPosts(botId, sessionIds, ['-1001', '-1002', '-1001'], 0),
+    );
+    await fx.runtime.writeResults(
+      [
+        { postId: posts[0]!.id, botId, status: 'sent', sentAt: 100 },
+        { postId: posts[1]!.id, botId, status: 'failed', sentAt: null },
+        { postId: posts[2]!.id, botId, status: 'duplicate', sentAt: 300 },
+      ],
+      new Map(),
+    );
+    expect(await fx.runtime.lastSentByGroup(botId)).toEqual(new Map([['-1001', 300]]));
+  });
+
+  it('two customers never see each other’s rows', async () => {
+    const a = await fx.addBot({ sessions: 2, groups: ['@alpha_group'] });
+    const b = await fx.addBot({ sessions: 1, groups: ['@beta_group'] });
+    const botA = (await fx.runtime.loadBot(a.botId))!;
+    const botB = (await fx.runtime.loadBot(b.botId))!;
+    expect(botA.sessions.map((s) => s.id)).toEqual(a.sessionIds);
+    expect(botB.sessions.map((s) => s.id)).toEqual(b.sessionIds);
+    expect(botA.groups.map((g) => g.key)).toEqual(['@alpha_group']);
+    await fx.runtime.createCycle(cycleOf(a.botId, 0), newPosts(a.botId, a.sessionIds, ['@alpha_group'], 0));
+    expect(await fx.runtime.getActiveCycle(b.botId)).toBeNull();
+    await fx.runtime.savePairState(a.botId, {
+      sessionId: a.sessionIds[0]!,
+      groupKey: '@alpha_group',
+      cooldownUntil: 1,
+      parkedUntil: null,
+      parkedReason: null,
+      unknownFailures: 0,
+      skipThroughCycle: null,
+      lastError: null,
+    });
+    expect(await fx.runtime.loadPairStates(b.botId)).toEqual([]);
+    if (fx.store) {
+      expect((await fx.store.sessions.listByOwner(b.userId)).map((s) => s.id)).toEqual(b.sessionIds);
+      const page = await fx.store.bots.posts(b.botId, { limit: 50 });
+      expect(page.posts).toEqual([]);
+    }
+  });
+});

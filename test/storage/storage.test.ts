@@ -1,0 +1,230 @@
+/** SQL storage beyond the runtime contract: secrets at rest, migrations, 64-bit values, tokens, retention. */
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isStaggerError } from '../../src/core/errors.js';
+import { openDatabase } from '../../src/storage/database.js';
+import { migrate, migrationStatus } from '../../src/storage/migrations.js';
+import { hashToken } from '../../src/storage/users.js';
+import { openStore } from '../../src/storage/store.js';
+import { createTestDatabase, requirePostgres, type TestDatabase } from '../support/postgres.js';
+import { sqlFixture, type Fixture } from '../support/store-fixture.js';
+
+const engines: ('sqlite' | 'postgres')[] = ['sqlite'];
+if (await requirePostgres('SQL storage')) engines.push('postgres');
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'stagger-storage-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+
+describe.each(engines)('SQL storage on %s', (engine) => {
+  let fx: Fixture;
+  beforeAll(async () => {
+    fx = await sqlFixture(engine);
+  });
+  afterAll(async () => {
+    await fx.close();
+  });
+
+  it('encrypts session secrets at rest and decrypts them for the gateway only', async () => {
+    const store = fx.store!;
+    const user = await store.users.create({ name: 'owner' });
+    const auth = `1BVtsOK4Bu${randomBytes(40).toString('base64')}`;
+    const created = await store.sessions.create({
+      ownerUserId: user.id,
+      label: 'phone 1',
+      driver: 'mtcute',
+      authString: auth,
+      apiId: 12345,
+      apiHash: '0123456789abcdef0123456789abcdef',
+      tgUserId: '9223372036854775001',
+    });
+    const raw = await store.sessions.rawSecretColumns(created.id);
+    expect(raw.auth).not.toContain(auth.slice(0, 12));
+    expect(raw.auth).toMatch(/^v1:/);
+    expect(raw.apiHash).not.toContain('0123456789abcdef');
+    expect(await store.sessions.credentials(created.id)).toEqual({
+      authString: auth,
+      apiId: 12345,
+      apiHash: '0123456789abcdef0123456789abcdef',
+    });
+    // 64-bit Telegram user ids round-trip exactly.
+    expect((await store.sessions.get(created.id))!.tgUserId).toBe('9223372036854775001');
+    expect(JSON.stringify(await store.sessions.get(created.id))).not.toContain(auth.slice(0, 12));
+  });
+
+  it('stores API tokens as hashes only', async () => {
+    const store = fx.store!;
+    const user = await store.users.create({
+      name: 'tok',
+      role: 'admin',
+      planType: 'STARTER',
+      maxSessions: 3,
+    });
+    const { token } = await store.users.issueToken(user.id);
+    expect(await store.users.tokenHashes(user.id)).toEqual([hashToken(token)]);
+    expect((await store.users.authenticate(token))!.id).toBe(user.id);
+    expect(await store.users.authenticate(`${token}x`)).toBeNull();
+  });
+
+  it('assigns pool sessions to one customer only', async () => {
+    const store = fx.store!;
+    const a = await store.users.create({ name: 'a' });
+    const b = await store.users.create({ name: 'b' });
+    for (let i = 0; i < 3; i++)
+      await store.sessions.create({ ownerUserId: null, label: `pool ${i}`, driver: 'sandbox' });
+    const [ga, gb] = await Promise.all([
+      store.sessions.assignFromPool(a.id, 2),
+      store.sessions.assignFromPool(b.id, 2),
+    ]);
+    const ids = [...ga, ...gb].map((s) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(3);
+  });
+
+  it('prunes old posts but keeps the counters and each bot’s latest cycle', async () => {
+    const store = fx.store!;
+    const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001'] });
+    const mk = (at: number) =>
+      fx.runtime.createCycle(
+        {
+          botId,
+          number: 1,
+          mode: 'enterprise',
+          slot: null,
+          cycleSeconds: null,
+          plannedStartAt: at,
+          deadlineAt: at,
+          expectedEndAt: at,
+          finishedAt: at,
+          status: 'finished',
+          reason: null,
+          warnings: [],
+        },
+        [
+          {
+            botId,
+            seq: 0,
+            sessionId: sessionIds[0]!,
+            plannedSessionId: sessionIds[0]!,
+            groupKey: '-1001',
+            plannedAt: at,
+            randomId: '5',
+            status: 'sent',
+            reason: null,
+            error: null,
+            attempts: 1,
+            sentAt: at,
+          },
+        ],
+      );
+    await mk(1_000);
+    await mk(2_000);
+    await fx.runtime.writeResults([], new Map([[botId, { sent: 2 }]]));
+    expect(await store.bots.prunePosts(10_000)).toBeGreaterThanOrEqual(2);
+    expect((await store.bots.posts(botId, { limit: 10 })).posts).toEqual([]);
+    expect((await store.bots.get(botId))!.counters.sent).toBe(2);
+    expect(await fx.runtime.getLastCycle(botId)).toMatchObject({ plannedStartAt: 2_000 });
+  });
+});
+
+describe('secret key handling', () => {
+  it('creates a key file with mode 0600 on first run, and reuses it', async () => {
+    const dataDir = tempDir();
+    const store = await openStore({ dataDir });
+    await store.close();
+    const file = join(dataDir, 'secret.key');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const key = readFileSync(file, 'utf8');
+    const again = await openStore({ dataDir });
+    await again.close();
+    expect(readFileSync(file, 'utf8')).toBe(key);
+  });
+
+  it('refuses a wrong key at start with a clear error, for the env key and the key file', async () => {
+    const dataDir = tempDir();
+    const store = await openStore({ dataDir, secretKey: randomBytes(32).toString('base64') });
+    await store.close();
+    const wrong = randomBytes(32).toString('hex');
+    await expect(openStore({ dataDir, secretKey: wrong })).rejects.toMatchObject({
+      code: 'SECRET_KEY_MISMATCH',
+    });
+    writeFileSync(join(dataDir, 'secret.key'), randomBytes(32).toString('base64'));
+    await expect(openStore({ dataDir })).rejects.toThrow(/not the key this database was created with/);
+  });
+
+  it('refuses a malformed key', async () => {
+    await expect(openStore({ dataDir: tempDir(), secretKey: 'short' })).rejects.toMatchObject({
+      code: 'SECRET_KEY_INVALID',
+    });
+  });
+});
+
+describe.each(engines)('migrations on %s', (engine) => {
+  let pgdb: TestDatabase | null = null;
+  afterEach(async () => {
+    await pgdb?.drop();
+    pgdb = null;
+  });
+  async function open() {
+    if (engine === 'postgres') pgdb = await createTestDatabase();
+    return openDatabase({ dataDir: tempDir(), url: pgdb?.url });
+  }
+
+  it('report per migration, and a second run applies nothing', async () => {
+    const database = await open();
+    const db = database.db as Kysely<unknown>;
+    const first = await migrate(db, database.dialect);
+    expect(first).toEqual({ ok: true, results: [{ name: '0001_initial', status: 'Success' }], error: null });
+    expect(await migrate(db, database.dialect)).toEqual({ ok: true, results: [], error: null });
+    expect(await migrationStatus(db, database.dialect)).toEqual([{ name: '0001_initial', applied: true }]);
+    await database.close();
+  });
+
+  it('never leave a half-applied schema when a migration fails', async () => {
+    const database = await open();
+    const db = database.db as Kysely<unknown>;
+    const report = await migrate(db, database.dialect, {
+      async getMigrations() {
+        return {
+          a_creates_a_table: {
+            async up(d: Kysely<unknown>) {
+              await d.schema.createTable('half').addColumn('x', 'integer').execute();
+            },
+          },
+          b_fails: {
+            async up(d: Kysely<unknown>) {
+              await d.schema.createTable('half2').addColumn('x', 'integer').execute();
+              throw new Error('boom');
+            },
+          },
+        };
+      },
+    });
+    expect(report.ok).toBe(false);
+    expect(report.error).toBe('boom');
+    expect(report.results.map((r) => r.status)).toEqual(['Success', 'Error']);
+    const tables = (await db.introspection.getTables()).map((t) => t.name);
+    expect(tables).not.toContain('half');
+    expect(tables).not.toContain('half2');
+    await database.close();
+  });
+});
+
+it('codec: values that are not exact integers are refused, not rounded', async () => {
+  const { int64, num } = await import('../../src/storage/codec.js');
+  expect(int64(9223372036854775807n)).toBe('9223372036854775807');
+  expect(() => int64(2 ** 60)).toThrow();
+  expect(() => num(2n ** 60n)).toThrow();
+  expect(num('1767225600000')).toBe(1_767_225_600_000);
+  expect(isStaggerError(new Error('x'))).toBe(false);
+});
