@@ -51,6 +51,8 @@ export class BotRunner {
   private attentionMessage: string | null = null;
   private readonly sourceCooldown = new Map<string, number>();
   private done: Promise<RunnerExit> | null = null;
+  /** When this runner began (a cycle that ended late because we were down did not overrun). */
+  private startedAt = 0;
 
   constructor(deps: RunnerDeps, botId: string, fence: Fence | null) {
     this.deps = deps;
@@ -81,6 +83,7 @@ export class BotRunner {
 
   private async loop(): Promise<RunnerExit> {
     const { store, clock } = this.deps;
+    this.startedAt = clock.now();
     const signal = this.controller.signal;
     const first = await store.loadBot(this.botId);
     if (!first) return 'deleted';
@@ -153,47 +156,56 @@ export class BotRunner {
       last !== null && last.mode === 'starter' && last.slot !== null && last.plannedStartAt >= anchor;
     const slot = sameAnchor ? last.slot! + 1 : 0;
     const at = anchor + slot * periodMs;
+    // The previous cycle ran into this slot — unless it only ended late because this process was not running.
     const overran =
-      last !== null && last.finishedAt !== null && last.finishedAt > at + options.lateStartGraceMs;
+      last !== null &&
+      last.finishedAt !== null &&
+      last.finishedAt > at + options.lateStartGraceMs &&
+      this.startedAt <= at;
     if (!overran && now <= at + options.lateStartGraceMs) return { at, slot, late: false };
-    if (!overran && now < at + periodMs) {
-      // We were not running when the slot began (a restart): run it late rather than lose a whole cycle.
+    // The slot cannot start in time. After an overrun: never overlap or squeeze — the next slot after the
+    // previous cycle's end. After downtime: the slot under way now runs late (rather than lose a whole cycle).
+    const grace = options.lateStartGraceMs;
+    const nextSlot = overran
+      ? Math.max(slot + 1, Math.ceil((last!.finishedAt! - grace - anchor) / periodMs))
+      : Math.max(slot, Math.floor((now - anchor) / periodMs));
+    const nextAt = anchor + nextSlot * periodMs;
+    const late = now > nextAt + grace;
+    if (nextSlot > slot) {
+      const reason = overran ? 'previous_cycle_overran' : 'not_running';
+      await store.createCycle(
+        {
+          botId: this.botId,
+          number: (last?.number ?? 0) + 1,
+          mode: 'starter',
+          slot: nextSlot - 1,
+          cycleSeconds: minutes * 60,
+          plannedStartAt: at,
+          deadlineAt: at,
+          expectedEndAt: at,
+          finishedAt: now,
+          status: 'skipped',
+          reason: `${reason}: ${nextSlot - slot} slot(s) skipped`,
+          warnings: [],
+        },
+        [],
+      );
+      this.st.emit({
+        type: 'cycle.skipped',
+        number: (last?.number ?? 0) + 1,
+        slots: nextSlot - slot,
+        reason,
+        plannedStartAt: at,
+      });
+    }
+    if (late) {
       this.st.emit({
         type: 'alert',
         level: 'warning',
-        message: `cycle slot ${slot} started ${Math.round((now - at) / 1000)} s late (Stagger was not running)`,
+        message: `cycle slot ${nextSlot} started ${Math.round((now - nextAt) / 1000)} s late (Stagger was not running)`,
       });
-      return { at, slot, late: true };
     }
-    // The slot cannot start in time: never overlap or squeeze — skip to the next free slot and say so.
-    const free = Math.max(now, last?.finishedAt ?? now);
-    const nextSlot = Math.max(slot + 1, Math.ceil((free - options.lateStartGraceMs - anchor) / periodMs));
-    const reason = overran ? 'previous_cycle_overran' : 'not_running';
-    await store.createCycle(
-      {
-        botId: this.botId,
-        number: (last?.number ?? 0) + 1,
-        mode: 'starter',
-        slot: nextSlot - 1,
-        cycleSeconds: minutes * 60,
-        plannedStartAt: at,
-        deadlineAt: at,
-        expectedEndAt: at,
-        finishedAt: now,
-        status: 'skipped',
-        reason: `${reason}: ${nextSlot - slot} slot(s) skipped`,
-        warnings: [],
-      },
-      [],
-    );
-    this.st.emit({
-      type: 'cycle.skipped',
-      number: (last?.number ?? 0) + 1,
-      slots: nextSlot - slot,
-      reason,
-      plannedStartAt: at,
-    });
-    return { at: anchor + nextSlot * periodMs, slot: nextSlot, late: false };
+    return { at: nextAt, slot: nextSlot, late };
   }
 
   private async attention(reason: string, message: string): Promise<void> {

@@ -190,7 +190,7 @@ export class CycleExecution {
         state.slots.release();
       }
     }
-    if (at > cycle.deadlineAt) return this.late(post);
+    if (Math.max(at, now) > cycle.deadlineAt) return this.late(post);
     if (at > now) return (await sleepUntil(clock, at, this.signal)) ? 'again' : 'halt';
 
     if (!retrying && !this.reservations.has(post.id)) {

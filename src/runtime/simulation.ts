@@ -7,7 +7,11 @@ import { parseGroupTarget } from '../core/group-targets.js';
 import type { ExecutionMode } from '../core/plan.js';
 import type { CycleStatus, PostStatus } from '../core/model.js';
 import { SandboxGateway, type SandboxOptions } from '../telegram/sandbox/sandbox-gateway.js';
-import { MemorySandboxStore, type SandboxGroup } from '../telegram/sandbox/sandbox-store.js';
+import {
+  MemorySandboxStore,
+  type SandboxGroup,
+  type SandboxStore,
+} from '../telegram/sandbox/sandbox-store.js';
 import type { TelegramAnswer } from '../core/outcome.js';
 import type { PostRef } from '../core/post-link.js';
 import type { ForwardRequest, Gateway, SessionHandle } from '../telegram/gateway.js';
@@ -17,6 +21,7 @@ import { MemoryRuntimeStore, type NewBot } from './memory-store.js';
 import type { RuntimeOptions } from './options.js';
 import { SeededRandom } from './random.js';
 import { Runtime } from './runtime.js';
+import type { RuntimeStore } from './store.js';
 
 /** 2026-01-01T00:00:00Z: simulations start at a round, fixed instant so runs repeat exactly. */
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 1);
@@ -76,6 +81,8 @@ class RecordingGateway implements Gateway {
 
 export interface WorldOptions {
   seed?: number;
+  /** Persist to these instead of memory (a SQL store: the runtime scenarios run on SQLite too). */
+  stores?: { runtime: RuntimeStore; sandbox: SandboxStore };
   startAt?: number;
   options?: Partial<RuntimeOptions>;
   sandbox?: Partial<Pick<SandboxOptions, 'latencyMs' | 'flood' | 'openWorld'>>;
@@ -84,10 +91,13 @@ export interface WorldOptions {
 /** The parts of one simulated installation, for tests that need to reach in. */
 export class SimulatedWorld {
   readonly clock: VirtualClock;
+  /** The in-memory repositories (the default) — for tests that inspect them directly. */
   readonly store = new MemoryRuntimeStore();
-  readonly sandboxStore = new MemorySandboxStore();
+  /** What the runtime persists to: `store`, or a SQL store given in the options. */
+  readonly runtimeStore: RuntimeStore;
+  readonly sandboxStore: SandboxStore;
   readonly sandbox: SandboxGateway;
-  readonly runtime: Runtime;
+  runtime: Runtime;
   readonly events: RuntimeEvent[] = [];
   /** Every call the runtime made to (sandbox) Telegram, in order. */
   readonly calls: GatewayCall[] = [];
@@ -95,23 +105,32 @@ export class SimulatedWorld {
   readonly errors: { obj: object; msg: string | undefined }[] = [];
   readonly startAt: number;
   private readonly cyclesEnded = new Map<string, number>();
+  private readonly seed: number;
+  private readonly runtimeOptions: Partial<RuntimeOptions> | undefined;
 
   constructor(options: WorldOptions = {}) {
     this.startAt = options.startAt ?? SIMULATION_EPOCH;
     this.clock = new VirtualClock(this.startAt);
-    const seed = options.seed ?? 1;
+    this.seed = options.seed ?? 1;
+    this.runtimeOptions = options.options;
+    this.runtimeStore = options.stores?.runtime ?? this.store;
+    this.sandboxStore = options.stores?.sandbox ?? new MemorySandboxStore();
     this.sandbox = new SandboxGateway({
       clock: this.clock,
       store: this.sandboxStore,
-      seed,
+      seed: this.seed,
       flood: options.sandbox?.flood ?? { burst: 1_000, refillPerSecond: 100 },
       ...(options.sandbox?.latencyMs ? { latencyMs: options.sandbox.latencyMs } : {}),
       ...(options.sandbox?.openWorld !== undefined ? { openWorld: options.sandbox.openWorld } : {}),
     });
-    this.runtime = new Runtime({
+    this.runtime = this.createRuntime(this.seed);
+  }
+
+  private createRuntime(seed: number): Runtime {
+    const runtime = new Runtime({
       clock: this.clock,
       gateway: new RecordingGateway(this.sandbox, this.clock, this.calls),
-      store: this.store,
+      store: this.runtimeStore,
       random: new SeededRandom(seed),
       logger: {
         info() {},
@@ -120,14 +139,26 @@ export class SimulatedWorld {
           this.errors.push({ obj, msg });
         },
       },
-      ...(options.options ? { options: options.options } : {}),
+      ...(this.runtimeOptions ? { options: this.runtimeOptions } : {}),
     });
-    this.runtime.events.on((e) => {
+    runtime.events.on((e) => {
       this.events.push(e);
       if (e.type === 'cycle.finished' || e.type === 'cycle.skipped') {
         this.cyclesEnded.set(e.botId, (this.cyclesEnded.get(e.botId) ?? 0) + 1);
       }
     });
+    return runtime;
+  }
+
+  /**
+   * A process restart: the runtime shuts down as `serve` does on SIGTERM (cycles stay `running` in the store),
+   * time passes, and a new runtime resumes every running bot from the store alone.
+   */
+  async restart(downSeconds = 0): Promise<void> {
+    await this.runtime.close();
+    if (downSeconds > 0) this.clock.jump(downSeconds * 1000);
+    this.runtime = this.createRuntime(this.seed + 1);
+    await this.runtime.resumeAll();
   }
 
   addBot(spec: NewBot): string {

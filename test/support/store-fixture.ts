@@ -5,7 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BotSettings } from '../../src/core/model.js';
+import type { BotSettings, CycleRecord, PostRecord } from '../../src/core/model.js';
+import { cycleFromRow } from '../../src/storage/runtime-store.js';
 import type { ExecutionMode } from '../../src/core/plan.js';
 import { MemoryRuntimeStore } from '../../src/runtime/memory-store.js';
 import type { RuntimeStore } from '../../src/runtime/store.js';
@@ -38,6 +39,9 @@ export interface Fixture {
   /** The SQL store (null for memory). */
   store: Store | null;
   addBot(spec: BotSpec): Promise<CreatedBot>;
+  /** Every post of the bot, oldest first. */
+  posts(botId: string): Promise<PostRecord[]>;
+  cycles(botId: string): Promise<CycleRecord[]>;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,12 @@ export async function memoryFixture(): Promise<Fixture> {
         postLink: spec.postLink ?? 'https://t.me/stagger_demo/1',
       });
       return { botId, userId, sessionIds };
+    },
+    async posts(botId) {
+      return runtime.listPosts(botId);
+    },
+    async cycles(botId) {
+      return runtime.listCycles(botId);
     },
     async close() {},
   };
@@ -107,6 +117,19 @@ export async function sqlFixture(
       }
       if (spec.desiredState === 'stopped') await store.bots.stop(botId);
       return { botId, userId: user.id, sessionIds };
+    },
+    async posts(botId) {
+      const page = await store.bots.posts(botId, { limit: 1_000_000 });
+      return page.posts.map(({ cycleNumber: _n, ...p }) => p).reverse();
+    },
+    async cycles(botId) {
+      const rows = await store.db
+        .selectFrom('cycles')
+        .selectAll()
+        .where('bot_id', '=', store.runtime.bind(botId))
+        .orderBy('id')
+        .execute();
+      return rows.map(cycleFromRow);
     },
     async close() {
       await store.close();
