@@ -39,6 +39,8 @@ interface NextStart {
   slot: number | null;
   /** The slot's start has passed (we were not running): posts due before now that cannot be sent are missed. */
   late: boolean;
+  /** The number the cycle gets (after any skipped slot recorded on the way). */
+  number: number;
 }
 
 export class BotRunner {
@@ -89,12 +91,15 @@ export class BotRunner {
     if (!first) return 'deleted';
     const state = new BotState(this.botId, first.userId, this.deps, this.fence);
     this.state = state;
-    await state.load();
+    await state.load(first);
     state.emit({ type: 'bot.started' });
     let exit: RunnerExit = 'stopped';
+    let snapshot: BotSnapshot | null = first;
     try {
       while (!signal.aborted) {
-        const bot = await store.loadBot(this.botId);
+        // The configuration is read afresh for every cycle (the first time, it was just read).
+        const bot = snapshot ?? (await store.loadBot(this.botId));
+        snapshot = null;
         if (!bot) return (exit = 'deleted');
         if (bot.desiredState !== 'running') return (exit = 'desired_stopped');
         state.userId = bot.userId;
@@ -103,13 +108,16 @@ export class BotRunner {
         let active = await store.getActiveCycle(this.botId);
         let resumedAt: number | null = active ? clock.now() : null;
         if (!active) {
-          const next = await this.nextStart(bot);
+          const last = await store.getLastCycle(this.botId);
+          const next = await this.nextStart(bot, last);
           if (next === null) {
             if (!(await clock.sleep(this.deps.options.recheckSeconds * 1000, signal))) break;
             continue;
           }
-          if (next.at > clock.now()) {
-            if (!(await sleepUntil(clock, next.at, signal))) break;
+          // Plan ahead of the start, so that planning and the source check do not make the first posts late.
+          const planAt = next.at - this.deps.options.planningLeadMs;
+          if (planAt > clock.now()) {
+            if (!(await sleepUntil(clock, planAt, signal))) break;
             continue; // configuration may have changed while waiting: take it again
           }
           active = await this.planNext(bot, next);
@@ -130,16 +138,20 @@ export class BotRunner {
   }
 
   /** When the next cycle starts, or null when the configuration cannot run (reported as needing attention). */
-  private async nextStart(bot: BotSnapshot): Promise<NextStart | null> {
+  private async nextStart(bot: BotSnapshot, last: CycleRecord | null): Promise<NextStart | null> {
     const { store, clock, options } = this.deps;
     const now = clock.now();
-    const last = await store.getLastCycle(this.botId);
     const mode: ExecutionMode = bot.mode ?? 'enterprise';
     if (mode === 'enterprise') {
       if (last && last.mode === 'enterprise' && last.finishedAt !== null && last.status !== 'stopped') {
-        return { at: last.finishedAt + bot.settings.delayBetweenCycles * 1000, slot: null, late: false };
+        return {
+          at: last.finishedAt + bot.settings.delayBetweenCycles * 1000,
+          slot: null,
+          late: false,
+          number: last.number + 1,
+        };
       }
-      return { at: now, slot: null, late: false };
+      return { at: now + options.planningLeadMs, slot: null, late: false, number: (last?.number ?? 0) + 1 };
     }
     const minutes = bot.totalCycleMinutes;
     if (minutes === null || !(minutes > 0)) {
@@ -148,8 +160,9 @@ export class BotRunner {
     }
     const periodMs = minutes * 60_000;
     if (bot.anchorAt === null || bot.anchorCycleSeconds !== minutes * 60) {
-      await store.updateBotRuntime(this.botId, { anchorAt: now, anchorCycleSeconds: minutes * 60 });
-      return { at: now, slot: 0, late: false };
+      const anchorAt = now + options.planningLeadMs;
+      await store.updateBotRuntime(this.botId, { anchorAt, anchorCycleSeconds: minutes * 60 });
+      return { at: anchorAt, slot: 0, late: false, number: (last?.number ?? 0) + 1 };
     }
     const anchor = bot.anchorAt;
     const sameAnchor =
@@ -162,7 +175,8 @@ export class BotRunner {
       last.finishedAt !== null &&
       last.finishedAt > at + options.lateStartGraceMs &&
       this.startedAt <= at;
-    if (!overran && now <= at + options.lateStartGraceMs) return { at, slot, late: false };
+    let number = (last?.number ?? 0) + 1;
+    if (!overran && now <= at + options.lateStartGraceMs) return { at, slot, late: false, number };
     // The slot cannot start in time. After an overrun: never overlap or squeeze — the next slot after the
     // previous cycle's end. After downtime: the slot under way now runs late (rather than lose a whole cycle).
     const grace = options.lateStartGraceMs;
@@ -176,7 +190,7 @@ export class BotRunner {
       await store.createCycle(
         {
           botId: this.botId,
-          number: (last?.number ?? 0) + 1,
+          number,
           mode: 'starter',
           slot: nextSlot - 1,
           cycleSeconds: minutes * 60,
@@ -192,7 +206,7 @@ export class BotRunner {
       );
       this.st.emit({
         type: 'cycle.skipped',
-        number: (last?.number ?? 0) + 1,
+        number: number++,
         slots: nextSlot - slot,
         reason,
         plannedStartAt: at,
@@ -205,7 +219,7 @@ export class BotRunner {
         message: `cycle slot ${nextSlot} started ${Math.round((now - nextAt) / 1000)} s late (Stagger was not running)`,
       });
     }
-    return { at: nextAt, slot: nextSlot, late };
+    return { at: nextAt, slot: nextSlot, late, number };
   }
 
   private async attention(reason: string, message: string): Promise<void> {
@@ -263,7 +277,6 @@ export class BotRunner {
       totalCycleMinutes: bot.totalCycleMinutes,
       minGroupGapSeconds: bot.settings.minGroupGapSeconds,
     });
-    const last = await store.getLastCycle(this.botId);
     const runMs = (plan.lastPostAtSeconds + plan.delayBetweenPosts) * 1000;
     const expectedEndAt = next.at + runMs;
     const deadlineAt =
@@ -287,7 +300,7 @@ export class BotRunner {
     return store.createCycle(
       {
         botId: this.botId,
-        number: (last?.number ?? 0) + 1,
+        number: next.number,
         mode,
         slot: next.slot,
         cycleSeconds: plan.cycleSeconds,

@@ -3,7 +3,7 @@
  * last called Telegram, the per-group guard, the (session, group) pair states, and its concurrency limit.
  * Every change that must survive a restart is written through to the store here, in one place.
  */
-import type { PairState, SessionInfo } from '../core/model.js';
+import type { BotSnapshot, PairState, SessionInfo } from '../core/model.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './events.js';
 import { GroupGuard } from './group-guard.js';
@@ -23,8 +23,11 @@ export class BotState {
   readonly botId: string;
   userId: string;
   readonly sessions = new Map<string, SessionInfo>();
-  /** When each session last called forward (a session never sends two posts closer than the delay). */
-  readonly lastCallAt = new Map<string, number>();
+  /**
+   * When each session last called forward: the time the scheduler gave the call, and the time it really went
+   * out (later by timer jitter, or by a stall). A session never sends two posts closer than the delay.
+   */
+  readonly lastCall = new Map<string, { scheduled: number; actual: number }>();
   readonly pairs = new Map<string, PairState>();
   guard: GroupGuard = new GroupGuard();
   private readonly slowmodes = new Map<string, number>();
@@ -41,14 +44,13 @@ export class BotState {
     this.slots = new Semaphore(deps.options.maxActiveSessions);
   }
 
-  async load(): Promise<void> {
-    const [pairs, lastSent, bot] = await Promise.all([
+  async load(bot: BotSnapshot): Promise<void> {
+    const [pairs, lastSent] = await Promise.all([
       this.deps.store.loadPairStates(this.botId),
       this.deps.store.lastSentByGroup(this.botId),
-      this.deps.store.loadBot(this.botId),
     ]);
     for (const p of pairs) this.pairs.set(pairKey(p.sessionId, p.groupKey), p);
-    for (const g of bot?.groups ?? []) if (g.slowmodeSeconds) this.slowmodes.set(g.key, g.slowmodeSeconds);
+    for (const g of bot.groups) if (g.slowmodeSeconds) this.slowmodes.set(g.key, g.slowmodeSeconds);
     this.guard = new GroupGuard(lastSent, this.slowmodes);
   }
 

@@ -78,6 +78,8 @@ export class CycleExecution {
   private failure: unknown = null;
   private readonly reservations = new Map<string, GuardReservation>();
   private readonly notBefore = new Map<string, number>();
+  /** The time the scheduler last chose for each post's call (timers fire at it or a little later). */
+  private readonly intendedAt = new Map<string, number>();
   private readonly bannedIn = new Map<string, Set<string>>();
   private readonly targets = new Map<string, GroupTarget>();
   private readonly delayMs: number;
@@ -176,7 +178,7 @@ export class CycleExecution {
 
     let at = Math.max(
       post.plannedAt,
-      (state.lastCallAt.get(session.id) ?? Number.NEGATIVE_INFINITY) + this.delayMs,
+      this.spacedAfterLastCall(session.id),
       this.notBefore.get(post.id) ?? Number.NEGATIVE_INFINITY,
     );
     if (session.status === 'paused') {
@@ -191,7 +193,7 @@ export class CycleExecution {
       }
     }
     if (Math.max(at, now) > cycle.deadlineAt) return this.late(post);
-    if (at > now) return (await sleepUntil(clock, at, this.signal)) ? 'again' : 'halt';
+    if (at > now) return this.sleepFor(post, at);
 
     if (!retrying && !this.reservations.has(post.id)) {
       const earliest = state.guard.earliest(post.groupKey, bot.settings.minGroupGapSeconds);
@@ -200,16 +202,43 @@ export class CycleExecution {
         if (earliest - now > bot.settings.minGroupGapSeconds * 1000 || earliest > cycle.deadlineAt) {
           return this.finish(post, 'skipped', 'group_gap', null);
         }
-        return (await sleepUntil(clock, earliest, this.signal)) ? 'again' : 'halt';
+        return this.sleepFor(post, earliest);
       }
     }
 
     if (!lane.holdsSlot) {
       if (!(await state.slots.acquire(this.signal))) return 'halt';
       lane.holdsSlot = true;
-      if (clock.now() > now) return 'again';
+      if (clock.now() > now) {
+        // Waiting for a permit is a scheduling decision: the call is meant for when the permit came.
+        this.intendedAt.set(post.id, clock.now());
+        return 'again';
+      }
     }
-    return this.send(lane, session, post);
+    // A post we slept for was meant for the end of that sleep; one found already due is meant for now.
+    const intended = this.intendedAt.get(post.id);
+    return this.send(lane, session, post, intended === undefined ? now : Math.max(at, intended));
+  }
+
+  /** Sleeps until the time the scheduler chose for this post's call; that time is what spacing is measured on. */
+  private async sleepFor(post: PostRecord, until: number): Promise<Step> {
+    this.intendedAt.set(post.id, until);
+    return (await sleepUntil(this.deps.clock, until, this.signal)) ? 'again' : 'halt';
+  }
+
+  /**
+   * The earliest time this session may call again: the delay after the time the scheduler chose for its last
+   * call — so timer jitter does not push every later post of the lane (p99 lateness would grow with each post) —
+   * and never more than `spacingJitterMs` closer than the delay after the last call's actual time (a stall is
+   * recovered slowly, never squeezed). On the virtual clock both are the same: spacing is exactly the delay.
+   */
+  private spacedAfterLastCall(sessionId: string): number {
+    const last = this.input.state.lastCall.get(sessionId);
+    if (!last) return Number.NEGATIVE_INFINITY;
+    return Math.max(
+      last.scheduled + this.delayMs,
+      last.actual + this.delayMs - this.deps.options.spacingJitterMs,
+    );
   }
 
   private target(groupKey: string): GroupTarget | null {
@@ -225,7 +254,7 @@ export class CycleExecution {
     return target;
   }
 
-  private async send(lane: Lane, session: SessionInfo, post: PostRecord): Promise<Step> {
+  private async send(lane: Lane, session: SessionInfo, post: PostRecord, scheduledAt: number): Promise<Step> {
     const { clock, gateway, batcher, logger } = this.deps;
     const { state, bot } = this.input;
     const now = clock.now();
@@ -248,7 +277,7 @@ export class CycleExecution {
     }
     post.status = 'sending';
     post.attempts = attempts;
-    state.lastCallAt.set(session.id, now);
+    state.lastCall.set(session.id, { scheduled: Math.min(scheduledAt, now), actual: now });
 
     let answer: TelegramAnswer;
     try {
@@ -490,6 +519,7 @@ export class CycleExecution {
     post.error = error;
     post.sentAt = sentAt;
     this.notBefore.delete(post.id);
+    this.intendedAt.delete(post.id);
     const counters = COUNTERS[status];
     await this.deps.batcher.writeResult(
       { postId: post.id, botId: post.botId, status, reason, error, attempts: post.attempts, sentAt },

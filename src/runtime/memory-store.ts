@@ -18,6 +18,7 @@ import {
 import type { ExecutionMode } from '../core/plan.js';
 import type {
   BotRuntimePatch,
+  CommitBatch,
   Fence,
   NewCycle,
   NewPost,
@@ -62,7 +63,9 @@ export class MemoryRuntimeStore implements RuntimeStore {
   private readonly cyclesByBot = new Map<string, string[]>();
   private readonly posts = new Map<string, PostRecord>();
   private readonly postsByCycle = new Map<string, string[]>();
-  private readonly pairs = new Map<string, PairState>();
+  private readonly postsByBot = new Map<string, string[]>();
+  /** Pair states per bot, keyed by session and group. */
+  private readonly pairs = new Map<string, Map<string, PairState>>();
   private nextId = 1;
   /** The lease each bot is held under (owner, epoch); tests change it to simulate a takeover. */
   readonly fences = new Map<string, Fence>();
@@ -148,13 +151,16 @@ export class MemoryRuntimeStore implements RuntimeStore {
   }
 
   listPosts(botId?: string): PostRecord[] {
-    const all = [...this.posts.values()].filter((p) => botId === undefined || p.botId === botId);
-    return all.map((p) => ({ ...p }));
+    const ids = botId === undefined ? [...this.posts.keys()] : (this.postsByBot.get(botId) ?? []);
+    return ids.map((id) => ({ ...this.posts.get(id)! }));
   }
 
   pairState(sessionId: string, groupKey: string): PairState | undefined {
-    const p = this.pairs.get(`${sessionId}\u0000${groupKey}`);
-    return p ? { ...p } : undefined;
+    for (const pairs of this.pairs.values()) {
+      const p = pairs.get(`${sessionId}\u0000${groupKey}`);
+      if (p) return { ...p };
+    }
+    return undefined;
   }
 
   private bot(botId: string): BotRow {
@@ -213,6 +219,9 @@ export class MemoryRuntimeStore implements RuntimeStore {
     this.cyclesByBot.set(cycle.botId, [...(this.cyclesByBot.get(cycle.botId) ?? []), stored.id]);
     const storedPosts = posts.map((p) => ({ ...p, id: this.id(), cycleId: stored.id }));
     for (const p of storedPosts) this.posts.set(p.id, p);
+    const byBot = this.postsByBot.get(cycle.botId) ?? [];
+    for (const p of storedPosts) byBot.push(p.id);
+    this.postsByBot.set(cycle.botId, byBot);
     this.postsByCycle.set(
       stored.id,
       storedPosts.map((p) => p.id),
@@ -229,6 +238,11 @@ export class MemoryRuntimeStore implements RuntimeStore {
     const cycle = this.cycles.get(cycleId);
     if (!cycle) throw new Error(`no cycle ${cycleId}`);
     Object.assign(cycle, { status, reason, finishedAt });
+  }
+
+  async commit(batch: CommitBatch): Promise<Set<string>> {
+    await this.writeResults(batch.patches, batch.counters);
+    return this.markSending(batch.marks);
   }
 
   async markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
@@ -274,18 +288,20 @@ export class MemoryRuntimeStore implements RuntimeStore {
   }
 
   async loadPairStates(botId: string): Promise<PairState[]> {
-    const sessionIds = new Set(this.bot(botId).sessionIds);
-    return [...this.pairs.values()].filter((p) => sessionIds.has(p.sessionId)).map((p) => ({ ...p }));
+    return [...(this.pairs.get(botId)?.values() ?? [])].map((p) => ({ ...p }));
   }
 
-  async savePairState(_botId: string, state: PairState): Promise<void> {
-    this.pairs.set(`${state.sessionId}\u0000${state.groupKey}`, { ...state });
+  async savePairState(botId: string, state: PairState): Promise<void> {
+    const pairs = this.pairs.get(botId) ?? new Map<string, PairState>();
+    pairs.set(`${state.sessionId}\u0000${state.groupKey}`, { ...state });
+    this.pairs.set(botId, pairs);
   }
 
   async lastSentByGroup(botId: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
-    for (const p of this.posts.values()) {
-      if (p.botId !== botId || p.sentAt === null) continue;
+    for (const id of this.postsByBot.get(botId) ?? []) {
+      const p = this.posts.get(id)!;
+      if (p.sentAt === null) continue;
       if (p.status !== 'sent' && p.status !== 'duplicate') continue;
       out.set(p.groupKey, Math.max(out.get(p.groupKey) ?? 0, p.sentAt));
     }

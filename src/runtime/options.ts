@@ -24,6 +24,17 @@ export interface RuntimeOptions {
   lateStartGraceMs: number;
   /** After a runner failure (e.g. the database went away), restart it after this long. */
   restartBackoffMs: number;
+  /**
+   * Real timers fire up to a few ms late. A session's posts are spaced by the delay on their scheduled times,
+   * and two actual calls are never closer than the delay minus this (0 on the virtual clock, where timers are
+   * exact). Without it, each post would inherit the previous one's timer lateness and the lane would drift.
+   */
+  spacingJitterMs: number;
+  /**
+   * A cycle is planned (posts and random_ids stored, source checked) this long before it starts, so that its
+   * first posts are not late by the planning itself — after a restart of many bots that takes a while.
+   */
+  planningLeadMs: number;
 }
 
 export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
@@ -39,4 +50,6 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   recheckSeconds: 60,
   lateStartGraceMs: 1_000,
   restartBackoffMs: 5_000,
+  spacingJitterMs: 5,
+  planningLeadMs: 1_000,
 };

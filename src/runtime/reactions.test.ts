@@ -436,6 +436,7 @@ describe('stop, start and isolation', () => {
       clock,
       store,
       gateway: new SandboxGateway({ clock, store: new MemorySandboxStore() }),
+      options: { planningLeadMs: 0 },
     });
     const botId = store.addBot({
       mode: 'starter',

@@ -112,7 +112,8 @@ export class SimulatedWorld {
     this.startAt = options.startAt ?? SIMULATION_EPOCH;
     this.clock = new VirtualClock(this.startAt);
     this.seed = options.seed ?? 1;
-    this.runtimeOptions = options.options;
+    // Simulations start their first cycle at once, so times read from 0 as in the seed note's examples.
+    this.runtimeOptions = { planningLeadMs: 0, ...options.options };
     this.runtimeStore = options.stores?.runtime ?? this.store;
     this.sandboxStore = options.stores?.sandbox ?? new MemorySandboxStore();
     this.sandbox = new SandboxGateway({

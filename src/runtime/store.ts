@@ -28,6 +28,12 @@ export interface SendingMark {
   fence: Fence | null;
 }
 
+export interface CommitBatch {
+  marks: readonly SendingMark[];
+  patches: readonly PostPatch[];
+  counters: ReadonlyMap<string, CounterDelta>;
+}
+
 export interface PostPatch {
   postId: string;
   botId: string;
@@ -69,11 +75,14 @@ export interface RuntimeStore {
   finishCycle(cycleId: string, status: CycleStatus, reason: string | null, finishedAt: number): Promise<void>;
 
   /**
-   * Marks posts `sending` (attempts set) in one commit, before the Telegram call. Returns the ids it marked; a
-   * post is refused when the fence no longer holds (another worker owns the bot) or it is already final.
+   * One commit for a batch: outcomes (and counters) of finished calls, then `sending` marks (attempts set) of
+   * posts about to be called. Returns the ids it marked; a mark is refused when the fence no longer holds
+   * (another worker owns the bot) or the post is already final.
    */
+  commit(batch: CommitBatch): Promise<Set<string>>;
+  /** `commit` with marks only. */
   markSending(marks: readonly SendingMark[]): Promise<Set<string>>;
-  /** Outcomes and counters of many posts in one commit. */
+  /** `commit` with outcomes only. */
   writeResults(patches: readonly PostPatch[], counters: ReadonlyMap<string, CounterDelta>): Promise<void>;
 
   updateSession(sessionId: string, patch: SessionPatch): Promise<void>;

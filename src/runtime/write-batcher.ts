@@ -1,8 +1,8 @@
 /**
  * Group commit for the two writes of exactly-once posting. Posts that fall due together (the same timer tick,
- * across all bots of this process) have their `sending` marks committed in one transaction, and their outcomes in
- * another, so durability does not cap throughput. Only one commit is in flight at a time; what arrives meanwhile
- * rides the next one (batches grow under load).
+ * across all bots of this process) have their `sending` marks — and the outcomes of calls that finished — committed
+ * in one transaction, so durability does not cap throughput. Only one commit is in flight at a time; what arrives
+ * meanwhile rides the next one (batches grow under load).
  */
 import type { CounterDelta } from '../core/model.js';
 import type { Clock } from './clock.js';
@@ -68,34 +68,27 @@ export class WriteBatcher {
     this.results = [];
     if (marks.length === 0 && results.length === 0) return;
     this.running = (async () => {
-      if (marks.length > 0) {
-        try {
-          const accepted = await this.store.markSending(marks.map((m) => m.mark));
-          for (const m of marks) m.waiter.resolve(accepted.has(m.mark.postId));
-        } catch (error) {
-          for (const m of marks) m.waiter.reject(error);
-        }
+      const counters = new Map<string, CounterDelta>();
+      for (const r of results) {
+        if (!r.counters) continue;
+        const sum = counters.get(r.patch.botId) ?? {};
+        for (const [k, v] of Object.entries(r.counters) as [keyof CounterDelta, number][])
+          sum[k] = (sum[k] ?? 0) + v;
+        counters.set(r.patch.botId, sum);
       }
-      if (results.length > 0) {
-        const counters = new Map<string, CounterDelta>();
-        for (const r of results) {
-          if (!r.counters) continue;
-          const sum = counters.get(r.patch.botId) ?? {};
-          for (const [k, v] of Object.entries(r.counters) as [keyof CounterDelta, number][])
-            sum[k] = (sum[k] ?? 0) + v;
-          counters.set(r.patch.botId, sum);
-        }
-        try {
-          await this.store.writeResults(
-            results.map((r) => r.patch),
-            counters,
-          );
-          for (const r of results) r.waiter.resolve();
-        } catch (error) {
-          for (const r of results) r.waiter.reject(error);
-        }
+      try {
+        const accepted = await this.store.commit({
+          marks: marks.map((m) => m.mark),
+          patches: results.map((r) => r.patch),
+          counters,
+        });
+        for (const r of results) r.waiter.resolve();
+        for (const m of marks) m.waiter.resolve(accepted.has(m.mark.postId));
+      } catch (error) {
+        for (const r of results) r.waiter.reject(error);
+        for (const m of marks) m.waiter.reject(error);
       }
-      this.stats.commits += (marks.length > 0 ? 1 : 0) + (results.length > 0 ? 1 : 0);
+      this.stats.commits += 1;
       this.stats.items += marks.length + results.length;
     })();
     try {

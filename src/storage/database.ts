@@ -5,9 +5,18 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  type DialectAdapter,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
 import pg from 'pg';
 import type { Schema } from './schema.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -23,6 +32,8 @@ export interface DatabaseConfig {
 export interface Database {
   db: Kysely<Schema>;
   dialect: Dialect;
+  /** The SQLite handle itself, for the runtime's hot write path (sqlite-commit.ts); null on PostgreSQL. */
+  sqlite: BetterSqlite3.Database | null;
   /** Where it is, for logs (never the password). */
   description: string;
   close(): Promise<void>;
@@ -39,6 +50,32 @@ class TransactionalSqliteDialect extends SqliteDialect {
   override createAdapter(): DialectAdapter {
     return new TransactionalSqliteAdapter();
   }
+}
+
+/**
+ * Prepared statements, reused by their SQL text. Kysely prepares every query anew; for the hot paths of a
+ * running bot (the same few statements thousands of times a second) preparing costs more than running.
+ */
+function cachingStatements(database: BetterSqlite3.Database, size = 500): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    prepare(sqlText: string) {
+      let statement = cache.get(sqlText);
+      if (statement) {
+        // Refresh its place: the map's order is the least-recently-used order.
+        cache.delete(sqlText);
+      } else {
+        statement = database.prepare(sqlText);
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sqlText, statement);
+      return statement as unknown as SqliteStatement;
+    },
+    close() {
+      cache.clear();
+      database.close();
+    },
+  };
 }
 
 export function isPostgresUrl(url: string | undefined): url is string {
@@ -64,7 +101,13 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     // An idle client that errors (server restart) must not crash the process: the pool drops it.
     pool.on('error', () => undefined);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', description: redactUrl(config.url), close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      sqlite: null,
+      description: redactUrl(config.url),
+      close: () => db.destroy(),
+    };
   }
   mkdirSync(config.dataDir, { recursive: true });
   const file = join(config.dataDir, 'stagger.db');
@@ -74,8 +117,22 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  // Checkpoints run in a worker thread (sqlite-checkpointer.ts), not inside a commit on this thread.
+  sqlite.pragma('wal_autocheckpoint = 0');
+  const checkpointer = new SqliteCheckpointer(file);
   // 64-bit ids and random_ids come back as bigint, never as a rounded JS number.
   sqlite.defaultSafeIntegers(true);
-  const db = new Kysely<Schema>({ dialect: new TransactionalSqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', description: file, close: () => db.destroy() };
+  const db = new Kysely<Schema>({
+    dialect: new TransactionalSqliteDialect({ database: cachingStatements(sqlite) }),
+  });
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite,
+    description: file,
+    async close() {
+      await checkpointer.close();
+      await db.destroy();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * The runtime's persistence on SQLite or PostgreSQL. The two writes of exactly-once posting are single batched
- * statements: `markSending` (with the lease fence checked in the same statement) and `writeResults`.
+ * The runtime's persistence on SQLite or PostgreSQL. The writes of exactly-once posting are batched: one
+ * transaction a batch (`commit`) holds the outcomes of finished calls and the `sending` marks of new ones, with
+ * the lease fence checked in the statement that marks.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
 import {
@@ -19,6 +20,7 @@ import {
 import type { ExecutionMode } from '../core/plan.js';
 import type {
   BotRuntimePatch,
+  CommitBatch,
   NewCycle,
   NewPost,
   PostPatch,
@@ -29,6 +31,8 @@ import type {
 import { bool, int64, json, num, numOrNull, type DbInt } from './codec.js';
 import type { Dialect } from './database.js';
 import type { CyclesTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
+import { SqliteCommitter } from './sqlite-commit.js';
+import type BetterSqlite3 from 'better-sqlite3';
 import { chunks, dbNowMs, valuesTable, type SqlType } from './sql-helpers.js';
 
 export function cycleFromRow(row: Selectable<CyclesTable>): CycleRecord {
@@ -100,10 +104,15 @@ const COUNTER_COLUMNS: Record<keyof CounterDelta, keyof Schema['bots']> = {
 };
 
 export class SqlRuntimeStore implements RuntimeStore {
+  private readonly sqliteCommitter: SqliteCommitter | null;
+
   constructor(
     readonly db: Kysely<Schema>,
     readonly dialect: Dialect,
-  ) {}
+    sqlite: BetterSqlite3.Database | null = null,
+  ) {
+    this.sqliteCommitter = sqlite ? new SqliteCommitter(sqlite) : null;
+  }
 
   /** A 64-bit value to bind: SQLite takes bigint; pg takes the decimal string. */
   bind(value: string): DbInt {
@@ -223,9 +232,10 @@ export class SqlRuntimeStore implements RuntimeStore {
         .returning('id')
         .executeTakeFirstOrThrow();
       const cycleId = inserted.id;
+      const ids = new Map<number, string>();
       // 13 columns a row: 400 rows stay well under both engines' parameter limits.
       for (const part of chunks(posts, 400)) {
-        await trx
+        const rows = await trx
           .insertInto('posts')
           .values(
             part.map((p) => ({
@@ -244,15 +254,16 @@ export class SqlRuntimeStore implements RuntimeStore {
               sent_at: p.sentAt,
             })),
           )
+          .returning(['id', 'seq'])
           .execute();
+        // Matched by seq: neither engine promises RETURNING rows in insertion order.
+        for (const r of rows) ids.set(num(r.seq), int64(r.id));
       }
-      const rows = await trx
-        .selectFrom('posts')
-        .selectAll()
-        .where('cycle_id', '=', cycleId)
-        .orderBy('seq')
-        .execute();
-      return { cycle: { ...cycle, id: int64(cycleId) }, posts: rows.map(postFromRow) };
+      const id = int64(cycleId);
+      return {
+        cycle: { ...cycle, id },
+        posts: posts.map((p) => ({ ...p, id: ids.get(p.seq)!, cycleId: id })),
+      };
     });
   }
 
@@ -269,7 +280,36 @@ export class SqlRuntimeStore implements RuntimeStore {
       .execute();
   }
 
-  async markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
+  markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
+    return this.commit({ marks, patches: [], counters: new Map() });
+  }
+
+  async writeResults(
+    patches: readonly PostPatch[],
+    counters: ReadonlyMap<string, CounterDelta>,
+  ): Promise<void> {
+    await this.commit({ marks: [], patches, counters });
+  }
+
+  /** One transaction (one fsync) per batch: outcomes of finished calls first, then the marks of new ones. */
+  async commit(batch: CommitBatch): Promise<Set<string>> {
+    if (batch.marks.length === 0 && batch.patches.length === 0 && batch.counters.size === 0) return new Set();
+    // These commits need not wait for the disk (fsync): were the machine to lose this batch, its posts would go
+    // out again with the same random_ids, which Telegram deduplicates. What must be on disk first — the
+    // random_ids (createCycle) — is committed synchronously. A crash of this process loses nothing either way.
+    const committer = this.sqliteCommitter;
+    if (committer) {
+      // Holding the one connection keeps every other transaction out while the batch runs synchronously.
+      return this.db.connection().execute(async () => committer.commit(batch));
+    }
+    return this.db.transaction().execute(async (trx) => {
+      if (this.dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
+      await this.applyPatches(trx, batch.patches, batch.counters);
+      return this.applyMarks(trx, batch.marks);
+    });
+  }
+
+  private async applyMarks(trx: Kysely<Schema>, marks: readonly SendingMark[]): Promise<Set<string>> {
     const accepted = new Set<string>();
     const unfenced = marks.filter((m) => m.fence === null);
     const fenced = marks.filter((m) => m.fence !== null);
@@ -285,7 +325,7 @@ export class SqlRuntimeStore implements RuntimeStore {
       const rows = await sql<{ id: DbInt }>`
         update posts set status = 'sending', attempts = v.attempts from ${v}
         where posts.id = v.id and posts.status in ('planned', 'sending')
-        returning posts.id`.execute(this.db);
+        returning posts.id`.execute(trx);
       for (const r of rows.rows) accepted.add(int64(r.id));
     }
     for (const part of chunks(fenced, 250)) {
@@ -306,13 +346,14 @@ export class SqlRuntimeStore implements RuntimeStore {
         where posts.id = v.id and posts.status in ('planned', 'sending')
           and exists (select 1 from leases l where l.bot_id = posts.bot_id and l.owner_id = v.owner_id
                       and l.epoch = v.epoch and l.expires_at > ${dbNowMs(this.dialect)})
-        returning posts.id`.execute(this.db);
+        returning posts.id`.execute(trx);
       for (const r of rows.rows) accepted.add(int64(r.id));
     }
     return accepted;
   }
 
-  async writeResults(
+  private async applyPatches(
+    trx: Kysely<Schema>,
     patches: readonly PostPatch[],
     counters: ReadonlyMap<string, CounterDelta>,
   ): Promise<void> {
@@ -328,33 +369,40 @@ export class SqlRuntimeStore implements RuntimeStore {
       if (shape === '') continue;
       shapes.set(shape, [...(shapes.get(shape) ?? []), p]);
     }
-    await this.db.transaction().execute(async (trx) => {
-      for (const list of shapes.values()) {
-        const cols = PATCH_COLUMNS.filter((c) => list[0]![c.field] !== undefined);
-        for (const part of chunks(list, Math.floor(2000 / (cols.length + 1)))) {
-          const v = valuesTable(
-            this.dialect,
-            [{ name: 'id', type: 'bigint' }, ...cols.map((c) => ({ name: c.column, type: c.type }))],
-            part.map((p) => [
-              this.bind(p.postId),
-              ...cols.map((c) => {
-                const value = p[c.field] as unknown;
-                return c.int64 && typeof value === 'string' ? this.bind(value) : value;
-              }),
-            ]),
-          );
-          const sets = sql.join(cols.map((c) => sql`${sql.ref(c.column)} = ${sql.ref(`v.${c.column}`)}`));
-          await sql`update posts set ${sets} from ${v} where posts.id = v.id`.execute(trx);
-        }
+    for (const list of shapes.values()) {
+      const cols = PATCH_COLUMNS.filter((c) => list[0]![c.field] !== undefined);
+      for (const part of chunks(list, Math.floor(2000 / (cols.length + 1)))) {
+        const v = valuesTable(
+          this.dialect,
+          [{ name: 'id', type: 'bigint' }, ...cols.map((c) => ({ name: c.column, type: c.type }))],
+          part.map((p) => [
+            this.bind(p.postId),
+            ...cols.map((c) => {
+              const value = p[c.field] as unknown;
+              return c.int64 && typeof value === 'string' ? this.bind(value) : value;
+            }),
+          ]),
+        );
+        const sets = sql.join(cols.map((c) => sql`${sql.ref(c.column)} = ${sql.ref(`v.${c.column}`)}`));
+        await sql`update posts set ${sets} from ${v} where posts.id = v.id`.execute(trx);
       }
-      for (const [botId, delta] of counters) {
-        const sets = (Object.entries(delta) as [keyof CounterDelta, number][])
-          .filter(([, n]) => n !== 0)
-          .map(([k, n]) => sql`${sql.ref(COUNTER_COLUMNS[k])} = ${sql.ref(COUNTER_COLUMNS[k])} + ${n}`);
-        if (sets.length === 0) continue;
-        await sql`update bots set ${sql.join(sets)} where id = ${this.bind(botId)}`.execute(trx);
-      }
-    });
+    }
+    // All bots' counters in one statement.
+    const deltas = [...counters].filter(([, d]) => Object.values(d).some((n) => n !== 0));
+    if (deltas.length > 0) {
+      const keys = Object.keys(COUNTER_COLUMNS) as (keyof CounterDelta)[];
+      const v = valuesTable(
+        this.dialect,
+        [{ name: 'id', type: 'bigint' }, ...keys.map((k) => ({ name: k, type: 'bigint' as const }))],
+        deltas.map(([botId, d]) => [this.bind(botId), ...keys.map((k) => d[k] ?? 0)]),
+      );
+      const sets = sql.join(
+        keys.map(
+          (k) => sql`${sql.ref(COUNTER_COLUMNS[k])} = ${sql.ref(COUNTER_COLUMNS[k])} + ${sql.ref(`v.${k}`)}`,
+        ),
+      );
+      await sql`update bots set ${sets} from ${v} where bots.id = v.id`.execute(trx);
+    }
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {

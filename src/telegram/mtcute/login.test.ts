@@ -1,0 +1,323 @@
+import { Long, type tl } from '@mtcute/core';
+import { readStringSession } from '@mtcute/core/utils.js';
+import { createHash, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isStaggerError, type StaggerError } from '../../core/errors.js';
+import { LoginManager, type LoginManagerOptions } from './login.js';
+import { OfflineTelegram, rpcError } from './test-harness.js';
+import { API_HASH, API_ID, user } from './test-fixtures.js';
+
+const PHONE = '+44 7700 900123';
+const CODE = '12345';
+const PASSWORD = 'correct horse battery staple';
+
+// ---- a server side for SRP (Telegram's 2FA check), so a wrong password is really wrong -----------------------
+
+const sha256 = (...parts: Uint8Array[]): Buffer => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+const toBig = (b: Uint8Array): bigint => BigInt(`0x${Buffer.from(b).toString('hex') || '0'}`);
+const toBytes = (n: bigint): Buffer => Buffer.from(n.toString(16).padStart(512, '0'), 'hex');
+function modPow(base: bigint, exp: bigint, mod: bigint): bigint {
+  let result = 1n;
+  base %= mod;
+  while (exp > 0n) {
+    if (exp & 1n) result = (result * base) % mod;
+    base = (base * base) % mod;
+    exp >>= 1n;
+  }
+  return result;
+}
+
+class SrpServer {
+  readonly salt1 = randomBytes(16);
+  readonly salt2 = randomBytes(16);
+  readonly pBytes: Buffer;
+  readonly g = 3n;
+  private readonly p: bigint;
+  private readonly v: bigint;
+  private readonly b = toBig(randomBytes(256));
+  readonly B: Buffer;
+
+  constructor(password: string) {
+    const p = randomBytes(256);
+    p[0]! |= 0x80;
+    p[255]! |= 1;
+    this.pBytes = p;
+    this.p = toBig(p);
+    const sh = (data: Uint8Array, salt: Uint8Array) => sha256(salt, data, salt);
+    const ph1 = sh(sh(Buffer.from(password), this.salt1), this.salt2);
+    const x = toBig(sh(pbkdf2Sync(ph1, this.salt1, 100_000, 64, 'sha512'), this.salt2));
+    this.v = modPow(this.g, x, this.p);
+    const k = toBig(sha256(this.pBytes, toBytes(this.g)));
+    this.B = toBytes((k * this.v + modPow(this.g, this.b, this.p)) % this.p);
+  }
+
+  passwordInfo(hint: string): tl.account.RawPassword {
+    return {
+      _: 'account.password',
+      hasPassword: true,
+      hint,
+      currentAlgo: {
+        _: 'passwordKdfAlgoSHA256SHA256PBKDF2HMACSHA512iter100000SHA256ModPow',
+        salt1: this.salt1,
+        salt2: this.salt2,
+        g: Number(this.g),
+        p: this.pBytes,
+      },
+      srpB: this.B,
+      srpId: Long.fromInt(77),
+      newAlgo: { _: 'passwordKdfAlgoUnknown' },
+      newSecureAlgo: { _: 'securePasswordKdfAlgoUnknown' },
+      secureRandom: randomBytes(32),
+    };
+  }
+
+  check(srp: tl.TypeInputCheckPasswordSRP): boolean {
+    if (srp._ !== 'inputCheckPasswordSRP') return false;
+    const A = toBig(srp.A);
+    const u = toBig(sha256(srp.A, this.B));
+    const S = modPow((A * modPow(this.v, u, this.p)) % this.p, this.b, this.p);
+    const K = sha256(toBytes(S));
+    const hp = sha256(this.pBytes);
+    const hg = sha256(toBytes(this.g));
+    const xor = Buffer.from(hp.map((byte, i) => byte ^ hg[i]!));
+    const M1 = sha256(xor, sha256(this.salt1), sha256(this.salt2), srp.A, this.B, K);
+    return M1.equals(Buffer.from(srp.M1));
+  }
+}
+
+// ---- setup -----------------------------------------------------------------------------------------------------
+
+let telegram: OfflineTelegram;
+let managers: LoginManager[] = [];
+afterEach(async () => {
+  await Promise.all(managers.map((m) => m.close()));
+  managers = [];
+  await telegram.destroyAll();
+});
+
+const ME = user({
+  id: 5_000_000_001,
+  firstName: 'Ada',
+  lastName: 'Lovelace',
+  username: 'ada',
+  phone: '447700900123',
+});
+
+function setup(o: Partial<LoginManagerOptions> & { password?: boolean } = {}) {
+  telegram = new OfflineTelegram();
+  let clock = 1_000_000;
+  const manager = new LoginManager({
+    apiId: API_ID,
+    apiHash: API_HASH,
+    createClient: telegram.createClient,
+    now: () => clock,
+    sweepIntervalMs: 0,
+    ...o,
+  });
+  managers.push(manager);
+  telegram.on('auth.sendCode', {
+    _: 'auth.sentCode',
+    type: { _: 'auth.sentCodeTypeApp', length: 5 },
+    phoneCodeHash: 'hash-abc',
+    timeout: 60,
+  });
+  telegram.on('auth.signIn', (req) => {
+    const r = req as tl.auth.RawSignInRequest;
+    if (r.phoneCodeHash !== 'hash-abc') return rpcError(400, 'PHONE_CODE_HASH_EMPTY');
+    if (r.phoneCode !== CODE) return rpcError(400, 'PHONE_CODE_INVALID');
+    if (o.password) return rpcError(401, 'SESSION_PASSWORD_NEEDED');
+    return { _: 'auth.authorization', user: ME };
+  });
+  const srp = new SrpServer(PASSWORD);
+  telegram.on('account.getPassword', srp.passwordInfo('pet name'));
+  telegram.on('auth.checkPassword', (req) =>
+    srp.check((req as tl.auth.RawCheckPasswordRequest).password)
+      ? { _: 'auth.authorization', user: ME }
+      : rpcError(400, 'PASSWORD_HASH_INVALID'),
+  );
+  return {
+    manager,
+    advance(ms: number) {
+      clock += ms;
+    },
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<StaggerError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(isStaggerError(error), String(error)).toBe(true);
+    const e = error as StaggerError;
+    for (const secret of [CODE, PASSWORD, '7700900123', 'hash-abc']) {
+      expect(e.message).not.toContain(secret);
+      expect(JSON.stringify(e.details ?? null)).not.toContain(secret);
+    }
+    return e;
+  }
+  throw new Error('expected a failure');
+}
+
+// ---- tests -----------------------------------------------------------------------------------------------------
+
+describe('login', () => {
+  it('code → done, with a session string that loads, and the client closed', async () => {
+    const { manager } = setup();
+    const { loginId, codeType } = await manager.start({ phone: PHONE });
+    expect(codeType).toBe('app');
+    const sendCode = telegram.calls('auth.sendCode')[0]!;
+    expect(sendCode.phoneNumber).toBe('447700900123');
+    expect(sendCode.apiId).toBe(API_ID);
+
+    const step = await manager.submitCode(loginId, ' 12 345 ');
+    expect(step).toEqual({
+      status: 'done',
+      authString: expect.any(String),
+      account: {
+        id: '5000000001',
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        username: 'ada',
+        phone: '447700900123',
+      },
+    });
+    if (step.status !== 'done') throw new Error('not done');
+    const session = readStringSession(step.authString);
+    expect(session.authKey).toHaveLength(256);
+    expect(session.self?.userId).toBe(5_000_000_001);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(manager.size).toBe(0);
+    expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_NOT_FOUND');
+  });
+
+  it('code → password required (with hint) → password → done', async () => {
+    const { manager } = setup({ password: true });
+    const { loginId } = await manager.start({ phone: PHONE });
+    expect(await manager.submitCode(loginId, CODE)).toEqual({
+      status: 'password_required',
+      hint: 'pet name',
+    });
+    expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_NOT_WAITING_FOR_CODE');
+    const step = await manager.submitPassword(loginId, PASSWORD);
+    expect(step).toMatchObject({ status: 'done', account: { id: '5000000001', username: 'ada' } });
+    expect(telegram.count('auth.checkPassword')).toBe(1);
+    expect(telegram.isDestroyed(0)).toBe(true);
+  });
+
+  it('a wrong code keeps the login; the right one then works', async () => {
+    const { manager } = setup();
+    const { loginId } = await manager.start({ phone: PHONE });
+    const e = await failure(manager.submitCode(loginId, '99999'));
+    expect(e.code).toBe('LOGIN_CODE_INVALID');
+    expect(e.message).toMatch(/wrong/);
+    expect(await manager.submitCode(loginId, CODE)).toMatchObject({ status: 'done' });
+  });
+
+  it('an expired code ends the login', async () => {
+    const { manager } = setup();
+    telegram.on('auth.signIn', rpcError(400, 'PHONE_CODE_EXPIRED'));
+    const { loginId } = await manager.start({ phone: PHONE });
+    expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_CODE_EXPIRED');
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_NOT_FOUND');
+  });
+
+  it('a wrong password keeps the login; the right one then works', async () => {
+    const { manager } = setup({ password: true });
+    const { loginId } = await manager.start({ phone: PHONE });
+    await manager.submitCode(loginId, CODE);
+    const e = await failure(manager.submitPassword(loginId, 'Tr0ub4dor&3'));
+    expect(e.code).toBe('LOGIN_PASSWORD_INVALID');
+    expect(await manager.submitPassword(loginId, PASSWORD)).toMatchObject({ status: 'done' });
+  });
+
+  it('a banned number, an invalid number', async () => {
+    const { manager } = setup();
+    telegram.on('auth.sendCode', rpcError(400, 'PHONE_NUMBER_BANNED'));
+    expect((await failure(manager.start({ phone: PHONE }))).code).toBe('LOGIN_PHONE_BANNED');
+    telegram.on('auth.sendCode', rpcError(400, 'PHONE_NUMBER_INVALID'));
+    expect((await failure(manager.start({ phone: PHONE }))).code).toBe('LOGIN_PHONE_INVALID');
+    // not even a phone number: refused before calling Telegram
+    const before = telegram.count('auth.sendCode');
+    expect((await failure(manager.start({ phone: 'call me maybe' }))).code).toBe('LOGIN_PHONE_INVALID');
+    expect(telegram.count('auth.sendCode')).toBe(before);
+    expect(manager.size).toBe(0);
+    expect(telegram.clients.every((_, i) => telegram.isDestroyed(i))).toBe(true);
+  });
+
+  it('a flood wait comes back at once with retryAfterSeconds (no sleeping, no retry)', async () => {
+    const { manager } = setup();
+    telegram.on('auth.sendCode', rpcError(420, 'FLOOD_WAIT_1800'));
+    const started = performance.now();
+    const e = await failure(manager.start({ phone: PHONE }));
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(e.code).toBe('LOGIN_FLOOD_WAIT');
+    expect(e.details).toEqual({ retryAfterSeconds: 1800 });
+    expect(e.retryable).toBe(true);
+    expect(telegram.count('auth.sendCode')).toBe(1);
+
+    telegram.on('auth.sendCode', {
+      _: 'auth.sentCode',
+      type: { _: 'auth.sentCodeTypeSms', length: 5 },
+      phoneCodeHash: 'hash-abc',
+    });
+    telegram.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_60'));
+    const { loginId } = await manager.start({ phone: PHONE });
+    const e2 = await failure(manager.submitCode(loginId, CODE));
+    expect(e2.code).toBe('LOGIN_FLOOD_WAIT');
+    expect(e2.details).toEqual({ retryAfterSeconds: 60 });
+  });
+
+  it('pending logins expire: the id is unknown afterwards and the client is closed', async () => {
+    const { manager, advance } = setup();
+    const { loginId } = await manager.start({ phone: PHONE });
+    const other = await manager.start({ phone: PHONE });
+    advance(9 * 60_000);
+    expect(await manager.sweepExpired()).toBe(0);
+    advance(60_000);
+    expect(await manager.sweepExpired()).toBe(2);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(telegram.isDestroyed(1)).toBe(true);
+    const e = await failure(manager.submitCode(loginId, CODE));
+    expect(e.code).toBe('LOGIN_NOT_FOUND');
+    expect(e.message).toMatch(/expired/);
+    expect((await failure(manager.submitPassword(other.loginId, PASSWORD))).code).toBe('LOGIN_NOT_FOUND');
+    expect((await failure(manager.submitCode('no-such-login', CODE))).code).toBe('LOGIN_NOT_FOUND');
+  });
+
+  it('expired logins are also dropped when the next call comes', async () => {
+    const { manager, advance } = setup({ ttlMs: 1000 });
+    const { loginId } = await manager.start({ phone: PHONE });
+    advance(1000);
+    expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_NOT_FOUND');
+    expect(telegram.isDestroyed(0)).toBe(true);
+  });
+
+  it('no API credentials given or configured → LOGIN_API_CREDENTIALS_MISSING; per-call credentials win', async () => {
+    const { manager } = setup({ apiId: undefined, apiHash: undefined });
+    expect((await failure(manager.start({ phone: PHONE }))).code).toBe('LOGIN_API_CREDENTIALS_MISSING');
+    expect(telegram.clients).toHaveLength(0);
+    await manager.start({ phone: PHONE, apiId: 777, apiHash: API_HASH });
+    expect(telegram.calls('auth.sendCode')[0]!.apiId).toBe(777);
+  });
+
+  it('close() closes every pending login', async () => {
+    const { manager } = setup();
+    await manager.start({ phone: PHONE });
+    await manager.close();
+    expect(telegram.isDestroyed(0)).toBe(true);
+    await manager.close();
+  });
+
+  it('the sweep timer does not keep the process alive and stops when nothing is pending', async () => {
+    const { manager } = setup({ sweepIntervalMs: 10 });
+    const { loginId } = await manager.start({ phone: PHONE });
+    await manager.cancel(loginId);
+    expect(manager.size).toBe(0);
+    expect(telegram.isDestroyed(0)).toBe(true);
+  });
+});

@@ -1,0 +1,475 @@
+import { readStringSession, writeStringSession } from '@mtcute/core/utils.js';
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isStaggerError } from '../../core/errors.js';
+import {
+  parseSessionString,
+  parseTelethonSessionFile,
+  toMtcuteSessionString,
+  type ImportedSession,
+} from './session-formats.js';
+import { OfflineTelegram } from './test-harness.js';
+
+// ---- builders from the published formats ---------------------------------------------------------------------
+
+function key(): Uint8Array {
+  const k = randomBytes(256);
+  k[0] = 0x7f; // never all zeros
+  return new Uint8Array(k);
+}
+
+/** Python's base64.urlsafe_b64encode (with padding). */
+function urlsafe(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+function telethonString(dcId: number, ip: number[], port: number, authKey: Uint8Array): string {
+  const bytes = new Uint8Array(1 + ip.length + 2 + 256);
+  bytes[0] = dcId;
+  bytes.set(ip, 1);
+  bytes[1 + ip.length] = port >> 8;
+  bytes[2 + ip.length] = port & 0xff;
+  bytes.set(authKey, 3 + ip.length);
+  return `1${urlsafe(bytes)}`;
+}
+
+/** Pyrogram ≥ 2: struct '>BI?256sQ?', urlsafe base64 without padding. */
+function pyrogramString(o: {
+  dcId: number;
+  apiId: number;
+  testMode: boolean;
+  authKey: Uint8Array;
+  userId: bigint;
+  isBot: boolean;
+}): string {
+  const bytes = new Uint8Array(271);
+  const view = new DataView(bytes.buffer);
+  view.setUint8(0, o.dcId);
+  view.setUint32(1, o.apiId);
+  view.setUint8(5, o.testMode ? 1 : 0);
+  bytes.set(o.authKey, 6);
+  view.setBigUint64(262, o.userId);
+  view.setUint8(270, o.isBot ? 1 : 0);
+  return urlsafe(bytes).replace(/=+$/, '');
+}
+
+/** Old Pyrogram: struct '>B?256sI?' (263 bytes). */
+function oldPyrogramString(dcId: number, authKey: Uint8Array, userId: number): string {
+  const bytes = new Uint8Array(263);
+  const view = new DataView(bytes.buffer);
+  view.setUint8(0, dcId);
+  view.setUint8(1, 0);
+  bytes.set(authKey, 2);
+  view.setUint32(258, userId);
+  view.setUint8(262, 0);
+  return urlsafe(bytes).replace(/=+$/, '');
+}
+
+const workDir = mkdtempSync(join(tmpdir(), 'stagger-session-test-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+/** A Telethon .session file with Telethon's schema. */
+function telethonFile(
+  rows: { dcId: number; address: string; port: number; authKey: Uint8Array | null }[],
+): Uint8Array {
+  const file = join(workDir, `${randomBytes(6).toString('hex')}.session`);
+  const db = new Database(file);
+  db.exec(`
+    CREATE TABLE version (version integer primary key);
+    INSERT INTO version VALUES (7);
+    CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer);
+    CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer);
+    CREATE TABLE sent_files (md5_digest blob, file_size integer, type integer, id integer, hash integer, primary key(md5_digest, file_size, type));
+    CREATE TABLE update_state (id integer primary key, pts integer, qts integer, date integer, seq integer);
+  `);
+  const insert = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)');
+  for (const r of rows)
+    insert.run(r.dcId, r.address, r.port, r.authKey === null ? null : Buffer.from(r.authKey));
+  db.close();
+  return new Uint8Array(readFileSync(file));
+}
+
+function leftovers(): string[] {
+  return readdirSync(tmpdir()).filter(
+    (name) => name.startsWith('stagger-session-') && !workDir.endsWith(name),
+  );
+}
+
+/** Expects SESSION_IMPORT_INVALID whose message matches `pattern` and carries no secret. */
+function expectInvalid(run: () => unknown, pattern: RegExp, secrets: string[] = []): void {
+  let thrown: unknown;
+  try {
+    run();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(isStaggerError(thrown, 'SESSION_IMPORT_INVALID'), String(thrown)).toBe(true);
+  const error = thrown as Error & { details: unknown };
+  expect(error.message).toMatch(pattern);
+  const visible = `${error.message} ${JSON.stringify(error.details)}`;
+  for (const secret of secrets) {
+    if (secret.length >= 8) expect(visible).not.toContain(secret.slice(0, 24));
+  }
+}
+
+function expectLoads(session: ImportedSession): void {
+  const text = toMtcuteSessionString(session);
+  const data = readStringSession(text);
+  expect(Buffer.from(data.authKey).equals(Buffer.from(session.authKey))).toBe(true);
+  expect(data.primaryDcs.main.id).toBe(session.dcId);
+  expect(data.primaryDcs.media.id).toBe(session.dcId);
+  expect(data.version).toBe(3);
+  // and it reads back through our own detector as an mtcute string with the same key and DC
+  const again = parseSessionString(text);
+  expect(again.format).toBe('mtcute-string');
+  expect(again.dcId).toBe(session.dcId);
+  expect(Buffer.from(again.authKey).equals(Buffer.from(session.authKey))).toBe(true);
+}
+
+// ---- tests ---------------------------------------------------------------------------------------------------
+
+describe('Telethon strings', () => {
+  it('reads an IPv4 string (263 bytes) and writes a loadable mtcute string', () => {
+    const authKey = key();
+    const text = telethonString(4, [149, 154, 167, 91], 443, authKey);
+    const s = parseSessionString(text);
+    expect(s).toMatchObject({
+      format: 'telethon-string',
+      dcId: 4,
+      ipAddress: '149.154.167.91',
+      port: 443,
+      ipv6: false,
+      userId: null,
+      isBot: null,
+      testMode: false,
+      apiId: null,
+    });
+    expect(Buffer.from(s.authKey).equals(Buffer.from(authKey))).toBe(true);
+    expectLoads(s);
+    const dc = readStringSession(toMtcuteSessionString(s)).primaryDcs.main;
+    expect(dc).toMatchObject({ id: 4, ipAddress: '149.154.167.91', port: 443 });
+  });
+
+  it('reads an IPv6 string (275 bytes)', () => {
+    const authKey = key();
+    const ip = [0x20, 0x01, 0x06, 0x7c, 0x04, 0xe8, 0xf0, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x0a];
+    const s = parseSessionString(telethonString(2, ip, 443, authKey));
+    expect(s).toMatchObject({
+      format: 'telethon-string',
+      dcId: 2,
+      ipAddress: '2001:067c:04e8:f002:0000:0000:0000:000a',
+      port: 443,
+      ipv6: true,
+    });
+    expectLoads(s);
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main.ipv6).toBe(true);
+  });
+
+  it('accepts surrounding whitespace and quotes', () => {
+    const text = telethonString(1, [149, 154, 175, 53], 443, key());
+    expect(parseSessionString(`  "${text}"\n`).dcId).toBe(1);
+  });
+
+  it('recognises Telethon test servers by address', () => {
+    const s = parseSessionString(telethonString(2, [149, 154, 167, 40], 443, key()));
+    expect(s.testMode).toBe(true);
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main.testMode).toBe(true);
+  });
+});
+
+describe('Pyrogram strings', () => {
+  it('reads a Pyrogram ≥ 2 string (271 bytes) with api id, user id and bot flag', () => {
+    const authKey = key();
+    const s = parseSessionString(
+      pyrogramString({
+        dcId: 2,
+        apiId: 123456,
+        testMode: false,
+        authKey,
+        userId: 5_123_456_789n,
+        isBot: false,
+      }),
+    );
+    expect(s).toMatchObject({
+      format: 'pyrogram-string',
+      dcId: 2,
+      ipAddress: null,
+      port: null,
+      ipv6: false,
+      userId: '5123456789',
+      isBot: false,
+      testMode: false,
+      apiId: 123456,
+    });
+    expect(Buffer.from(s.authKey).equals(Buffer.from(authKey))).toBe(true);
+    expectLoads(s);
+    const data = readStringSession(toMtcuteSessionString(s));
+    // no address in the string: Telegram's well-known address of DC 2
+    expect(data.primaryDcs.main).toMatchObject({ id: 2, ipAddress: '149.154.167.51', port: 443 });
+    expect(data.self).toMatchObject({ userId: 5_123_456_789, isBot: false });
+  });
+
+  it('keeps a user id above 2^53 as an exact decimal string (and leaves it out of the mtcute string)', () => {
+    const s = parseSessionString(
+      pyrogramString({
+        dcId: 5,
+        apiId: 1,
+        testMode: false,
+        authKey: key(),
+        userId: 9_007_199_254_740_993n,
+        isBot: true,
+      }),
+    );
+    expect(s.userId).toBe('9007199254740993');
+    expect(s.isBot).toBe(true);
+    expect(readStringSession(toMtcuteSessionString(s)).self).toBeNull();
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main.ipAddress).toBe('91.108.56.130');
+  });
+
+  it('reads a test-mode Pyrogram string (test DC address)', () => {
+    const s = parseSessionString(
+      pyrogramString({ dcId: 1, apiId: 7, testMode: true, authKey: key(), userId: 42n, isBot: false }),
+    );
+    expect(s.testMode).toBe(true);
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main).toMatchObject({
+      id: 1,
+      ipAddress: '149.154.175.10',
+      testMode: true,
+    });
+  });
+
+  it('reads an old Pyrogram string (263 bytes, no api id)', () => {
+    const s = parseSessionString(oldPyrogramString(3, key(), 777000));
+    expect(s).toMatchObject({
+      format: 'pyrogram-string',
+      dcId: 3,
+      userId: '777000',
+      apiId: null,
+      isBot: false,
+    });
+    expectLoads(s);
+  });
+});
+
+describe('mtcute strings', () => {
+  it('round-trips through readStringSession/writeStringSession', () => {
+    const authKey = key();
+    const dc = { id: 2, ipAddress: '149.154.167.50', port: 443 };
+    const text = writeStringSession({
+      version: 3,
+      primaryDcs: { main: dc, media: { ...dc, ipAddress: '149.154.167.222', mediaOnly: true } },
+      self: { userId: 1234567, isBot: false, isPremium: false, usernames: [] },
+      authKey,
+    });
+    const s = parseSessionString(text);
+    expect(s).toMatchObject({
+      format: 'mtcute-string',
+      dcId: 2,
+      ipAddress: '149.154.167.50',
+      port: 443,
+      userId: '1234567',
+      isBot: false,
+      testMode: false,
+    });
+    expect(Buffer.from(s.authKey).equals(Buffer.from(authKey))).toBe(true);
+    expectLoads(s);
+  });
+
+  it('loads into a real client (importSession) with the same key and DC', async () => {
+    const telegram = new OfflineTelegram();
+    try {
+      const authKey = key();
+      const text = toMtcuteSessionString(
+        parseSessionString(telethonString(4, [149, 154, 167, 91], 443, authKey)),
+      );
+      const tg = telegram.createClient({ apiId: 1, apiHash: 'h' });
+      await tg.importSession(text, true);
+      const exported = readStringSession(await tg.exportSession());
+      expect(exported.primaryDcs.main.id).toBe(4);
+      expect(Buffer.from(exported.authKey).equals(Buffer.from(authKey))).toBe(true);
+    } finally {
+      await telegram.destroyAll();
+    }
+  });
+});
+
+describe('Telethon .session files', () => {
+  it('reads the sessions table and leaves nothing on disk', () => {
+    const before = leftovers();
+    const authKey = key();
+    const s = parseTelethonSessionFile(
+      telethonFile([{ dcId: 2, address: '149.154.167.51', port: 443, authKey }]),
+    );
+    expect(s).toMatchObject({
+      format: 'telethon-file',
+      dcId: 2,
+      ipAddress: '149.154.167.51',
+      port: 443,
+      ipv6: false,
+    });
+    expect(Buffer.from(s.authKey).equals(Buffer.from(authKey))).toBe(true);
+    expectLoads(s);
+    expect(leftovers()).toEqual(before);
+  });
+
+  it('reads an IPv6 server address', () => {
+    const s = parseTelethonSessionFile(
+      telethonFile([{ dcId: 5, address: '2001:b28:f23f:f005::a', port: 443, authKey: key() }]),
+    );
+    expect(s).toMatchObject({ dcId: 5, ipAddress: '2001:b28:f23f:f005::a', ipv6: true });
+  });
+
+  it('rejects a non-SQLite file, an empty file, a missing table, an empty table, a bad key — nothing left on disk', () => {
+    const before = leftovers();
+    expectInvalid(
+      () => parseTelethonSessionFile(new TextEncoder().encode('hello, this is not a database')),
+      /not an SQLite/,
+    );
+    expectInvalid(() => parseTelethonSessionFile(new Uint8Array()), /empty/);
+    expectInvalid(() => parseTelethonSessionFile(telethonFile([])), /no session in it/);
+    expectInvalid(
+      () =>
+        parseTelethonSessionFile(
+          telethonFile([{ dcId: 2, address: '1.2.3.4', port: 443, authKey: randomBytes(100) }]),
+        ),
+      /100 bytes/,
+    );
+    expectInvalid(
+      () =>
+        parseTelethonSessionFile(telethonFile([{ dcId: 2, address: '1.2.3.4', port: 443, authKey: null }])),
+      /no auth key/,
+    );
+    expectInvalid(
+      () =>
+        parseTelethonSessionFile(telethonFile([{ dcId: 9, address: '1.2.3.4', port: 443, authKey: key() }])),
+      /DC 9/,
+    );
+
+    const other = join(workDir, 'other.sqlite');
+    const db = new Database(other);
+    db.exec('CREATE TABLE peers (id integer)');
+    db.close();
+    expectInvalid(() => parseTelethonSessionFile(new Uint8Array(readFileSync(other))), /no "sessions" table/);
+
+    // SQLite header, garbage after it
+    const garbage = new Uint8Array(4096);
+    garbage.set(new TextEncoder().encode('SQLite format 3\0'));
+    garbage.fill(0xab, 16);
+    expectInvalid(() => parseTelethonSessionFile(garbage), /could not be read/);
+
+    expect(leftovers()).toEqual(before);
+  });
+
+  it('opens a WAL-mode file from its copy', () => {
+    const file = join(workDir, 'wal.session');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec(
+      'CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer)',
+    );
+    db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)').run(
+      3,
+      '149.154.175.100',
+      443,
+      Buffer.from(key()),
+    );
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const bytes = new Uint8Array(readFileSync(file));
+    expect(parseTelethonSessionFile(bytes).dcId).toBe(3);
+    writeFileSync(file, ''); // keep the work dir small
+  });
+});
+
+describe('corrupt strings → SESSION_IMPORT_INVALID, never quoting the input', () => {
+  const authKey = key();
+  const good = telethonString(2, [149, 154, 167, 51], 443, authKey);
+  const secrets = [
+    good.slice(1),
+    Buffer.from(authKey).toString('hex'),
+    Buffer.from(authKey).toString('base64'),
+  ];
+
+  it.each([
+    ['empty', '', /empty/],
+    ['blank', '   \n ', /empty/],
+    ['bad base64 characters', `${good.slice(0, 100)}!*${good.slice(102)}`, /not valid base64/],
+    ['a line break inside', `${good.slice(0, 100)}\n${good.slice(100)}`, /one unbroken line/],
+    ['truncated Telethon string', good.slice(0, 200), /truncated|decodes to/],
+    [
+      'Telethon string with bytes missing',
+      `1${urlsafe(Buffer.from(good.slice(1), 'base64url').subarray(0, 262))}`,
+      /262 bytes/,
+    ],
+    ['wrong version prefix', `2${good.slice(1)}`, /version "2"/],
+    ['garbage', 'hello world, this is not a session', /one unbroken line|not valid base64|unrecognised/],
+    // (first byte < 4: base64 "A…", so not taken for a Telethon string, which starts with a digit)
+    [
+      'random base64 of the wrong length',
+      urlsafe(Buffer.concat([Buffer.from([2]), randomBytes(99)])),
+      /unrecognised session string/,
+    ],
+    [
+      'random base64 after a "1"',
+      `1${urlsafe(randomBytes(100))}`,
+      /Telethon session string decodes to 100 bytes/,
+    ],
+    [
+      'truncated Pyrogram string',
+      pyrogramString({ dcId: 2, apiId: 1, testMode: false, authKey, userId: 1n, isBot: false }).slice(0, 300),
+      /unrecognised|truncated/,
+    ],
+  ])('%s', (_name, input, pattern) => {
+    expectInvalid(() => parseSessionString(input), pattern, secrets);
+  });
+
+  it('a Pyrogram string naming DC 0 or a bad flag', () => {
+    expectInvalid(
+      () =>
+        parseSessionString(
+          pyrogramString({ dcId: 0, apiId: 1, testMode: false, authKey, userId: 1n, isBot: false }),
+        ),
+      /DC 0/,
+      secrets,
+    );
+    const bytes = Buffer.from(
+      pyrogramString({ dcId: 2, apiId: 1, testMode: false, authKey, userId: 1n, isBot: false }),
+      'base64url',
+    );
+    bytes[5] = 7; // test_mode must be 0 or 1
+    expectInvalid(() => parseSessionString(bytes.toString('base64url')), /test mode flag/, secrets);
+  });
+
+  it('an all-zero key', () => {
+    expectInvalid(
+      () => parseSessionString(telethonString(2, [1, 2, 3, 4], 443, new Uint8Array(256))),
+      /all zeros/,
+    );
+  });
+
+  it('a truncated or padded mtcute string', () => {
+    const text = writeStringSession({
+      version: 3,
+      primaryDcs: {
+        main: { id: 2, ipAddress: '149.154.167.50', port: 443 },
+        media: { id: 2, ipAddress: '149.154.167.50', port: 443 },
+      },
+      authKey,
+    });
+    const bytes = Buffer.from(text, 'base64url');
+    expectInvalid(
+      () => parseSessionString(bytes.subarray(0, bytes.length - 40).toString('base64url')),
+      /mtcute|unrecognised/,
+      secrets,
+    );
+    expectInvalid(
+      () => parseSessionString(Buffer.concat([bytes, Buffer.alloc(8, 1)]).toString('base64url')),
+      /mtcute/,
+      secrets,
+    );
+  });
+});

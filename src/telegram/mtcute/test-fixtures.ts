@@ -1,0 +1,207 @@
+/**
+ * TL objects for offline tests (see test-harness.ts): channels, groups, messages, users, sessions. Only the fields
+ * mtcute needs to parse them.
+ */
+import { Long, type tl } from '@mtcute/core';
+import { writeStringSession } from '@mtcute/core/utils.js';
+import { randomBytes } from 'node:crypto';
+import type { SessionCredentials } from './mtcute-gateway.js';
+
+export const API_ID = 12345;
+export const API_HASH = '0123456789abcdef0123456789abcdef';
+
+/** A fresh mtcute session string on production DC 2 with a random key. */
+export function sessionString(dcId = 2): string {
+  const dc = { id: dcId, ipAddress: '149.154.167.51', port: 443 };
+  return writeStringSession({
+    version: 3,
+    primaryDcs: { main: dc, media: dc },
+    self: null,
+    authKey: randomBytes(256),
+  });
+}
+
+export function credentials(authString = sessionString()): SessionCredentials {
+  return { authString, apiId: API_ID, apiHash: API_HASH };
+}
+
+export interface ChannelOptions {
+  username?: string;
+  accessHash?: string;
+  megagroup?: boolean;
+  broadcast?: boolean;
+  left?: boolean;
+  creator?: boolean;
+  noforwards?: boolean;
+  bannedRights?: Partial<tl.RawChatBannedRights>;
+  defaultBannedRights?: Partial<tl.RawChatBannedRights>;
+  adminRights?: Partial<tl.RawChatAdminRights>;
+}
+
+/** A channel or supergroup by its bare id (the Bot API id is -100 followed by it). */
+export function channel(id: number, o: ChannelOptions = {}): tl.RawChannel {
+  const c: tl.RawChannel = {
+    _: 'channel',
+    id,
+    accessHash: Long.fromString(o.accessHash ?? String(id * 7 + 3), false),
+    title: `chat ${id}`,
+    photo: { _: 'chatPhotoEmpty' },
+    date: 0,
+  };
+  if (o.megagroup ?? !o.broadcast) c.megagroup = true;
+  if (o.broadcast) c.broadcast = true;
+  if (o.username) c.username = o.username;
+  if (o.left) c.left = true;
+  if (o.creator) c.creator = true;
+  if (o.noforwards) c.noforwards = true;
+  if (o.bannedRights) c.bannedRights = { _: 'chatBannedRights', untilDate: 0, ...o.bannedRights };
+  if (o.defaultBannedRights)
+    c.defaultBannedRights = { _: 'chatBannedRights', untilDate: 0, ...o.defaultBannedRights };
+  if (o.adminRights) c.adminRights = { _: 'chatAdminRights', ...o.adminRights };
+  return c;
+}
+
+export function basicGroup(
+  id: number,
+  o: { left?: boolean; defaultBannedRights?: Partial<tl.RawChatBannedRights> } = {},
+): tl.RawChat {
+  const c: tl.RawChat = {
+    _: 'chat',
+    id,
+    title: `group ${id}`,
+    photo: { _: 'chatPhotoEmpty' },
+    participantsCount: 3,
+    date: 0,
+    version: 1,
+  };
+  if (o.left) c.left = true;
+  if (o.defaultBannedRights)
+    c.defaultBannedRights = { _: 'chatBannedRights', untilDate: 0, ...o.defaultBannedRights };
+  return c;
+}
+
+/** Bot API id of a channel: -(10^12 + id). */
+export function channelChatId(id: number): string {
+  return (-1_000_000_000_000n - BigInt(id)).toString();
+}
+
+export function message(channelId: number, id: number, o: { noforwards?: boolean } = {}): tl.RawMessage {
+  const m: tl.RawMessage = {
+    _: 'message',
+    id,
+    peerId: { _: 'peerChannel', channelId },
+    date: 1_700_000_000,
+    message: 'hello',
+  };
+  if (o.noforwards) m.noforwards = true;
+  return m;
+}
+
+export function channelMessages(
+  messages: tl.TypeMessage[],
+  chats: tl.TypeChat[],
+): tl.messages.RawChannelMessages {
+  return {
+    _: 'messages.channelMessages',
+    pts: 1,
+    count: messages.length,
+    messages,
+    topics: [],
+    chats,
+    users: [],
+  };
+}
+
+export function resolvedPeer(c: tl.RawChannel): tl.contacts.RawResolvedPeer {
+  return { _: 'contacts.resolvedPeer', peer: { _: 'peerChannel', channelId: c.id }, chats: [c], users: [] };
+}
+
+export function chats(list: tl.TypeChat[]): tl.messages.RawChats {
+  return { _: 'messages.chats', chats: list };
+}
+
+export function dialogs(list: tl.TypeChat[]): tl.messages.RawDialogs {
+  return {
+    _: 'messages.dialogs',
+    dialogs: list.map((c) => ({
+      _: 'dialog',
+      peer: c._ === 'chat' ? { _: 'peerChat', chatId: c.id } : { _: 'peerChannel', channelId: c.id },
+      topMessage: 0,
+      readInboxMaxId: 0,
+      readOutboxMaxId: 0,
+      unreadCount: 0,
+      unreadMentionsCount: 0,
+      unreadReactionsCount: 0,
+      unreadPollVotesCount: 0,
+      notifySettings: { _: 'peerNotifySettings' },
+    })),
+    messages: [],
+    chats: list,
+    users: [],
+  };
+}
+
+export function channelFull(c: tl.RawChannel, slowmodeSeconds?: number): tl.messages.RawChatFull {
+  const full: tl.RawChannelFull = {
+    _: 'channelFull',
+    id: c.id,
+    about: '',
+    readInboxMaxId: 0,
+    readOutboxMaxId: 0,
+    unreadCount: 0,
+    chatPhoto: { _: 'photoEmpty', id: Long.ZERO },
+    notifySettings: { _: 'peerNotifySettings' },
+    botInfo: [],
+    pts: 1,
+  } as tl.RawChannelFull;
+  if (slowmodeSeconds !== undefined) full.slowmodeSeconds = slowmodeSeconds;
+  return { _: 'messages.chatFull', fullChat: full, chats: [c], users: [] };
+}
+
+export function chatFull(c: tl.RawChat): tl.messages.RawChatFull {
+  const full = {
+    _: 'chatFull',
+    id: c.id,
+    about: '',
+    participants: { _: 'chatParticipantsForbidden', chatId: c.id },
+    notifySettings: { _: 'peerNotifySettings' },
+  } as tl.RawChatFull;
+  return { _: 'messages.chatFull', fullChat: full, chats: [c], users: [] };
+}
+
+export function user(o: {
+  id: number;
+  firstName?: string;
+  lastName?: string;
+  username?: string;
+  phone?: string;
+  restricted?: boolean;
+  scam?: boolean;
+  fake?: boolean;
+}): tl.RawUser {
+  const u: tl.RawUser = { _: 'user', id: o.id, accessHash: Long.fromInt(99), self: true };
+  if (o.firstName !== undefined) u.firstName = o.firstName;
+  if (o.lastName !== undefined) u.lastName = o.lastName;
+  if (o.username !== undefined) u.username = o.username;
+  if (o.phone !== undefined) u.phone = o.phone;
+  if (o.restricted) {
+    u.restricted = true;
+    u.restrictionReason = [{ _: 'restrictionReason', platform: 'all', reason: 'spam', text: 'limited' }];
+  }
+  if (o.scam) u.scam = true;
+  if (o.fake) u.fake = true;
+  return u;
+}
+
+/** The Updates Telegram answers a forward with. */
+export function forwardUpdates(request: tl.RpcMethod, messageId: number): tl.RawUpdates {
+  const randomId = (request as tl.messages.RawForwardMessagesRequest).randomId[0] ?? Long.ZERO;
+  return {
+    _: 'updates',
+    updates: [{ _: 'updateMessageID', id: messageId, randomId }],
+    users: [],
+    chats: [],
+    date: 0,
+    seq: 0,
+  };
+}

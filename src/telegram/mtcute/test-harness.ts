@@ -1,0 +1,179 @@
+/**
+ * Offline Telegram for tests: real mtcute clients (real peer resolution, Stagger's middlewares, `RpcError.fromTl`)
+ * whose requests are answered by a stub instead of Telegram.
+ *
+ * - Storage is `MemoryStorage`, pre-seeded with a fake 256-byte auth key for the default DC (a gateway replaces it
+ *   with the key of its session string), so no key exchange is ever attempted.
+ * - The transport hands out `FakeConnection`s from `@fuman/net` (0.0.20, the version mtcute 0.30.3 uses). Nothing
+ *   reaches a socket. Its `read()` rejects once the connection is closed, so the reconnect loop ends on destroy.
+ * - The stub is the LAST network middleware, after `staggerNetworkMiddlewares()`: it answers by `ctx.request._`
+ *   from a table (a result object, `{ _: 'mt_rpc_error', errorCode, errorMessage }`, or a function of the request
+ *   that may also throw), and records every request it sees — retries by the library included.
+ *
+ * Call `destroyAll()` in `afterEach`: every client made here is destroyed, so vitest exits by itself.
+ */
+import { FakeConnection } from '@fuman/net';
+import {
+  IntermediatePacketCodec,
+  MemoryStorage,
+  type RpcCallMiddleware,
+  type TelegramTransport,
+  type tl,
+} from '@mtcute/core';
+import { LogManager } from '@mtcute/core/utils.js';
+import type { TelegramClient } from '@mtcute/node';
+import { randomBytes } from 'node:crypto';
+import {
+  buildClient,
+  staggerNetworkMiddlewares,
+  type ClientParams,
+  type TelegramLogger,
+} from './client-factory.js';
+
+export interface RpcErrorAnswer {
+  _: 'mt_rpc_error';
+  errorCode: number;
+  errorMessage: string;
+}
+
+export function rpcError(errorCode: number, errorMessage: string): RpcErrorAnswer {
+  return { _: 'mt_rpc_error', errorCode, errorMessage };
+}
+
+export interface StubCallContext {
+  /** Index of the client (in creation order) that made the request. */
+  clientIndex: number;
+  /** How many requests of this method the stub saw before this one (all clients). */
+  attempt: number;
+}
+
+/**
+ * Lets the request go on to mtcute's real connection (a FakeConnection that never answers): the call then ends
+ * only by mtcute's own timeout or abort handling.
+ */
+export const PASS_THROUGH: unique symbol = Symbol('pass the request to the (silent) connection');
+
+/**
+ * A result object, an RPC error, `PASS_THROUGH`, or a function computing one of them (it may throw, e.g.
+ * `new MtTimeoutError()`).
+ */
+export type StubAnswer =
+  object | typeof PASS_THROUGH | ((request: tl.RpcMethod, context: StubCallContext) => unknown);
+
+export interface RecordedRequest {
+  method: string;
+  request: tl.RpcMethod;
+  clientIndex: number;
+  at: number;
+}
+
+export interface OfflineTelegramOptions {
+  answers?: Record<string, StubAnswer>;
+  /** mtcute's log level for harness clients. Default OFF (tests assert; they do not read logs). */
+  logLevel?: number;
+  /** DC of the pre-seeded fake auth key. Default 2 (mtcute's default DC). */
+  dcId?: number;
+  /** Receives mtcute's log lines (at `logLevel`). */
+  logger?: TelegramLogger;
+}
+
+/** A transport whose connections never reach a socket. */
+export class NullTransport implements TelegramTransport {
+  readonly connections: FakeConnection[] = [];
+
+  async connect(dc: { ipAddress: string; port: number }): Promise<FakeConnection> {
+    const connection = new FakeConnection(`${dc.ipAddress}:${dc.port}`);
+    this.connections.push(connection);
+    return connection;
+  }
+
+  packetCodec(): IntermediatePacketCodec {
+    return new IntermediatePacketCodec();
+  }
+
+  closeAll(): void {
+    for (const c of this.connections) c.close();
+  }
+}
+
+export class OfflineTelegram {
+  readonly requests: RecordedRequest[] = [];
+  readonly clients: TelegramClient[] = [];
+  readonly transport = new NullTransport();
+  private readonly answers = new Map<string, StubAnswer>();
+  private readonly logLevel: number;
+  private readonly dcId: number;
+  private readonly logger: TelegramLogger | undefined;
+
+  constructor(options: OfflineTelegramOptions = {}) {
+    for (const [method, answer] of Object.entries(options.answers ?? {})) this.answers.set(method, answer);
+    this.logLevel = options.logLevel ?? LogManager.OFF;
+    this.dcId = options.dcId ?? 2;
+    this.logger = options.logger;
+  }
+
+  /** Sets the answer for a method (replacing any earlier one). */
+  on(method: tl.RpcMethod['_'] | string, answer: StubAnswer): this {
+    this.answers.set(method, answer);
+    return this;
+  }
+
+  /** The requests of one method, in order. */
+  calls<M extends tl.RpcMethod['_']>(method: M): Extract<tl.RpcMethod, { _: M }>[] {
+    return this.requests
+      .filter((r) => r.method === method)
+      .map((r) => r.request as Extract<tl.RpcMethod, { _: M }>);
+  }
+
+  count(method: string): number {
+    return this.requests.filter((r) => r.method === method).length;
+  }
+
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  private stub(clientIndex: number): RpcCallMiddleware {
+    return async (ctx, next) => {
+      const method = ctx.request._;
+      const attempt = this.count(method);
+      this.requests.push({ method, request: ctx.request, clientIndex, at: performance.now() });
+      const answer = this.answers.get(method);
+      if (answer === undefined) {
+        return rpcError(400, `STUB_NO_ANSWER_FOR_${method.replace(/\W/g, '_').toUpperCase()}`);
+      }
+      const result: unknown =
+        typeof answer === 'function' ? await answer(ctx.request, { clientIndex, attempt }) : answer;
+      return result === PASS_THROUGH ? next(ctx) : result;
+    };
+  }
+
+  /** A client factory for the code under test (`createClient` option). */
+  readonly createClient = (params: ClientParams): TelegramClient => {
+    const storage = new MemoryStorage();
+    storage.authKeys.set(this.dcId, randomBytes(256));
+    const clientIndex = this.clients.length;
+    const tg = buildClient(params, {
+      storage,
+      transport: this.transport,
+      middlewares: [...staggerNetworkMiddlewares(), this.stub(clientIndex)],
+      logLevel: this.logLevel,
+      ...(this.logger ? { logger: this.logger } : {}),
+    });
+    this.clients.push(tg);
+    return tg;
+  };
+
+  /** Has the client (by creation index) been destroyed (its stop signal fired)? */
+  isDestroyed(index: number): boolean {
+    const tg = this.clients[index];
+    if (!tg) throw new Error(`no client #${index}`);
+    return tg.stopSignal.aborted;
+  }
+
+  /** Destroys every client made here (idempotent) and closes the fake connections. */
+  async destroyAll(): Promise<void> {
+    await Promise.all(this.clients.map((tg) => tg.destroy().catch(() => undefined)));
+    this.transport.closeAll();
+  }
+}
