@@ -11,6 +11,26 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'show the exact timeline of one cycle',
     load: async () => (await import('./cli/plan-command.js')).planCommand,
   },
+  serve: {
+    summary: 'run the service: API, dashboard and the runtime (what `npm start` runs)',
+    load: async () => (await import('./cli/serve-command.js')).serveCommand,
+  },
+  demo: {
+    summary: 'create demo data (an operator and a customer with sandbox sessions) and print their tokens',
+    load: async () => (await import('./cli/demo-command.js')).demoCommand,
+  },
+  users: {
+    summary: 'add users and issue API tokens',
+    load: async () => (await import('./cli/users-command.js')).usersCommand,
+  },
+  sessions: {
+    summary: 'import Telegram sessions (Telethon file or string, Pyrogram string, mtcute string)',
+    load: async () => (await import('./cli/sessions-command.js')).sessionsCommand,
+  },
+  migrate: {
+    summary: 'apply database migrations (also done on every start)',
+    load: async () => (await import('./cli/migrate-command.js')).migrateCommand,
+  },
   simulate: {
     summary: 'run a bot on the sandbox Telegram on a virtual clock and show what happened',
     load: async () => (await import('./cli/simulate-command.js')).simulateCommand,

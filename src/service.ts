@@ -2,20 +2,34 @@
  * The composition root: one Stagger process. `stagger serve` runs the API and the runtime on one database;
  * only the Clock, the Gateway and the repositories differ from `stagger simulate` and the tests.
  */
+import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import { buildApp } from './http/app.js';
+import type { SessionServices } from './http/routes/sessions.js';
 import { createLogger, type Logger } from './logger.js';
+import { LocalBotControl, type BotControl } from './runtime/bot-control.js';
 import { SystemClock, type Clock } from './runtime/clock.js';
+import { EventBus } from './runtime/events.js';
 import { Runtime } from './runtime/runtime.js';
 import type { RuntimeStore } from './runtime/store.js';
 import { openStore, type Store } from './storage/store.js';
 import { GatewayRouter, type Gateway } from './telegram/gateway.js';
+import type { ClientParams } from './telegram/mtcute/client-factory.js';
+import { LoginManager } from './telegram/mtcute/login.js';
+import { MtcuteGateway } from './telegram/mtcute/mtcute-gateway.js';
+import { checkSession } from './telegram/mtcute/session-check.js';
 import { SandboxGateway } from './telegram/sandbox/sandbox-gateway.js';
+import type { TelegramClient } from '@mtcute/node';
 
 export interface ServiceOptions {
   /** Run bots in this process (the default; `serve --no-worker` turns it off). */
   runtime?: boolean;
+  /** Serve the HTTP API (and the dashboard) on config.host:config.port. */
+  api?: boolean;
   logger?: Logger;
   clock?: Clock;
+  /** Replaces the real mtcute client (offline tests use the network-layer harness). */
+  telegramClientFactory?: (params: ClientParams) => TelegramClient;
   /** Seams for tests that must reach inside (crash points); production passes none. */
   hooks?: {
     wrapRuntimeStore?: (store: RuntimeStore) => RuntimeStore;
@@ -28,6 +42,9 @@ const HOUR = 3600_000;
 export class Service {
   private readonly stopping = new AbortController();
   private closed: Promise<void> | null = null;
+  app: FastifyInstance | null = null;
+  /** http://host:port once the API listens. */
+  url: string | null = null;
 
   private constructor(
     readonly config: Config,
@@ -36,6 +53,8 @@ export class Service {
     readonly clock: Clock,
     readonly gateway: Gateway,
     readonly runtime: Runtime | null,
+    readonly events: EventBus,
+    readonly login: LoginManager,
   ) {}
 
   static async start(config: Config, options: ServiceOptions = {}): Promise<Service> {
@@ -49,14 +68,35 @@ export class Service {
     });
     for (const m of store.migrations?.results ?? [])
       logger.info({ migration: m.name, status: m.status }, 'migration');
+
+    const telegramLogger = logger.child({ part: 'telegram' });
     const sandbox = new SandboxGateway({
       clock,
       store: store.sandbox,
       latencyMs: { min: config.sandbox.latencyMs, max: config.sandbox.latencyMs },
       flood: { burst: config.sandbox.floodBurst, refillPerSecond: config.sandbox.floodPerSecond },
     });
-    let gateway: Gateway = new GatewayRouter({ sandbox });
+    const mtcute = new MtcuteGateway({
+      credentials: {
+        get: async (sessionId) => {
+          const c = await store.sessions.credentials(sessionId);
+          const apiId = c?.apiId ?? config.telegram.apiId;
+          const apiHash = c?.apiHash ?? config.telegram.apiHash;
+          return c && apiId && apiHash ? { authString: c.authString, apiId, apiHash } : null;
+        },
+      },
+      peers: {
+        get: (sessionId, key) => store.sessions.peerCacheGet(sessionId, key),
+        put: (sessionId, key, value) => store.sessions.peerCachePut(sessionId, key, value),
+      },
+      logger: telegramLogger,
+      onAuthStringChanged: (sessionId, authString) => store.sessions.updateAuthString(sessionId, authString),
+      ...(options.telegramClientFactory ? { createClient: options.telegramClientFactory } : {}),
+    });
+    let gateway: Gateway = new GatewayRouter({ sandbox, mtcute });
     if (options.hooks?.wrapGateway) gateway = options.hooks.wrapGateway(gateway);
+
+    const events = new EventBus((error) => logger.error({ err: error }, 'event listener failed'));
     let runtime: Runtime | null = null;
     if (options.runtime !== false) {
       const runtimeStore = options.hooks?.wrapRuntimeStore
@@ -66,14 +106,20 @@ export class Service {
         clock,
         gateway,
         store: runtimeStore,
+        events,
         logger: logger.child({ part: 'runtime' }),
       });
-      runtime.events.on((event) => {
-        if (event.type.startsWith('post.')) return;
-        logger.info({ event }, event.type);
+      events.on((event) => {
+        if (!event.type.startsWith('post.')) logger.info({ event }, event.type);
       });
     }
-    const service = new Service(config, store, logger, clock, gateway, runtime);
+    const login = new LoginManager({
+      ...(config.telegram.apiId ? { apiId: config.telegram.apiId } : {}),
+      ...(config.telegram.apiHash ? { apiHash: config.telegram.apiHash } : {}),
+      ...(options.telegramClientFactory ? { createClient: options.telegramClientFactory } : {}),
+      logger: telegramLogger,
+    });
+    const service = new Service(config, store, logger, clock, gateway, runtime, events, login);
     logger.info(
       { database: store.description, dialect: store.dialect, runtime: runtime !== null },
       'storage ready',
@@ -83,7 +129,29 @@ export class Service {
       logger.info({ bots: resumed }, 'resumed running bots');
     }
     void service.retentionLoop();
+    if (options.api) await service.listen(new LocalBotControl(runtime), options);
     return service;
+  }
+
+  private async listen(control: BotControl, options: ServiceOptions): Promise<void> {
+    const sessions: SessionServices = {
+      login: this.login,
+      check: (credentials) => checkSession(credentials, options.telegramClientFactory),
+      defaultApi: this.config.telegram,
+    };
+    this.app = await buildApp({
+      config: this.config,
+      store: this.store,
+      control,
+      clock: this.clock,
+      gateway: this.gateway,
+      events: this.events,
+      logger: this.logger.child({ part: 'http' }),
+      sessions,
+    });
+    const address = await this.app.listen({ port: this.config.port, host: this.config.host });
+    this.url = address.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://127.0.0.1');
+    this.logger.info({ url: this.url }, 'listening');
   }
 
   /** Prunes old post history in the background; counters stay. */
@@ -102,11 +170,16 @@ export class Service {
     }
   }
 
-  /** Graceful: calls on the wire finish, cycles stay `running` and resume on the next start. Idempotent. */
+  /**
+   * Graceful: stop taking requests, let the calls on the wire finish; cycles stay `running` in the store and
+   * resume on the next start. Idempotent.
+   */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.stopping.abort();
+      await this.app?.close();
       await this.runtime?.close();
+      await this.login.close();
       await this.gateway.close();
       await this.store.close();
       this.logger.info('stopped');

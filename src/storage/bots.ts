@@ -36,6 +36,7 @@ export interface BotConfig {
   lastError: string | null;
   counters: BotCounters;
   groups: string[];
+  anchorAt: number | null;
 }
 
 function configFromRow(row: Selectable<BotsTable>, groups: string[]): BotConfig {
@@ -55,6 +56,7 @@ function configFromRow(row: Selectable<BotsTable>, groups: string[]): BotConfig 
     desiredState: row.desired_state === 'running' ? 'running' : 'stopped',
     needsAttention: bool(row.needs_attention),
     lastError: row.last_error,
+    anchorAt: numOrNull(row.anchor_at),
     counters: {
       sent: num(row.sent_count),
       duplicates: num(row.duplicate_count),

@@ -1,0 +1,82 @@
+/**
+ * `stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]`: imports a Telethon
+ * `.session` file, a Telethon or Pyrogram string session, or an mtcute string for a customer. Corrupt or truncated
+ * input is refused with a clear error and nothing is stored.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readConfig } from '../config.js';
+import { StaggerError } from '../core/errors.js';
+import {
+  parseSessionString,
+  parseTelethonSessionFile,
+  toMtcuteSessionString,
+} from '../telegram/mtcute/session-formats.js';
+import { asUsageError, numberOption, parseOptions, UsageError } from './args.js';
+import { withStore } from './store-command.js';
+
+export async function sessionsCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'import') {
+    process.stdout.write(
+      'usage: stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]\n',
+    );
+    return sub === '--help' || sub === '-h' ? 0 : 2;
+  }
+  const { values, positionals } = parseOptions(
+    rest,
+    {
+      user: { type: 'string' },
+      label: { type: 'string' },
+      'api-id': { type: 'string' },
+      'api-hash': { type: 'string' },
+    },
+    true,
+  );
+  if (!values.user || !/^\d{1,19}$/.test(values.user))
+    throw new UsageError('--user ID (a user id) is required');
+  if (positionals.length !== 1) throw new UsageError('give exactly one FILE or STRING to import');
+  const input = positionals[0]!;
+  const config = readConfig();
+  const apiIdOption = numberOption('api-id', values['api-id'], undefined, { min: 1, integer: true });
+  if (values['api-hash'] !== undefined && !/^[0-9a-fA-F]{32}$/.test(values['api-hash'])) {
+    throw new UsageError('--api-hash must be 32 hex digits');
+  }
+  let imported;
+  try {
+    imported =
+      existsSync(input) && statSync(input).isFile()
+        ? input.endsWith('.session')
+          ? parseTelethonSessionFile(new Uint8Array(readFileSync(input)))
+          : parseSessionString(readFileSync(input, 'utf8').trim())
+        : parseSessionString(input);
+  } catch (error) {
+    asUsageError(error);
+  }
+  const apiId = apiIdOption ?? imported.apiId ?? config.telegram.apiId;
+  const apiHash = values['api-hash'] ?? config.telegram.apiHash;
+  if (!apiId || !apiHash) {
+    throw new UsageError(
+      'give --api-id and --api-hash (from my.telegram.org), or set TELEGRAM_API_ID and TELEGRAM_API_HASH',
+    );
+  }
+  const userId = values.user;
+  const created = await withStore(async (store) => {
+    if (!(await store.users.get(userId))) throw new UsageError(`there is no user ${userId}`);
+    try {
+      return await store.sessions.create({
+        ownerUserId: userId,
+        label: values.label ?? `imported ${imported.format}`,
+        driver: 'mtcute',
+        authString: toMtcuteSessionString(imported),
+        apiId,
+        apiHash,
+        tgUserId: imported.userId,
+      });
+    } catch (error) {
+      if (error instanceof StaggerError) throw new UsageError(error.message);
+      throw error;
+    }
+  });
+  process.stdout.write(`session ${created.id} imported (${imported.format}) for user ${userId}\n`);
+  return 0;
+}

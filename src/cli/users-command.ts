@@ -1,0 +1,80 @@
+/**
+ * `stagger users add --name NAME [--role admin|user] [--plan STARTER|ENTERPRISE] [--plan-status …]
+ * [--max-sessions N] [--json]` and `stagger users token --id ID [--json]`. Tokens are printed once and stored as
+ * hashes.
+ */
+import {
+  PLAN_STATUSES,
+  PLAN_TYPES,
+  ROLES,
+  type PlanStatus,
+  type PlanType,
+  type Role,
+} from '../storage/users.js';
+import { DEFAULT_MAX_SESSIONS } from '../http/routes/admin.js';
+import { choiceOption, numberOption, parseOptions, UsageError } from './args.js';
+import { withStore } from './store-command.js';
+
+const help = `usage: stagger users add --name NAME [--role admin|user] [--plan STARTER|ENTERPRISE]
+                         [--plan-status active|inactive|expired|suspended] [--max-sessions N] [--json]
+       stagger users token --id ID [--json]`;
+
+export async function usersCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(`${help}\n`);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'add') {
+    const { values } = parseOptions(rest, {
+      name: { type: 'string' },
+      role: { type: 'string' },
+      plan: { type: 'string' },
+      'plan-status': { type: 'string' },
+      'max-sessions': { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const name = values.name?.trim();
+    if (!name) throw new UsageError('--name NAME is required');
+    const role = choiceOption<Role>('role', values.role, ROLES, 'user');
+    const planType =
+      values.plan === undefined ? null : choiceOption<PlanType>('plan', values.plan, PLAN_TYPES, 'STARTER');
+    const planStatus = choiceOption<PlanStatus>(
+      'plan-status',
+      values['plan-status'],
+      PLAN_STATUSES,
+      'active',
+    );
+    const maxSessions = numberOption('max-sessions', values['max-sessions'], DEFAULT_MAX_SESSIONS, {
+      min: 0,
+      max: 1000,
+      integer: true,
+    });
+    const { id, token } = await withStore(async (store) => {
+      const user = await store.users.create({ name, role, planType, planStatus, maxSessions });
+      return { id: user.id, token: (await store.users.issueToken(user.id)).token };
+    });
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify({ id, token })}\n`
+        : `user ${id} created; token (shown once): ${token}\n`,
+    );
+    return 0;
+  }
+  if (sub === 'token') {
+    const { values } = parseOptions(rest, { id: { type: 'string' }, json: { type: 'boolean' } });
+    if (!values.id || !/^\d{1,19}$/.test(values.id)) throw new UsageError('--id ID (a user id) is required');
+    const id = values.id;
+    const token = await withStore(async (store) => {
+      if (!(await store.users.get(id))) throw new UsageError(`there is no user ${id}`);
+      return (await store.users.issueToken(id)).token;
+    });
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify({ id, token })}\n`
+        : `new token for user ${id} (shown once): ${token}\n`,
+    );
+    return 0;
+  }
+  throw new UsageError(`unknown subcommand "${sub}" (add, token)`);
+}

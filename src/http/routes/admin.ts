@@ -1,0 +1,211 @@
+/**
+ * Operator routes (role admin; 403 for others): users and their plans, the session pool, every bot's status,
+ * and the cluster view when workers run on PostgreSQL.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { PLAN_STATUSES, PLAN_TYPES, ROLES, type User } from '../../storage/users.js';
+import type { AppDeps } from '../app.js';
+import { requireAdmin } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { botStatus, iso, presentSession } from './bot.js';
+
+const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
+const PlanType = Type.Union([...PLAN_TYPES.map((p) => Type.Literal(p)), Type.Null()]);
+const PlanStatus = Type.Union(PLAN_STATUSES.map((p) => Type.Literal(p)));
+
+const NewUserBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    role: Type.Optional(Role),
+    plan_type: Type.Optional(PlanType),
+    plan_status: Type.Optional(PlanStatus),
+    max_sessions: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+const PatchUserBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    role: Type.Optional(Role),
+    plan_type: Type.Optional(PlanType),
+    plan_status: Type.Optional(PlanStatus),
+    max_sessions: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+const PoolBody = Type.Object(
+  { driver: Type.Literal('sandbox'), count: Type.Integer({ minimum: 1, maximum: 100 }) },
+  { additionalProperties: false },
+);
+const AssignBody = Type.Object(
+  { userId: Type.String({ pattern: '^[0-9]{1,19}$' }) },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,19}$' }) });
+
+export const DEFAULT_MAX_SESSIONS = 5;
+
+export function presentUser(u: User) {
+  return {
+    id: u.id,
+    name: u.name,
+    role: u.role,
+    plan_type: u.planType,
+    plan_status: u.planStatus,
+    max_sessions: u.maxSessions,
+    createdAt: iso(u.createdAt),
+  };
+}
+
+export function adminRoutes(deps: AppDeps, writeLimit: object) {
+  const { store } = deps;
+  async function user(id: string): Promise<User> {
+    const found = await store.users.get(id);
+    if (!found) throw new HttpError(404, 'NOT_FOUND', `no user ${id}`);
+    return found;
+  }
+
+  return async (app: FastifyInstance) => {
+    app.addHook('preHandler', async (request) => {
+      if (request.url.startsWith('/api/admin/')) requireAdmin(request);
+    });
+
+    app.get('/api/admin/users', { schema: { tags: ['admin'] } }, async () => ({
+      users: (await store.users.list()).map(presentUser),
+    }));
+
+    app.post(
+      '/api/admin/users',
+      { schema: { tags: ['admin'], body: NewUserBody }, config: writeLimit },
+      async (request, reply) => {
+        const body = request.body as Static<typeof NewUserBody>;
+        const created = await store.users.create({
+          name: body.name,
+          role: body.role ?? 'user',
+          planType: body.plan_type ?? null,
+          planStatus: body.plan_status ?? 'active',
+          maxSessions: body.max_sessions ?? DEFAULT_MAX_SESSIONS,
+        });
+        const { token } = await store.users.issueToken(created.id);
+        return reply.status(201).send({ user: presentUser(created), token });
+      },
+    );
+
+    app.get('/api/admin/users/:id', { schema: { tags: ['admin'], params: IdParams } }, async (request) => {
+      const found = await user((request.params as Static<typeof IdParams>).id);
+      const sessions = await store.sessions.listByOwner(found.id);
+      return { user: presentUser(found), sessions: sessions.map(presentSession) };
+    });
+
+    app.patch(
+      '/api/admin/users/:id',
+      { schema: { tags: ['admin'], params: IdParams, body: PatchUserBody }, config: writeLimit },
+      async (request) => {
+        const found = await user((request.params as Static<typeof IdParams>).id);
+        const body = request.body as Static<typeof PatchUserBody>;
+        const updated = await store.users.update(found.id, {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.role !== undefined ? { role: body.role } : {}),
+          ...(body.plan_type !== undefined ? { planType: body.plan_type } : {}),
+          ...(body.plan_status !== undefined ? { planStatus: body.plan_status } : {}),
+          ...(body.max_sessions !== undefined ? { maxSessions: body.max_sessions } : {}),
+        });
+        return { user: presentUser(updated!) };
+      },
+    );
+
+    app.delete(
+      '/api/admin/users/:id',
+      { schema: { tags: ['admin'], params: IdParams }, config: writeLimit },
+      async (request, reply) => {
+        const found = await user((request.params as Static<typeof IdParams>).id);
+        if (found.id === request.caller!.user.id)
+          throw new HttpError(409, 'CONFLICT', 'you cannot delete yourself');
+        const bot = await store.bots.forUser(found.id);
+        if (await store.bots.stop(bot.id)) await deps.control.stopped(bot.id);
+        // Their sessions go back to the pool (the FK sets the owner to null): nothing is lost with the customer.
+        await store.users.delete(found.id);
+        return reply.status(204).send();
+      },
+    );
+
+    app.get('/api/admin/sessions', { schema: { tags: ['admin'] } }, async () => ({
+      sessions: (await store.sessions.listAll()).map((s) => ({
+        ...presentSession(s),
+        ownerUserId: s.ownerUserId,
+      })),
+    }));
+
+    app.post(
+      '/api/admin/sessions',
+      { schema: { tags: ['admin'], body: PoolBody }, config: writeLimit },
+      async (request, reply) => {
+        const { count } = request.body as Static<typeof PoolBody>;
+        const have = (await store.sessions.listPool()).length;
+        const created = [];
+        for (let i = 0; i < count; i++) {
+          created.push(
+            await store.sessions.create({
+              ownerUserId: null,
+              label: `pool sandbox ${have + i + 1}`,
+              driver: 'sandbox',
+            }),
+          );
+        }
+        return reply.status(201).send({ sessions: created.map(presentSession) });
+      },
+    );
+
+    app.post(
+      '/api/admin/sessions/:id/assign',
+      { schema: { tags: ['admin'], params: IdParams, body: AssignBody }, config: writeLimit },
+      async (request) => {
+        const { id } = request.params as Static<typeof IdParams>;
+        const session = await store.sessions.get(id);
+        if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+        const target = await user((request.body as Static<typeof AssignBody>).userId);
+        await store.sessions.assign(id, target.id);
+        return { session: { ...presentSession((await store.sessions.get(id))!), ownerUserId: target.id } };
+      },
+    );
+
+    app.post(
+      '/api/admin/sessions/:id/unassign',
+      { schema: { tags: ['admin'], params: IdParams }, config: writeLimit },
+      async (request) => {
+        const { id } = request.params as Static<typeof IdParams>;
+        const session = await store.sessions.get(id);
+        if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+        await store.sessions.assign(id, null);
+        await deps.gateway.release(id);
+        return { session: { ...presentSession((await store.sessions.get(id))!), ownerUserId: null } };
+      },
+    );
+
+    app.get('/api/admin/bots', { schema: { tags: ['admin'] } }, async () => {
+      const bots = await store.bots.listAll();
+      const users = new Map((await store.users.list()).map((u) => [u.id, u]));
+      return {
+        bots: await Promise.all(
+          bots.map(async (b) => ({
+            botId: b.id,
+            userId: b.userId,
+            user: users.get(b.userId)?.name ?? null,
+            ...(await botStatus(deps, b)),
+          })),
+        ),
+      };
+    });
+
+    app.get('/api/admin/cluster', { schema: { tags: ['admin'] } }, async () => {
+      if (!deps.cluster)
+        throw new HttpError(
+          409,
+          'CLUSTER_NOT_AVAILABLE',
+          'this installation runs in one process (no workers on PostgreSQL)',
+        );
+      return deps.cluster();
+    });
+  };
+}

@@ -1,0 +1,391 @@
+/**
+ * The customer's bot: start/stop (the original's contract), status, plan preview, configuration, history and
+ * live events. Every route acts on the caller's own bot only: there is no bot id to name someone else's.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
+import type { PostRecord, PostStatus } from '../../core/model.js';
+import { explain } from '../../core/outcome.js';
+import { planCycle } from '../../core/plan.js';
+import { planToJson } from '../../core/plan-json.js';
+import { parsePostLink, type PostRef } from '../../core/post-link.js';
+import { resolveStartMode } from '../../core/start-mode.js';
+import type { BotConfig } from '../../storage/bots.js';
+import type { SessionRecord } from '../../storage/sessions.js';
+import type { User } from '../../storage/users.js';
+import type { AppDeps } from '../app.js';
+import { requireCaller } from '../auth.js';
+import { HttpError } from '../errors.js';
+import type { EventHub } from '../sse.js';
+import { RateLimitedPreflight } from './preflight.js';
+
+const StartBody = Type.Union([
+  Type.Object(
+    { execution_mode: Type.Optional(Type.Unknown()), total_cycle_minutes: Type.Optional(Type.Unknown()) },
+    { additionalProperties: false },
+  ),
+  Type.Null(),
+]);
+
+const PostBody = Type.Object(
+  { post_link: Type.String({ maxLength: 2048 }) },
+  { additionalProperties: false },
+);
+
+const GroupsBody = Type.Object(
+  { groups: Type.Array(Type.String({ maxLength: 512 }), { maxItems: 20_000 }) },
+  { additionalProperties: false },
+);
+
+const SettingsBody = Type.Object(
+  {
+    delay_between_posts: Type.Optional(Type.Number({ minimum: 0.2, maximum: 86_400 })),
+    delay_between_cycles: Type.Optional(Type.Number({ minimum: 0, maximum: 7 * 86_400 })),
+    min_group_gap_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
+    silent: Type.Optional(Type.Boolean()),
+    hide_sender: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+const PlanQuery = Type.Object(
+  {
+    execution_mode: Type.Optional(Type.String({ maxLength: 32 })),
+    total_cycle_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 525_600 })),
+  },
+  { additionalProperties: false },
+);
+
+const POST_STATUSES: PostStatus[] = [
+  'planned',
+  'sending',
+  'sent',
+  'duplicate',
+  'failed',
+  'skipped',
+  'cancelled',
+  'missed',
+  'not_attempted',
+];
+
+const PostsQuery = Type.Object(
+  {
+    cycle: Type.Optional(Type.Integer({ minimum: 1 })),
+    status: Type.Optional(Type.Union(POST_STATUSES.map((s) => Type.Literal(s)))),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const iso = (ms: number | null | undefined): string | null =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();
+
+export function presentSession(s: SessionRecord) {
+  return {
+    id: s.id,
+    label: s.label,
+    driver: s.driver,
+    state: s.status,
+    stateReason: s.statusReason,
+    cooldownUntil: iso(s.cooldownUntil),
+    account:
+      s.tgUserId || s.tgUsername || s.tgName
+        ? { id: s.tgUserId, username: s.tgUsername, name: s.tgName }
+        : null,
+    createdAt: iso(s.createdAt),
+  };
+}
+
+export function presentPost(p: PostRecord & { cycleNumber: number }) {
+  return {
+    id: p.id,
+    cycle: p.cycleNumber,
+    seq: p.seq,
+    sessionId: p.sessionId,
+    group: p.groupKey,
+    plannedAt: iso(p.plannedAt),
+    status: p.status,
+    reason: p.reason,
+    reasonText: p.reason ? explain(p.reason) : null,
+    error: p.error,
+    errorText: p.error ? explain(p.error) : null,
+    attempts: p.attempts,
+    sentAt: iso(p.sentAt),
+  };
+}
+
+export function presentSettings(bot: BotConfig) {
+  return {
+    delay_between_posts: bot.settings.delayBetweenPosts,
+    delay_between_cycles: bot.settings.delayBetweenCycles,
+    min_group_gap_seconds: bot.settings.minGroupGapSeconds,
+    silent: bot.settings.silent,
+    hide_sender: bot.settings.hideSender,
+  };
+}
+
+/** GET /api/bot/status, also used by the admin view of every bot. */
+export async function botStatus(deps: AppDeps, bot: BotConfig) {
+  const { store } = deps;
+  const sessions = await store.sessions.listByOwner(bot.userId);
+  const cycle = await store.bots.latestCycle(bot.id);
+  let cycleView = null;
+  if (cycle) {
+    const counts = await store.bots.cyclePostCounts(cycle.id);
+    const n = (...s: PostStatus[]) => s.reduce((sum, k) => sum + (counts[k] ?? 0), 0);
+    cycleView = {
+      number: cycle.number,
+      status: cycle.status,
+      startedAt: iso(cycle.plannedStartAt),
+      finishedAt: iso(cycle.finishedAt),
+      posts: {
+        planned: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0),
+        sent: n('sent', 'duplicate'),
+        failed: n('failed'),
+        skipped: n('skipped', 'missed', 'not_attempted'),
+        cancelled: n('cancelled'),
+        pending: n('planned', 'sending'),
+      },
+    };
+  }
+  const running = bot.desiredState === 'running';
+  let nextCycleAt: number | null = null;
+  if (running && cycle) {
+    if (
+      cycle.mode === 'starter' &&
+      cycle.cycleSeconds !== null &&
+      bot.anchorAt !== null &&
+      cycle.slot !== null
+    ) {
+      nextCycleAt = Math.max(
+        bot.anchorAt + (cycle.slot + 1) * cycle.cycleSeconds * 1000,
+        cycle.finishedAt ?? 0,
+      );
+    } else if (cycle.mode === 'enterprise') {
+      nextCycleAt = (cycle.finishedAt ?? cycle.expectedEndAt) + bot.settings.delayBetweenCycles * 1000;
+    }
+  }
+  return {
+    status: running ? (bot.needsAttention ? 'needs_attention' : 'running') : 'stopped',
+    execution_mode: bot.mode,
+    total_cycle_minutes: bot.totalCycleMinutes,
+    cycle: cycleView,
+    nextCycleAt: iso(nextCycleAt),
+    sessions: sessions.map((s) => ({
+      id: s.id,
+      label: s.label,
+      state: s.status,
+      cooldownUntil: iso(s.cooldownUntil),
+    })),
+    stats: { sent: bot.counters.sent, failed: bot.counters.failed, floodWaits: bot.counters.floodWaits },
+    lastError: bot.lastError,
+  };
+}
+
+export function botRoutes(deps: AppDeps, hub: EventHub, writeLimit: object) {
+  const { store } = deps;
+  const preflight = new RateLimitedPreflight(deps);
+
+  /** The caller as stored now (a plan may have changed since the token was issued). */
+  async function caller(request: FastifyRequest): Promise<{ user: User; bot: BotConfig }> {
+    const { user } = requireCaller(request);
+    return { user, bot: await store.bots.forUser(user.id) };
+  }
+
+  return async (app: FastifyInstance) => {
+    app.post(
+      '/api/bot/start',
+      { schema: { tags: ['bot'], body: StartBody }, config: writeLimit },
+      async (request) => {
+        const { user, bot } = await caller(request);
+        if (user.planStatus !== 'active') {
+          throw new HttpError(
+            403,
+            'PLAN_INACTIVE',
+            `your plan is ${user.planStatus}: starting needs an active plan`,
+          );
+        }
+        const resolved = resolveStartMode(request.body as Static<typeof StartBody>, user.planType);
+        let sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
+        if (bot.desiredState === 'running') {
+          // Starting a running bot changes nothing.
+          return {
+            status: 'running',
+            execution_mode: bot.mode,
+            total_cycle_minutes: bot.totalCycleMinutes,
+            sessions: sessions.map(presentSession),
+          };
+        }
+        if (!bot.postLink)
+          throw new HttpError(409, 'NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
+        if (bot.groups.length === 0)
+          throw new HttpError(409, 'NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
+        if (sessions.length === 0) {
+          if (user.maxSessions <= 0) {
+            throw new HttpError(
+              409,
+              'NO_USABLE_SESSION',
+              'no usable Telegram session: add or log in a session first',
+            );
+          }
+          sessions = await store.sessions.assignFromPool(user.id, user.maxSessions);
+          if (sessions.length === 0) {
+            throw new HttpError(
+              409,
+              'SESSION_POOL_EMPTY',
+              'no usable session, and the operator’s session pool is empty',
+            );
+          }
+        }
+        if (await store.bots.start(bot.id, resolved.mode, resolved.totalCycleMinutes))
+          await deps.control.started(bot.id);
+        const now = (await store.bots.get(bot.id))!;
+        return {
+          status: 'running',
+          execution_mode: now.mode,
+          total_cycle_minutes: now.totalCycleMinutes,
+          sessions: sessions.map(presentSession),
+        };
+      },
+    );
+
+    app.post('/api/bot/stop', { schema: { tags: ['bot'] }, config: writeLimit }, async (request) => {
+      const { bot } = await caller(request);
+      if (await store.bots.stop(bot.id)) await deps.control.stopped(bot.id);
+      return { status: 'stopped' };
+    });
+
+    app.get('/api/bot/status', { schema: { tags: ['bot'] } }, async (request) =>
+      botStatus(deps, (await caller(request)).bot),
+    );
+
+    app.get('/api/bot/plan', { schema: { tags: ['bot'], querystring: PlanQuery } }, async (request) => {
+      const { user, bot } = await caller(request);
+      const query = request.query as Static<typeof PlanQuery>;
+      const resolved = resolveStartMode(query, user.planType, {
+        mode: bot.mode,
+        totalCycleMinutes: bot.totalCycleMinutes,
+      });
+      const sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
+      const plan = planCycle({
+        mode: resolved.mode,
+        sessions: sessions.map((s) => s.id),
+        groups: bot.groups,
+        delayBetweenPosts: bot.settings.delayBetweenPosts,
+        totalCycleMinutes: resolved.totalCycleMinutes,
+        minGroupGapSeconds: bot.settings.minGroupGapSeconds,
+      });
+      return planToJson(
+        plan,
+        (s) => s,
+        (g) => g,
+      );
+    });
+
+    app.put(
+      '/api/bot/post',
+      { schema: { tags: ['bot'], body: PostBody }, config: writeLimit },
+      async (request) => {
+        const { bot } = await caller(request);
+        const ref = parsePostLink((request.body as Static<typeof PostBody>).post_link);
+        await store.bots.setPostLink(bot.id, ref.canonical);
+        return { post_link: ref.canonical, source: presentSource(ref) };
+      },
+    );
+
+    app.get('/api/bot/post', { schema: { tags: ['bot'] } }, async (request) => {
+      const { bot } = await caller(request);
+      return {
+        post_link: bot.postLink,
+        source: bot.postLink ? presentSource(parsePostLink(bot.postLink)) : null,
+      };
+    });
+
+    app.put(
+      '/api/bot/groups',
+      { schema: { tags: ['bot'], body: GroupsBody }, config: writeLimit },
+      async (request) => {
+        const { bot } = await caller(request);
+        const parsed = assertGroupTargets((request.body as Static<typeof GroupsBody>).groups);
+        const keys = parsed.targets.map((t) => t.key);
+        await store.bots.setGroups(bot.id, keys);
+        return { groups: keys, warnings: parsed.warnings };
+      },
+    );
+
+    app.get('/api/bot/groups', { schema: { tags: ['bot'] } }, async (request) => {
+      const { bot } = await caller(request);
+      return { groups: bot.groups.map((key) => ({ key, ...presentTarget(key) })) };
+    });
+
+    app.put(
+      '/api/bot/settings',
+      { schema: { tags: ['bot'], body: SettingsBody }, config: writeLimit },
+      async (request) => {
+        const { bot } = await caller(request);
+        const body = request.body as Static<typeof SettingsBody>;
+        await store.bots.setSettings(bot.id, {
+          ...(body.delay_between_posts !== undefined ? { delayBetweenPosts: body.delay_between_posts } : {}),
+          ...(body.delay_between_cycles !== undefined
+            ? { delayBetweenCycles: body.delay_between_cycles }
+            : {}),
+          ...(body.min_group_gap_seconds !== undefined
+            ? { minGroupGapSeconds: body.min_group_gap_seconds }
+            : {}),
+          ...(body.silent !== undefined ? { silent: body.silent } : {}),
+          ...(body.hide_sender !== undefined ? { hideSender: body.hide_sender } : {}),
+        });
+        return presentSettings((await store.bots.get(bot.id))!);
+      },
+    );
+
+    app.get('/api/bot/settings', { schema: { tags: ['bot'] } }, async (request) =>
+      presentSettings((await caller(request)).bot),
+    );
+
+    app.get('/api/bot/posts', { schema: { tags: ['bot'], querystring: PostsQuery } }, async (request) => {
+      const { bot } = await caller(request);
+      const query = request.query as Static<typeof PostsQuery>;
+      const page = await store.bots.posts(bot.id, {
+        cycle: query.cycle,
+        status: query.status,
+        limit: query.limit ?? 50,
+        cursor: query.cursor,
+      });
+      return { posts: page.posts.map(presentPost), nextCursor: page.nextCursor };
+    });
+
+    app.get('/api/bot/events', { schema: { tags: ['bot'] } }, async (request, reply) => {
+      const { user } = requireCaller(request);
+      reply.hijack();
+      hub.add(user.id, reply.raw);
+    });
+
+    app.get(
+      '/api/bot/preflight',
+      { schema: { tags: ['bot'] }, config: { rateLimit: { max: 6, timeWindow: 60_000 } } },
+      async (request) => {
+        const { user, bot } = await caller(request);
+        return preflight.run(user, bot);
+      },
+    );
+  };
+}
+
+function presentSource(ref: PostRef) {
+  return {
+    chat: ref.chat.kind === 'username' ? `@${ref.chat.username}` : ref.chat.chatId,
+    messageId: ref.messageId,
+    topicId: ref.topicId ?? null,
+  };
+}
+
+function presentTarget(key: string) {
+  const target = parseGroupTarget(key);
+  return {
+    chat: target.chat.kind === 'username' ? `@${target.chat.username}` : target.chat.chatId,
+    topicId: target.topicId ?? null,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Preflight of a bot: for each (session, group) — is the account a member, may it write, slow mode — and is the
+ * source forwardable. It asks Telegram about every pair, so it is itself limited: one run per bot at a time,
+ * and a result is reused for a minute (a customer clicking "check" repeatedly must not cause a resolve storm).
+ */
+import { parseGroupTarget } from '../../core/group-targets.js';
+import { explain } from '../../core/outcome.js';
+import { parsePostLink } from '../../core/post-link.js';
+import type { BotConfig } from '../../storage/bots.js';
+import type { User } from '../../storage/users.js';
+import type { AppDeps } from '../app.js';
+
+const REUSE_MS = 60_000;
+
+export class RateLimitedPreflight {
+  private readonly recent = new Map<string, { at: number; result: Promise<unknown>; key: string }>();
+
+  constructor(private readonly deps: AppDeps) {}
+
+  run(user: User, bot: BotConfig): Promise<unknown> {
+    const now = this.deps.clock.now();
+    const key = JSON.stringify([bot.postLink, bot.groups]);
+    const cached = this.recent.get(bot.id);
+    if (cached && cached.key === key && now - cached.at < REUSE_MS) return cached.result;
+    const result = this.check(user, bot);
+    this.recent.set(bot.id, { at: now, result, key });
+    result.catch(() => this.recent.delete(bot.id));
+    return result;
+  }
+
+  private async check(user: User, bot: BotConfig) {
+    const sessions = (await this.deps.store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
+    const source = bot.postLink ? parsePostLink(bot.postLink) : null;
+    const report = await this.deps.gateway.preflight(
+      sessions.map((s) => ({ id: s.id, driver: s.driver })),
+      bot.groups.map((g) => parseGroupTarget(g)),
+      source,
+    );
+    const rows = report.rows.map((r) => ({ ...r, errorText: r.error ? explain(r.error) : null }));
+    const problems = rows.filter((r) => r.error !== null || r.canWrite === false).length;
+    return {
+      checkedAt: new Date(this.deps.clock.now()).toISOString(),
+      source: { ...report.source, errorText: report.source.error ? explain(report.source.error) : null },
+      rows,
+      summary: { sessions: sessions.length, groups: bot.groups.length, problems },
+    };
+  }
+}

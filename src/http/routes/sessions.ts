@@ -1,0 +1,382 @@
+/**
+ * The caller's Telegram sessions: list (never with secrets), delete, sandbox sessions for demos and tests, and
+ * real accounts — interactive login (phone → code → 2FA) and import (Telethon file or string, Pyrogram string,
+ * mtcute string) — plus a check that connects and reads the account.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { explain } from '../../core/outcome.js';
+import type { SessionRecord } from '../../storage/sessions.js';
+import type { User } from '../../storage/users.js';
+import type { LoginManager } from '../../telegram/mtcute/login.js';
+import type { SessionCheck } from '../../telegram/mtcute/session-check.js';
+import {
+  parseSessionString,
+  parseTelethonSessionFile,
+  toMtcuteSessionString,
+  type ImportedSession,
+} from '../../telegram/mtcute/session-formats.js';
+import type { SessionCredentials } from '../../telegram/mtcute/mtcute-gateway.js';
+import type { AppDeps } from '../app.js';
+import { requireCaller } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { presentSession } from './bot.js';
+
+/** What the real-Telegram routes need; absent in a process without the mtcute adapter. */
+export interface SessionServices {
+  login: LoginManager;
+  check(credentials: SessionCredentials): Promise<SessionCheck>;
+  /** TELEGRAM_API_ID / TELEGRAM_API_HASH, if set. */
+  defaultApi: { apiId: number | undefined; apiHash: string | undefined };
+}
+
+const SandboxBody = Type.Object(
+  { count: Type.Integer({ minimum: 1, maximum: 50 }) },
+  { additionalProperties: false },
+);
+const LoginBody = Type.Object(
+  {
+    phone: Type.String({ minLength: 5, maxLength: 32 }),
+    api_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    api_hash: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
+const CodeBody = Type.Object(
+  { code: Type.String({ minLength: 1, maxLength: 16 }) },
+  { additionalProperties: false },
+);
+const PasswordBody = Type.Object(
+  { password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+);
+interface ImportJson {
+  session: string;
+  label?: string;
+  api_id?: number;
+  api_hash?: string;
+}
+const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,19}$' }) });
+const LoginParams = Type.Object({ loginId: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export function sessionRoutes(deps: AppDeps, writeLimit: object) {
+  const { store } = deps;
+  /** Pending logins belong to the caller who started them. */
+  const loginOwner = new Map<
+    string,
+    { userId: string; label: string | null; apiId: number; apiHash: string }
+  >();
+
+  function services(): SessionServices {
+    if (!deps.sessions)
+      throw new HttpError(
+        501,
+        'TELEGRAM_UNAVAILABLE',
+        'real Telegram sessions are not enabled in this process',
+      );
+    return deps.sessions;
+  }
+
+  async function ownSession(request: FastifyRequest, id: string): Promise<SessionRecord> {
+    const { user } = requireCaller(request);
+    const session = await store.sessions.get(id);
+    if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+    if (session.ownerUserId !== user.id && user.role !== 'admin') {
+      throw new HttpError(403, 'FORBIDDEN', 'this session belongs to another customer');
+    }
+    return session;
+  }
+
+  async function ensureRoom(user: User, adding: number): Promise<void> {
+    if (user.role === 'admin') return;
+    const have = (await store.sessions.listByOwner(user.id)).length;
+    if (have + adding > user.maxSessions) {
+      throw new HttpError(
+        409,
+        'SESSION_LIMIT',
+        `your plan allows ${user.maxSessions} sessions; you have ${have}`,
+      );
+    }
+  }
+
+  function apiCredentials(
+    body: { api_id?: number | undefined; api_hash?: string | undefined },
+    fromSession?: number | null,
+  ) {
+    const defaults = deps.sessions?.defaultApi ?? {
+      apiId: deps.config.telegram.apiId,
+      apiHash: deps.config.telegram.apiHash,
+    };
+    const apiId = body.api_id ?? fromSession ?? defaults.apiId;
+    const apiHash = body.api_hash ?? defaults.apiHash;
+    if (!apiId || !apiHash) {
+      throw new HttpError(
+        400,
+        'LOGIN_API_CREDENTIALS_MISSING',
+        'give api_id and api_hash (from my.telegram.org), or set TELEGRAM_API_ID and TELEGRAM_API_HASH on the server',
+      );
+    }
+    return { apiId, apiHash };
+  }
+
+  async function storeImported(
+    user: User,
+    imported: ImportedSession,
+    label: string | undefined,
+    body: { api_id?: number; api_hash?: string },
+  ) {
+    const { apiId, apiHash } = apiCredentials(body, imported.apiId);
+    await ensureRoom(user, 1);
+    const authString = toMtcuteSessionString(imported);
+    const created = await store.sessions.create({
+      ownerUserId: user.id,
+      label: label ?? `imported ${imported.format}${imported.userId ? ` ${imported.userId}` : ''}`,
+      driver: 'mtcute',
+      authString,
+      apiId,
+      apiHash,
+      tgUserId: imported.userId,
+    });
+    return { session: presentSession(created), format: imported.format };
+  }
+
+  return async (app: FastifyInstance) => {
+    app.get('/api/sessions', { schema: { tags: ['sessions'] } }, async (request) => {
+      const { user } = requireCaller(request);
+      return { sessions: (await store.sessions.listByOwner(user.id)).map(presentSession) };
+    });
+
+    app.delete(
+      '/api/sessions/:id',
+      { schema: { tags: ['sessions'], params: IdParams }, config: writeLimit },
+      async (request, reply) => {
+        const session = await ownSession(request, (request.params as Static<typeof IdParams>).id);
+        await store.sessions.delete(session.id);
+        await deps.gateway.release(session.id);
+        return reply.status(204).send();
+      },
+    );
+
+    app.post(
+      '/api/sessions/sandbox',
+      { schema: { tags: ['sessions'], body: SandboxBody }, config: writeLimit },
+      async (request, reply) => {
+        const { user } = requireCaller(request);
+        const { count } = request.body as Static<typeof SandboxBody>;
+        await ensureRoom(user, count);
+        const have = (await store.sessions.listByOwner(user.id)).length;
+        const created: SessionRecord[] = [];
+        for (let i = 0; i < count; i++) {
+          created.push(
+            await store.sessions.create({
+              ownerUserId: user.id,
+              label: `sandbox ${have + i + 1}`,
+              driver: 'sandbox',
+            }),
+          );
+        }
+        return reply.status(201).send({ sessions: created.map(presentSession) });
+      },
+    );
+
+    app.post(
+      '/api/sessions/login',
+      { schema: { tags: ['sessions'], body: LoginBody }, config: writeLimit },
+      async (request, reply) => {
+        const { user } = requireCaller(request);
+        const body = request.body as Static<typeof LoginBody>;
+        await ensureRoom(user, 1);
+        const { apiId, apiHash } = apiCredentials(body);
+        const started = await services().login.start({ phone: body.phone, apiId, apiHash });
+        loginOwner.set(started.loginId, { userId: user.id, label: body.label ?? null, apiId, apiHash });
+        return reply
+          .status(201)
+          .send({
+            loginId: started.loginId,
+            codeType: started.codeType,
+            expiresAt: new Date(started.expiresAt).toISOString(),
+          });
+      },
+    );
+
+    async function finishLogin(request: FastifyRequest, step: 'code' | 'password') {
+      const { user } = requireCaller(request);
+      const { loginId } = request.params as Static<typeof LoginParams>;
+      const owner = loginOwner.get(loginId);
+      if (!owner || owner.userId !== user.id)
+        throw new HttpError(404, 'LOGIN_NOT_FOUND', 'no such login in progress (it may have expired)');
+      const login = services().login;
+      const result =
+        step === 'code'
+          ? await login.submitCode(loginId, (request.body as Static<typeof CodeBody>).code)
+          : await login.submitPassword(loginId, (request.body as Static<typeof PasswordBody>).password);
+      if (result.status === 'password_required') return { passwordRequired: true, hint: result.hint };
+      loginOwner.delete(loginId);
+      const name = [result.account.firstName, result.account.lastName].filter(Boolean).join(' ');
+      const created = await store.sessions.create({
+        ownerUserId: user.id,
+        label:
+          owner.label ??
+          (result.account.username ? `@${result.account.username}` : name || `account ${result.account.id}`),
+        driver: 'mtcute',
+        authString: result.authString,
+        apiId: owner.apiId,
+        apiHash: owner.apiHash,
+        tgUserId: result.account.id,
+        tgUsername: result.account.username,
+        tgName: name || null,
+      });
+      return { status: 'done', session: presentSession(created) };
+    }
+
+    app.post(
+      '/api/sessions/login/:loginId/code',
+      { schema: { tags: ['sessions'], params: LoginParams, body: CodeBody }, config: writeLimit },
+      (request) => finishLogin(request, 'code'),
+    );
+    app.post(
+      '/api/sessions/login/:loginId/password',
+      { schema: { tags: ['sessions'], params: LoginParams, body: PasswordBody }, config: writeLimit },
+      (request) => finishLogin(request, 'password'),
+    );
+
+    app.post(
+      '/api/sessions/import',
+      { schema: { tags: ['sessions'] }, config: writeLimit },
+      async (request, reply) => {
+        const { user } = requireCaller(request);
+        if (request.isMultipart()) {
+          const fields: Record<string, string> = {};
+          let file: Buffer | null = null;
+          for await (const part of request.parts()) {
+            if (part.type === 'file') {
+              file = await part.toBuffer();
+              if (part.file.truncated)
+                throw new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
+            } else {
+              fields[part.fieldname] = String(part.value);
+            }
+          }
+          const extra = {
+            ...(fields.api_id ? { api_id: Number(fields.api_id) } : {}),
+            ...(fields.api_hash ? { api_hash: fields.api_hash } : {}),
+          };
+          if (extra.api_id !== undefined && !(Number.isInteger(extra.api_id) && extra.api_id > 0)) {
+            throw new HttpError(400, 'VALIDATION_FAILED', 'api_id must be a positive whole number');
+          }
+          const imported = file
+            ? parseTelethonSessionFile(new Uint8Array(file))
+            : fields.session
+              ? parseSessionString(fields.session)
+              : null;
+          if (!imported)
+            throw new HttpError(
+              400,
+              'VALIDATION_FAILED',
+              'send a session file (field "file") or a session string (field "session")',
+            );
+          return reply.status(201).send(await storeImported(user, imported, fields.label, extra));
+        }
+        const body = request.body as ImportJson | undefined;
+        if (!body || typeof body !== 'object')
+          throw new HttpError(400, 'VALIDATION_FAILED', 'send {"session": "<string>"} or a multipart upload');
+        const errors = importJsonErrors(body as unknown as Record<string, unknown>);
+        if (errors) throw new HttpError(400, 'VALIDATION_FAILED', errors);
+        return reply
+          .status(201)
+          .send(await storeImported(user, parseSessionString(body.session), body.label, body));
+      },
+    );
+
+    app.post(
+      '/api/sessions/:id/check',
+      { schema: { tags: ['sessions'], params: IdParams }, config: writeLimit },
+      async (request) => {
+        const session = await ownSession(request, (request.params as Static<typeof IdParams>).id);
+        if (session.driver === 'sandbox') {
+          const account = await store.sandbox.getAccount(session.id);
+          const dead = account !== null && account.status !== 'ok' && account.status !== 'limited';
+          if (dead) await store.sessions.setStatus(session.id, 'dead', account.status);
+          return dead
+            ? { ok: false, dead: true, error: account.status }
+            : {
+                ok: true,
+                account: { id: null, name: session.label, username: null },
+                limited: account?.status === 'limited',
+                limitReasons: [],
+              };
+        }
+        const owner = session.ownerUserId ? await store.users.get(session.ownerUserId) : null;
+        if (owner) {
+          const bot = await store.bots.forUser(owner.id);
+          if (bot.desiredState === 'running') {
+            // One auth key on two clients at once gets the session revoked (AUTH_KEY_DUPLICATED).
+            throw new HttpError(
+              409,
+              'SESSION_IN_USE',
+              'the bot is running with this session: stop it before checking',
+            );
+          }
+        }
+        const credentials = await store.sessions.credentials(session.id);
+        if (!credentials)
+          return {
+            ok: false,
+            dead: true,
+            error: 'AUTH_KEY_UNREGISTERED',
+            errorText: explain('AUTH_KEY_UNREGISTERED'),
+          };
+        const { apiId, apiHash } = apiCredentials({}, credentials.apiId);
+        const result = await services().check({
+          authString: credentials.authString,
+          apiId,
+          apiHash: credentials.apiHash ?? apiHash,
+        });
+        if (!result.ok) {
+          if (result.dead) await store.sessions.setStatus(session.id, 'dead', result.error);
+          return { ok: false, dead: result.dead, error: result.error, errorText: explain(result.error) };
+        }
+        await store.sessions.setAccount(session.id, {
+          tgUserId: result.account.id,
+          tgUsername: result.account.username,
+          tgName: result.account.name,
+        });
+        if (result.authString !== credentials.authString)
+          await store.sessions.updateAuthString(session.id, result.authString);
+        if (session.status === 'dead') await store.sessions.setStatus(session.id, 'active', null);
+        return {
+          ok: true,
+          account: result.account,
+          limited: result.limited,
+          limitReasons: result.limitReasons,
+        };
+      },
+    );
+  };
+}
+
+/** JSON imports are validated here (the route also takes multipart, so it has no body schema). */
+function importJsonErrors(body: Record<string, unknown>): string | null {
+  const allowed = new Set(['session', 'label', 'api_id', 'api_hash']);
+  const unknown = Object.keys(body).filter((k) => !allowed.has(k));
+  if (unknown.length > 0) return `body: unknown field "${unknown[0]}"`;
+  if (typeof body.session !== 'string' || body.session.trim() === '')
+    return 'body.session must be a non-empty string';
+  if (body.session.length > 8192) return 'body.session is too long';
+  if (body.label !== undefined && (typeof body.label !== 'string' || body.label.length > 100))
+    return 'body.label must be a short string';
+  if (
+    body.api_id !== undefined &&
+    !(typeof body.api_id === 'number' && Number.isInteger(body.api_id) && body.api_id > 0)
+  ) {
+    return 'body.api_id must be a positive whole number';
+  }
+  if (
+    body.api_hash !== undefined &&
+    !(typeof body.api_hash === 'string' && /^[0-9a-fA-F]{32}$/.test(body.api_hash))
+  ) {
+    return 'body.api_hash must be 32 hex digits';
+  }
+  return null;
+}

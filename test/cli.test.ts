@@ -1,0 +1,300 @@
+/**
+ * The CLI: `plan` and `simulate` contracts (JSON shapes, exit codes), bad input → exit 2 with one line on stderr
+ * and nothing on stdout, and the database commands. Most run `main()` in-process; one goes through the real
+ * `bin/stagger.mjs` the way `npx stagger` does.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli.js';
+import { runStagger } from './support/processes.js';
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(argv);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'stagger-cli-'));
+  dirs.push(d);
+  return d;
+}
+
+describe('stagger plan', () => {
+  it('prints the JSON contract, posts sorted by time then session', async () => {
+    const { code, stdout, stderr } = await run(
+      'plan',
+      '--mode',
+      'starter',
+      '--sessions',
+      '2',
+      '--groups',
+      '3',
+      '--cycle-minutes',
+      '60',
+      '--format',
+      'json',
+    );
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(JSON.parse(stdout)).toEqual({
+      mode: 'starter',
+      cycleSeconds: 3600,
+      delayBetweenPosts: 5,
+      sessions: [
+        { index: 0, offsetSeconds: 0, groups: ['g0', 'g1', 'g2'] },
+        { index: 1, offsetSeconds: 1800, groups: ['g0', 'g1', 'g2'] },
+      ],
+      posts: [
+        { session: 0, group: 'g0', atSeconds: 0 },
+        { session: 0, group: 'g1', atSeconds: 5 },
+        { session: 0, group: 'g2', atSeconds: 10 },
+        { session: 1, group: 'g0', atSeconds: 1800 },
+        { session: 1, group: 'g1', atSeconds: 1805 },
+        { session: 1, group: 'g2', atSeconds: 1810 },
+      ],
+      warnings: [],
+    });
+  });
+
+  it('defaults to enterprise, delay 5 and the table format that reads like the seed note', async () => {
+    const { code, stdout } = await run('plan', '--sessions', '3', '--groups', '10');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Mode: enterprise');
+    expect(stdout).toContain(
+      'Session 0: starts immediately\n  - g0: 0s\n  - g1: 5s\n  - g2: 10s\n  - g3: 15s\n  Duration: ~20s (4 posts)',
+    );
+    expect(stdout).toContain('Session 2: starts immediately\n  - g7: 0s');
+  });
+
+  it('reads real targets from a groups file, with duplicate warnings', async () => {
+    const file = join(tempDir(), 'groups.txt');
+    writeFileSync(file, '# my groups\n-1001234567890\n@some_group\n\n@Some_Group\n-1001234567890/7\n');
+    const { code, stdout } = await run(
+      'plan',
+      '--mode',
+      'enterprise',
+      '--sessions',
+      '2',
+      '--groups-file',
+      file,
+      '--format',
+      'json',
+    );
+    expect(code).toBe(0);
+    const plan = JSON.parse(stdout);
+    expect(plan.sessions.map((s: { groups: string[] }) => s.groups)).toEqual([
+      ['-1001234567890', '@some_group'],
+      ['-1001234567890/7'],
+    ]);
+    expect(plan.warnings).toEqual([expect.objectContaining({ code: 'DUPLICATE_GROUP' })]);
+  });
+
+  it('shows the planner’s warnings', async () => {
+    const { stdout } = await run(
+      'plan',
+      '--mode',
+      'enterprise',
+      '--sessions',
+      '5',
+      '--groups',
+      '2',
+      '--format',
+      'json',
+    );
+    expect(JSON.parse(stdout).warnings.map((w: { code: string }) => w.code)).toEqual(['IDLE_SESSIONS']);
+  });
+
+  it.each([
+    [
+      ['plan', '--mode', 'rotational', '--sessions', '2', '--groups', '3'],
+      /--mode must be starter or enterprise/,
+    ],
+    [['plan', '--mode', 'starter', '--sessions', '2', '--groups', '3'], /requires --cycle-minutes/],
+    [
+      ['plan', '--mode', 'starter', '--sessions', '2', '--groups', '3', '--cycle-minutes', '0'],
+      /requires --cycle-minutes/,
+    ],
+    [['plan', '--sessions=-1', '--groups', '3'], /--sessions must be ≥ 0/],
+    [['plan', '--sessions', '-1', '--groups', '3'], /--sessions/],
+    [['plan', '--sessions', 'two', '--groups', '3'], /--sessions must be a number/],
+    [['plan', '--sessions', '2', '--groups', '3', '--delay=-5'], /--delay must be ≥ 0/],
+    [['plan', '--sessions', '2', '--groups', '3', '--delay', 'abc'], /--delay must be a number/],
+    [['plan', '--sessions', '2'], /--groups G or --groups-file FILE is required/],
+    [['plan', '--groups', '2'], /--sessions N is required/],
+    [['plan', '--sessions', '2', '--groups-file', '/nonexistent/file.txt'], /cannot read --groups-file/],
+    [['plan', '--sessions', '2', '--groups', '3', '--format', 'xml'], /--format must be one of table, json/],
+    [['plan', '--sessions', '2', '--groups', '3', '--wat'], /Unknown option/],
+    [['nonsense'], /unknown command "nonsense"/],
+  ])('bad input %j → exit 2, one line on stderr, nothing on stdout', async (argv, message) => {
+    const { code, stdout, stderr } = await run(...argv);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('names the bad line of a groups file', async () => {
+    const file = join(tempDir(), 'bad.txt');
+    writeFileSync(file, '-1001\n12345\n');
+    const { code, stderr, stdout } = await run('plan', '--sessions', '1', '--groups-file', file);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/line 2/);
+  });
+});
+
+describe('stagger simulate', () => {
+  it('runs the note’s example on the sandbox and prints the JSON contract', async () => {
+    const t0 = Date.now();
+    const { code, stdout } = await run(
+      'simulate',
+      '--mode',
+      'starter',
+      '--sessions',
+      '2',
+      '--groups',
+      '10',
+      '--cycle-minutes',
+      '60',
+      '--format',
+      'json',
+    );
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const result = JSON.parse(stdout);
+    expect(Object.keys(result)).toEqual(
+      expect.arrayContaining(['deliveries', 'results', 'sessions', 'warnings']),
+    );
+    expect(result.deliveries.map((d: { atSeconds: number }) => d.atSeconds)).toEqual([
+      0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 1800, 1805, 1810, 1815, 1820, 1825, 1830, 1835, 1840, 1845,
+    ]);
+    expect(result.deliveries[0]).toEqual({ cycle: 1, session: 0, group: 'g0', atSeconds: 0 });
+    expect(result.results[0]).toMatchObject({
+      cycle: 1,
+      session: 0,
+      group: 'g0',
+      status: 'sent',
+      outcome: null,
+      atSeconds: 0,
+    });
+    expect(result.sessions).toEqual([
+      { index: 0, state: 'active', reason: null },
+      { index: 1, state: 'active', reason: null },
+    ]);
+  });
+
+  it('applies faults: a session retired, a flood wait', async () => {
+    const { code, stdout } = await run(
+      'simulate',
+      '--mode',
+      'enterprise',
+      '--sessions',
+      '3',
+      '--groups',
+      '9',
+      '--fault',
+      '2:AUTH_KEY_UNREGISTERED@0',
+      '--fault',
+      '1:FLOOD_WAIT_3@5',
+      '--format',
+      'json',
+    );
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.sessions[2]).toEqual({ index: 2, state: 'dead', reason: 'revoked' });
+    // Every group still delivered once: session 2's groups were handed to the others.
+    expect(result.deliveries.map((d: { group: string }) => d.group).sort()).toEqual([
+      'g0',
+      'g1',
+      'g2',
+      'g3',
+      'g4',
+      'g5',
+      'g6',
+      'g7',
+      'g8',
+    ]);
+    expect(result.results.some((r: { outcome: string }) => r.outcome === 'FLOOD_WAIT_3')).toBe(false);
+  });
+
+  it.each([
+    [['simulate', '--sessions', '2', '--groups', '3', '--fault', '1:FLOOD_WAIT'], /SESSION:ERROR@SECONDS/],
+    [['simulate', '--sessions', '2', '--groups', '3', '--fault', '5:PEER_FLOOD@0'], /no session 5/],
+    [['simulate', '--sessions', '2', '--groups', '3', '--cycles', '0'], /--cycles must be ≥ 1/],
+    [['simulate', '--sessions', '2', '--groups', '3', '--seed', 'x'], /--seed must be a number/],
+  ])('bad input %j → exit 2', async (argv, message) => {
+    const { code, stdout, stderr } = await run(...argv);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+  });
+});
+
+describe('database commands', () => {
+  it('users add --json, users token, demo --json, migrate', async () => {
+    const dir = tempDir();
+    vi.stubEnv('STAGGER_DATA_DIR', dir);
+    try {
+      const migrated = await run('migrate');
+      expect(migrated.code).toBe(0);
+      const added = await run(
+        'users',
+        'add',
+        '--name',
+        'Ann',
+        '--role',
+        'admin',
+        '--plan',
+        'ENTERPRISE',
+        '--max-sessions',
+        '4',
+        '--json',
+      );
+      expect(added.code).toBe(0);
+      const { id, token } = JSON.parse(added.stdout);
+      expect(id).toMatch(/^\d+$/);
+      expect(token).toMatch(/^stg_/);
+      const again = await run('users', 'token', '--id', id, '--json');
+      expect(JSON.parse(again.stdout).token).not.toBe(token);
+      const demo = await run('demo', '--json');
+      expect(Object.keys(JSON.parse(demo.stdout)).sort()).toEqual(['adminToken', 'token', 'userId']);
+      const status = await run('migrate', '--status');
+      expect(status.stdout).toContain('applied  0001_initial');
+      expect((await run('users', 'add', '--role', 'admin')).stderr).toMatch(/--name NAME is required/);
+      expect((await run('users', 'add', '--name', 'B', '--plan', 'GOLD')).code).toBe(2);
+      expect((await run('users', 'token', '--id', '999999')).stderr).toMatch(/no user 999999/);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
+it('npx stagger works from the repository root (bin/stagger.mjs, no build step)', async () => {
+  const child = runStagger(['plan', '--sessions', '1', '--groups', '1', '--format', 'json'], {});
+  const exit = await child.exited;
+  expect(exit.code).toBe(0);
+  expect(JSON.parse(child.output()).posts).toEqual([{ session: 0, group: 'g0', atSeconds: 0 }]);
+  const bad = runStagger(['plan', '--mode', 'x', '--sessions', '1', '--groups', '1'], {});
+  expect((await bad.exited).code).toBe(2);
+});
