@@ -15,6 +15,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the service: API, dashboard and the runtime (what `npm start` runs)',
     load: async () => (await import('./cli/serve-command.js')).serveCommand,
   },
+  worker: {
+    summary: 'run bots for a cluster of workers on PostgreSQL (no API)',
+    load: async () => (await import('./cli/worker-command.js')).workerCommand,
+  },
   demo: {
     summary: 'create demo data (an operator and a customer with sandbox sessions) and print their tokens',
     load: async () => (await import('./cli/demo-command.js')).demoCommand,

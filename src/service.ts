@@ -20,6 +20,17 @@ import { MtcuteGateway } from './telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from './telegram/mtcute/session-check.js';
 import { SandboxGateway } from './telegram/sandbox/sandbox-gateway.js';
 import type { TelegramClient } from '@mtcute/node';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { LeaseKeeper } from './runtime/lease-keeper.js';
+import { LeaseRepository } from './storage/leases.js';
+import {
+  CONTROL_CHANNEL,
+  EventRelay,
+  NotifyBotControl,
+  parseControl,
+  PgListener,
+} from './storage/pg-channel.js';
 
 export interface ServiceOptions {
   /** Run bots in this process (the default; `serve --no-worker` turns it off). */
@@ -45,6 +56,10 @@ export class Service {
   app: FastifyInstance | null = null;
   /** http://host:port once the API listens. */
   url: string | null = null;
+  /** Scale-out (PostgreSQL): this process's share of the bots, and the channels to the other processes. */
+  keeper: LeaseKeeper | null = null;
+  private listener: PgListener | null = null;
+  private relay: EventRelay | null = null;
 
   private constructor(
     readonly config: Config,
@@ -124,16 +139,73 @@ export class Service {
       { database: store.description, dialect: store.dialect, runtime: runtime !== null },
       'storage ready',
     );
-    if (runtime) {
-      const resumed = await runtime.resumeAll();
-      logger.info({ bots: resumed }, 'resumed running bots');
+    let control: BotControl;
+    try {
+      if (store.dialect === 'postgres') {
+        control = await service.joinCluster(options);
+      } else {
+        // One process owns every bot (SQLite): resume them all, and act on start/stop directly.
+        if (runtime) logger.info({ bots: await runtime.resumeAll() }, 'resumed running bots');
+        control = new LocalBotControl(runtime);
+      }
+      void service.retentionLoop();
+      if (options.api) await service.listen(control, options);
+    } catch (error) {
+      await service.close();
+      throw error;
     }
-    void service.retentionLoop();
-    if (options.api) await service.listen(new LocalBotControl(runtime), options);
     return service;
   }
 
+  /**
+   * PostgreSQL: the runtime runs only the bots this process holds leases for (any number of processes may run),
+   * start/stop reach the owner by NOTIFY, and events are relayed so every API node's live views see every bot.
+   */
+  private async joinCluster(options: ServiceOptions): Promise<BotControl> {
+    const listener = new PgListener(this.config.databaseUrl!, this.logger);
+    const relay = new EventRelay(this.store.db, this.logger);
+    this.listener = listener;
+    this.relay = relay;
+    if (this.runtime) {
+      const pid = process.pid;
+      this.keeper = new LeaseKeeper(
+        new LeaseRepository(this.store.db, this.store.dialect),
+        this.runtime,
+        this.clock,
+        {
+          workerId: `${hostname()}-${pid}-${randomBytes(3).toString('hex')}`,
+          host: hostname(),
+          pid,
+          leaseMs: this.config.lease.seconds * 1000,
+          renewMs: this.config.lease.renewSeconds * 1000,
+        },
+        this.logger.child({ part: 'leases' }),
+      );
+      const keeper = this.keeper;
+      listener.on(CONTROL_CHANNEL, (payload) => {
+        const message = parseControl(payload);
+        if (!message) return;
+        const react =
+          message.desired === 'stopped' ? keeper.stopped(message.botId) : keeper.started(message.botId);
+        react.catch((error: unknown) =>
+          this.logger.warn({ err: error, botId: message.botId }, 'reacting to a start/stop failed'),
+        );
+      });
+      relay.publish(this.events);
+    }
+    if (options.api) relay.receive(listener, this.events);
+    await listener.connect();
+    if (this.keeper) {
+      await this.keeper.start();
+      this.logger.info({ worker: this.keeper.workerId }, 'joined the cluster');
+    }
+    return new NotifyBotControl(this.store.db);
+  }
+
   private async listen(control: BotControl, options: ServiceOptions): Promise<void> {
+    const leases =
+      this.store.dialect === 'postgres' ? new LeaseRepository(this.store.db, this.store.dialect) : null;
+    const aliveWithin = this.config.lease.seconds * 1000;
     const sessions: SessionServices = {
       login: this.login,
       check: (credentials) => checkSession(credentials, options.telegramClientFactory),
@@ -148,6 +220,7 @@ export class Service {
       events: this.events,
       logger: this.logger.child({ part: 'http' }),
       sessions,
+      ...(leases ? { cluster: () => leases.clusterView(aliveWithin) } : {}),
     });
     const address = await this.app.listen({ port: this.config.port, host: this.config.host });
     this.url = address.replace('://[::1]', '://localhost').replace('://127.0.0.1', '://127.0.0.1');
@@ -178,7 +251,11 @@ export class Service {
     this.closed ??= (async () => {
       this.stopping.abort();
       await this.app?.close();
+      // Leases first: runners stop (calls on the wire finish) and every lease is released for the others at once.
+      await this.keeper?.close();
       await this.runtime?.close();
+      await this.relay?.close();
+      await this.listener?.close();
       await this.login.close();
       await this.gateway.close();
       await this.store.close();

@@ -19,7 +19,8 @@ import { sleepUntil } from './clock.js';
 import { CycleExecution, type CycleDeps } from './cycle-execution.js';
 import type { EventBus } from './events.js';
 import type { RandomSource } from './random.js';
-import type { Fence, NewPost, RuntimeStore } from './store.js';
+import type { Lease } from './runtime.js';
+import type { NewPost, RuntimeStore } from './store.js';
 
 export interface RunnerDeps extends CycleDeps {
   store: RuntimeStore;
@@ -46,7 +47,7 @@ interface NextStart {
 export class BotRunner {
   readonly botId: string;
   private readonly deps: RunnerDeps;
-  private readonly fence: Fence | null;
+  private readonly lease: Lease | null;
   private readonly controller = new AbortController();
   private stopMode: StopMode = 'suspend';
   private state: BotState | null = null;
@@ -56,10 +57,15 @@ export class BotRunner {
   /** When this runner began (a cycle that ended late because we were down did not overrun). */
   private startedAt = 0;
 
-  constructor(deps: RunnerDeps, botId: string, fence: Fence | null) {
+  constructor(deps: RunnerDeps, botId: string, lease: Lease | null) {
     this.deps = deps;
     this.botId = botId;
-    this.fence = fence;
+    this.lease = lease;
+  }
+
+  /** The sessions this runner used (to close their connections when it ends). */
+  sessionIds(): string[] {
+    return this.state ? [...this.state.sessions.keys()] : [];
   }
 
   start(): Promise<RunnerExit> {
@@ -89,7 +95,7 @@ export class BotRunner {
     const signal = this.controller.signal;
     const first = await store.loadBot(this.botId);
     if (!first) return 'deleted';
-    const state = new BotState(this.botId, first.userId, this.deps, this.fence);
+    const state = new BotState(this.botId, first.userId, this.deps, this.lease);
     this.state = state;
     await state.load(first);
     state.emit({ type: 'bot.started' });
@@ -354,7 +360,7 @@ export class BotRunner {
       state: st,
       signal,
       resumedAt,
-      trace: this.fence ? { ownerId: this.fence.ownerId, epoch: String(this.fence.epoch) } : {},
+      trace: this.lease ? { ownerId: this.lease.fence.ownerId, epoch: String(this.lease.fence.epoch) } : {},
     });
     const end = await execution.run();
     if (end.status === 'interrupted') return this.interrupted(cycle, posts, end.fenced);

@@ -9,6 +9,7 @@ import type { EventBus } from './events.js';
 import { GroupGuard } from './group-guard.js';
 import type { RuntimeOptions } from './options.js';
 import { Semaphore } from './semaphore.js';
+import type { Lease } from './runtime.js';
 import type { Fence, RuntimeStore } from './store.js';
 
 export interface RuntimeLogger {
@@ -37,11 +38,20 @@ export class BotState {
     botId: string,
     userId: string,
     private readonly deps: { clock: Clock; store: RuntimeStore; events: EventBus; options: RuntimeOptions },
-    readonly fence: Fence | null,
+    readonly lease: Lease | null,
   ) {
     this.botId = botId;
     this.userId = userId;
     this.slots = new Semaphore(deps.options.maxActiveSessions);
+  }
+
+  get fence(): Fence | null {
+    return this.lease?.fence ?? null;
+  }
+
+  /** Whether this process may still call Telegram for the bot (its lease deadline has not passed). */
+  holdsLease(): boolean {
+    return this.lease === null || this.lease.holds();
   }
 
   async load(bot: BotSnapshot): Promise<void> {

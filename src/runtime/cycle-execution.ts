@@ -263,18 +263,15 @@ export class CycleExecution {
     const reservation = this.reservations.get(post.id) ?? state.guard.reserve(post.groupKey, now);
     this.reservations.set(post.id, reservation);
     const attempts = post.attempts + 1;
+    if (!state.holdsLease()) return this.fenced(post);
     const marked = await batcher.markSending({
       postId: post.id,
       botId: bot.id,
       attempts,
       fence: state.fence,
     });
-    if (!marked) {
-      this.releaseGuard(post);
-      this.halt = { kind: 'fenced' };
-      this.controller.abort();
-      return 'halt';
-    }
+    // Our own deadline is checked again just before the call: a process paused past it must not post.
+    if (!marked || !state.holdsLease()) return this.fenced(post);
     post.status = 'sending';
     post.attempts = attempts;
     state.lastCall.set(session.id, { scheduled: Math.min(scheduledAt, now), actual: now });
@@ -417,6 +414,18 @@ export class CycleExecution {
         return this.finish(post, 'failed', 'unknown', outcome.error);
       }
     }
+  }
+
+  /**
+   * This process lost the right to run the bot (the lease moved on, or our deadline passed). Nothing more is
+   * sent or written for it here: the new owner resumes from the store (a post marked `sending` is retried there
+   * with the same random_id).
+   */
+  private fenced(post: PostRecord): Step {
+    this.releaseGuard(post);
+    this.halt = { kind: 'fenced' };
+    this.controller.abort();
+    return 'halt';
   }
 
   private releaseGuard(post: PostRecord): void {

@@ -13,6 +13,17 @@ import { CryptoRandom, type RandomSource } from './random.js';
 import type { Fence, RuntimeStore } from './store.js';
 import { WriteBatcher } from './write-batcher.js';
 
+/**
+ * The right to run a bot in this process (scale-out): the fence checked by the database on every `sending` mark,
+ * and a local check made just before each Telegram call — false once this worker's lease deadline has passed.
+ */
+export interface Lease {
+  fence: Fence;
+  holds(): boolean;
+}
+
+export type RunnerExitListener = (botId: string, exit: RunnerExit | 'error') => void;
+
 export interface RuntimeDeps {
   clock: Clock;
   gateway: Gateway;
@@ -22,7 +33,7 @@ export interface RuntimeDeps {
   logger?: RuntimeLogger;
   events?: EventBus;
   /** Told when a runner ends on its own (desired state stopped, bot deleted, lease lost). */
-  onRunnerExit?: (botId: string, exit: RunnerExit | 'error') => void;
+  onRunnerExit?: RunnerExitListener;
 }
 
 export class Runtime {
@@ -31,8 +42,9 @@ export class Runtime {
   readonly options: RuntimeOptions;
   private readonly deps: RuntimeDeps & { random: RandomSource; logger: RuntimeLogger };
   private readonly runners = new Map<string, BotRunner>();
-  private readonly fences = new Map<string, Fence | null>();
+  private readonly leases = new Map<string, Lease | null>();
   private readonly closing = new AbortController();
+  private readonly exitListeners = new Set<RunnerExitListener>();
 
   constructor(deps: RuntimeDeps) {
     this.options = { ...DEFAULT_RUNTIME_OPTIONS, ...deps.options };
@@ -54,9 +66,16 @@ export class Runtime {
     return [...this.runners.keys()];
   }
 
-  /** Starts the bot's runner; a no-op (false) when it already runs here. */
-  startBot(botId: string, fence: Fence | null = null): boolean {
+  /** Tells `listener` whenever a runner ends (and why); returns the unsubscribe function. */
+  onExit(listener: RunnerExitListener): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  /** Starts the bot's runner; a no-op (false) when it already runs here, or the lease no longer holds. */
+  startBot(botId: string, lease: Lease | null = null): boolean {
     if (this.closing.signal.aborted || this.runners.has(botId)) return false;
+    if (lease && !lease.holds()) return false;
     const runner = new BotRunner(
       {
         clock: this.deps.clock,
@@ -69,10 +88,10 @@ export class Runtime {
         logger: this.deps.logger,
       },
       botId,
-      fence,
+      lease,
     );
     this.runners.set(botId, runner);
-    this.fences.set(botId, fence);
+    this.leases.set(botId, lease);
     runner.start().then(
       (exit) => this.ended(botId, runner, exit),
       (error: unknown) => this.failed(botId, runner, error),
@@ -102,19 +121,22 @@ export class Runtime {
     await this.batcher.drain();
   }
 
-  private ended(botId: string, runner: BotRunner, exit: RunnerExit): void {
+  private ended(botId: string, runner: BotRunner, exit: RunnerExit | 'error'): void {
     if (this.runners.get(botId) === runner) this.runners.delete(botId);
+    // A bot that stops running here closes its Telegram connections (a new owner may connect next).
+    for (const sessionId of runner.sessionIds())
+      void this.deps.gateway.release(sessionId).catch(() => undefined);
     this.deps.onRunnerExit?.(botId, exit);
+    for (const listener of this.exitListeners) listener(botId, exit);
   }
 
   private failed(botId: string, runner: BotRunner, error: unknown): void {
-    if (this.runners.get(botId) === runner) this.runners.delete(botId);
     this.deps.logger.error({ err: error, botId }, 'bot runner failed; restarting it after a backoff');
-    this.deps.onRunnerExit?.(botId, 'error');
+    this.ended(botId, runner, 'error');
     if (runner.signal.aborted) return;
-    const fence = this.fences.get(botId) ?? null;
+    const lease = this.leases.get(botId) ?? null;
     void this.deps.clock.sleep(this.options.restartBackoffMs, this.closing.signal).then((waited) => {
-      if (waited) this.startBot(botId, fence);
+      if (waited) this.startBot(botId, lease);
     });
   }
 }

@@ -14,6 +14,7 @@ import type { ExecutionMode } from '../core/plan.js';
 import { bool, int64, num, numOrNull, type DbInt } from './codec.js';
 import type { Dialect } from './database.js';
 import { cycleFromRow, postFromRow } from './runtime-store.js';
+import { dbNowMs } from './sql-helpers.js';
 import type { BotsTable, Schema } from './schema.js';
 
 export interface BotCounters {
@@ -230,15 +231,30 @@ export class BotRepository {
     });
   }
 
-  /** Sets the bot stopped. The process that runs it cancels the rest of its cycle. */
+  /**
+   * Sets the bot stopped. The process that runs it cancels the rest of its cycle. With workers (PostgreSQL), a
+   * bot nobody holds a live lease on has no such process: its cycle is closed here, in the same transaction that
+   * stops it (no worker can claim a stopped bot, and one that lost its lease can no longer mark a post `sending`).
+   */
   async stop(botId: string): Promise<boolean> {
-    const result = await this.db
-      .updateTable('bots')
-      .set({ desired_state: 'stopped', updated_at: this.now() })
-      .where('id', '=', this.bind(botId))
-      .where('desired_state', '=', 'running')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('bots')
+        .set({ desired_state: 'stopped', updated_at: this.now() })
+        .where('id', '=', this.bind(botId))
+        .where('desired_state', '=', 'running')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) return false;
+      if (this.dialect === 'postgres') {
+        const live = await sql<{ n: string }>`
+          select count(*) as n from leases
+          where bot_id = ${botId} and owner_id is not null and expires_at > ${dbNowMs(this.dialect)}`.execute(
+          trx,
+        );
+        if (num(live.rows[0]!.n) === 0) await this.closeStaleCycles(trx, botId);
+      }
+      return true;
+    });
   }
 
   private async closeStaleCycles(trx: Kysely<Schema>, botId: string): Promise<void> {
