@@ -1,10 +1,9 @@
 /** `stagger migrate [--status]`: applies the migrations (reporting each) or lists them. */
 import type { Kysely } from 'kysely';
-import { readConfig } from '../config.js';
-import { StaggerError } from '../core/errors.js';
 import { openDatabase } from '../storage/database.js';
 import { migrate, migrationStatus } from '../storage/migrations.js';
-import { parseOptions, UsageError } from './args.js';
+import { parseOptions } from './args.js';
+import { configOrUsage } from './process.js';
 
 export async function migrateCommand(argv: string[]): Promise<number> {
   const { values } = parseOptions(argv, {
@@ -15,13 +14,7 @@ export async function migrateCommand(argv: string[]): Promise<number> {
     process.stdout.write('usage: stagger migrate [--status]\n');
     return 0;
   }
-  let config;
-  try {
-    config = readConfig();
-  } catch (error) {
-    if (error instanceof StaggerError) throw new UsageError(error.message);
-    throw error;
-  }
+  const config = configOrUsage();
   const database = await openDatabase({ dataDir: config.dataDir, url: config.databaseUrl });
   try {
     const db = database.db as Kysely<unknown>;

@@ -3,13 +3,12 @@
  * 127.0.0.1 unless HOST is set. A fresh data directory gets demo data, whose tokens are printed once.
  * SIGINT/SIGTERM shut down gracefully: calls on the wire finish, running bots resume on the next start.
  */
-import { readConfig } from '../config.js';
-import { StaggerError } from '../core/errors.js';
 import { isFresh, seedDemo } from '../demo.js';
 import pino from 'pino';
 import { createLogger } from '../logger.js';
 import { Service } from '../service.js';
 import { numberOption, parseOptions, UsageError } from './args.js';
+import { configOrUsage, untilSignal, usageOnStaggerErrorAsync } from './process.js';
 
 const help = `usage: stagger serve [--port N] [--host H] [--no-worker]
 
@@ -31,13 +30,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${help}\n`);
     return 0;
   }
-  let config;
-  try {
-    config = readConfig();
-  } catch (error) {
-    if (error instanceof StaggerError) throw new UsageError(error.message);
-    throw error;
-  }
+  const config = configOrUsage();
   config.port = numberOption('port', values.port, config.port, { min: 0, max: 65535, integer: true });
   if (values.host) config.host = values.host;
   if (values['no-worker'] && !config.databaseUrl) {
@@ -45,18 +38,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
       '--no-worker needs DATABASE_URL=postgres://…: on SQLite one process runs everything',
     );
   }
-  let service: Service;
-  try {
-    // Logs (JSON lines) go to stderr; stdout keeps what a person reads: the address and the demo tokens.
-    const logger = createLogger({
-      level: config.logLevel,
-      destination: pino.destination({ fd: 2, sync: false }),
-    });
-    service = await Service.start(config, { api: true, runtime: !values['no-worker'], logger });
-  } catch (error) {
-    if (error instanceof StaggerError) throw new UsageError(error.message);
-    throw error;
-  }
+  // Logs (JSON lines) go to stderr; stdout keeps what a person reads: the address and the demo tokens.
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: pino.destination({ fd: 2, sync: false }),
+  });
+  const service = await usageOnStaggerErrorAsync(() =>
+    Service.start(config, { api: true, runtime: !values['no-worker'], logger }),
+  );
   const lines = [`Stagger is running at ${service.url}`];
   if (await isFresh(service.store)) {
     const demo = await seedDemo(service.store);
@@ -71,15 +60,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal();
   await service.close();
   return 0;
 }

@@ -4,7 +4,7 @@
  * input is refused with a clear error and nothing is stored.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readConfig } from '../config.js';
+import { configOrUsage } from './process.js';
 import { StaggerError } from '../core/errors.js';
 import {
   parseSessionString,
@@ -36,7 +36,7 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
     throw new UsageError('--user ID (a user id) is required');
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE or STRING to import');
   const input = positionals[0]!;
-  const config = readConfig();
+  const config = configOrUsage();
   const apiIdOption = numberOption('api-id', values['api-id'], undefined, { min: 1, integer: true });
   if (values['api-hash'] !== undefined && !/^[0-9a-fA-F]{32}$/.test(values['api-hash'])) {
     throw new UsageError('--api-hash must be 32 hex digits');

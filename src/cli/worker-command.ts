@@ -4,11 +4,10 @@
  * to the others within seconds. SIGINT/SIGTERM release this worker's leases at once.
  */
 import pino from 'pino';
-import { readConfig } from '../config.js';
-import { StaggerError } from '../core/errors.js';
 import { createLogger } from '../logger.js';
 import { Service } from '../service.js';
 import { parseOptions, UsageError } from './args.js';
+import { configOrUsage, untilSignal, usageOnStaggerErrorAsync } from './process.js';
 
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values } = parseOptions(argv, { help: { type: 'boolean', short: 'h' } });
@@ -19,13 +18,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  let config;
-  try {
-    config = readConfig();
-  } catch (error) {
-    if (error instanceof StaggerError) throw new UsageError(error.message);
-    throw error;
-  }
+  const config = configOrUsage();
   if (!config.databaseUrl) {
     throw new UsageError(
       'workers need DATABASE_URL=postgres://…: several processes must share one database, and the embedded SQLite ' +
@@ -36,23 +29,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
     level: config.logLevel,
     destination: pino.destination({ fd: 2, sync: false }),
   });
-  let service: Service;
-  try {
-    service = await Service.start(config, { api: false, runtime: true, logger });
-  } catch (error) {
-    if (error instanceof StaggerError) throw new UsageError(error.message);
-    throw error;
-  }
+  const service = await usageOnStaggerErrorAsync(() =>
+    Service.start(config, { api: false, runtime: true, logger }),
+  );
   process.stdout.write(`worker ${service.keeper!.workerId} running\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await untilSignal();
   await service.close();
   return 0;
 }

@@ -8,6 +8,7 @@
  */
 import { CoreErrorCode, StaggerError } from './errors.js';
 import type { ChatRef } from './post-link.js';
+import { isReservedSegment, MAX_SMALL_ID, quote, smallIdProblem, TME_HOSTS, usernameProblem } from './tme.js';
 
 export const MAX_GROUP_TARGETS = 10_000;
 
@@ -36,34 +37,8 @@ export interface ParsedTargets {
   warnings: TargetWarning[];
 }
 
-const MAX_TOPIC_ID = 2_147_483_647;
+const MAX_TOPIC_ID = MAX_SMALL_ID;
 const MIN_INT64 = -(1n << 63n);
-const USERNAME = /^[A-Za-z][A-Za-z0-9_]{3,31}$/;
-const HOSTS = new Set(['t.me', 'www.t.me', 'telegram.me', 'www.telegram.me']);
-/** First path segments of t.me that are Telegram features, not chat names (kept in step with post-link.ts). */
-const RESERVED_SEGMENTS = new Set([
-  'c',
-  's',
-  'addstickers',
-  'addemoji',
-  'addtheme',
-  'addlist',
-  'share',
-  'msg',
-  'proxy',
-  'socks',
-  'iv',
-  'login',
-  'boost',
-  'bg',
-  'setlanguage',
-  'invoice',
-  'm',
-  'contact',
-  'confirmphone',
-  'giftcode',
-  'nft',
-]);
 const EXPECTED =
   'expected a group id (-1001234567890), @username or t.me/username, optionally with /<topic id>';
 const INVITE =
@@ -79,10 +54,6 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
-function quote(text: string): string {
-  return JSON.stringify(clip(text, 80));
-}
-
 /** Removes a trailing ` # comment` (a `#` preceded by whitespace) and surrounding whitespace. */
 function stripComment(text: string): string {
   const trimmed = text.trim();
@@ -92,22 +63,14 @@ function stripComment(text: string): string {
 }
 
 function parseTopic(text: string, raw: string): number {
-  if (!/^[0-9]+$/.test(raw)) fail(text, `topic id ${quote(raw)} is not a positive integer`);
-  if (/^0+$/.test(raw)) fail(text, `topic id ${quote(raw)} is not a positive integer (it is zero)`);
-  if (raw.startsWith('0')) fail(text, `topic id ${quote(raw)} must be written without leading zeros`);
-  if (raw.length > 10 || Number(raw) > MAX_TOPIC_ID) {
-    fail(text, `topic id ${quote(raw)} is too large (the maximum is ${MAX_TOPIC_ID})`);
-  }
+  const problem = smallIdProblem('topic id', raw, MAX_TOPIC_ID);
+  if (problem) fail(text, problem);
   return Number(raw);
 }
 
 function checkUsername(text: string, name: string): string {
-  const why = `${quote(name)} is not a valid username`;
-  if (!USERNAME.test(name)) {
-    fail(text, `${why}: it must be 4-32 characters, start with a letter and use only letters, digits and _`);
-  }
-  if (name.endsWith('_')) fail(text, `${why}: it must not end with _`);
-  if (name.includes('__')) fail(text, `${why}: it must not contain __`);
+  const problem = usernameProblem(name);
+  if (problem) fail(text, `${quote(name)} is not a valid username: ${problem}`);
   return name;
 }
 
@@ -144,7 +107,7 @@ function parseLink(text: string, link: string): GroupTarget {
   }
   const slash = rest.indexOf('/');
   const host = (slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
-  if (!HOSTS.has(host)) fail(text, `${quote(host)} is not t.me or telegram.me; ${EXPECTED}`);
+  if (!TME_HOSTS.has(host)) fail(text, `${quote(host)} is not t.me or telegram.me; ${EXPECTED}`);
   let path = slash < 0 ? '' : rest.slice(slash + 1);
   if (path.endsWith('/')) path = path.slice(0, -1);
   if (path === '') fail(text, `link has no group username; ${EXPECTED}`);
@@ -161,7 +124,7 @@ function parseLink(text: string, link: string): GroupTarget {
       `t.me/c/… links point to messages in a private chat, not to a group; give the group's id instead (-100…)`,
     );
   }
-  if (RESERVED_SEGMENTS.has(first.toLowerCase()) || first.startsWith('$')) {
+  if (isReservedSegment(first)) {
     fail(text, `t.me/${first}/… is a Telegram feature link, not a group; ${EXPECTED}`);
   }
   const username = checkUsername(text, first);

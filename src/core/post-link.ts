@@ -11,6 +11,7 @@
  * correctly too (string concatenation would give a different, wrong chat).
  */
 import { CoreErrorCode, StaggerError } from './errors.js';
+import { isReservedSegment, quote, smallIdProblem, TME_HOSTS, usernameProblem } from './tme.js';
 
 export type ChatRef = { kind: 'username'; username: string } | { kind: 'id'; chatId: string };
 
@@ -24,60 +25,21 @@ export interface PostRef {
 
 /** Largest message id / topic id: Telegram message ids are signed 32-bit. */
 const MAX_MESSAGE_ID = 2_147_483_647;
+const DIGITS = /^[0-9]+$/;
 /** Bot API chat id of a channel = ZERO_CHANNEL_ID - internal id. */
 const ZERO_CHANNEL_ID = -1_000_000_000_000n;
 /** Largest internal channel id (TDLib ChannelId::MAX_CHANNEL_ID = 10^12 - 2^31). */
 const MAX_INTERNAL_CHANNEL_ID = 1_000_000_000_000n - (1n << 31n);
 
 const EXPECTED = 'expected t.me/<channel>/<message id> or t.me/c/<id>/<message id>';
-const HOSTS = new Set(['t.me', 'www.t.me', 'telegram.me', 'www.telegram.me']);
-const USERNAME = /^[A-Za-z][A-Za-z0-9_]{3,31}$/;
-const DIGITS = /^[0-9]+$/;
-/**
- * First path segments of t.me that are Telegram features, not channel names. `c` and `s` are handled before this
- * list is consulted; they are here so that a malformed `c`/`s` link still gets a clear message.
- */
-const RESERVED_SEGMENTS = new Set([
-  'c',
-  's',
-  'addstickers',
-  'addemoji',
-  'addtheme',
-  'addlist',
-  'share',
-  'msg',
-  'proxy',
-  'socks',
-  'iv',
-  'login',
-  'boost',
-  'bg',
-  'setlanguage',
-  'invoice',
-  'm',
-  'contact',
-  'confirmphone',
-  'giftcode',
-  'nft',
-]);
-
 function fail(input: string, message: string): never {
   throw new StaggerError(CoreErrorCode.InvalidPostLink, message, { details: { input } });
 }
 
-/** Quote user text in a message, shortened so a pasted novel does not end up in logs. */
-function quote(text: string): string {
-  return JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
-}
-
 /** A positive integer ≤ 2147483647 written in plain decimal (no sign, no leading zeros). */
 function parseSmallId(input: string, what: string, raw: string): number {
-  if (!DIGITS.test(raw)) fail(input, `${what} ${quote(raw)} is not a positive integer`);
-  if (/^0+$/.test(raw)) fail(input, `${what} ${quote(raw)} is not a positive integer (it is zero)`);
-  if (raw.startsWith('0')) fail(input, `${what} ${quote(raw)} must be written without leading zeros`);
-  if (raw.length > 10 || Number(raw) > MAX_MESSAGE_ID) {
-    fail(input, `${what} ${quote(raw)} is too large (the maximum is ${MAX_MESSAGE_ID})`);
-  }
+  const problem = smallIdProblem(what, raw, MAX_MESSAGE_ID);
+  if (problem) fail(input, problem);
   return Number(raw);
 }
 
@@ -100,12 +62,8 @@ function parseInternalChannelId(input: string, raw: string): { internal: string;
 }
 
 function checkUsername(input: string, name: string): string {
-  const why = `${quote(name)} is not a valid channel username`;
-  if (!USERNAME.test(name)) {
-    fail(input, `${why}: it must be 4-32 characters, start with a letter and use only letters, digits and _`);
-  }
-  if (name.endsWith('_')) fail(input, `${why}: it must not end with _`);
-  if (name.includes('__')) fail(input, `${why}: it must not contain __`);
+  const problem = usernameProblem(name);
+  if (problem) fail(input, `${quote(name)} is not a valid channel username: ${problem}`);
   return name;
 }
 
@@ -241,7 +199,7 @@ export function parsePostLink(input: string): PostRef {
 
   const slash = rest.indexOf('/');
   const host = (slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
-  if (!HOSTS.has(host)) {
+  if (!TME_HOSTS.has(host)) {
     fail(input, `not a Telegram post link: ${quote(host)} is not t.me or telegram.me; ${EXPECTED}`);
   }
   let path = slash < 0 ? '' : rest.slice(slash + 1);
@@ -281,7 +239,7 @@ export function parsePostLink(input: string): PostRef {
     first = segments[0] ?? '';
   }
 
-  if (RESERVED_SEGMENTS.has(first.toLowerCase()) || first.startsWith('$')) {
+  if (isReservedSegment(first)) {
     fail(
       input,
       `not a Telegram post link: t.me/${first}/… is a Telegram feature link, not a channel; ${EXPECTED}`,
