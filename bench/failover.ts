@@ -35,12 +35,20 @@ const leases = new LeaseRepository(store.db, store.dialect);
 const botIds: string[] = [];
 for (let b = 0; b < BOTS; b++) {
   const user = await store.users.create({ name: `bench ${b}`, maxSessions: 2 });
-  for (let s = 0; s < 2; s++) await store.sessions.create({ ownerUserId: user.id, label: `s${s}`, driver: 'sandbox' });
+  for (let s = 0; s < 2; s++)
+    await store.sessions.create({ ownerUserId: user.id, label: `s${s}`, driver: 'sandbox' });
   const botId = await store.bots.ensureForUser(user.id);
   await store.bots.setPostLink(botId, 'https://t.me/stagger_demo/1');
-  await store.bots.setGroups(botId, Array.from({ length: 40 }, (_, i) => `-100${1_000_000_000 + b * 100 + i}`));
+  await store.bots.setGroups(
+    botId,
+    Array.from({ length: 40 }, (_, i) => `-100${1_000_000_000 + b * 100 + i}`),
+  );
   // Continuous load: 20 posts a session, 0.25 s apart, the next cycle 30 s after (late posts stay in their cycle).
-  await store.bots.setSettings(botId, { delayBetweenPosts: 0.25, delayBetweenCycles: 30, minGroupGapSeconds: 0 });
+  await store.bots.setSettings(botId, {
+    delayBetweenPosts: 0.25,
+    delayBetweenCycles: 30,
+    minGroupGapSeconds: 0,
+  });
   botIds.push(botId);
 }
 
@@ -63,11 +71,19 @@ for (let i = 0; i < 3; i++) await startWorker();
 const throughputBots: string[] = [];
 for (let b = 0; b < BOTS; b++) {
   const user = await store.users.create({ name: `throughput ${b}`, maxSessions: 4 });
-  for (let s = 0; s < 4; s++) await store.sessions.create({ ownerUserId: user.id, label: `s${s}`, driver: 'sandbox' });
+  for (let s = 0; s < 4; s++)
+    await store.sessions.create({ ownerUserId: user.id, label: `s${s}`, driver: 'sandbox' });
   const botId = await store.bots.ensureForUser(user.id);
   await store.bots.setPostLink(botId, 'https://t.me/stagger_demo/1');
-  await store.bots.setGroups(botId, Array.from({ length: 100 }, (_, i) => `-100${2_000_000_000 + b * 1000 + i}`));
-  await store.bots.setSettings(botId, { delayBetweenPosts: 0.1, delayBetweenCycles: 0, minGroupGapSeconds: 0 });
+  await store.bots.setGroups(
+    botId,
+    Array.from({ length: 100 }, (_, i) => `-100${2_000_000_000 + b * 1000 + i}`),
+  );
+  await store.bots.setSettings(botId, {
+    delayBetweenPosts: 0.1,
+    delayBetweenCycles: 0,
+    minGroupGapSeconds: 0,
+  });
   throughputBots.push(botId);
 }
 for (const id of throughputBots) await store.bots.start(id, 'enterprise', null);
@@ -79,7 +95,9 @@ const offered = BOTS * 4 * 10;
 const tpControl = new NotifyBotControl(store.db);
 for (const id of throughputBots) if (await store.bots.stop(id)) await tpControl.stopped(id);
 await until(async () => (await owners()).size === 0, 30_000, 200);
-const tpDeliveries = (await store.sandbox.listDeliveries()).filter((d) => d.at >= measureFrom && d.at < measureTo);
+const tpDeliveries = (await store.sandbox.listDeliveries()).filter(
+  (d) => d.at >= measureFrom && d.at < measureTo,
+);
 const throughput = tpDeliveries.length / ((measureTo - measureFrom) / 1000);
 process.stderr.write(`throughput: ${throughput.toFixed(0)} posts/s (offered ${offered}/s)\n`);
 
@@ -105,7 +123,9 @@ for (let k = 0; k < KILLS; k++) {
     50,
   );
   takeovers.push(Date.now() - killedAt);
-  process.stderr.write(`kill ${k + 1}/${KILLS}: ${itsBots.length} bots taken over in ${Date.now() - killedAt} ms\n`);
+  process.stderr.write(
+    `kill ${k + 1}/${KILLS}: ${itsBots.length} bots taken over in ${Date.now() - killedAt} ms\n`,
+  );
 }
 const loadSeconds = (Date.now() - t0) / 1000;
 
@@ -117,14 +137,21 @@ await new Promise((r) => setTimeout(r, 1_500));
 for (const w of workers) await w.child.kill('SIGTERM');
 
 const tpPostIds = new Set(
-  (await store.db.selectFrom('posts').select('id').where('bot_id', 'in', throughputBots).execute()).map((p) => String(p.id)),
+  (await store.db.selectFrom('posts').select('id').where('bot_id', 'in', throughputBots).execute()).map((p) =>
+    String(p.id),
+  ),
 );
 const deliveries = (await store.sandbox.listDeliveries()).filter((d) => !tpPostIds.has(d.trace.postId!));
 const perPost = new Map<string, number>();
 for (const d of deliveries) perPost.set(d.trace.postId!, (perPost.get(d.trace.postId!) ?? 0) + 1);
-const posts = await store.db.selectFrom('posts').select(['id', 'status', 'reason']).where('bot_id', 'in', botIds).execute();
+const posts = await store.db
+  .selectFrom('posts')
+  .select(['id', 'status', 'reason'])
+  .where('bot_id', 'in', botIds)
+  .execute();
 const perSecond = new Map<number, number>();
-for (const d of deliveries) perSecond.set(Math.floor(d.at / 1000), (perSecond.get(Math.floor(d.at / 1000)) ?? 0) + 1);
+for (const d of deliveries)
+  perSecond.set(Math.floor(d.at / 1000), (perSecond.get(Math.floor(d.at / 1000)) ?? 0) + 1);
 const seconds = [...perSecond.keys()].sort((a, b) => a - b).slice(1, -1);
 
 report('failover', [
@@ -137,10 +164,13 @@ report('failover', [
     duplicates: [...perPost.values()].filter((n) => n > 1).length,
     // Posts that were due but not delivered: missed, left planned or sending, or failed with an unknown fate.
     losses: posts.filter(
-      (p) => p.status === 'missed' || p.status === 'sending' || (p.status === 'failed' && p.reason !== 'transient'),
+      (p) =>
+        p.status === 'missed' ||
+        p.status === 'sending' ||
+        (p.status === 'failed' && p.reason !== 'transient'),
     ).length,
     delivered: deliveries.length,
-        cluster_throughput_posts_per_s: Math.round(throughput),
+    cluster_throughput_posts_per_s: Math.round(throughput),
     offered_posts_per_s: offered,
     posts_per_s_during_kills: median(seconds.map((s) => perSecond.get(s)!)),
     load_seconds: loadSeconds,

@@ -4,6 +4,7 @@
  * Run: `npm run bench:planner` (node is started with --expose-gc for clean memory figures).
  */
 import { planCycle } from '../src/core/plan.js';
+import { runSimulation } from '../src/runtime/simulation.js';
 import { median, report } from './report.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -47,7 +48,38 @@ function scenario(name: string, mode: 'starter' | 'enterprise', sessions: number
   };
 }
 
+/** `stagger simulate` of an hour: the real runtime on the sandbox and a virtual clock. */
+async function simulateHour() {
+  const times: number[] = [];
+  let deliveries = 0;
+  for (let run = 0; run < RUNS; run++) {
+    const t0 = process.hrtime.bigint();
+    const result = await runSimulation({
+      mode: 'starter',
+      sessions: 6,
+      groups: Array.from({ length: 20 }, (_, i) => `g${i}`),
+      delayBetweenPosts: 5,
+      totalCycleMinutes: 60,
+      cycles: 1,
+      seed: run,
+      faults: [],
+    });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    deliveries = result.deliveries.length;
+  }
+  return {
+    scenario: 'simulate 1 h (starter 6 × 20)',
+    posts: deliveries,
+    runs: RUNS,
+    median_ms: median(times),
+    max_ms: Math.max(...times),
+    target_ms: 1000,
+    ok: median(times) < 1000,
+  };
+}
+
 report('planner', [
   scenario('starter 100 × 10,000', 'starter', 100, 10_000),
   scenario('enterprise 1,000 × 100,000', 'enterprise', 1_000, 100_000),
+  await simulateHour(),
 ]);

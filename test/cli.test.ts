@@ -166,7 +166,6 @@ describe('stagger plan', () => {
 
 describe('stagger simulate', () => {
   it('runs the note’s example on the sandbox and prints the JSON contract', async () => {
-    const t0 = Date.now();
     const { code, stdout } = await run(
       'simulate',
       '--mode',
@@ -181,7 +180,6 @@ describe('stagger simulate', () => {
       'json',
     );
     expect(code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(5_000);
     const result = JSON.parse(stdout);
     expect(Object.keys(result)).toEqual(
       expect.arrayContaining(['deliveries', 'results', 'sessions', 'warnings']),
