@@ -228,17 +228,17 @@ export class CycleExecution {
 
   /**
    * The earliest time this session may call again: the delay after the time the scheduler chose for its last
-   * call — so timer jitter does not push every later post of the lane (p99 lateness would grow with each post) —
-   * and never more than `spacingJitterMs` closer than the delay after the last call's actual time (a stall is
-   * recovered slowly, never squeezed). On the virtual clock both are the same: spacing is exactly the delay.
+   * call when that call went out within `spacingJitterMs` of it — so timer jitter does not push every later post
+   * of the lane (p99 lateness would grow with each post) — else the delay after the call's actual time. Two calls
+   * are never closer than the delay minus that jitter; on the virtual clock, never closer than the delay.
    */
   private spacedAfterLastCall(sessionId: string): number {
     const last = this.input.state.lastCall.get(sessionId);
     if (!last) return Number.NEGATIVE_INFINITY;
-    return Math.max(
-      last.scheduled + this.delayMs,
-      last.actual + this.delayMs - this.deps.options.spacingJitterMs,
-    );
+    // Late by timer jitter: keep the lane on its schedule. Late by more (a stall, a clock jump): the lane moves
+    // with it — the spacing after the actual call is never shortened.
+    const jitter = last.actual - last.scheduled <= this.deps.options.spacingJitterMs;
+    return (jitter ? last.scheduled : last.actual) + this.delayMs;
   }
 
   private target(groupKey: string): GroupTarget | null {

@@ -25,9 +25,10 @@ export interface RuntimeOptions {
   /** After a runner failure (e.g. the database went away), restart it after this long. */
   restartBackoffMs: number;
   /**
-   * Real timers fire up to a few ms late. A session's posts are spaced by the delay on their scheduled times,
-   * and two actual calls are never closer than the delay minus this (0 on the virtual clock, where timers are
-   * exact). Without it, each post would inherit the previous one's timer lateness and the lane would drift.
+   * Real timers fire up to a few ms late. A call this late (or less) keeps its lane on schedule: the next post
+   * is spaced from the call's scheduled time, so two actual calls may be this much closer than the delay (never on
+   * the virtual clock, where timers are exact). Without it, each post would inherit the previous one's timer
+   * lateness and the lane would drift. A call later than this (a stall) moves the rest of the lane with it.
    */
   spacingJitterMs: number;
   /**

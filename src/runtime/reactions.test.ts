@@ -545,3 +545,39 @@ describe('stop, start and isolation', () => {
     expect(world.errors).toEqual([]);
   });
 });
+
+describe('the clock misbehaving', () => {
+  it('a clock jumping forward mid-cycle (a machine waking from sleep): late posts go out spaced, none twice', async () => {
+    const world = new SimulatedWorld();
+    const botId = await start(world, {
+      mode: 'starter',
+      totalCycleMinutes: 30,
+      sessions: sessions(2),
+      groups: groups(6),
+    });
+    await world.clock.advance(12_000);
+    world.clock.jump(10 * 60_000);
+    await world.runCycles(botId, 1);
+    await world.runtime.stopBot(botId);
+    const deliveries = await world.deliveries();
+    expect(deliveries.map((d) => d.atSeconds)).toEqual([
+      0, 5, 10, 612, 617, 622, 900, 905, 910, 915, 920, 925,
+    ]);
+    expect(new Set(deliveries.map((d) => d.randomId)).size).toBe(12);
+    expectSessionSpacing(world.calls, 5);
+  });
+
+  it('a clock jumping backwards: nothing is sent early or twice', async () => {
+    const world = new SimulatedWorld();
+    const botId = await start(world, { mode: 'enterprise', sessions: sessions(1), groups: groups(6) });
+    await world.clock.advance(12_000);
+    world.clock.jump(-10_000);
+    await world.runCycles(botId, 1);
+    await world.runtime.stopBot(botId);
+    const deliveries = await world.deliveries();
+    expect(deliveries).toHaveLength(6);
+    expect(new Set(deliveries.map((d) => d.group)).size).toBe(6);
+    // After the jump the clock reads 2 s; the post due at 15 s waits for 15 s on the clock.
+    expect(deliveries.map((d) => d.atSeconds)).toEqual([0, 5, 10, 15, 20, 25]);
+  });
+});
