@@ -7,28 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli.js';
+import { runCli } from './support/cli.js';
 import { runStagger } from './support/processes.js';
 
-async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCli;
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -62,8 +44,8 @@ describe('stagger plan', () => {
       cycleSeconds: 3600,
       delayBetweenPosts: 5,
       sessions: [
-        { index: 0, offsetSeconds: 0, groups: ['g0', 'g1', 'g2'] },
-        { index: 1, offsetSeconds: 1800, groups: ['g0', 'g1', 'g2'] },
+        { index: 0, session: 0, offsetSeconds: 0, groups: ['g0', 'g1', 'g2'] },
+        { index: 1, session: 1, offsetSeconds: 1800, groups: ['g0', 'g1', 'g2'] },
       ],
       posts: [
         { session: 0, group: 'g0', atSeconds: 0 },

@@ -4,13 +4,9 @@
  * input is refused with a clear error and nothing is stored.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { configOrUsage } from './process.js';
-import { StaggerError } from '../core/errors.js';
-import {
-  parseSessionString,
-  parseTelethonSessionFile,
-  toMtcuteSessionString,
-} from '../telegram/mtcute/session-formats.js';
+import { configOrUsage, usageOnStaggerErrorAsync } from './process.js';
+import { parseSessionString, parseTelethonSessionFile } from '../telegram/mtcute/session-formats.js';
+import { storeImportedSession } from '../telegram/session-import.js';
 import { asUsageError, numberOption, parseOptions, UsageError } from './args.js';
 import { withStore } from './store-command.js';
 
@@ -41,6 +37,9 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   if (values['api-hash'] !== undefined && !/^[0-9a-fA-F]{32}$/.test(values['api-hash'])) {
     throw new UsageError('--api-hash must be 32 hex digits');
   }
+  // A path that does not exist is reported as such, not parsed as a (broken) session string.
+  const looksLikePath = input.includes('/') || input.endsWith('.session') || input.endsWith('.txt');
+  if (looksLikePath && !existsSync(input)) throw new UsageError(`no such file: ${input}`);
   let imported;
   try {
     imported =
@@ -62,20 +61,9 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   const userId = values.user;
   const created = await withStore(async (store) => {
     if (!(await store.users.get(userId))) throw new UsageError(`there is no user ${userId}`);
-    try {
-      return await store.sessions.create({
-        ownerUserId: userId,
-        label: values.label ?? `imported ${imported.format}`,
-        driver: 'mtcute',
-        authString: toMtcuteSessionString(imported),
-        apiId,
-        apiHash,
-        tgUserId: imported.userId,
-      });
-    } catch (error) {
-      if (error instanceof StaggerError) throw new UsageError(error.message);
-      throw error;
-    }
+    return usageOnStaggerErrorAsync(() =>
+      storeImportedSession(store, { ownerUserId: userId, imported, label: values.label, apiId, apiHash }),
+    );
   });
   process.stdout.write(`session ${created.id} imported (${imported.format}) for user ${userId}\n`);
   return 0;

@@ -9,7 +9,8 @@ export interface PlanJson<SJ, GJ> {
   mode: Plan['mode'];
   cycleSeconds: number | null;
   delayBetweenPosts: number;
-  sessions: { index: number; offsetSeconds: number; groups: GJ[] }[];
+  /** `session` extends the original shape: which session the row is. */
+  sessions: { index: number; session: SJ; offsetSeconds: number; groups: GJ[] }[];
   posts: { session: SJ; group: GJ; atSeconds: number }[];
   warnings: { code: string; message: string }[];
 }
@@ -26,6 +27,7 @@ export function planToJson<S, G, SJ, GJ>(
     delayBetweenPosts: plan.delayBetweenPosts,
     sessions: plan.sessions.map((s) => ({
       index: s.index,
+      session: sessionId(s.session),
       offsetSeconds: s.offsetSeconds,
       groups: s.groups.map(groupId),
     })),

@@ -38,6 +38,7 @@ const STATUS_OF: Record<string, number> = {
   SESSION_POOL_EMPTY: 409,
   SESSION_LIMIT: 409,
   CONFLICT: 409,
+  SESSION_DUPLICATE: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   LOGIN_NOT_FOUND: 404,
@@ -50,6 +51,10 @@ const STATUS_OF: Record<string, number> = {
   LOGIN_PHONE_FLOOD: 429,
   LOGIN_SIGNUP_REQUIRED: 409,
   LOGIN_BUSY: 409,
+  LOGIN_NOT_WAITING_FOR_CODE: 409,
+  LOGIN_NOT_WAITING_FOR_PASSWORD: 409,
+  LOGIN_PASSWORD_REQUIRED: 409,
+  LOGIN_TOO_MANY_PENDING: 503,
   LOGIN_API_CREDENTIALS_MISSING: 400,
   LOGIN_API_CREDENTIALS_INVALID: 400,
   LOGIN_NETWORK_ERROR: 502,
@@ -76,6 +81,9 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | StaggerError | Error, request, reply) => {
     if (error instanceof StaggerError) {
       const status = statusOf(error);
+      const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (status === 429 && typeof retryAfter === 'number')
+        void reply.header('retry-after', String(Math.ceil(retryAfter)));
       if (status >= 500) request.log.error({ err: error }, 'request failed');
       return reply.status(status).send(errorBody(error.code, error.message, error.details));
     }

@@ -3,7 +3,7 @@
  * every 15 s keeps proxies from closing an idle stream.
  */
 import type { ServerResponse } from 'node:http';
-import { explain } from '../core/outcome.js';
+import { explainKnown } from '../core/outcome.js';
 import type { Listener, RuntimeEvent } from '../runtime/events.js';
 
 interface Client {
@@ -14,8 +14,10 @@ interface Client {
 /** The event as clients see it: with an ISO time and, for failures, the reason in plain words. */
 export function presentEvent(event: RuntimeEvent): Record<string, unknown> {
   const out: Record<string, unknown> = { ...event, time: new Date(event.at).toISOString() };
-  if ('reason' in event && event.reason) out.reasonText = explain(event.reason);
-  if ('error' in event && event.error) out.errorText = explain(event.error);
+  const reasonText = 'reason' in event && event.reason ? explainKnown(event.reason) : null;
+  if (reasonText) out.reasonText = reasonText;
+  const errorText = 'error' in event && event.error ? explainKnown(event.error) : null;
+  if (errorText) out.errorText = errorText;
   return out;
 }
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { BotControl } from '../runtime/bot-control.js';
-import type { EventBus} from '../runtime/events.js';
+import type { EventBus } from '../runtime/events.js';
 import { type RuntimeEvent } from '../runtime/events.js';
 import type { Schema } from './schema.js';
 

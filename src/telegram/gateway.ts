@@ -88,7 +88,11 @@ export class GatewayRouter implements Gateway {
     source: PostRef | null,
   ): Promise<PreflightReport> {
     const byDriver = new Map<SessionDriver, SessionHandle[]>();
-    for (const s of sessions) byDriver.set(s.driver, [...(byDriver.get(s.driver) ?? []), s]);
+    for (const s of sessions) {
+      // Remembered for every session: `release` must find the client a preflight opened for any of them.
+      this.sessionDrivers.set(s.id, s.driver);
+      byDriver.set(s.driver, [...(byDriver.get(s.driver) ?? []), s]);
+    }
     const reports = await Promise.all(
       [...byDriver].map(([driver, list]) =>
         this.pick({ id: list[0]!.id, driver }).preflight(list, targets, source),

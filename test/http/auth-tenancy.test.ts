@@ -31,6 +31,22 @@ describe('authentication', () => {
     expect(res.json().error.code).toBe('UNAUTHORIZED');
   });
 
+  it('GET /api/me tells who the caller is (role and plan), for a customer and an operator', async () => {
+    const customer = await api.user({ name: 'me-customer', planType: 'STARTER', maxSessions: 4 });
+    const me = await api.request('GET', '/api/me', { token: customer.token });
+    expect(me.json()).toEqual({
+      id: customer.id,
+      name: 'me-customer',
+      role: 'user',
+      plan_type: 'STARTER',
+      plan_status: 'active',
+      max_sessions: 4,
+    });
+    const admin = await api.user({ name: 'me-op', role: 'admin' });
+    expect((await api.request('GET', '/api/me', { token: admin.token })).json().role).toBe('admin');
+    expect((await api.request('GET', '/api/me')).statusCode).toBe(401);
+  });
+
   it('health needs no token and shows no tenant data', async () => {
     const res = await api.request('GET', '/api/health');
     expect(res.statusCode).toBe(200);

@@ -8,7 +8,7 @@ import { readConfig, type Config } from '../../src/config.js';
 import { buildApp, type AppDeps } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import type { BotControl } from '../../src/runtime/bot-control.js';
-import { SystemClock } from '../../src/runtime/clock.js';
+import { SystemClock, type Clock } from '../../src/runtime/clock.js';
 import { EventBus } from '../../src/runtime/events.js';
 import { openStore, type Store } from '../../src/storage/store.js';
 import { GatewayRouter } from '../../src/telegram/gateway.js';
@@ -40,9 +40,19 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function testApi(
-  overrides: { env?: Record<string, string>; deps?: Partial<AppDeps> } = {},
-): Promise<TestApi> {
+export interface TestApiOverrides {
+  env?: Record<string, string>;
+  deps?: Partial<AppDeps>;
+  /**
+   * Deps built on the API's own store, clock and config (e.g. a real mtcute gateway and `SessionServices`);
+   * applied after `deps`.
+   */
+  depsFrom?: (parts: { store: Store; clock: Clock; config: Config }) => Partial<AppDeps>;
+  /** Runs in `close()` after the app closed and before the store does (close gateways, login managers). */
+  onClose?: () => Promise<void>;
+}
+
+export async function testApi(overrides: TestApiOverrides = {}): Promise<TestApi> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stagger-api-'));
   const config = readConfig({ STAGGER_DATA_DIR: dataDir, ...overrides.env });
   const store = await openStore({ dataDir });
@@ -65,6 +75,7 @@ export async function testApi(
     events,
     logger: createLogger({ level: 'debug', destination: sink }),
     ...overrides.deps,
+    ...overrides.depsFrom?.({ store, clock, config }),
   });
   let n = 0;
   return {
@@ -94,6 +105,7 @@ export async function testApi(
     },
     async close() {
       await app.close();
+      await overrides.onClose?.();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -261,6 +261,19 @@ export function botRoutes(deps: AppDeps, hub: EventHub, writeLimit: object) {
       botStatus(deps, (await caller(request)).bot),
     );
 
+    app.get('/api/me', { schema: { tags: ['account'] } }, async (request) => {
+      const { user } = requireCaller(request);
+      const current = (await store.users.get(user.id)) ?? user;
+      return {
+        id: current.id,
+        name: current.name,
+        role: current.role,
+        plan_type: current.planType,
+        plan_status: current.planStatus,
+        max_sessions: current.maxSessions,
+      };
+    });
+
     app.get('/api/bot/plan', { schema: { tags: ['bot'], querystring: PlanQuery } }, async (request) => {
       const { user, bot } = await caller(request);
       const query = request.query as Static<typeof PlanQuery>;

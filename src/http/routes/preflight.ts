@@ -2,6 +2,10 @@
  * Preflight of a bot: for each (session, group) — is the account a member, may it write, slow mode — and is the
  * source forwardable. It asks Telegram about every pair, so it is itself limited: one run per bot at a time,
  * and a result is reused for a minute (a customer clicking "check" repeatedly must not cause a resolve storm).
+ *
+ * A real (mtcute) session is never run on two clients at once: Telegram revokes a key used like that. In one
+ * process the preflight shares the runtime's client, so it may run while the bot does; in a cluster the bot may be
+ * running on another worker, so a running bot's real sessions are not checked from here (409 SESSION_IN_USE).
  */
 import { parseGroupTarget } from '../../core/group-targets.js';
 import { explain } from '../../core/outcome.js';
@@ -9,6 +13,7 @@ import { parsePostLink } from '../../core/post-link.js';
 import type { BotConfig } from '../../storage/bots.js';
 import type { User } from '../../storage/users.js';
 import type { AppDeps } from '../app.js';
+import { HttpError } from '../errors.js';
 
 const REUSE_MS = 60_000;
 
@@ -30,6 +35,13 @@ export class RateLimitedPreflight {
 
   private async check(user: User, bot: BotConfig) {
     const sessions = (await this.deps.store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
+    if (this.deps.cluster && bot.desiredState === 'running' && sessions.some((s) => s.driver === 'mtcute')) {
+      throw new HttpError(
+        409,
+        'SESSION_IN_USE',
+        'the bot is running (possibly on another worker) with these Telegram sessions: stop it to run a preflight',
+      );
+    }
     const source = bot.postLink ? parsePostLink(bot.postLink) : null;
     const report = await this.deps.gateway.preflight(
       sessions.map((s) => ({ id: s.id, driver: s.driver })),

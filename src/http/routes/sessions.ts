@@ -13,10 +13,10 @@ import type { SessionCheck } from '../../telegram/mtcute/session-check.js';
 import {
   parseSessionString,
   parseTelethonSessionFile,
-  toMtcuteSessionString,
   type ImportedSession,
 } from '../../telegram/mtcute/session-formats.js';
 import type { SessionCredentials } from '../../telegram/mtcute/mtcute-gateway.js';
+import { storeImportedSession } from '../../telegram/session-import.js';
 import type { AppDeps } from '../app.js';
 import { requireCaller } from '../auth.js';
 import { HttpError } from '../errors.js';
@@ -62,11 +62,36 @@ const LoginParams = Type.Object({ loginId: Type.String({ minLength: 1, maxLength
 
 export function sessionRoutes(deps: AppDeps, writeLimit: object) {
   const { store } = deps;
-  /** Pending logins belong to the caller who started them. */
+  /**
+   * Pending logins belong to the caller who started them (in start order). An entry lives as long as the login
+   * does in the LoginManager: it is dropped when the login is done, fails for good, or expires.
+   */
   const loginOwner = new Map<
     string,
     { userId: string; label: string | null; apiId: number; apiHash: string }
   >();
+
+  function forgetEndedLogins(login: LoginManager): void {
+    for (const id of [...loginOwner.keys()]) if (!login.has(id)) loginOwner.delete(id);
+  }
+
+  /**
+   * Room for one more session from a new login: the plan's limit counts the sessions and the caller's pending
+   * logins. A new login supersedes the caller's oldest pending ones when they would not fit (abandoned attempts
+   * must not lock a customer out), so a login that finishes always fits.
+   */
+  async function makeRoomForLogin(user: User, login: LoginManager): Promise<void> {
+    forgetEndedLogins(login);
+    await ensureRoom(user, 1);
+    if (user.role === 'admin') return;
+    const have = (await store.sessions.listByOwner(user.id)).length;
+    const mine = [...loginOwner].filter(([, o]) => o.userId === user.id).map(([id]) => id);
+    const excess = have + mine.length + 1 - user.maxSessions;
+    for (const id of mine.slice(0, Math.max(0, excess))) {
+      loginOwner.delete(id);
+      await login.cancel(id);
+    }
+  }
 
   function services(): SessionServices {
     if (!deps.sessions)
@@ -128,15 +153,12 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
   ) {
     const { apiId, apiHash } = apiCredentials(body, imported.apiId);
     await ensureRoom(user, 1);
-    const authString = toMtcuteSessionString(imported);
-    const created = await store.sessions.create({
+    const created = await storeImportedSession(store, {
       ownerUserId: user.id,
-      label: label ?? `imported ${imported.format}${imported.userId ? ` ${imported.userId}` : ''}`,
-      driver: 'mtcute',
-      authString,
+      imported,
+      label,
       apiId,
       apiHash,
-      tgUserId: imported.userId,
     });
     return { session: presentSession(created), format: imported.format };
   }
@@ -186,17 +208,16 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
       async (request, reply) => {
         const { user } = requireCaller(request);
         const body = request.body as Static<typeof LoginBody>;
-        await ensureRoom(user, 1);
+        const { login } = services();
+        await makeRoomForLogin(user, login);
         const { apiId, apiHash } = apiCredentials(body);
-        const started = await services().login.start({ phone: body.phone, apiId, apiHash });
+        const started = await login.start({ phone: body.phone, apiId, apiHash });
         loginOwner.set(started.loginId, { userId: user.id, label: body.label ?? null, apiId, apiHash });
-        return reply
-          .status(201)
-          .send({
-            loginId: started.loginId,
-            codeType: started.codeType,
-            expiresAt: new Date(started.expiresAt).toISOString(),
-          });
+        return reply.status(201).send({
+          loginId: started.loginId,
+          codeType: started.codeType,
+          expiresAt: new Date(started.expiresAt).toISOString(),
+        });
       },
     );
 
@@ -207,12 +228,17 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
       if (!owner || owner.userId !== user.id)
         throw new HttpError(404, 'LOGIN_NOT_FOUND', 'no such login in progress (it may have expired)');
       const login = services().login;
-      const result =
-        step === 'code'
-          ? await login.submitCode(loginId, (request.body as Static<typeof CodeBody>).code)
-          : await login.submitPassword(loginId, (request.body as Static<typeof PasswordBody>).password);
+      let result;
+      try {
+        result =
+          step === 'code'
+            ? await login.submitCode(loginId, (request.body as Static<typeof CodeBody>).code)
+            : await login.submitPassword(loginId, (request.body as Static<typeof PasswordBody>).password);
+      } finally {
+        // Done, failed for good or expired: the login is gone from the manager, so from here too.
+        if (!login.has(loginId)) loginOwner.delete(loginId);
+      }
       if (result.status === 'password_required') return { passwordRequired: true, hint: result.hint };
-      loginOwner.delete(loginId);
       const name = [result.account.firstName, result.account.lastName].filter(Boolean).join(' ');
       const created = await store.sessions.create({
         ownerUserId: user.id,
@@ -319,6 +345,9 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
             );
           }
         }
+        // This process's gateway may still hold a client on the key (a bot that ran and stopped): close it
+        // first, so that the check never runs the key on a second client at the same time.
+        await deps.gateway.release(session.id);
         const credentials = await store.sessions.credentials(session.id);
         if (!credentials)
           return {

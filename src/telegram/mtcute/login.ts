@@ -146,6 +146,12 @@ export class LoginManager {
     return this.pending.size;
   }
 
+  /** Is this login still waiting for a code or a password (not done, not failed for good, not expired)? */
+  has(loginId: string): boolean {
+    const login = this.pending.get(loginId);
+    return login !== undefined && login.expiresAt > this.now();
+  }
+
   /** Sends the login code to the phone. */
   async start(params: { phone: string; apiId?: number; apiHash?: string }): Promise<LoginStart> {
     if (this.closed) throw new Error('LoginManager is closed');

@@ -4,7 +4,9 @@
  */
 import { Long, type tl } from '@mtcute/core';
 import { writeStringSession } from '@mtcute/core/utils.js';
+import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { SessionCredentials } from './mtcute-gateway.js';
 
 export const API_ID = 12345;
@@ -204,4 +206,87 @@ export function forwardUpdates(request: tl.RpcMethod, messageId: number): tl.Raw
     date: 0,
     seq: 0,
   };
+}
+
+// ---- sessions of other libraries, built from their published formats (import tests) --------------------------
+
+/** A random 256-byte auth key (never all zeros). */
+export function authKey(): Uint8Array {
+  const k = new Uint8Array(randomBytes(256));
+  k[0] = 0x7f;
+  return k;
+}
+
+/** Python's base64.urlsafe_b64encode (with padding). */
+export function urlsafeBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** Telethon's StringSession: '1' + urlsafe base64 of (dc_id, IPv4 or IPv6 bytes, port big-endian, auth key). */
+export function telethonString(dcId: number, ip: number[], port: number, key: Uint8Array): string {
+  const bytes = new Uint8Array(1 + ip.length + 2 + 256);
+  bytes[0] = dcId;
+  bytes.set(ip, 1);
+  bytes[1 + ip.length] = port >> 8;
+  bytes[2 + ip.length] = port & 0xff;
+  bytes.set(key, 3 + ip.length);
+  return `1${urlsafeBase64(bytes)}`;
+}
+
+/** Pyrogram ≥ 2: struct '>BI?256sQ?', urlsafe base64 without padding. */
+export function pyrogramString(o: {
+  dcId: number;
+  apiId: number;
+  testMode?: boolean;
+  authKey: Uint8Array;
+  userId: bigint;
+  isBot?: boolean;
+}): string {
+  const bytes = new Uint8Array(271);
+  const view = new DataView(bytes.buffer);
+  view.setUint8(0, o.dcId);
+  view.setUint32(1, o.apiId);
+  view.setUint8(5, o.testMode ? 1 : 0);
+  bytes.set(o.authKey, 6);
+  view.setBigUint64(262, o.userId);
+  view.setUint8(270, o.isBot ? 1 : 0);
+  return urlsafeBase64(bytes).replace(/=+$/, '');
+}
+
+/** An mtcute session string with the given key on a production DC. */
+export function mtcuteString(key: Uint8Array, dcId = 2, userId: number | null = null): string {
+  const dc = { id: dcId, ipAddress: '149.154.167.51', port: 443 };
+  return writeStringSession({
+    version: 3,
+    primaryDcs: { main: dc, media: dc },
+    self: userId === null ? null : { userId, isBot: false, isPremium: false, usernames: [] },
+    authKey: key,
+  });
+}
+
+/**
+ * Writes a Telethon `.session` file (Telethon's schema, version 7) at `path` and returns its bytes.
+ * `rows` of the sessions table; a null key is stored as NULL.
+ */
+export function telethonSessionFile(
+  path: string,
+  rows: { dcId: number; address: string; port: number; authKey: Uint8Array | null }[],
+): Uint8Array {
+  const db = new Database(path);
+  try {
+    db.exec(`
+      CREATE TABLE version (version integer primary key);
+      INSERT INTO version VALUES (7);
+      CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer);
+      CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer);
+      CREATE TABLE sent_files (md5_digest blob, file_size integer, type integer, id integer, hash integer, primary key(md5_digest, file_size, type));
+      CREATE TABLE update_state (id integer primary key, pts integer, qts integer, date integer, seq integer);
+    `);
+    const insert = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)');
+    for (const r of rows)
+      insert.run(r.dcId, r.address, r.port, r.authKey === null ? null : Buffer.from(r.authKey));
+  } finally {
+    db.close();
+  }
+  return new Uint8Array(readFileSync(path));
 }

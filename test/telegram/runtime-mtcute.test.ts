@@ -1,0 +1,692 @@
+/**
+ * The real runtime over the real mtcute adapter, offline: `Runtime` → `GatewayRouter` → `MtcuteGateway` → mtcute
+ * clients of the network-middleware harness (real peer resolution, Stagger's middlewares, `RpcError.fromTl`), with
+ * a stub answering Telegram's side. The runtime's classification is tested on the sandbox
+ * (src/runtime/reactions.test.ts); here the point is that raw answers coming through the library drive the same
+ * reactions, and that the requests Telegram would see are exactly right.
+ *
+ * Time: the runtime runs on a virtual clock that never moves while a Telegram call is on the wire (`GatedClock`),
+ * so each call takes no virtual time whatever real time the library spends (its internal 5xx retries sleep for
+ * real). mtcute's own timers stay on real time and are ended by destroying every client after each test.
+ */
+import { Long, type tl } from '@mtcute/core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseGroupTarget } from '../../src/core/group-targets.js';
+import type { BotSettings, PostRecord } from '../../src/core/model.js';
+import { VirtualClock } from '../../src/runtime/clock.js';
+import type { RuntimeEvent } from '../../src/runtime/events.js';
+import { MemoryRuntimeStore } from '../../src/runtime/memory-store.js';
+import { SeededRandom } from '../../src/runtime/random.js';
+import { Runtime } from '../../src/runtime/runtime.js';
+import type { RuntimeStore } from '../../src/runtime/store.js';
+import { openStore } from '../../src/storage/store.js';
+import {
+  GatewayRouter,
+  type ForwardRequest,
+  type Gateway,
+  type SessionHandle,
+} from '../../src/telegram/gateway.js';
+import type { ClientParams } from '../../src/telegram/mtcute/client-factory.js';
+import { longToBigint } from '../../src/telegram/mtcute/answers.js';
+import {
+  MemoryPeerCache,
+  MtcuteGateway,
+  type CredentialSource,
+  type PeerCache,
+  type SessionCredentials,
+} from '../../src/telegram/mtcute/mtcute-gateway.js';
+import { OfflineTelegram, rpcError, type RpcErrorAnswer } from '../../src/telegram/mtcute/test-harness.js';
+import {
+  API_HASH,
+  channel,
+  channelChatId,
+  channelMessages,
+  chats,
+  forwardUpdates,
+  message,
+  resolvedPeer,
+  sessionString,
+} from '../../src/telegram/mtcute/test-fixtures.js';
+import type { PostRef } from '../../src/core/post-link.js';
+import type { TelegramAnswer } from '../../src/core/outcome.js';
+
+// ---- a virtual clock that waits for Telegram -----------------------------------------------------------------
+
+/** A VirtualClock that does not move on while a gateway call is on the wire. */
+class GatedClock extends VirtualClock {
+  private busy = 0;
+  private waiters: (() => void)[] = [];
+
+  enter(): void {
+    this.busy++;
+  }
+
+  leave(): void {
+    if (--this.busy === 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  override async settle(): Promise<void> {
+    for (;;) {
+      await super.settle();
+      if (this.busy === 0) return;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+}
+
+/** Tells the clock when a call is on the wire. */
+class GatedGateway implements Gateway {
+  constructor(
+    private readonly inner: Gateway,
+    private readonly clock: GatedClock,
+  ) {}
+  private async gate<T>(run: () => Promise<T>): Promise<T> {
+    this.clock.enter();
+    try {
+      return await run();
+    } finally {
+      this.clock.leave();
+    }
+  }
+  checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
+    return this.gate(() => this.inner.checkSource(session, source, signal));
+  }
+  forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
+    return this.gate(() => this.inner.forward(request, signal));
+  }
+  preflight(...args: Parameters<Gateway['preflight']>): ReturnType<Gateway['preflight']> {
+    return this.gate(() => this.inner.preflight(...args));
+  }
+  release(sessionId: string): Promise<void> {
+    return this.inner.release(sessionId);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+// ---- Telegram's side ----------------------------------------------------------------------------------------
+
+const SOURCE = channel(1_111_111_111, {
+  username: 'sourcechan',
+  broadcast: true,
+  accessHash: '-8070450532247928832',
+});
+const POST_LINK = 'https://t.me/sourcechan/42';
+const GROUPS = Array.from({ length: 6 }, (_, i) =>
+  channel(1_500_000_000 + i, { accessHash: String(7_213_010_234_235_321_345n - BigInt(i)) }),
+);
+const TOPIC_GROUP = channel(1_400_000_001, { accessHash: '-1' });
+const key = (c: tl.RawChannel, topic?: number): string =>
+  parseGroupTarget(`${channelChatId(c.id)}${topic === undefined ? '' : `/${topic}`}`).key;
+const RESOLVE_METHODS = [
+  'contacts.resolveUsername',
+  'channels.getChannels',
+  'users.getUsers',
+  'messages.getDialogs',
+];
+
+interface Forwarded {
+  session: string;
+  channelId: number;
+  topMsgId: number | undefined;
+  randomId: bigint;
+  silent: boolean;
+  dropAuthor: boolean;
+  /** Virtual time of the call. */
+  at: number;
+  request: tl.messages.RawForwardMessagesRequest;
+}
+
+interface Rule {
+  session?: string;
+  channelId?: number;
+  /** How many calls it answers (default 1). */
+  times?: number;
+  answer: RpcErrorAnswer | object;
+}
+
+let world: World | undefined;
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  await world?.close();
+  world = undefined;
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+class World {
+  readonly clock = new GatedClock(Date.UTC(2026, 0, 1), { settleTurns: 4 });
+  readonly telegram = new OfflineTelegram();
+  readonly forwards: Forwarded[] = [];
+  readonly events: RuntimeEvent[] = [];
+  readonly rules: Rule[] = [];
+  /** Session of each harness client, by creation index (each session has its own api id). */
+  readonly clientSessions: string[] = [];
+  private readonly sessionByApiId = new Map<number, string>();
+  private readonly credentials: CredentialSource;
+  /** Called on every forward Telegram sees, before it is answered. */
+  onForward: ((f: Forwarded) => void) | null = null;
+  runtime!: Runtime;
+  gateway!: MtcuteGateway;
+  private nextMessageId = 1000;
+  private readonly cyclesEnded = new Map<string, number>();
+  readonly errors: unknown[] = [];
+
+  /** Session `sessionIds[i]` runs on api id 1000 + i (that is how the stub tells the sessions apart). */
+  constructor(
+    readonly store: RuntimeStore,
+    sessionIds: string[],
+    readonly peers: PeerCache = new MemoryPeerCache(),
+    credentials?: CredentialSource,
+  ) {
+    const own = new Map<string, SessionCredentials>();
+    sessionIds.forEach((id, i) => {
+      this.sessionByApiId.set(1000 + i, id);
+      own.set(id, { authString: sessionString(), apiId: 1000 + i, apiHash: API_HASH });
+    });
+    this.credentials = credentials ?? { get: async (id) => own.get(id) ?? null };
+    this.answerTelegram();
+    this.start();
+  }
+
+  /** A runtime and a gateway (again after `restart`), wired as `Service` wires them. */
+  private start(): void {
+    this.gateway = new MtcuteGateway({
+      credentials: this.credentials,
+      peers: this.peers,
+      createClient: (params: ClientParams) => {
+        this.clientSessions.push(this.sessionByApiId.get(params.apiId) ?? '?');
+        return this.telegram.createClient(params);
+      },
+    });
+    this.runtime = new Runtime({
+      clock: this.clock,
+      gateway: new GatedGateway(new GatewayRouter({ mtcute: this.gateway }), this.clock),
+      store: this.store,
+      random: new SeededRandom(7),
+      options: { planningLeadMs: 0 },
+      logger: { info() {}, warn() {}, error: (obj) => this.errors.push(obj) },
+    });
+    this.runtime.events.on((e) => {
+      this.events.push(e);
+      if (e.type === 'cycle.finished' || e.type === 'cycle.skipped')
+        this.cyclesEnded.set(e.botId, (this.cyclesEnded.get(e.botId) ?? 0) + 1);
+    });
+  }
+
+  /** A process restart: the runtime and the gateway go, the stores (and the PeerCache) stay. */
+  async restart(): Promise<void> {
+    await this.runtime.close();
+    await this.gateway.close();
+    this.start();
+    await this.runtime.resumeAll();
+  }
+
+  private answerTelegram(): void {
+    const t = this.telegram;
+    t.on('contacts.resolveUsername', (req) =>
+      (req as tl.contacts.RawResolveUsernameRequest).username.toLowerCase() === 'sourcechan'
+        ? resolvedPeer(SOURCE)
+        : rpcError(400, 'USERNAME_NOT_OCCUPIED'),
+    );
+    t.on('channels.getChannels', (req) => {
+      const ids = (req as tl.channels.RawGetChannelsRequest).id.map((c) =>
+        c._ === 'inputChannel' ? c.channelId : 0,
+      );
+      const found = [SOURCE, TOPIC_GROUP, ...GROUPS].filter((c) => ids.includes(c.id));
+      return found.length ? chats(found) : rpcError(400, 'CHANNEL_INVALID');
+    });
+    t.on('channels.getMessages', channelMessages([message(SOURCE.id, 42)], [SOURCE]));
+    t.on('messages.forwardMessages', (req, context) => {
+      const request = req as tl.messages.RawForwardMessagesRequest;
+      const to = request.toPeer as tl.RawInputPeerChannel;
+      const session = this.clientSessions[context.clientIndex] ?? '?';
+      const forwarded: Forwarded = {
+        session,
+        channelId: to.channelId,
+        topMsgId: request.topMsgId,
+        randomId: longToBigint(request.randomId[0]!),
+        silent: Boolean(request.silent),
+        dropAuthor: Boolean(request.dropAuthor),
+        at: this.clock.now(),
+        request,
+      };
+      this.forwards.push(forwarded);
+      this.onForward?.(forwarded);
+      const rule = this.rules.find(
+        (r) =>
+          (r.times ?? 1) > 0 &&
+          (r.session === undefined || r.session === session) &&
+          (r.channelId === undefined || r.channelId === to.channelId),
+      );
+      if (rule) {
+        rule.times = (rule.times ?? 1) - 1;
+        return rule.answer;
+      }
+      return forwardUpdates(request, this.nextMessageId++);
+    });
+  }
+
+  /** The next `times` forwards by `session` (or any) to `group` (or any) get `answer`. */
+  answer(rule: Rule): void {
+    this.rules.push(rule);
+  }
+
+  resolveCalls(): number {
+    return RESOLVE_METHODS.reduce((n, m) => n + this.telegram.count(m), 0);
+  }
+
+  seconds(at: number): number {
+    return (at - Date.UTC(2026, 0, 1)) / 1000;
+  }
+
+  forwardsBy(session: string): Forwarded[] {
+    return this.forwards.filter((f) => f.session === session);
+  }
+
+  cyclesDone(botId: string): number {
+    return this.cyclesEnded.get(botId) ?? 0;
+  }
+
+  async runCycles(botId: string, cycles: number): Promise<void> {
+    await this.clock.runUntilTrue(
+      () => this.cyclesDone(botId) >= cycles,
+      this.clock.now() + 7 * 24 * 3600_000,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.runtime.close();
+    await this.gateway.close();
+    await this.telegram.destroyAll();
+  }
+}
+
+const SETTINGS: Partial<BotSettings> = {
+  delayBetweenPosts: 5,
+  delayBetweenCycles: 60,
+  minGroupGapSeconds: 0,
+};
+
+/** An enterprise bot with mtcute sessions on an in-memory runtime store, started. */
+function memoryWorld(o: { sessions: number; groups: string[]; settings?: Partial<BotSettings> }): {
+  w: World;
+  store: MemoryRuntimeStore;
+  botId: string;
+} {
+  const store = new MemoryRuntimeStore();
+  const sessionIds = Array.from({ length: o.sessions }, (_, i) => `s${i}`);
+  const botId = store.addBot({
+    mode: 'enterprise',
+    postLink: POST_LINK,
+    settings: { ...SETTINGS, ...o.settings },
+    sessions: sessionIds.map((id) => ({ id, label: id, driver: 'mtcute' })),
+    groups: o.groups,
+  });
+  world = new World(store, sessionIds);
+  world.runtime.startBot(botId);
+  return { w: world, store, botId };
+}
+
+async function finish(w: World, botId: string, cycles: number): Promise<void> {
+  await w.runCycles(botId, cycles);
+  await w.runtime.stopBot(botId);
+  expect(w.errors).toEqual([]);
+}
+
+function postsOf(store: MemoryRuntimeStore, botId: string, cycle = 1): PostRecord[] {
+  const c = store.listCycles(botId).find((x) => x.number === cycle)!;
+  return store.listPosts(botId).filter((p) => p.cycleId === c.id);
+}
+
+const groupKeys = (n: number) => GROUPS.slice(0, n).map((g) => key(g));
+
+// ---- the requests -------------------------------------------------------------------------------------------
+
+describe('the requests Telegram sees', () => {
+  it.each([[{ silent: true, hideSender: true }], [{ silent: false, hideSender: false }]])(
+    'an enterprise cycle sends exactly one messages.forwardMessages per post (%j)',
+    async (flags) => {
+      const groups = [key(GROUPS[0]!), key(GROUPS[1]!), key(GROUPS[2]!), key(TOPIC_GROUP, 77)];
+      const { w, store, botId } = memoryWorld({ sessions: 2, groups, settings: flags });
+      await finish(w, botId, 1);
+
+      const posts = postsOf(store, botId);
+      expect(posts.map((p) => p.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+      expect(w.forwards).toHaveLength(4);
+      for (const post of posts) {
+        const target = parseGroupTarget(post.groupKey);
+        const calls = w.forwards.filter((f) => f.randomId === BigInt(post.randomId));
+        expect(calls, post.groupKey).toHaveLength(1);
+        const call = calls[0]!;
+        // our random_id, the post's session, the right peers (with their access hashes), one message id
+        expect(call.session).toBe(post.sessionId);
+        expect(call.request.randomId[0]!.toString()).toBe(post.randomId);
+        expect(call.request.fromPeer).toEqual({
+          _: 'inputPeerChannel',
+          channelId: SOURCE.id,
+          accessHash: expect.any(Long),
+        });
+        expect((call.request.fromPeer as tl.RawInputPeerChannel).accessHash.toString()).toBe(
+          '-8070450532247928832',
+        );
+        const to = call.request.toPeer as tl.RawInputPeerChannel;
+        const group = [...GROUPS, TOPIC_GROUP].find((g) => target.key.startsWith(channelChatId(g.id)))!;
+        expect(to).toMatchObject({ _: 'inputPeerChannel', channelId: group.id });
+        expect(to.accessHash.toString()).toBe(group.accessHash!.toString());
+        expect(call.request.id).toEqual([42]);
+        expect(call.topMsgId).toBe(target.topicId);
+        expect(call.silent).toBe(flags.silent);
+        expect(call.dropAuthor).toBe(flags.hideSender);
+        expect(w.seconds(call.at)).toBe(w.seconds(post.plannedAt));
+      }
+      expect(w.forwards.find((f) => f.channelId === TOPIC_GROUP.id)!.topMsgId).toBe(77);
+      // the planned partition: 2 posts each, 5 s apart
+      expect(w.forwardsBy('s0').map((f) => w.seconds(f.at))).toEqual([0, 5]);
+      expect(w.forwardsBy('s1').map((f) => w.seconds(f.at))).toEqual([0, 5]);
+      // one source check for the cycle
+      expect(w.telegram.count('channels.getMessages')).toBe(1);
+      expect(w.telegram.calls('channels.getMessages')[0]!.id).toEqual([{ _: 'inputMessageID', id: 42 }]);
+    },
+  );
+
+  it('one source check per cycle; peers are resolved once — the second cycle makes no resolve call', async () => {
+    const { w, botId } = memoryWorld({ sessions: 2, groups: groupKeys(4) });
+    await w.runCycles(botId, 1);
+    expect(w.telegram.count('channels.getMessages')).toBe(1);
+    // cold: each session resolves the source once and each of its own two targets once, through mtcute
+    expect(w.telegram.count('contacts.resolveUsername')).toBe(2);
+    expect(w.telegram.count('channels.getChannels')).toBe(4);
+    const resolvedAfterFirst = w.resolveCalls();
+    w.telegram.clearRequests();
+    await finish(w, botId, 3);
+    expect(w.resolveCalls()).toBe(0);
+    expect(w.telegram.count('channels.getMessages')).toBe(2);
+    expect(w.telegram.count('messages.forwardMessages')).toBe(8);
+    expect(resolvedAfterFirst).toBe(6);
+  });
+});
+
+// ---- the reactions -----------------------------------------------------------------------------------------
+
+describe('each answer class, raw through the library, drives the runtime’s reaction', () => {
+  it('FLOOD_WAIT_7: the session pauses exactly that long and makes no call before; the same post then goes out', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 2, groups: groupKeys(6) });
+    w.answer({ session: 's0', channelId: GROUPS[1]!.id, answer: rpcError(420, 'FLOOD_WAIT_7') });
+    await finish(w, botId, 1);
+    const s0 = w.forwardsBy('s0');
+    // 0: g0; 5: g1 → FLOOD_WAIT_7; nothing until 12; 12: g1 again (same random_id); 17: g2
+    expect(s0.map((f) => [w.seconds(f.at), f.channelId])).toEqual([
+      [0, GROUPS[0]!.id],
+      [5, GROUPS[1]!.id],
+      [12, GROUPS[1]!.id],
+      [17, GROUPS[2]!.id],
+    ]);
+    expect(s0[1]!.randomId).toBe(s0[2]!.randomId);
+    const paused = w.events.find((e) => e.type === 'session.paused')!;
+    expect(paused).toMatchObject({ sessionId: 's0', reason: 'flood_wait', error: 'FLOOD_WAIT_7' });
+    expect(w.seconds((paused as { until: number }).until)).toBe(12);
+    expect(postsOf(store, botId).every((p) => p.status === 'sent')).toBe(true);
+    expect(store.botRuntime(botId).counters).toMatchObject({ sent: 6, floodWaits: 1 });
+    // the other session went on undisturbed
+    expect(w.forwardsBy('s1').map((f) => w.seconds(f.at))).toEqual([0, 5, 10]);
+  });
+
+  it('a FLOOD_WAIT past the cycle: the session is paused with that cooldown, its groups handed to the healthy one', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 2, groups: groupKeys(6) });
+    w.answer({ session: 's0', channelId: GROUPS[1]!.id, answer: rpcError(420, 'FLOOD_WAIT_7200') });
+    await finish(w, botId, 1);
+    expect(w.forwardsBy('s0').map((f) => w.seconds(f.at))).toEqual([0, 5]);
+    expect(store.session('s0')).toMatchObject({ status: 'paused', statusReason: 'flood_wait' });
+    expect(w.seconds(store.session('s0').cooldownUntil!)).toBe(5 + 7200);
+    expect(w.events.filter((e) => e.type === 'post.handed_off')).toHaveLength(2);
+    expect(w.events.some((e) => e.type === 'alert' && e.message.includes('120 min'))).toBe(true);
+    // every group still got the post exactly once
+    const delivered = w.forwards.filter((f) => !(f.session === 's0' && w.seconds(f.at) === 5));
+    expect(delivered.map((f) => f.channelId).sort()).toEqual(GROUPS.map((g) => g.id).sort());
+    expect(postsOf(store, botId).every((p) => p.status === 'sent')).toBe(true);
+  });
+
+  it('SLOWMODE_WAIT_120: a cooldown for that (session, group), the post skipped as slowmode, the session goes on', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(3) });
+    w.answer({ channelId: GROUPS[1]!.id, answer: rpcError(420, 'SLOWMODE_WAIT_120') });
+    await finish(w, botId, 1);
+    expect(postsOf(store, botId).map((p) => [p.status, p.reason, p.error])).toEqual([
+      ['sent', null, null],
+      ['skipped', 'slowmode', 'SLOWMODE_WAIT_120'],
+      ['sent', null, null],
+    ]);
+    expect(w.seconds(store.pairState('s0', key(GROUPS[1]!))!.cooldownUntil!)).toBe(5 + 120);
+    expect((await store.loadBot(botId))!.groups[1]!.slowmodeSeconds).toBe(120);
+    expect(w.forwards.map((f) => w.seconds(f.at))).toEqual([0, 5, 10]);
+    expect(store.session('s0').status).toBe('active');
+  });
+
+  it('PEER_FLOOD: the session is paused for hours; its other posts are skipped as session_limited, not handed over', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 2, groups: groupKeys(6) });
+    w.answer({ session: 's0', answer: rpcError(400, 'PEER_FLOOD') });
+    await finish(w, botId, 1);
+    expect(w.forwardsBy('s0')).toHaveLength(1);
+    const s0 = postsOf(store, botId).filter((p) => p.plannedSessionId === 's0');
+    expect(s0.map((p) => [p.status, p.reason, p.sessionId])).toEqual([
+      ['skipped', 'session_limited', 's0'],
+      ['skipped', 'session_limited', 's0'],
+      ['skipped', 'session_limited', 's0'],
+    ]);
+    expect(store.session('s0')).toMatchObject({ status: 'paused', statusReason: 'peer_flood' });
+    expect(store.session('s0').cooldownUntil! - Date.UTC(2026, 0, 1)).toBe(6 * 3600_000);
+    expect(w.forwardsBy('s1')).toHaveLength(3);
+    expect(w.events.some((e) => e.type === 'post.handed_off')).toBe(false);
+  });
+
+  it('AUTH_KEY_UNREGISTERED: the session is retired, its client closed, its groups handed to the healthy session', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 2, groups: groupKeys(6) });
+    w.answer({ session: 's1', channelId: GROUPS[4]!.id, answer: rpcError(401, 'AUTH_KEY_UNREGISTERED') });
+    // when s0 takes over s1's groups, the dead key's client is already closed
+    const deadClientClosed: boolean[] = [];
+    w.onForward = (f) => {
+      if (f.session === 's0' && w.seconds(f.at) >= 10)
+        deadClientClosed.push(w.telegram.isDestroyed(w.clientSessions.indexOf('s1')));
+    };
+    await finish(w, botId, 1);
+    expect(deadClientClosed.length).toBeGreaterThan(0);
+    expect(deadClientClosed.every(Boolean)).toBe(true);
+    expect(store.session('s1')).toMatchObject({ status: 'dead', statusReason: 'revoked' });
+    expect(w.events.some((e) => e.type === 'session.retired' && e.sessionId === 's1')).toBe(true);
+    expect(w.forwardsBy('s1').map((f) => f.channelId)).toEqual([GROUPS[3]!.id, GROUPS[4]!.id]);
+    const handed = w.events.filter((e) => e.type === 'post.handed_off');
+    expect(handed).toHaveLength(2);
+    const posts = postsOf(store, botId);
+    expect(posts.map((p) => p.status)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent', 'sent']);
+    // g4 (the refused one) and g5 went out through s0, each exactly once in total
+    const toG4 = w.forwards.filter((f) => f.channelId === GROUPS[4]!.id);
+    expect(toG4.map((f) => f.session)).toEqual(['s1', 's0']);
+    expect(w.forwards.filter((f) => f.channelId === GROUPS[5]!.id).map((f) => f.session)).toEqual(['s0']);
+  });
+
+  it('CHAT_WRITE_FORBIDDEN: the pair is parked for hours; the next cycle does not call it again', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(2) });
+    w.answer({ channelId: GROUPS[0]!.id, answer: rpcError(403, 'CHAT_WRITE_FORBIDDEN') });
+    await finish(w, botId, 2);
+    const toG0 = w.forwards.filter((f) => f.channelId === GROUPS[0]!.id);
+    expect(toG0).toHaveLength(1);
+    const pair = store.pairState('s0', key(GROUPS[0]!))!;
+    expect(pair).toMatchObject({ parkedReason: 'write_forbidden', lastError: 'CHAT_WRITE_FORBIDDEN' });
+    expect(pair.parkedUntil! - toG0[0]!.at).toBe(6 * 3600_000);
+    const g0 = store.listPosts(botId).filter((p) => p.groupKey === key(GROUPS[0]!));
+    expect(g0.map((p) => [p.status, p.reason])).toEqual([
+      ['skipped', 'write_forbidden'],
+      ['skipped', 'write_forbidden'],
+    ]);
+    expect(w.forwards.filter((f) => f.channelId === GROUPS[1]!.id)).toHaveLength(2);
+  });
+
+  it('CHAT_FORWARDS_RESTRICTED on a forward: the cycle is aborted after that one call', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(4) });
+    w.answer({ answer: rpcError(400, 'CHAT_FORWARDS_RESTRICTED') });
+    await finish(w, botId, 1);
+    expect(w.forwards).toHaveLength(1);
+    expect(store.listCycles(botId)[0]).toMatchObject({
+      status: 'aborted',
+      reason: 'source_invalid:forwards_restricted',
+    });
+    expect(
+      postsOf(store, botId).every((p) => p.status === 'cancelled' && p.reason === 'source_invalid'),
+    ).toBe(true);
+    expect(store.botRuntime(botId).needsAttention).toBe(true);
+  });
+
+  it('a protected source found by the per-cycle check: aborted with no forward at all', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 2, groups: groupKeys(4) });
+    w.telegram.on(
+      'channels.getMessages',
+      channelMessages([message(SOURCE.id, 42, { noforwards: true })], [SOURCE]),
+    );
+    await finish(w, botId, 1);
+    expect(w.telegram.count('channels.getMessages')).toBe(1);
+    expect(w.forwards).toEqual([]);
+    expect(store.listCycles(botId)[0]!.reason).toBe('source_invalid:forwards_restricted');
+  });
+
+  it('RANDOM_ID_DUPLICATE: counted as sent (duplicate), not retried', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(2) });
+    w.answer({ channelId: GROUPS[0]!.id, answer: rpcError(500, 'RANDOM_ID_DUPLICATE') });
+    await finish(w, botId, 1);
+    expect(w.forwards).toHaveLength(2);
+    expect(postsOf(store, botId).map((p) => [p.status, p.error])).toEqual([
+      ['duplicate', 'RANDOM_ID_DUPLICATE'],
+      ['sent', null],
+    ]);
+    expect(store.botRuntime(botId).counters).toMatchObject({ sent: 2, duplicates: 1, failed: 0 });
+  });
+
+  it('TIMEOUT: retried by the runtime with the same random_id, spaced by the delay', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(2) });
+    w.answer({ channelId: GROUPS[0]!.id, times: 2, answer: rpcError(400, 'TIMEOUT') });
+    await finish(w, botId, 1);
+    const toG0 = w.forwards.filter((f) => f.channelId === GROUPS[0]!.id);
+    expect(toG0.map((f) => w.seconds(f.at))).toEqual([0, 5, 10]);
+    expect(new Set(toG0.map((f) => f.randomId)).size).toBe(1);
+    expect(toG0[0]!.randomId).toBe(BigInt(postsOf(store, botId)[0]!.randomId));
+    expect(postsOf(store, botId)[0]).toMatchObject({ status: 'sent', attempts: 3 });
+  });
+
+  it('a 5xx: the library’s bounded retries, then the runtime’s, all with the same random_id', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(1) });
+    // 4 answers = one runtime attempt (the call + the library's 3 retries); the runtime's second attempt passes
+    w.answer({ times: 4, answer: rpcError(500, 'INTERNAL_SERVER_ERROR') });
+    await finish(w, botId, 1);
+    expect(w.forwards).toHaveLength(5);
+    expect(new Set(w.forwards.map((f) => f.randomId))).toEqual(
+      new Set([BigInt(postsOf(store, botId)[0]!.randomId)]),
+    );
+    // the library's retries take real time, not virtual: the runtime's retry comes one delay later
+    expect(w.forwards.map((f) => w.seconds(f.at))).toEqual([0, 0, 0, 0, 5]);
+    expect(postsOf(store, botId)[0]).toMatchObject({ status: 'sent', attempts: 2 });
+  }, 20_000);
+
+  it('an unknown error twice for one (session, group): skipped for the next 3 cycles', async () => {
+    const { w, store, botId } = memoryWorld({
+      sessions: 1,
+      groups: groupKeys(2),
+      settings: { delayBetweenCycles: 10 },
+    });
+    w.answer({ channelId: GROUPS[0]!.id, times: 2, answer: rpcError(400, 'SOMETHING_NEW') });
+    await finish(w, botId, 6);
+    const cycles = store.listCycles(botId);
+    const g0 = store
+      .listPosts(botId)
+      .filter((p) => p.groupKey === key(GROUPS[0]!))
+      .map((p) => [cycles.find((c) => c.id === p.cycleId)!.number, p.status, p.reason]);
+    expect(g0.slice(0, 6)).toEqual([
+      [1, 'failed', 'unknown'],
+      [2, 'failed', 'unknown'],
+      [3, 'skipped', 'unknown_repeated'],
+      [4, 'skipped', 'unknown_repeated'],
+      [5, 'skipped', 'unknown_repeated'],
+      [6, 'sent', null],
+    ]);
+    expect(w.forwards.filter((f) => f.channelId === GROUPS[0]!.id)).toHaveLength(3);
+    expect(store.listPosts(botId).find((p) => p.status === 'failed')!.error).toBe('SOMETHING_NEW');
+  });
+});
+
+// ---- the durable PeerCache on SQLite ------------------------------------------------------------------------
+
+describe('on SQLite: the durable PeerCache survives a restart', () => {
+  it('cycle 1 resolves, cycle 2 does not, and a new gateway over the same PeerCache does not either', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'stagger-rt-mtcute-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const store = await openStore({ dataDir });
+    cleanups.push(() => store.close());
+    const user = await store.users.create({ name: 'sqlite customer', maxSessions: 2 });
+    const sessionIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = await store.sessions.create({
+        ownerUserId: user.id,
+        label: `account ${i}`,
+        driver: 'mtcute',
+        authString: sessionString(),
+        apiId: 1000 + i,
+        apiHash: API_HASH,
+      });
+      sessionIds.push(s.id);
+    }
+    const botId = await store.bots.ensureForUser(user.id);
+    await store.bots.setPostLink(botId, POST_LINK);
+    await store.bots.setGroups(botId, groupKeys(4));
+    await store.bots.setSettings(botId, { ...SETTINGS, delayBetweenCycles: 10 });
+    await store.bots.start(botId, 'enterprise', null);
+
+    const peers: PeerCache = {
+      get: (sessionId, k) => store.sessions.peerCacheGet(sessionId, k),
+      put: (sessionId, k, value) => store.sessions.peerCachePut(sessionId, k, value),
+    };
+    const credentials: CredentialSource = {
+      async get(id) {
+        const c = await store.sessions.credentials(id);
+        return c && c.apiId && c.apiHash
+          ? { authString: c.authString, apiId: c.apiId, apiHash: c.apiHash }
+          : null;
+      },
+    };
+    world = new World(store.runtime, sessionIds, peers, credentials);
+    const w = world;
+    await w.runtime.resumeAll();
+    await w.runCycles(botId, 1);
+    expect(w.resolveCalls()).toBeGreaterThan(0);
+    // stored per session: the source and that session's targets
+    for (const id of sessionIds) expect(await store.sessions.peerCacheGet(id, 'u:sourcechan')).not.toBeNull();
+
+    w.telegram.clearRequests();
+    await w.runCycles(botId, 2);
+    expect(w.resolveCalls()).toBe(0);
+    expect(w.telegram.count('messages.forwardMessages')).toBe(4);
+
+    // restart: a new runtime, a new gateway, new clients with empty mtcute storage — only the PeerCache is left
+    const clientsBefore = w.telegram.clients.length;
+    await w.restart();
+    w.telegram.clearRequests();
+    await w.runCycles(botId, 3);
+    await w.runtime.stopBot(botId);
+    expect(w.telegram.clients.length).toBeGreaterThan(clientsBefore);
+    expect(w.resolveCalls()).toBe(0);
+    expect(w.telegram.count('messages.forwardMessages')).toBe(4);
+    expect(w.telegram.count('channels.getMessages')).toBe(1);
+    const last = w.telegram.calls('messages.forwardMessages');
+    for (const call of last) {
+      const to = call.toPeer as tl.RawInputPeerChannel;
+      expect(to.accessHash.toString()).toBe(
+        GROUPS.find((g) => g.id === to.channelId)!.accessHash!.toString(),
+      );
+      expect((call.fromPeer as tl.RawInputPeerChannel).accessHash.toString()).toBe('-8070450532247928832');
+    }
+    const page = await store.bots.posts(botId, { limit: 100 });
+    expect(page.posts.filter((p) => p.status === 'sent')).toHaveLength(12);
+    expect(w.errors).toEqual([]);
+  });
+});

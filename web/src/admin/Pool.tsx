@@ -1,0 +1,162 @@
+/** Operator: every session, the pool (sessions with no owner), assigning and unassigning. */
+import { useMemo, useState, type FormEvent } from 'react';
+import { api, messageOf } from '../api';
+import { useResource } from '../hooks';
+import type { PoolSession, User } from '../types';
+import { Badge, ErrorText, Loading, Notice, Relative } from '../ui';
+
+export function AdminPool() {
+  const sessions = useResource<{ sessions: PoolSession[] }>('/api/admin/sessions');
+  const users = useResource<{ users: User[] }>('/api/admin/users');
+  const names = useMemo(() => new Map((users.data?.users ?? []).map((u) => [u.id, u.name])), [users.data]);
+  const [error, setError] = useState<string | null>(null);
+  const [choice, setChoice] = useState<Record<string, string>>({});
+  const all = sessions.data?.sessions ?? [];
+  const pool = all.filter((s) => s.ownerUserId === null).length;
+
+  async function act(path: string, payload?: unknown) {
+    setError(null);
+    try {
+      await api('POST', path, payload);
+      sessions.reload();
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  }
+
+  return (
+    <div className="stack">
+      <AddToPool onAdded={sessions.reload} />
+      <section className="card" aria-labelledby="all-sessions-title">
+        <h2 id="all-sessions-title">All sessions</h2>
+        <p className="muted small">
+          {all.length} sessions, {pool} in the pool (no owner). A customer with no session of their own is
+          given pool sessions, up to their plan’s limit, when they start.
+        </p>
+        <ErrorText error={error ?? sessions.error} />
+        {!sessions.data ? (
+          sessions.loading && <Loading what="the sessions" />
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Session</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Cooldown until</th>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Assign</th>
+                </tr>
+              </thead>
+              <tbody>
+                {all.map((s) => (
+                  <tr key={s.id}>
+                    <td>
+                      {s.label}
+                      <div className="muted small">
+                        {s.driver} · #{s.id}
+                      </div>
+                    </td>
+                    <td>
+                      <Badge value={s.state} />
+                    </td>
+                    <td>{s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}</td>
+                    <td>{s.ownerUserId ? (names.get(s.ownerUserId) ?? `user #${s.ownerUserId}`) : 'pool'}</td>
+                    <td>
+                      {s.ownerUserId ? (
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() => act(`/api/admin/sessions/${s.id}/unassign`)}
+                          aria-label={`Return ${s.label} to the pool`}
+                        >
+                          Unassign
+                        </button>
+                      ) : (
+                        <form
+                          className="row-actions"
+                          onSubmit={(e) => {
+                            e.preventDefault();
+                            const userId = choice[s.id];
+                            if (userId) void act(`/api/admin/sessions/${s.id}/assign`, { userId });
+                          }}
+                        >
+                          <label className="sr-only" htmlFor={`assign-${s.id}`}>
+                            Assign {s.label} to
+                          </label>
+                          <select
+                            id={`assign-${s.id}`}
+                            value={choice[s.id] ?? ''}
+                            onChange={(e) => setChoice({ ...choice, [s.id]: e.target.value })}
+                          >
+                            <option value="">choose a user…</option>
+                            {(users.data?.users ?? []).map((u) => (
+                              <option key={u.id} value={u.id}>
+                                {u.name}
+                              </option>
+                            ))}
+                          </select>
+                          <button type="submit" className="secondary" disabled={!choice[s.id]}>
+                            Assign
+                          </button>
+                        </form>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function AddToPool({ onAdded }: { onAdded: () => void }) {
+  const [count, setCount] = useState('3');
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(null);
+    setDone(null);
+    try {
+      const answer = await api<{ sessions: PoolSession[] }>('POST', '/api/admin/sessions', {
+        driver: 'sandbox',
+        count: Number(count),
+      });
+      setDone(
+        `Added ${answer.sessions.length} sandbox session${answer.sessions.length === 1 ? '' : 's'} to the pool.`,
+      );
+      onAdded();
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  }
+
+  return (
+    <section className="card" aria-labelledby="pool-add-title">
+      <h2 id="pool-add-title">Add sandbox sessions to the pool</h2>
+      <form className="inline-form" onSubmit={submit}>
+        <div className="field">
+          <label htmlFor="pool-count">How many</label>
+          <input
+            id="pool-count"
+            type="number"
+            min={1}
+            max={100}
+            step={1}
+            required
+            value={count}
+            onChange={(e) => setCount(e.target.value)}
+          />
+        </div>
+        <button type="submit">Add to pool</button>
+      </form>
+      <ErrorText error={error} />
+      {done && <Notice>{done}</Notice>}
+    </section>
+  );
+}

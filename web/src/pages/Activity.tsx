@@ -1,0 +1,207 @@
+/** The live event stream and the post history (filters, paging), each failure with its reason in plain words. */
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { api, messageOf, query } from '../api';
+import { useFeed } from '../feed';
+import { useResource } from '../hooks';
+import { POST_STATUSES, type PostRow, type Session } from '../types';
+import { Badge, ErrorText, Loading, describeEvent, formatTime } from '../ui';
+
+const SHOWN_EVENTS = 100;
+
+export function Activity() {
+  const sessions = useResource<{ sessions: Session[] }>('/api/sessions');
+  const names = useMemo(
+    () => new Map((sessions.data?.sessions ?? []).map((s) => [s.id, s.label])),
+    [sessions.data],
+  );
+  const sessionName = (id: string) => names.get(id) ?? `session #${id}`;
+  return (
+    <div className="stack">
+      <LiveEvents sessionName={sessionName} />
+      <History sessionName={sessionName} />
+    </div>
+  );
+}
+
+function LiveEvents({ sessionName }: { sessionName: (id: string) => string }) {
+  const { events, state } = useFeed();
+  const shown = events.slice(-SHOWN_EVENTS).reverse();
+  return (
+    <section className="card" aria-labelledby="live-title">
+      <h2 id="live-title">
+        Live events{' '}
+        <span className={`live live-${state}`}>
+          {state === 'open' ? 'connected' : state === 'connecting' ? 'connecting…' : 'offline'}
+        </span>
+      </h2>
+      {shown.length === 0 ? (
+        <p className="muted">
+          Nothing yet since you opened the dashboard. Events appear here as the bot works.
+        </p>
+      ) : (
+        <ol className="events" aria-live="polite" aria-relevant="additions">
+          {shown.map((e) => (
+            <li key={e.seq} className={`event event-${e.type.replace('.', '-')}`}>
+              <time dateTime={e.time}>{formatTime(e.time)}</time> <span className="event-type">{e.type}</span>{' '}
+              {describeEvent(e.type, e.data, sessionName)}
+            </li>
+          ))}
+        </ol>
+      )}
+    </section>
+  );
+}
+
+interface Filters {
+  status: string;
+  cycle: string;
+}
+
+function History({ sessionName }: { sessionName: (id: string) => string }) {
+  const [draft, setDraft] = useState<Filters>({ status: '', cycle: '' });
+  const [filters, setFilters] = useState<Filters>({ status: '', cycle: '' });
+  const [refresh, setRefresh] = useState(0);
+  const [posts, setPosts] = useState<PostRow[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let current = true;
+    setBusy(true);
+    setError(null);
+    api<{ posts: PostRow[]; nextCursor: string | null }>(
+      'GET',
+      `/api/bot/posts${query({ status: filters.status, cycle: filters.cycle, limit: 50 })}`,
+    )
+      .then((page) => {
+        if (!current) return;
+        setPosts(page.posts);
+        setCursor(page.nextCursor);
+      })
+      .catch((caught: unknown) => current && setError(messageOf(caught)))
+      .finally(() => current && setBusy(false));
+    return () => {
+      current = false;
+    };
+  }, [filters, refresh]);
+
+  async function older() {
+    if (!cursor) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const page = await api<{ posts: PostRow[]; nextCursor: string | null }>(
+        'GET',
+        `/api/bot/posts${query({ status: filters.status, cycle: filters.cycle, limit: 50, cursor })}`,
+      );
+      setPosts((old) => [...(old ?? []), ...page.posts]);
+      setCursor(page.nextCursor);
+    } catch (caught) {
+      setError(messageOf(caught));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  function apply(event: FormEvent) {
+    event.preventDefault();
+    setFilters({ ...draft });
+    setRefresh((n) => n + 1);
+  }
+
+  return (
+    <section className="card" aria-labelledby="history-title">
+      <h2 id="history-title">Post history</h2>
+      <form className="inline-form" onSubmit={apply} aria-label="Filter the history">
+        <div className="field">
+          <label htmlFor="history-status">Status</label>
+          <select
+            id="history-status"
+            value={draft.status}
+            onChange={(e) => setDraft({ ...draft, status: e.target.value })}
+          >
+            <option value="">any</option>
+            {POST_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.replaceAll('_', ' ')}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="history-cycle">Cycle</label>
+          <input
+            id="history-cycle"
+            type="number"
+            min={1}
+            step={1}
+            placeholder="any"
+            value={draft.cycle}
+            onChange={(e) => setDraft({ ...draft, cycle: e.target.value })}
+          />
+        </div>
+        <button type="submit">Show</button>
+      </form>
+      <ErrorText error={error} />
+      {posts === null ? (
+        busy && <Loading what="the history" />
+      ) : posts.length === 0 ? (
+        <p className="muted">No posts{filters.status || filters.cycle ? ' match these filters' : ' yet'}.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="history">
+            <thead>
+              <tr>
+                <th scope="col">Cycle</th>
+                <th scope="col">Planned</th>
+                <th scope="col">Group</th>
+                <th scope="col">Session</th>
+                <th scope="col">Status</th>
+                <th scope="col">Why</th>
+                <th scope="col">Sent</th>
+              </tr>
+            </thead>
+            <tbody>
+              {posts.map((p) => (
+                <tr key={p.id} data-status={p.status}>
+                  <td>
+                    #{p.cycle}
+                    <span className="muted small"> · {p.seq + 1}</span>
+                  </td>
+                  <td>{formatTime(p.plannedAt)}</td>
+                  <td>
+                    <code>{p.group}</code>
+                  </td>
+                  <td>{sessionName(p.sessionId)}</td>
+                  <td>
+                    <Badge value={p.status} />
+                    {p.attempts > 1 && <div className="muted small">{p.attempts} attempts</div>}
+                  </td>
+                  <td className="reason">
+                    {p.reasonText && <div>{p.reasonText}</div>}
+                    {p.errorText && p.errorText !== p.reasonText && <div>{p.errorText}</div>}
+                    {(p.reason || p.error) && (
+                      <div className="muted small">{[p.reason, p.error].filter(Boolean).join(' · ')}</div>
+                    )}
+                  </td>
+                  <td>{formatTime(p.sentAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="actions">
+        {cursor && (
+          <button type="button" className="secondary" onClick={older} disabled={busy}>
+            Older posts
+          </button>
+        )}
+        <button type="button" className="secondary" onClick={() => setRefresh((n) => n + 1)} disabled={busy}>
+          Refresh
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,488 @@
+/**
+ * The plan preview as a chart — one row per session, a tick per planned post at its second in the cycle, each
+ * session's offset visible — with the current cycle's real deliveries drawn over it live (from the event stream,
+ * and from the history for what happened before this page was opened).
+ */
+import { useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import { query } from '../api';
+import { useFeed, useOnEvents } from '../feed';
+import { useResource } from '../hooks';
+import type { BotStatus, LiveEvent, Mode, PlanJson, PostRow, Session } from '../types';
+import { ErrorText, Loading, formatDuration } from '../ui';
+
+/** Beyond this many planned posts the chart draws the first ones only (an SVG of 100k marks is too heavy). */
+const MAX_MARKS = 4000;
+
+type Kind = 'sent' | 'failed' | 'skipped';
+interface Delivery {
+  postId: string;
+  sessionId: string;
+  group: string;
+  /** Seconds from the cycle's start. */
+  x: number;
+  kind: Kind;
+}
+interface CurrentCycle {
+  number: number;
+  startMs: number;
+  cycleId: string | null;
+  running: boolean;
+}
+
+export function Timeline() {
+  const [mode, setMode] = useState<Mode>('starter');
+  const [minutes, setMinutes] = useState('60');
+  const [planPath, setPlanPath] = useState('/api/bot/plan');
+  const plan = useResource<PlanJson>(planPath);
+  const sessions = useResource<{ sessions: Session[] }>('/api/sessions');
+  const status = useResource<BotStatus>('/api/bot/status', { refreshMs: 10_000 });
+  useOnEvents(['cycle.', 'bot.'], status.reload);
+  const { events } = useFeed();
+
+  // The controls start from what the server resolved for a preview with no choices (stored config or plan).
+  const initialised = useRef(false);
+  useEffect(() => {
+    if (!plan.data || initialised.current) return;
+    initialised.current = true;
+    setMode(plan.data.mode);
+    if (plan.data.cycleSeconds) setMinutes(String(Math.round(plan.data.cycleSeconds / 60)));
+  }, [plan.data]);
+
+  function preview(event: FormEvent) {
+    event.preventDefault();
+    const path = `/api/bot/plan${query(
+      mode === 'starter' ? { execution_mode: mode, total_cycle_minutes: minutes } : { execution_mode: mode },
+    )}`;
+    if (path === planPath) plan.reload();
+    else setPlanPath(path);
+  }
+
+  const cycle = useMemo(() => currentCycle(events, status.data), [events, status.data]);
+  const history = useResource<{ posts: PostRow[] }>(
+    cycle ? `/api/bot/posts${query({ cycle: cycle.number, limit: 500 })}` : null,
+  );
+  const deliveries = useMemo(
+    () => (cycle ? collectDeliveries(cycle, events, history.data?.posts ?? []) : []),
+    [cycle, events, history.data],
+  );
+
+  const labels = useMemo(
+    () => new Map((sessions.data?.sessions ?? []).map((s) => [s.id, s.label])),
+    [sessions.data],
+  );
+  const usable = useMemo(
+    () => (sessions.data?.sessions ?? []).filter((s) => s.state !== 'dead').map((s) => s.id),
+    [sessions.data],
+  );
+
+  return (
+    <div className="stack">
+      <form className="card inline-form" onSubmit={preview} aria-label="Plan preview">
+        <div className="field">
+          <label htmlFor="plan-mode">Mode</label>
+          <select id="plan-mode" value={mode} onChange={(e) => setMode(e.target.value as Mode)}>
+            <option value="starter">starter</option>
+            <option value="enterprise">enterprise</option>
+          </select>
+        </div>
+        {mode === 'starter' && (
+          <div className="field">
+            <label htmlFor="plan-minutes">Cycle length (minutes)</label>
+            <input
+              id="plan-minutes"
+              type="number"
+              min={1}
+              step={1}
+              required
+              value={minutes}
+              onChange={(e) => setMinutes(e.target.value)}
+            />
+          </div>
+        )}
+        <button type="submit">Preview</button>
+      </form>
+      <ErrorText error={plan.error} />
+      {!plan.data ? (
+        plan.loading && <Loading what="the plan" />
+      ) : (
+        <div className="timeline-layout">
+          <section className="card" aria-labelledby="chart-title">
+            <h2 id="chart-title">
+              {plan.data.mode === 'starter'
+                ? `Starter cycle of ${formatDuration(plan.data.cycleSeconds ?? 0)}`
+                : 'Enterprise cycle'}
+              , {plan.data.posts.length} posts
+            </h2>
+            <Chart plan={plan.data} labels={labels} usable={usable} deliveries={deliveries} cycle={cycle} />
+            <Legend />
+            <p className="muted small" aria-live="polite" data-testid="live-summary">
+              {cycle
+                ? `Cycle #${cycle.number}${cycle.running ? ' (running)' : ''}: ${
+                    deliveries.filter((d) => d.kind === 'sent').length
+                  } delivered, ${deliveries.filter((d) => d.kind === 'failed').length} failed, ${
+                    deliveries.filter((d) => d.kind === 'skipped').length
+                  } skipped so far.`
+                : 'No cycle has run yet: start the bot to see deliveries drawn over the plan.'}
+            </p>
+          </section>
+          <aside className="card" aria-labelledby="warnings-title">
+            <h2 id="warnings-title">Planner warnings</h2>
+            {plan.data.warnings.length === 0 ? (
+              <p className="muted">None: this plan keeps its timing.</p>
+            ) : (
+              <ul className="warnings">
+                {plan.data.warnings.map((w) => (
+                  <li key={w.code}>
+                    <strong>{w.code.replaceAll('_', ' ').toLowerCase()}</strong>: {w.message}
+                  </li>
+                ))}
+              </ul>
+            )}
+            <p className="muted small">
+              {plan.data.delayBetweenPosts} s between two posts of one session.
+              {plan.data.mode === 'starter' &&
+                ' Each session starts its run at its offset, spread evenly over the cycle.'}
+            </p>
+          </aside>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function currentCycle(events: LiveEvent[], status: BotStatus | null): CurrentCycle | null {
+  let started: LiveEvent | undefined;
+  for (let i = events.length - 1; i >= 0; i--) {
+    if (events[i]!.type === 'cycle.started') {
+      started = events[i];
+      break;
+    }
+  }
+  const fromStatus = status?.cycle ?? null;
+  const running = status ? status.status !== 'stopped' && fromStatus?.status === 'running' : false;
+  if (
+    started &&
+    typeof started.data.number === 'number' &&
+    (!fromStatus || started.data.number >= fromStatus.number)
+  ) {
+    const startMs =
+      typeof started.data.plannedStartAt === 'number' ? started.data.plannedStartAt : started.at;
+    const finished = events.some(
+      (e) => e.type === 'cycle.finished' && e.data.cycleId === started.data.cycleId && e.seq > started.seq,
+    );
+    return {
+      number: started.data.number,
+      startMs,
+      cycleId: typeof started.data.cycleId === 'string' ? started.data.cycleId : null,
+      running: !finished && (status ? status.status !== 'stopped' : true),
+    };
+  }
+  if (fromStatus?.startedAt) {
+    return { number: fromStatus.number, startMs: Date.parse(fromStatus.startedAt), cycleId: null, running };
+  }
+  return null;
+}
+
+function collectDeliveries(cycle: CurrentCycle, events: LiveEvent[], history: PostRow[]): Delivery[] {
+  const out = new Map<string, Delivery>();
+  for (const p of history) {
+    if (p.cycle !== cycle.number) continue;
+    let kind: Kind | null = null;
+    let at: string | null = null;
+    if (p.status === 'sent' || p.status === 'duplicate') [kind, at] = ['sent', p.sentAt];
+    else if (p.status === 'failed') [kind, at] = ['failed', p.plannedAt];
+    else if (p.status === 'skipped' || p.status === 'missed' || p.status === 'not_attempted')
+      [kind, at] = ['skipped', p.plannedAt];
+    if (!kind || !at) continue;
+    out.set(p.id, {
+      postId: p.id,
+      sessionId: p.sessionId,
+      group: p.group,
+      x: (Date.parse(at) - cycle.startMs) / 1000,
+      kind,
+    });
+  }
+  for (const e of events) {
+    const kind: Kind | null =
+      e.type === 'post.sent'
+        ? 'sent'
+        : e.type === 'post.failed'
+          ? 'failed'
+          : e.type === 'post.skipped'
+            ? 'skipped'
+            : null;
+    if (!kind) continue;
+    const inCycle = cycle.cycleId !== null ? e.data.cycleId === cycle.cycleId : e.at >= cycle.startMs;
+    if (!inCycle || typeof e.data.postId !== 'string') continue;
+    out.set(e.data.postId, {
+      postId: e.data.postId,
+      sessionId: String(e.data.sessionId ?? ''),
+      group: String(e.data.groupKey ?? ''),
+      x: (e.at - cycle.startMs) / 1000,
+      kind,
+    });
+  }
+  return [...out.values()];
+}
+
+function useWidth<T extends HTMLElement>(): [RefObject<T | null>, number] {
+  const ref = useRef<T>(null);
+  const [width, setWidth] = useState(640);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const observer = new ResizeObserver(([entry]) => {
+      if (entry) setWidth(Math.max(260, Math.floor(entry.contentRect.width)));
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return [ref, width];
+}
+
+function useNow(active: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(timer);
+  }, [active]);
+  return now;
+}
+
+const STEPS = [
+  0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400,
+];
+
+function tickLabel(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) return `${+(seconds / 60).toFixed(1)} min`;
+  return `${+(seconds / 3600).toFixed(1)} h`;
+}
+
+function Chart({
+  plan,
+  labels,
+  usable,
+  deliveries,
+  cycle,
+}: {
+  plan: PlanJson;
+  labels: Map<string, string>;
+  /** The caller's sessions the planner uses (not dead), in the API's order. */
+  usable: string[];
+  deliveries: Delivery[];
+  cycle: CurrentCycle | null;
+}) {
+  const [ref, width] = useWidth<HTMLDivElement>();
+  const now = useNow(cycle?.running ?? false);
+
+  // Row i is plan.sessions[i]. Posts come ordered by (time, session index), so the sessions in order of their
+  // first post are the rows in order; sessions with no post (idle) keep the rest of the listed order.
+  const rowIds = useMemo(() => {
+    const seen = [...new Set(plan.posts.map((p) => p.session))];
+    const rest = usable.filter((id) => !seen.includes(id));
+    return plan.sessions.map((_, i) => seen[i] ?? rest[i - seen.length] ?? null);
+  }, [plan, usable]);
+  const rowOf = useMemo(() => new Map(rowIds.map((id, i) => [id, i])), [rowIds]);
+  const strays = deliveries.filter((d) => !rowOf.has(d.sessionId));
+  const rows = plan.sessions.length + (strays.length > 0 ? 1 : 0);
+
+  const lastPost = plan.posts.length > 0 ? plan.posts[plan.posts.length - 1]!.atSeconds : 0;
+  const maxDelivery = deliveries.reduce((m, d) => Math.max(m, d.x), 0);
+  const domain = Math.max(plan.cycleSeconds ?? lastPost + plan.delayBetweenPosts, maxDelivery * 1.02, 1);
+
+  const narrow = width < 520;
+  const labelW = narrow ? 84 : 150;
+  const right = 16;
+  const top = 26;
+  const rowH = 40;
+  const height = top + Math.max(rows, 1) * rowH + 8;
+  const plotW = Math.max(40, width - labelW - right);
+  const x = (s: number) => labelW + (Math.min(Math.max(s, 0), domain) / domain) * plotW;
+  const step = STEPS.find((st) => domain / st <= (narrow ? 5 : 10)) ?? domain / 5;
+  const ticks: number[] = [];
+  for (let t = 0; t <= domain + 1e-9; t += step) ticks.push(+t.toFixed(3));
+
+  const perSession = new Map<string, { count: number; end: number }>();
+  for (const p of plan.posts) {
+    const lane = perSession.get(p.session);
+    if (lane) {
+      lane.count++;
+      lane.end = p.atSeconds;
+    } else perSession.set(p.session, { count: 1, end: p.atSeconds });
+  }
+  const lanes = plan.sessions.map((s, i) => {
+    const id = rowIds[i] ?? null;
+    const lane = id ? perSession.get(id) : undefined;
+    return { ...s, id, count: lane?.count ?? 0, end: lane?.end ?? s.offsetSeconds };
+  });
+  const marks = plan.posts.slice(0, MAX_MARKS);
+  const nowX = cycle?.running ? (now - cycle.startMs) / 1000 : null;
+
+  return (
+    <div ref={ref} className="chart">
+      <svg
+        width={width}
+        height={height}
+        viewBox={`0 0 ${width} ${height}`}
+        role="img"
+        aria-labelledby="chart-svg-title"
+        data-testid="timeline-chart"
+      >
+        <title id="chart-svg-title">
+          {`Plan: ${plan.sessions.length} sessions, ${plan.posts.length} posts over ${formatDuration(domain)}; ${deliveries.length} results drawn for the current cycle.`}
+        </title>
+        {ticks.map((t) => (
+          <g key={t} className="tick">
+            <line x1={x(t)} x2={x(t)} y1={top - 4} y2={height - 8} />
+            <text x={x(t)} y={top - 10} textAnchor="middle">
+              {tickLabel(t)}
+            </text>
+          </g>
+        ))}
+        {lanes.map((lane, i) => {
+          const cy = top + i * rowH + rowH / 2;
+          const label = (lane.id && labels.get(lane.id)) ?? `session ${i + 1}`;
+          return (
+            <g key={lane.index} className="lane" data-session={lane.id ?? ''}>
+              <text x={4} y={cy - 2} className="lane-label">
+                {narrow && label.length > 11 ? `${label.slice(0, 10)}…` : label}
+              </text>
+              <text x={4} y={cy + 12} className="lane-offset">
+                {`+${formatDuration(lane.offsetSeconds)}`}
+              </text>
+              {lane.count > 0 && (
+                <rect
+                  className="lane-band"
+                  x={x(lane.offsetSeconds)}
+                  y={cy - 11}
+                  width={Math.max(2, x(lane.end) - x(lane.offsetSeconds))}
+                  height={22}
+                  rx={3}
+                />
+              )}
+              <line
+                className="offset-line"
+                x1={x(lane.offsetSeconds)}
+                x2={x(lane.offsetSeconds)}
+                y1={cy - 15}
+                y2={cy + 15}
+              />
+            </g>
+          );
+        })}
+        {strays.length > 0 && (
+          <text x={4} y={top + plan.sessions.length * rowH + rowH / 2} className="lane-label">
+            other
+          </text>
+        )}
+        {marks.map((p, k) => {
+          const row = rowOf.get(p.session) ?? 0;
+          const cy = top + row * rowH + rowH / 2;
+          return (
+            <line
+              key={k}
+              className="mark-planned"
+              x1={x(p.atSeconds)}
+              x2={x(p.atSeconds)}
+              y1={cy - 8}
+              y2={cy + 8}
+            >
+              <title>{`${p.group} at ${formatDuration(p.atSeconds)}`}</title>
+            </line>
+          );
+        })}
+        {deliveries.map((d) => {
+          const row = rowOf.get(d.sessionId) ?? plan.sessions.length;
+          const cy = top + row * rowH + rowH / 2;
+          return (
+            <circle
+              key={d.postId}
+              className={`mark-${d.kind === 'sent' ? 'delivered' : d.kind}`}
+              cx={x(d.x)}
+              cy={cy}
+              r={4}
+            >
+              <title>{`${d.kind} ${d.group} at ${formatDuration(Math.max(0, d.x))}`}</title>
+            </circle>
+          );
+        })}
+        {nowX !== null && nowX >= 0 && nowX <= domain && (
+          <line className="now-line" x1={x(nowX)} x2={x(nowX)} y1={top - 4} y2={height - 8} />
+        )}
+      </svg>
+      {plan.posts.length > MAX_MARKS && (
+        <p className="muted small">
+          Showing the first {MAX_MARKS} of {plan.posts.length} planned posts.
+        </p>
+      )}
+      <div className="table-wrap">
+        <table className="compact">
+          <caption className="sr-only">Sessions in this plan</caption>
+          <thead>
+            <tr>
+              <th scope="col">Session</th>
+              <th scope="col">Offset</th>
+              <th scope="col">Planned</th>
+              <th scope="col">Delivered</th>
+            </tr>
+          </thead>
+          <tbody>
+            {lanes.map((lane, i) => (
+              <tr key={lane.index}>
+                <td>{(lane.id && labels.get(lane.id)) ?? `session ${i + 1}`}</td>
+                <td>{formatDuration(lane.offsetSeconds)}</td>
+                <td>{lane.count}</td>
+                <td>{deliveries.filter((d) => d.sessionId === lane.id && d.kind === 'sent').length}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
+
+function Legend() {
+  return (
+    <ul className="legend" aria-label="Legend">
+      <li>
+        <svg width="14" height="14" aria-hidden="true">
+          <line className="mark-planned" x1="7" x2="7" y1="1" y2="13" />
+        </svg>
+        planned
+      </li>
+      <li>
+        <svg width="14" height="14" aria-hidden="true">
+          <circle className="mark-delivered" cx="7" cy="7" r="4" />
+        </svg>
+        delivered
+      </li>
+      <li>
+        <svg width="14" height="14" aria-hidden="true">
+          <circle className="mark-failed" cx="7" cy="7" r="4" />
+        </svg>
+        failed
+      </li>
+      <li>
+        <svg width="14" height="14" aria-hidden="true">
+          <circle className="mark-skipped" cx="7" cy="7" r="4" />
+        </svg>
+        skipped
+      </li>
+      <li>
+        <svg width="14" height="14" aria-hidden="true">
+          <line className="offset-line" x1="7" x2="7" y1="1" y2="13" />
+        </svg>
+        session offset
+      </li>
+      <li>
+        <svg width="14" height="14" aria-hidden="true">
+          <line className="now-line" x1="7" x2="7" y1="1" y2="13" />
+        </svg>
+        now
+      </li>
+    </ul>
+  );
+}

@@ -1,0 +1,143 @@
+/** The shapes the public API answers with (see GET /api/openapi.json and src/http/routes). */
+
+export type Mode = 'starter' | 'enterprise';
+export type BotState = 'running' | 'stopped' | 'needs_attention';
+export type SessionState = 'active' | 'paused' | 'dead';
+export type PostStatus =
+  | 'planned'
+  | 'sending'
+  | 'sent'
+  | 'duplicate'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | 'missed'
+  | 'not_attempted';
+
+export const POST_STATUSES: readonly PostStatus[] = [
+  'planned',
+  'sending',
+  'sent',
+  'duplicate',
+  'failed',
+  'skipped',
+  'cancelled',
+  'missed',
+  'not_attempted',
+];
+
+export interface CyclePosts {
+  planned: number;
+  sent: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  pending: number;
+}
+
+export interface BotStatus {
+  status: BotState;
+  execution_mode: Mode | null;
+  total_cycle_minutes: number | null;
+  cycle: {
+    number: number;
+    status: string;
+    startedAt: string | null;
+    finishedAt: string | null;
+    posts: CyclePosts;
+  } | null;
+  nextCycleAt: string | null;
+  sessions: { id: string; label: string; state: SessionState; cooldownUntil: string | null }[];
+  stats: { sent: number; failed: number; floodWaits: number };
+  lastError: string | null;
+}
+
+export interface PlanJson {
+  mode: Mode;
+  cycleSeconds: number | null;
+  delayBetweenPosts: number;
+  sessions: { index: number; offsetSeconds: number; groups: string[] }[];
+  posts: { session: string; group: string; atSeconds: number }[];
+  warnings: { code: string; message: string }[];
+}
+
+export interface Session {
+  id: string;
+  label: string;
+  driver: 'sandbox' | 'mtcute';
+  state: SessionState;
+  stateReason: string | null;
+  cooldownUntil: string | null;
+  account: { id: string | null; username: string | null; name: string | null } | null;
+  createdAt: string | null;
+}
+
+export interface PoolSession extends Session {
+  ownerUserId: string | null;
+}
+
+export interface PostRow {
+  id: string;
+  cycle: number;
+  seq: number;
+  sessionId: string;
+  group: string;
+  plannedAt: string | null;
+  status: PostStatus;
+  reason: string | null;
+  reasonText: string | null;
+  error: string | null;
+  errorText: string | null;
+  attempts: number;
+  sentAt: string | null;
+}
+
+export interface Settings {
+  delay_between_posts: number;
+  delay_between_cycles: number;
+  min_group_gap_seconds: number;
+  silent: boolean;
+  hide_sender: boolean;
+}
+
+export interface GroupLineError {
+  line: number;
+  text: string;
+  message: string;
+}
+
+export interface GroupWarning {
+  code: string;
+  message: string;
+  line: number;
+}
+
+export type PlanType = 'STARTER' | 'ENTERPRISE';
+export type PlanStatus = 'active' | 'inactive' | 'expired' | 'suspended';
+export type Role = 'admin' | 'user';
+
+export interface User {
+  id: string;
+  name: string;
+  role: Role;
+  plan_type: PlanType | null;
+  plan_status: PlanStatus;
+  max_sessions: number;
+  createdAt: string | null;
+}
+
+export interface AdminBot extends BotStatus {
+  botId: string;
+  userId: string;
+  user: string | null;
+}
+
+/** One Server-Sent Event of GET /api/bot/events: `type` is the SSE event name, the rest its JSON data. */
+export interface LiveEvent {
+  /** A local sequence number (unique within this page), for React keys. */
+  seq: number;
+  type: string;
+  at: number;
+  time: string;
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,265 @@
+/** Small shared pieces: messages, badges, times, a two-step delete button, a generic JSON view. */
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type { ApiError } from './api';
+
+export function ErrorText({ error }: { error: ApiError | string | null | undefined }) {
+  if (!error) return null;
+  return (
+    <p className="error" role="alert">
+      {typeof error === 'string' ? error : error.message}
+    </p>
+  );
+}
+
+export function Notice({ children }: { children: ReactNode }) {
+  return (
+    <p className="notice" role="status">
+      {children}
+    </p>
+  );
+}
+
+export function Loading({ what }: { what: string }) {
+  return <p className="muted">Loading {what}…</p>;
+}
+
+const BADGE: Record<string, string> = {
+  running: 'ok',
+  active: 'ok',
+  sent: 'ok',
+  duplicate: 'ok',
+  finished: 'ok',
+  stopped: 'neutral',
+  planned: 'neutral',
+  sending: 'neutral',
+  inactive: 'neutral',
+  needs_attention: 'warn',
+  paused: 'warn',
+  skipped: 'warn',
+  missed: 'warn',
+  not_attempted: 'warn',
+  cancelled: 'neutral',
+  expired: 'warn',
+  suspended: 'bad',
+  dead: 'bad',
+  failed: 'bad',
+  aborted: 'bad',
+};
+
+export function Badge({ value }: { value: string }) {
+  return <span className={`badge badge-${BADGE[value] ?? 'neutral'}`}>{value.replaceAll('_', ' ')}</span>;
+}
+
+export function formatTime(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '—';
+  const today = new Date();
+  const sameDay = date.toDateString() === today.toDateString();
+  return sameDay
+    ? date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : date.toLocaleString(undefined, {
+        year: 'numeric',
+        month: 'short',
+        day: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.abs(seconds);
+  if (s === 0) return '0 s';
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 90) return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  if (s < 172800) return `${(s / 3600).toFixed(1)} h`;
+  return `${Math.round(s / 86400)} days`;
+}
+
+/** "in 3 min" / "2 min ago", refreshed every second. */
+export function Relative({ iso }: { iso: string | null }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!iso) return <>—</>;
+  const diff = (new Date(iso).getTime() - now) / 1000;
+  const text =
+    Math.abs(diff) < 1 ? 'now' : diff > 0 ? `in ${formatDuration(diff)}` : `${formatDuration(diff)} ago`;
+  return (
+    <time dateTime={iso} title={new Date(iso).toLocaleString()}>
+      {formatTime(iso)} ({text})
+    </time>
+  );
+}
+
+/** A button that asks once more before doing something that cannot be undone. */
+export function ConfirmButton({
+  label,
+  confirmLabel,
+  onConfirm,
+  disabled,
+}: {
+  label: string;
+  confirmLabel: string;
+  onConfirm: () => void;
+  disabled?: boolean;
+}) {
+  const [asking, setAsking] = useState(false);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (asking) confirmRef.current?.focus();
+  }, [asking]);
+  if (!asking) {
+    return (
+      <button type="button" className="secondary" disabled={disabled} onClick={() => setAsking(true)}>
+        {label}
+      </button>
+    );
+  }
+  return (
+    <span className="confirm">
+      <button
+        ref={confirmRef}
+        type="button"
+        className="danger"
+        onClick={() => {
+          setAsking(false);
+          onConfirm();
+        }}
+      >
+        {confirmLabel}
+      </button>
+      <button type="button" className="secondary" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
+  );
+}
+
+/** Renders any JSON: arrays of objects as tables, objects as definition lists. */
+export function JsonView({ value }: { value: unknown }) {
+  if (value === null || value === undefined) return <span className="muted">—</span>;
+  if (Array.isArray(value)) {
+    if (value.length === 0) return <span className="muted">none</span>;
+    if (value.every((v) => v && typeof v === 'object' && !Array.isArray(v))) {
+      const rows = value as Record<string, unknown>[];
+      const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
+      return (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                {columns.map((c) => (
+                  <th key={c} scope="col">
+                    {c}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row, i) => (
+                <tr key={i}>
+                  {columns.map((c) => (
+                    <td key={c}>
+                      <JsonView value={row[c]} />
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      );
+    }
+    return (
+      <span>{value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(', ')}</span>
+    );
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 0) return <span className="muted">empty</span>;
+    return (
+      <dl className="kv">
+        {entries.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>
+              <JsonView value={v} />
+            </dd>
+          </div>
+        ))}
+      </dl>
+    );
+  }
+  return <span>{String(value)}</span>;
+}
+
+const STOP_REASONS: Record<string, string> = {
+  'stop:cancel': 'asked from the dashboard or the API',
+  'stop:suspend': 'the server is shutting down; the bot resumes when it starts again',
+  desired_stopped: 'stopped',
+  deleted: 'the customer was deleted',
+  fenced: 'another worker took this bot over',
+};
+
+/**
+ * The plain-words text of an event's reason or error. The API explains Telegram codes and runtime reasons
+ * (`reasonText`/`errorText`); free-form reasons ("stopped by the customer") are already words.
+ */
+function plain(data: Record<string, unknown>, field: 'reason' | 'error'): string {
+  const raw = typeof data[field] === 'string' ? (data[field] as string) : '';
+  const text = typeof data[`${field}Text`] === 'string' ? (data[`${field}Text`] as string) : '';
+  if (!raw) return text;
+  if (STOP_REASONS[raw]) return STOP_REASONS[raw];
+  if (text && !(text.startsWith('Telegram answered ') && /[a-z\s:]/.test(raw))) return text;
+  return raw;
+}
+
+/** Turns an event from the live stream into one sentence. */
+export function describeEvent(
+  type: string,
+  data: Record<string, unknown>,
+  sessionName: (id: string) => string,
+): string {
+  const s = (k: string) => (typeof data[k] === 'string' ? (data[k] as string) : '');
+  const n = (k: string) => (typeof data[k] === 'number' ? (data[k] as number) : 0);
+  const why = plain(data, 'error') || plain(data, 'reason');
+  const reason = plain(data, 'reason');
+  switch (type) {
+    case 'bot.started':
+      return 'The bot started.';
+    case 'bot.stopped':
+      return `The bot stopped${reason ? `: ${reason}` : ''}.`;
+    case 'bot.attention':
+      return `The bot needs attention: ${s('message') || reason}`;
+    case 'cycle.started':
+      return `Cycle ${n('number')} started (${s('mode')}, ${n('posts')} posts${data.resumed ? ', resumed' : ''}).`;
+    case 'cycle.finished':
+      return `Cycle ${n('number')} ${s('status') || 'finished'}${reason ? `: ${reason}` : ''}.`;
+    case 'cycle.skipped':
+      return `Cycle ${n('number')} skipped${reason ? `: ${reason}` : ''}.`;
+    case 'post.sent':
+      return `Sent to ${s('groupKey')} by ${sessionName(s('sessionId'))}${data.duplicate ? ' (already delivered)' : ''}.`;
+    case 'post.failed':
+      return `Failed in ${s('groupKey')} (${sessionName(s('sessionId'))}): ${why}`;
+    case 'post.skipped':
+      return `Skipped ${s('groupKey')} (${sessionName(s('sessionId'))}): ${why}`;
+    case 'post.cancelled':
+      return `Cancelled ${s('groupKey')}: ${why}`;
+    case 'post.handed_off':
+      return `A post moved from ${sessionName(s('fromSessionId'))} to ${sessionName(s('toSessionId'))}.`;
+    case 'session.paused':
+      return `${sessionName(s('sessionId'))} paused until ${formatTime(n('until'))}: ${why}`;
+    case 'session.resumed':
+      return `${sessionName(s('sessionId'))} resumed.`;
+    case 'session.retired':
+      return `${sessionName(s('sessionId'))} was retired: ${why}`;
+    case 'alert':
+      return `${s('level') === 'critical' ? 'Critical: ' : ''}${s('message')}`;
+    default:
+      return type;
+  }
+}
