@@ -477,7 +477,7 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
 
   it('logged no console error, no page error and no unexpected failed request', () => {
     expect(problems).toEqual([]);
-        // The deliberate bad group line was seen, so failed responses were being recorded.
+    // The deliberate bad group line was seen, so failed responses were being recorded.
     expect(failures).toContain('400 PUT /api/bot/groups');
     expect(failures.filter((f) => !EXPECTED_FAILURES.some((re) => re.test(f)))).toEqual([]);
   });
