@@ -11,10 +11,11 @@ import {
   type PostStatus,
 } from '../core/model.js';
 import type { ExecutionMode } from '../core/plan.js';
-import { bool, int64, num, numOrNull, type DbInt } from './codec.js';
+import { bool, int64, num, numOrNull } from './codec.js';
 import type { Dialect } from './database.js';
 import { cycleFromRow, postFromRow } from './runtime-store.js';
 import { dbNowMs } from './sql-helpers.js';
+import { SqlRepository } from './repository.js';
 import type { BotsTable, Schema } from './schema.js';
 
 export interface BotCounters {
@@ -74,15 +75,13 @@ export interface PostPage {
   nextCursor: string | null;
 }
 
-export class BotRepository {
+export class BotRepository extends SqlRepository {
   constructor(
-    private readonly db: Kysely<Schema>,
-    private readonly dialect: Dialect,
+    db: Kysely<Schema>,
+    dialect: Dialect,
     private readonly now: () => number,
-  ) {}
-
-  private bind(id: string): DbInt {
-    return this.dialect === 'sqlite' ? BigInt(id) : id;
+  ) {
+    super(db, dialect);
   }
 
   /** The customer's bot id, creating the bot with the default settings on first use. */

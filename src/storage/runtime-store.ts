@@ -32,6 +32,7 @@ import { bool, int64, json, num, numOrNull, type DbInt } from './codec.js';
 import type { Dialect } from './database.js';
 import type { CyclesTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
 import { SqliteCommitter } from './sqlite-commit.js';
+import { SqlRepository } from './repository.js';
 import type BetterSqlite3 from 'better-sqlite3';
 import { chunks, dbNowMs, valuesTable, type SqlType } from './sql-helpers.js';
 
@@ -103,20 +104,12 @@ const COUNTER_COLUMNS: Record<keyof CounterDelta, keyof Schema['bots']> = {
   floodWaits: 'flood_wait_count',
 };
 
-export class SqlRuntimeStore implements RuntimeStore {
+export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
   private readonly sqliteCommitter: SqliteCommitter | null;
 
-  constructor(
-    readonly db: Kysely<Schema>,
-    readonly dialect: Dialect,
-    sqlite: BetterSqlite3.Database | null = null,
-  ) {
+  constructor(db: Kysely<Schema>, dialect: Dialect, sqlite: BetterSqlite3.Database | null = null) {
+    super(db, dialect);
     this.sqliteCommitter = sqlite ? new SqliteCommitter(sqlite) : null;
-  }
-
-  /** A 64-bit value to bind: SQLite takes bigint; pg takes the decimal string. */
-  bind(value: string): DbInt {
-    return this.dialect === 'sqlite' ? BigInt(value) : value;
   }
 
   async loadBot(botId: string): Promise<BotSnapshot | null> {

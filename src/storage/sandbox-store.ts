@@ -16,18 +16,14 @@ import type {
   SandboxStore,
 } from '../telegram/sandbox/sandbox-store.js';
 import { refillBucket } from '../telegram/sandbox/sandbox-store.js';
-import { bool, int64, json, num, numOrNull, type DbInt } from './codec.js';
+import { bool, int64, json, num, numOrNull } from './codec.js';
 import type { Dialect } from './database.js';
+import { SqlRepository } from './repository.js';
 import type { Schema } from './schema.js';
 
-export class SqlSandboxStore implements SandboxStore {
-  constructor(
-    private readonly db: Kysely<Schema>,
-    private readonly dialect: Dialect,
-  ) {}
-
-  private bind(value: string): DbInt {
-    return this.dialect === 'sqlite' ? BigInt(value) : value;
+export class SqlSandboxStore extends SqlRepository implements SandboxStore {
+  constructor(db: Kysely<Schema>, dialect: Dialect) {
+    super(db, dialect);
   }
 
   async getAccount(id: string): Promise<SandboxAccount | null> {

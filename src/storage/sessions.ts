@@ -4,9 +4,10 @@
  */
 import type { Kysely, Selectable } from 'kysely';
 import type { SessionDriver, SessionInfo, SessionStatus } from '../core/model.js';
-import { int64OrNull, numOrNull, num, type DbInt } from './codec.js';
+import { int64OrNull, numOrNull, num } from './codec.js';
 import type { Dialect } from './database.js';
 import { sessionFromRow } from './runtime-store.js';
+import { SqlRepository } from './repository.js';
 import type { Schema, TelegramSessionsTable } from './schema.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -51,16 +52,14 @@ function recordFromRow(row: Selectable<TelegramSessionsTable>): SessionRecord {
   };
 }
 
-export class SessionRepository {
+export class SessionRepository extends SqlRepository {
   constructor(
-    private readonly db: Kysely<Schema>,
-    private readonly dialect: Dialect,
+    db: Kysely<Schema>,
+    dialect: Dialect,
     private readonly secrets: SecretBox,
     private readonly now: () => number,
-  ) {}
-
-  private bind(id: string): DbInt {
-    return this.dialect === 'sqlite' ? BigInt(id) : id;
+  ) {
+    super(db, dialect);
   }
 
   async create(session: NewSession): Promise<SessionRecord> {

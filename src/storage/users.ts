@@ -1,8 +1,9 @@
 /** Users (customers and operators) and their API tokens. Tokens are shown once and stored as SHA-256 hashes. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { int64, num, type DbInt } from './codec.js';
+import { int64, num } from './codec.js';
 import type { Dialect } from './database.js';
+import { SqlRepository } from './repository.js';
 import type { Schema, UsersTable } from './schema.js';
 
 export type Role = 'admin' | 'user';
@@ -56,15 +57,13 @@ export function newToken(): string {
   return `stg_${randomBytes(32).toString('base64url')}`;
 }
 
-export class UserRepository {
+export class UserRepository extends SqlRepository {
   constructor(
-    private readonly db: Kysely<Schema>,
-    private readonly dialect: Dialect,
+    db: Kysely<Schema>,
+    dialect: Dialect,
     private readonly now: () => number,
-  ) {}
-
-  private bind(id: string): DbInt {
-    return this.dialect === 'sqlite' ? BigInt(id) : id;
+  ) {
+    super(db, dialect);
   }
 
   async create(user: NewUser): Promise<User> {
