@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type JSX } from 'react';
 import { api, ApiError, getToken, messageOf, onUnauthorized, setToken } from './api';
 import { FeedProvider, useFeed } from './feed';
+import { useAction } from './hooks';
 import { Link, navigate, usePath } from './router';
 import { ErrorText } from './ui';
 import { Overview } from './pages/Overview';
@@ -102,34 +103,32 @@ export function App() {
 
 function SignIn({ reason, onSignedIn }: { reason: string | null; onSignedIn: (who: Who) => void }) {
   const [value, setValue] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
   useEffect(() => {
     document.title = 'Sign in · Stagger';
   }, []);
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     const token = value.trim();
     if (!token) {
       setError('Enter your API token.');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      await api('GET', '/api/bot/status', undefined, { token });
-      const admin = await isAdmin(token);
-      setToken(token);
-      onSignedIn({ token, admin });
-    } catch (caught) {
-      setError(
-        caught instanceof ApiError && caught.status === 401
-          ? `That token was not accepted: ${caught.message}.`
-          : messageOf(caught),
-      );
-      setBusy(false);
-    }
+    void run(
+      async () => {
+        await api('GET', '/api/bot/status', undefined, { token });
+        const admin = await isAdmin(token);
+        setToken(token);
+        onSignedIn({ token, admin });
+      },
+      (caught) =>
+        setError(
+          caught instanceof ApiError && caught.status === 401
+            ? `That token was not accepted: ${caught.message}.`
+            : messageOf(caught),
+        ),
+    );
   }
 
   return (

@@ -1,4 +1,7 @@
-/** Loading data from the API into a component: `{data, error, loading, reload}`. */
+/**
+ * Loading data from the API into a component: `{data, error, loading, reload}`; running a user's action with its
+ * error and busy flag: `{error, setError, busy, setBusy, run}`.
+ */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, messageOf } from './api';
 
@@ -54,4 +57,39 @@ export function useResource<T>(path: string | null, options: { refreshMs?: numbe
   }, [refreshMs, path, reload]);
 
   return { data, error, loading, reload };
+}
+
+export interface Action {
+  /** The last failure in words (an ApiError's message), or a message the component set itself. */
+  error: string | null;
+  setError(error: string | null): void;
+  /** True while an action runs. */
+  busy: boolean;
+  /** For work that cannot go through `run`, such as a load that ignores superseded answers. */
+  setBusy(busy: boolean): void;
+  /**
+   * Clears the error, runs `action` with `busy` set, and answers whether it succeeded. A failure becomes `error`
+   * (the caught value's message), or goes to `onError` instead when one is given.
+   */
+  run(action: () => Promise<unknown>, onError?: (caught: unknown) => void): Promise<boolean>;
+}
+
+export function useAction(): Action {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const run = useCallback(async (action: () => Promise<unknown>, onError?: (caught: unknown) => void) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+      return true;
+    } catch (caught) {
+      if (onError) onError(caught);
+      else setError(messageOf(caught));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { error, setError, busy, setBusy, run };
 }

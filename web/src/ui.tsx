@@ -1,4 +1,7 @@
-/** Small shared pieces: messages, badges, times, a two-step delete button, a generic JSON view. */
+/**
+ * Small shared pieces: messages, badges, times, a two-step delete button, the count of sandbox sessions to add, a
+ * generic JSON view.
+ */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ApiError } from './api';
 
@@ -136,6 +139,35 @@ export function ConfirmButton({
         Cancel
       </button>
     </span>
+  );
+}
+
+/** "How many" sandbox sessions a form adds (to the pool, or to the customer's own sessions). */
+export function HowManyField({
+  id,
+  max,
+  value,
+  onChange,
+}: {
+  id: string;
+  max: number;
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>How many</label>
+      <input
+        id={id}
+        type="number"
+        min={1}
+        max={max}
+        step={1}
+        required
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+      />
+    </div>
   );
 }
 

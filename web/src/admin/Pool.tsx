@@ -1,27 +1,24 @@
 /** Operator: every session, the pool (sessions with no owner), assigning and unassigning. */
 import { useMemo, useState, type FormEvent } from 'react';
-import { api, messageOf } from '../api';
-import { useResource } from '../hooks';
+import { api } from '../api';
+import { useAction, useResource } from '../hooks';
 import type { PoolSession, User } from '../types';
-import { Badge, ErrorText, Loading, Notice, Relative } from '../ui';
+import { Badge, ErrorText, HowManyField, Loading, Notice, Relative } from '../ui';
 
 export function AdminPool() {
   const sessions = useResource<{ sessions: PoolSession[] }>('/api/admin/sessions');
   const users = useResource<{ users: User[] }>('/api/admin/users');
   const names = useMemo(() => new Map((users.data?.users ?? []).map((u) => [u.id, u.name])), [users.data]);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   const [choice, setChoice] = useState<Record<string, string>>({});
   const all = sessions.data?.sessions ?? [];
   const pool = all.filter((s) => s.ownerUserId === null).length;
 
-  async function act(path: string, payload?: unknown) {
-    setError(null);
-    try {
+  function act(path: string, payload?: unknown) {
+    return run(async () => {
       await api('POST', path, payload);
       sessions.reload();
-    } catch (caught) {
-      setError(messageOf(caught));
-    }
+    });
   }
 
   return (
@@ -115,14 +112,13 @@ export function AdminPool() {
 
 function AddToPool({ onAdded }: { onAdded: () => void }) {
   const [count, setCount] = useState('3');
-  const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const { error, run } = useAction();
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    setError(null);
     setDone(null);
-    try {
+    void run(async () => {
       const answer = await api<{ sessions: PoolSession[] }>('POST', '/api/admin/sessions', {
         driver: 'sandbox',
         count: Number(count),
@@ -131,28 +127,14 @@ function AddToPool({ onAdded }: { onAdded: () => void }) {
         `Added ${answer.sessions.length} sandbox session${answer.sessions.length === 1 ? '' : 's'} to the pool.`,
       );
       onAdded();
-    } catch (caught) {
-      setError(messageOf(caught));
-    }
+    });
   }
 
   return (
     <section className="card" aria-labelledby="pool-add-title">
       <h2 id="pool-add-title">Add sandbox sessions to the pool</h2>
       <form className="inline-form" onSubmit={submit}>
-        <div className="field">
-          <label htmlFor="pool-count">How many</label>
-          <input
-            id="pool-count"
-            type="number"
-            min={1}
-            max={100}
-            step={1}
-            required
-            value={count}
-            onChange={(e) => setCount(e.target.value)}
-          />
-        </div>
+        <HowManyField id="pool-count" max={100} value={count} onChange={setCount} />
         <button type="submit">Add to pool</button>
       </form>
       <ErrorText error={error} />

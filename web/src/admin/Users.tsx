@@ -1,7 +1,7 @@
 /** Operator: users and their plans; a new user's token is shown once. */
 import { useState, type FormEvent } from 'react';
-import { api, messageOf } from '../api';
-import { useResource } from '../hooks';
+import { api } from '../api';
+import { useAction, useResource } from '../hooks';
 import type { PlanStatus, PlanType, Role, User } from '../types';
 import { Badge, ConfirmButton, ErrorText, Loading, Notice, formatTime } from '../ui';
 
@@ -28,16 +28,13 @@ const body = (f: UserForm) => ({
 export function AdminUsers() {
   const users = useResource<{ users: User[] }>('/api/admin/users');
   const [editing, setEditing] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
 
-  async function remove(user: User) {
-    setError(null);
-    try {
+  function remove(user: User) {
+    return run(async () => {
       await api('DELETE', `/api/admin/users/${user.id}`);
       users.reload();
-    } catch (caught) {
-      setError(messageOf(caught));
-    }
+    });
   }
 
   return (
@@ -198,25 +195,18 @@ function NewUser({ onCreated }: { onCreated: () => void }) {
     max_sessions: '5',
   };
   const [form, setForm] = useState<UserForm>(empty);
-  const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<{ user: User; token: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setCreated(null);
-    try {
+    void run(async () => {
       const answer = await api<{ user: User; token: string }>('POST', '/api/admin/users', body(form));
       setCreated(answer);
       setForm(empty);
       onCreated();
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -262,20 +252,14 @@ function EditRow({ user, onDone, onCancel }: { user: User; onDone: () => void; o
     plan_status: user.plan_status,
     max_sessions: String(user.max_sessions),
   });
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       await api('PATCH', `/api/admin/users/${user.id}`, body(form));
       onDone();
-    } catch (caught) {
-      setError(messageOf(caught));
-      setBusy(false);
-    }
+    });
   }
 
   return (

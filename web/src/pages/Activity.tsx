@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, messageOf, query } from '../api';
 import { useFeed } from '../feed';
-import { useResource } from '../hooks';
+import { useAction, useResource } from '../hooks';
 import { POST_STATUSES, type PostRow, type Session } from '../types';
 import { Badge, ErrorText, Loading, describeEvent, formatTime } from '../ui';
 
@@ -63,8 +63,7 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
   const [refresh, setRefresh] = useState(0);
   const [posts, setPosts] = useState<PostRow[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, setBusy, run } = useAction();
 
   useEffect(() => {
     let current = true;
@@ -88,20 +87,14 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
 
   async function older() {
     if (!cursor) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const page = await api<{ posts: PostRow[]; nextCursor: string | null }>(
         'GET',
         `/api/bot/posts${query({ status: filters.status, cycle: filters.cycle, limit: 50, cursor })}`,
       );
       setPosts((old) => [...(old ?? []), ...page.posts]);
       setCursor(page.nextCursor);
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   function apply(event: FormEvent) {

@@ -1,8 +1,8 @@
 /** Status, start/stop, the current cycle's progress, the next cycle, counters and the last error. */
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, messageOf } from '../api';
+import { api } from '../api';
 import { useOnEvents } from '../feed';
-import { useResource } from '../hooks';
+import { useAction, useResource } from '../hooks';
 import { Link } from '../router';
 import type { BotStatus, Mode, PlanJson } from '../types';
 import { Badge, ErrorText, Loading, Relative, formatTime } from '../ui';
@@ -117,8 +117,7 @@ function StartStop({ status, onChange }: { status: BotStatus; onChange: () => vo
   const [mode, setMode] = useState<Mode>('starter');
   const [minutes, setMinutes] = useState('60');
   const [ready, setReady] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, busy, run } = useAction();
 
   // Pre-filled with what a start without choices would use: stored configuration, else the plan's default.
   useEffect(() => {
@@ -136,35 +135,23 @@ function StartStop({ status, onChange }: { status: BotStatus; onChange: () => vo
     };
   }, []);
 
-  async function start(event: FormEvent) {
+  function start(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       const body =
         mode === 'starter'
           ? { execution_mode: mode, total_cycle_minutes: Number(minutes) }
           : { execution_mode: mode };
       await api('POST', '/api/bot/start', body);
       onChange();
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
-  async function stop() {
-    setBusy(true);
-    setError(null);
-    try {
+  function stop() {
+    void run(async () => {
       await api('POST', '/api/bot/stop');
       onChange();
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   if (running) {

@@ -1,7 +1,7 @@
 /** The post to forward, the group list (with per-line errors), and the delays. */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, messageOf } from '../api';
-import { useResource } from '../hooks';
+import { useAction, useResource } from '../hooks';
 import type { GroupLineError, GroupWarning, Settings } from '../types';
 import { ErrorText, Loading, Notice } from '../ui';
 
@@ -28,8 +28,7 @@ function PostLink() {
   const loaded = useResource<PostAnswer>('/api/bot/post');
   const [value, setValue] = useState('');
   const [saved, setSaved] = useState<PostAnswer | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
   const lastChecked = useRef<string | null>(null);
 
   useEffect(() => {
@@ -53,18 +52,12 @@ function PostLink() {
       );
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const answer = await api<PostAnswer>('PUT', '/api/bot/post', { post_link: link });
       setSaved(answer);
       setValue(answer.post_link ?? link);
       lastChecked.current = answer.post_link ?? link;
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   function submit(event: FormEvent) {
@@ -125,9 +118,8 @@ function Groups() {
   const [text, setText] = useState('');
   const [errors, setErrors] = useState<GroupLineError[]>([]);
   const [warnings, setWarnings] = useState<GroupWarning[]>([]);
-  const [message, setMessage] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
   const area = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
@@ -137,28 +129,27 @@ function Groups() {
   const lines = text.split(/\r?\n/);
   const filled = lines.filter((l) => l.trim() !== '' && !l.trim().startsWith('#')).length;
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setMessage(null);
     setSaved(null);
-    try {
-      // Every line is sent, blank ones too, so that the server's line numbers are the textarea's.
-      const answer = await api<{ groups: string[]; warnings: GroupWarning[] }>('PUT', '/api/bot/groups', {
-        groups: text === '' ? [] : lines,
-      });
-      setErrors([]);
-      setWarnings(answer.warnings);
-      setSaved(`Saved ${answer.groups.length} group${answer.groups.length === 1 ? '' : 's'}.`);
-    } catch (caught) {
-      const details =
-        caught instanceof ApiError ? (caught.details as { errors?: GroupLineError[] }) : undefined;
-      setErrors(Array.isArray(details?.errors) ? details.errors : []);
-      setWarnings([]);
-      setMessage(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    void run(
+      async () => {
+        // Every line is sent, blank ones too, so that the server's line numbers are the textarea's.
+        const answer = await api<{ groups: string[]; warnings: GroupWarning[] }>('PUT', '/api/bot/groups', {
+          groups: text === '' ? [] : lines,
+        });
+        setErrors([]);
+        setWarnings(answer.warnings);
+        setSaved(`Saved ${answer.groups.length} group${answer.groups.length === 1 ? '' : 's'}.`);
+      },
+      (caught) => {
+        const details =
+          caught instanceof ApiError ? (caught.details as { errors?: GroupLineError[] }) : undefined;
+        setErrors(Array.isArray(details?.errors) ? details.errors : []);
+        setWarnings([]);
+        setError(messageOf(caught));
+      },
+    );
   }
 
   /** Puts the cursor on a line of the textarea. */
@@ -220,7 +211,7 @@ function Groups() {
           </div>
         </form>
       )}
-      <ErrorText error={message ?? loaded.error} />
+      <ErrorText error={error ?? loaded.error} />
       {saved && <Notice>{saved}</Notice>}
       {warnings.length > 0 && (
         <ul className="warnings" aria-label="Warnings">
@@ -236,9 +227,8 @@ function Groups() {
 function SettingsForm() {
   const loaded = useResource<Settings>('/api/bot/settings');
   const [form, setForm] = useState<Record<keyof Settings, string | boolean> | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
 
   useEffect(() => {
     if (!loaded.data) return;
@@ -265,13 +255,11 @@ function SettingsForm() {
     setSaved(false);
   };
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     if (!form) return;
-    setBusy(true);
-    setError(null);
     setSaved(false);
-    try {
+    void run(async () => {
       const answer = await api<Settings>('PUT', '/api/bot/settings', {
         delay_between_posts: Number(form.delay_between_posts),
         delay_between_cycles: Number(form.delay_between_cycles),
@@ -287,11 +275,7 @@ function SettingsForm() {
         hide_sender: answer.hide_sender,
       });
       setSaved(true);
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   const number = (key: keyof Settings, label: string, help: string, min: number) => (

@@ -1,10 +1,10 @@
 /** The customer's Telegram sessions: list, sandbox sessions, log in a real account, import, check, delete. */
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, messageOf } from '../api';
 import { useOnEvents } from '../feed';
-import { useResource } from '../hooks';
+import { useAction, useResource } from '../hooks';
 import type { Session } from '../types';
-import { Badge, ConfirmButton, ErrorText, Loading, Notice, Relative, formatTime } from '../ui';
+import { Badge, ConfirmButton, ErrorText, HowManyField, Loading, Notice, Relative, formatTime } from '../ui';
 
 interface CheckResult {
   ok: boolean;
@@ -45,34 +45,29 @@ export function Sessions() {
 
 function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: () => void }) {
   const [checks, setChecks] = useState<Record<string, CheckResult | string>>({});
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  /** The session the last action was for: its buttons are disabled while that action runs. */
+  const [target, setTarget] = useState<string | null>(null);
+  const { error, busy, run } = useAction();
 
-  async function check(id: string) {
-    setBusy(id);
-    setError(null);
-    try {
-      const result = await api<CheckResult>('POST', `/api/sessions/${id}/check`);
-      setChecks((c) => ({ ...c, [id]: result }));
-      onChange();
-    } catch (caught) {
-      setChecks((c) => ({ ...c, [id]: messageOf(caught) }));
-    } finally {
-      setBusy(null);
-    }
+  function check(id: string) {
+    setTarget(id);
+    return run(
+      async () => {
+        const result = await api<CheckResult>('POST', `/api/sessions/${id}/check`);
+        setChecks((c) => ({ ...c, [id]: result }));
+        onChange();
+      },
+      // A failed check is shown in its row, not above the table.
+      (caught) => setChecks((c) => ({ ...c, [id]: messageOf(caught) })),
+    );
   }
 
-  async function remove(id: string) {
-    setBusy(id);
-    setError(null);
-    try {
+  function remove(id: string) {
+    setTarget(id);
+    return run(async () => {
       await api('DELETE', `/api/sessions/${id}`);
       onChange();
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(null);
-    }
+    });
   }
 
   return (
@@ -120,7 +115,7 @@ function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: (
                         type="button"
                         className="secondary"
                         onClick={() => check(s.id)}
-                        disabled={busy === s.id}
+                        disabled={busy && target === s.id}
                         aria-label={`Check ${s.label}`}
                       >
                         Check
@@ -129,7 +124,7 @@ function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: (
                         label="Delete"
                         confirmLabel={`Delete ${s.label}`}
                         onConfirm={() => remove(s.id)}
-                        disabled={busy === s.id}
+                        disabled={busy && target === s.id}
                       />
                     </div>
                     {result && <CheckView result={result} />}
@@ -167,26 +162,19 @@ function CheckView({ result }: { result: CheckResult | string }) {
 
 function AddSandbox({ onAdded }: { onAdded: () => void }) {
   const [count, setCount] = useState('1');
-  const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { error, busy, run } = useAction();
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
     setDone(null);
-    try {
+    void run(async () => {
       const answer = await api<{ sessions: Session[] }>('POST', '/api/sessions/sandbox', {
         count: Number(count),
       });
       setDone(`Added ${answer.sessions.map((s) => s.label).join(', ')}.`);
       onAdded();
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   return (
@@ -196,19 +184,7 @@ function AddSandbox({ onAdded }: { onAdded: () => void }) {
         Pretend accounts that post into Stagger’s built-in sandbox, not to Telegram.
       </p>
       <form onSubmit={submit} className="inline-form">
-        <div className="field">
-          <label htmlFor="sandbox-count">How many</label>
-          <input
-            id="sandbox-count"
-            type="number"
-            min={1}
-            max={50}
-            step={1}
-            required
-            value={count}
-            onChange={(e) => setCount(e.target.value)}
-          />
-        </div>
+        <HowManyField id="sandbox-count" max={50} value={count} onChange={setCount} />
         <button type="submit" disabled={busy}>
           Add
         </button>
@@ -216,6 +192,19 @@ function AddSandbox({ onAdded }: { onAdded: () => void }) {
       <ErrorText error={error} />
       {done && <Notice>{done}</Notice>}
     </section>
+  );
+}
+
+/** The optional fields of a new session, read back by optionalFields(): its label, then the API credentials. */
+function OptionalFields({ prefix }: { prefix: string }) {
+  return (
+    <>
+      <div className="field">
+        <label htmlFor={`${prefix}-label`}>Label (optional)</label>
+        <input id={`${prefix}-label`} name="label" type="text" maxLength={100} />
+      </div>
+      <ApiCredentialFields prefix={prefix} />
+    </>
   );
 }
 
@@ -267,21 +256,8 @@ type LoginStep =
 
 function Login({ onDone }: { onDone: () => void }) {
   const [state, setState] = useState<LoginStep>({ step: 'phone' });
-  const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function run(action: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { error, busy, run } = useAction();
 
   type Finish = { status?: 'done'; session?: Session; passwordRequired?: boolean; hint?: string | null };
   function finished(answer: Finish, loginId: string) {
@@ -307,29 +283,19 @@ function Login({ onDone }: { onDone: () => void }) {
     });
   }
 
-  function submitCode(event: FormEvent<HTMLFormElement>, loginId: string) {
-    event.preventDefault();
-    const code = String(new FormData(event.currentTarget).get('code') ?? '').trim();
+  /** The code or the cloud password of a login under way. */
+  function submitStep(loginId: string, step: 'code' | 'password', value: string) {
     void run(async () =>
       finished(
-        await api<Finish>('POST', `/api/sessions/login/${encodeURIComponent(loginId)}/code`, { code }),
-        loginId,
-      ),
-    );
-  }
-
-  function submitPassword(event: FormEvent<HTMLFormElement>, loginId: string) {
-    event.preventDefault();
-    const password = String(new FormData(event.currentTarget).get('password') ?? '');
-    void run(async () =>
-      finished(
-        await api<Finish>('POST', `/api/sessions/login/${encodeURIComponent(loginId)}/password`, {
-          password,
+        await api<Finish>('POST', `/api/sessions/login/${encodeURIComponent(loginId)}/${step}`, {
+          [step]: value,
         }),
         loginId,
       ),
     );
   }
+
+  const startOver = () => setState({ step: 'phone' });
 
   return (
     <section className="card" aria-labelledby="login-title">
@@ -348,11 +314,7 @@ function Login({ onDone }: { onDone: () => void }) {
               minLength={5}
             />
           </div>
-          <div className="field">
-            <label htmlFor="login-label">Label (optional)</label>
-            <input id="login-label" name="label" type="text" maxLength={100} />
-          </div>
-          <ApiCredentialFields prefix="login" />
+          <OptionalFields prefix="login" />
           <div className="actions">
             <button type="submit" disabled={busy}>
               Send the code
@@ -361,53 +323,33 @@ function Login({ onDone }: { onDone: () => void }) {
         </form>
       )}
       {state.step === 'code' && (
-        <form onSubmit={(e) => submitCode(e, state.loginId)}>
-          <p>Telegram sent a login code to the account (in the Telegram app, or by SMS).</p>
-          <div className="field">
-            <label htmlFor="login-code">Login code</label>
-            <input
-              id="login-code"
-              name="code"
-              type="text"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              required
-              autoFocus
-            />
-          </div>
-          <div className="actions">
-            <button type="submit" disabled={busy}>
-              Log in
-            </button>
-            <button type="button" className="secondary" onClick={() => setState({ step: 'phone' })}>
-              Start over
-            </button>
-          </div>
-        </form>
+        <LoginStepForm
+          name="code"
+          label="Login code"
+          type="text"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          submitLabel="Log in"
+          busy={busy}
+          onSubmit={(code) => submitStep(state.loginId, 'code', code.trim())}
+          onStartOver={startOver}
+        >
+          Telegram sent a login code to the account (in the Telegram app, or by SMS).
+        </LoginStepForm>
       )}
       {state.step === 'password' && (
-        <form onSubmit={(e) => submitPassword(e, state.loginId)}>
-          <p>This account has two-step verification{state.hint ? ` (hint: ${state.hint})` : ''}.</p>
-          <div className="field">
-            <label htmlFor="login-password">Cloud password</label>
-            <input
-              id="login-password"
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              autoFocus
-            />
-          </div>
-          <div className="actions">
-            <button type="submit" disabled={busy}>
-              Finish login
-            </button>
-            <button type="button" className="secondary" onClick={() => setState({ step: 'phone' })}>
-              Start over
-            </button>
-          </div>
-        </form>
+        <LoginStepForm
+          name="password"
+          label="Cloud password"
+          type="password"
+          autoComplete="current-password"
+          submitLabel="Finish login"
+          busy={busy}
+          onSubmit={(password) => submitStep(state.loginId, 'password', password)}
+          onStartOver={startOver}
+        >
+          This account has two-step verification{state.hint ? ` (hint: ${state.hint})` : ''}.
+        </LoginStepForm>
       )}
       <ErrorText error={error} />
       {done && <Notice>{done}</Notice>}
@@ -415,25 +357,75 @@ function Login({ onDone }: { onDone: () => void }) {
   );
 }
 
-function Import({ onDone }: { onDone: () => void }) {
-  const [error, setError] = useState<string | null>(null);
-  const [done, setDone] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+/** A step of the login that asks for one value (the code, the cloud password), with "Start over". */
+function LoginStepForm({
+  name,
+  label,
+  type,
+  inputMode,
+  autoComplete,
+  submitLabel,
+  busy,
+  onSubmit,
+  onStartOver,
+  children,
+}: {
+  name: string;
+  label: string;
+  type: 'text' | 'password';
+  inputMode?: 'numeric';
+  autoComplete: string;
+  submitLabel: string;
+  busy: boolean;
+  /** The field's value, as typed. */
+  onSubmit: (value: string) => void;
+  onStartOver: () => void;
+  /** What the step is about, above the field. */
+  children: ReactNode;
+}) {
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    onSubmit(String(new FormData(event.currentTarget).get(name) ?? ''));
+  }
+  return (
+    <form onSubmit={submit}>
+      <p>{children}</p>
+      <div className="field">
+        <label htmlFor={`login-${name}`}>{label}</label>
+        <input
+          id={`login-${name}`}
+          name={name}
+          type={type}
+          inputMode={inputMode}
+          autoComplete={autoComplete}
+          required
+          autoFocus
+        />
+      </div>
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          {submitLabel}
+        </button>
+        <button type="button" className="secondary" onClick={onStartOver}>
+          Start over
+        </button>
+      </div>
+    </form>
+  );
+}
 
-  async function send(body: FormData | Record<string, unknown>, form: HTMLFormElement) {
-    setBusy(true);
-    setError(null);
+function Import({ onDone }: { onDone: () => void }) {
+  const [done, setDone] = useState<string | null>(null);
+  const { error, setError, busy, run } = useAction();
+
+  function send(body: FormData | Record<string, unknown>, form: HTMLFormElement) {
     setDone(null);
-    try {
+    return run(async () => {
       const answer = await api<{ session: Session; format: string }>('POST', '/api/sessions/import', body);
       setDone(`Imported ${answer.session.label} (${answer.format} session).`);
       form.reset();
       onDone();
-    } catch (caught) {
-      setError(messageOf(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
 
   function submitFile(event: FormEvent<HTMLFormElement>) {
@@ -474,11 +466,7 @@ function Import({ onDone }: { onDone: () => void }) {
             <label htmlFor="import-file">Session file</label>
             <input id="import-file" name="file" type="file" accept=".session,application/octet-stream" />
           </div>
-          <div className="field">
-            <label htmlFor="import-file-label">Label (optional)</label>
-            <input id="import-file-label" name="label" type="text" maxLength={100} />
-          </div>
-          <ApiCredentialFields prefix="import-file" />
+          <OptionalFields prefix="import-file" />
           <div className="actions">
             <button type="submit" disabled={busy}>
               Import file
@@ -490,11 +478,7 @@ function Import({ onDone }: { onDone: () => void }) {
             <label htmlFor="import-string">Session string</label>
             <textarea id="import-string" name="session" rows={3} spellCheck={false} maxLength={8192} />
           </div>
-          <div className="field">
-            <label htmlFor="import-string-label">Label (optional)</label>
-            <input id="import-string-label" name="label" type="text" maxLength={100} />
-          </div>
-          <ApiCredentialFields prefix="import-string" />
+          <OptionalFields prefix="import-string" />
           <div className="actions">
             <button type="submit" disabled={busy}>
               Import string

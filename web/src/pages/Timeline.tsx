@@ -300,6 +300,8 @@ function Chart({
   const height = top + Math.max(rows, 1) * rowH + 8;
   const plotW = Math.max(40, width - labelW - right);
   const x = (s: number) => labelW + (Math.min(Math.max(s, 0), domain) / domain) * plotW;
+  /** The vertical middle of row `row`. */
+  const middle = (row: number) => top + row * rowH + rowH / 2;
   const step = STEPS.find((st) => domain / st <= (narrow ? 5 : 10)) ?? domain / 5;
   const ticks: number[] = [];
   for (let t = 0; t <= domain + 1e-9; t += step) ticks.push(+t.toFixed(3));
@@ -315,7 +317,8 @@ function Chart({
   const lanes = plan.sessions.map((s, i) => {
     const id = rowIds[i] ?? null;
     const lane = id ? perSession.get(id) : undefined;
-    return { ...s, id, count: lane?.count ?? 0, end: lane?.end ?? s.offsetSeconds };
+    const label = (id && labels.get(id)) ?? `session ${i + 1}`;
+    return { ...s, id, label, count: lane?.count ?? 0, end: lane?.end ?? s.offsetSeconds };
   });
   const marks = plan.posts.slice(0, MAX_MARKS);
   const nowX = cycle?.running ? (now - cycle.startMs) / 1000 : null;
@@ -342,8 +345,8 @@ function Chart({
           </g>
         ))}
         {lanes.map((lane, i) => {
-          const cy = top + i * rowH + rowH / 2;
-          const label = (lane.id && labels.get(lane.id)) ?? `session ${i + 1}`;
+          const cy = middle(i);
+          const { label } = lane;
           return (
             <g key={lane.index} className="lane" data-session={lane.id ?? ''}>
               <text x={4} y={cy - 2} className="lane-label">
@@ -373,13 +376,12 @@ function Chart({
           );
         })}
         {strays.length > 0 && (
-          <text x={4} y={top + plan.sessions.length * rowH + rowH / 2} className="lane-label">
+          <text x={4} y={middle(plan.sessions.length)} className="lane-label">
             other
           </text>
         )}
         {marks.map((p, k) => {
-          const row = rowOf.get(p.session) ?? 0;
-          const cy = top + row * rowH + rowH / 2;
+          const cy = middle(rowOf.get(p.session) ?? 0);
           return (
             <line
               key={k}
@@ -394,8 +396,7 @@ function Chart({
           );
         })}
         {deliveries.map((d) => {
-          const row = rowOf.get(d.sessionId) ?? plan.sessions.length;
-          const cy = top + row * rowH + rowH / 2;
+          const cy = middle(rowOf.get(d.sessionId) ?? plan.sessions.length);
           return (
             <circle
               key={d.postId}
@@ -429,9 +430,9 @@ function Chart({
             </tr>
           </thead>
           <tbody>
-            {lanes.map((lane, i) => (
+            {lanes.map((lane) => (
               <tr key={lane.index}>
-                <td>{(lane.id && labels.get(lane.id)) ?? `session ${i + 1}`}</td>
+                <td>{lane.label}</td>
                 <td>{formatDuration(lane.offsetSeconds)}</td>
                 <td>{lane.count}</td>
                 <td>{deliveries.filter((d) => d.sessionId === lane.id && d.kind === 'sent').length}</td>
@@ -444,45 +445,31 @@ function Chart({
   );
 }
 
+/** The legend's marks, drawn as in the chart: a short vertical line or a dot. */
+const LEGEND: { shape: 'line' | 'circle'; className: string; label: string }[] = [
+  { shape: 'line', className: 'mark-planned', label: 'planned' },
+  { shape: 'circle', className: 'mark-delivered', label: 'delivered' },
+  { shape: 'circle', className: 'mark-failed', label: 'failed' },
+  { shape: 'circle', className: 'mark-skipped', label: 'skipped' },
+  { shape: 'line', className: 'offset-line', label: 'session offset' },
+  { shape: 'line', className: 'now-line', label: 'now' },
+];
+
 function Legend() {
   return (
     <ul className="legend" aria-label="Legend">
-      <li>
-        <svg width="14" height="14" aria-hidden="true">
-          <line className="mark-planned" x1="7" x2="7" y1="1" y2="13" />
-        </svg>
-        planned
-      </li>
-      <li>
-        <svg width="14" height="14" aria-hidden="true">
-          <circle className="mark-delivered" cx="7" cy="7" r="4" />
-        </svg>
-        delivered
-      </li>
-      <li>
-        <svg width="14" height="14" aria-hidden="true">
-          <circle className="mark-failed" cx="7" cy="7" r="4" />
-        </svg>
-        failed
-      </li>
-      <li>
-        <svg width="14" height="14" aria-hidden="true">
-          <circle className="mark-skipped" cx="7" cy="7" r="4" />
-        </svg>
-        skipped
-      </li>
-      <li>
-        <svg width="14" height="14" aria-hidden="true">
-          <line className="offset-line" x1="7" x2="7" y1="1" y2="13" />
-        </svg>
-        session offset
-      </li>
-      <li>
-        <svg width="14" height="14" aria-hidden="true">
-          <line className="now-line" x1="7" x2="7" y1="1" y2="13" />
-        </svg>
-        now
-      </li>
+      {LEGEND.map(({ shape, className, label }) => (
+        <li key={label}>
+          <svg width="14" height="14" aria-hidden="true">
+            {shape === 'line' ? (
+              <line className={className} x1="7" x2="7" y1="1" y2="13" />
+            ) : (
+              <circle className={className} cx="7" cy="7" r="4" />
+            )}
+          </svg>
+          {label}
+        </li>
+      ))}
     </ul>
   );
 }
