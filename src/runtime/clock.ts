@@ -27,7 +27,25 @@ export function sleepUntil(clock: Clock, at: number, signal?: AbortSignal): Prom
 /** setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits are chained. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+interface Sleeper {
+  at: number;
+  resolve: (completed: boolean) => void;
+  signal: AbortSignal | undefined;
+  done: boolean;
+}
+
+/**
+ * The real clock. All sleeps of the process share one Node timer, set for the earliest wake-up, and one abort
+ * listener per signal (a cycle's lanes share theirs): a sleep costs a promise and a small record instead of a
+ * timer, three closures and an event listener — with a thousand bots sleeping, that is what young-generation GC
+ * pauses (and so p99 lateness) are made of.
+ */
 export class SystemClock implements Clock {
+  private readonly heap: Sleeper[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly bySignal = new WeakMap<AbortSignal, Set<Sleeper>>();
+
   now(): number {
     return Date.now();
   }
@@ -39,26 +57,106 @@ export class SystemClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
     if (!(ms > 0)) return new Promise<boolean>((resolve) => setImmediate(() => resolve(!signal?.aborted)));
-    const until = Date.now() + ms;
     return new Promise<boolean>((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      // Timers may fire a little early against Date.now(); re-arm for what is left so a sleep is never short.
-      const arm = (): void => {
-        const left = until - Date.now();
-        if (left <= 0) {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(true);
-          return;
-        }
-        timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      arm();
+      const sleeper: Sleeper = { at: Date.now() + ms, resolve, signal, done: false };
+      if (signal) this.watch(signal).add(sleeper);
+      this.push(sleeper);
+      this.arm();
     });
+  }
+
+  /** Sleeps waiting on this signal, with one listener that ends them all when it aborts. */
+  private watch(signal: AbortSignal): Set<Sleeper> {
+    let sleepers = this.bySignal.get(signal);
+    if (!sleepers) {
+      const set = new Set<Sleeper>();
+      sleepers = set;
+      this.bySignal.set(signal, set);
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const s of set) this.finish(s, false);
+          set.clear();
+          this.arm();
+        },
+        { once: true },
+      );
+    }
+    return sleepers;
+  }
+
+  private finish(sleeper: Sleeper, completed: boolean): void {
+    if (sleeper.done) return;
+    sleeper.done = true;
+    sleeper.resolve(completed);
+  }
+
+  /** One timer for the earliest live wake-up. */
+  private arm(): void {
+    while (this.heap.length > 0 && this.heap[0]!.done) this.pop();
+    const first = this.heap[0];
+    if (!first) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.timer && this.timerAt <= first.at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = first.at;
+    this.timer = setTimeout(() => this.fire(), Math.min(Math.max(0, first.at - Date.now()), MAX_TIMER_MS));
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    // Timers may fire a little early against Date.now(): only what is due wakes, the rest re-arms — never short.
+    const now = Date.now();
+    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
+      const sleeper = this.pop();
+      if (sleeper.done) continue;
+      if (sleeper.signal) this.bySignal.get(sleeper.signal)?.delete(sleeper);
+      this.finish(sleeper, true);
+    }
+    this.arm();
+  }
+
+  private push(sleeper: Sleeper): void {
+    const heap = this.heap;
+    heap.push(sleeper);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.at <= sleeper.at) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = sleeper;
+  }
+
+  private pop(): Sleeper {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = -1;
+        let at = last.at;
+        if (l < heap.length && heap[l]!.at < at) {
+          m = l;
+          at = heap[l]!.at;
+        }
+        if (r < heap.length && heap[r]!.at < at) m = r;
+        if (m < 0) break;
+        heap[i] = heap[m]!;
+        i = m;
+      }
+      heap[i] = last;
+    }
+    return top;
   }
 }
 
