@@ -15,6 +15,7 @@ import { NotifyBotControl } from '../src/storage/pg-channel.js';
 import { openStore } from '../src/storage/store.js';
 import { createTestDatabase } from '../test/support/postgres.js';
 import { runStagger, until, type Child } from '../test/support/processes.js';
+import { groupIds, seedBot } from '../test/support/seed.js';
 import { median, report } from './report.js';
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
@@ -34,20 +35,12 @@ const store = await openStore({ dataDir, url: db.url, secretKey: env.STAGGER_SEC
 const leases = new LeaseRepository(store.db, store.dialect);
 const botIds: string[] = [];
 for (let b = 0; b < BOTS; b++) {
-  const user = await store.users.create({ name: `bench ${b}`, maxSessions: 2 });
-  for (let s = 0; s < 2; s++)
-    await store.sessions.create({ ownerUserId: user.id, label: `s${s}`, driver: 'sandbox' });
-  const botId = await store.bots.ensureForUser(user.id);
-  await store.bots.setPostLink(botId, 'https://t.me/stagger_demo/1');
-  await store.bots.setGroups(
-    botId,
-    Array.from({ length: 40 }, (_, i) => `-100${1_000_000_000 + b * 100 + i}`),
-  );
   // Continuous load: 20 posts a session, 0.25 s apart, the next cycle 30 s after (late posts stay in their cycle).
-  await store.bots.setSettings(botId, {
-    delayBetweenPosts: 0.25,
-    delayBetweenCycles: 30,
-    minGroupGapSeconds: 0,
+  const { botId } = await seedBot(store, {
+    name: `bench ${b}`,
+    sessions: 2,
+    groups: groupIds(40, 1_000_000_000 + b * 100),
+    settings: { delayBetweenPosts: 0.25, delayBetweenCycles: 30, minGroupGapSeconds: 0 },
   });
   botIds.push(botId);
 }
@@ -70,19 +63,11 @@ for (let i = 0; i < 3; i++) await startWorker();
 // Throughput first: every bot posting as fast as it may (4 sessions a bot, 0.1 s apart, cycles back to back).
 const throughputBots: string[] = [];
 for (let b = 0; b < BOTS; b++) {
-  const user = await store.users.create({ name: `throughput ${b}`, maxSessions: 4 });
-  for (let s = 0; s < 4; s++)
-    await store.sessions.create({ ownerUserId: user.id, label: `s${s}`, driver: 'sandbox' });
-  const botId = await store.bots.ensureForUser(user.id);
-  await store.bots.setPostLink(botId, 'https://t.me/stagger_demo/1');
-  await store.bots.setGroups(
-    botId,
-    Array.from({ length: 100 }, (_, i) => `-100${2_000_000_000 + b * 1000 + i}`),
-  );
-  await store.bots.setSettings(botId, {
-    delayBetweenPosts: 0.1,
-    delayBetweenCycles: 0,
-    minGroupGapSeconds: 0,
+  const { botId } = await seedBot(store, {
+    name: `throughput ${b}`,
+    sessions: 4,
+    groups: groupIds(100, 2_000_000_000 + b * 1000),
+    settings: { delayBetweenPosts: 0.1, delayBetweenCycles: 0, minGroupGapSeconds: 0 },
   });
   throughputBots.push(botId);
 }

@@ -22,6 +22,7 @@ import type { ForwardRequest, Gateway } from '../src/telegram/gateway.js';
 import { SandboxGateway } from '../src/telegram/sandbox/sandbox-gateway.js';
 import { MemorySandboxStore } from '../src/telegram/sandbox/sandbox-store.js';
 import { createTestDatabase } from '../test/support/postgres.js';
+import { seedBot } from '../test/support/seed.js';
 import { median, percentile, report } from './report.js';
 
 type Engine = 'memory' | 'sqlite' | 'postgres';
@@ -87,12 +88,12 @@ async function addBots(
   const settings = { delayBetweenPosts: 1 / rate, delayBetweenCycles: 60, minGroupGapSeconds: 0 };
   for (let b = 0; b < count; b++) {
     if (engine.store) {
-      const user = await engine.store.users.create({ name: `bench ${b}` });
-      await engine.store.sessions.create({ ownerUserId: user.id, label: 's', driver: 'sandbox' });
-      const botId = await engine.store.bots.ensureForUser(user.id);
-      await engine.store.bots.setPostLink(botId, 'https://t.me/stagger_demo/1');
-      await engine.store.bots.setGroups(botId, keys(b));
-      await engine.store.bots.setSettings(botId, settings);
+      const { botId } = await seedBot(engine.store, {
+        name: `bench ${b}`,
+        sessions: 1,
+        groups: keys(b),
+        settings,
+      });
       await engine.store.bots.start(botId, 'enterprise', null);
       ids.push(botId);
     } else {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/storage/store.js';
 import { createTestDatabase, requirePostgres, type TestDatabase } from '../support/postgres.js';
 import { runStagger, until, type Child } from '../support/processes.js';
+import { groupIds, seedBot } from '../support/seed.js';
 
 const run = await requirePostgres('cluster (scale-out)');
 const BOTS = 30;
@@ -85,27 +86,16 @@ describe.runIf(run)('a cluster of workers on PostgreSQL', () => {
     const admin = await store.users.create({ name: 'op', role: 'admin' });
     adminToken = (await store.users.issueToken(admin.id)).token;
     for (let b = 0; b < BOTS; b++) {
-      const user = await store.users.create({
-        name: `customer ${b}`,
-        maxSessions: 2,
-        planType: 'ENTERPRISE',
-      });
-      for (let s = 0; s < 2; s++)
-        await store.sessions.create({ ownerUserId: user.id, label: `s${s}`, driver: 'sandbox' });
-      const botId = await store.bots.ensureForUser(user.id);
-      await store.bots.setPostLink(botId, 'https://t.me/stagger_demo/1');
-      await store.bots.setGroups(
-        botId,
-        Array.from({ length: 20 }, (_, i) => `-100${1_000_000_000 + b * 100 + i}`),
-      );
       // A 10 s cycle (10 posts a session, 1 s apart); the next one 20 s after: a failover lands mid-cycle and
       // every late post is still within its cycle.
-      await store.bots.setSettings(botId, {
-        delayBetweenPosts: 1,
-        delayBetweenCycles: 20,
-        minGroupGapSeconds: 0,
+      const { botId, token } = await seedBot(store, {
+        name: `customer ${b}`,
+        sessions: 2,
+        planType: 'ENTERPRISE',
+        groups: groupIds(20, 1_000_000_000 + b * 100),
+        settings: { delayBetweenPosts: 1, delayBetweenCycles: 20, minGroupGapSeconds: 0 },
       });
-      tokens.set(botId, (await store.users.issueToken(user.id)).token);
+      tokens.set(botId, token);
     }
     api = runStagger(['serve', '--no-worker'], env);
     children.push(api);

@@ -13,6 +13,7 @@ import type { PostRecord } from '../../src/core/model.js';
 import { openStore, type Store } from '../../src/storage/store.js';
 import { createTestDatabase, requirePostgres, type TestDatabase } from '../support/postgres.js';
 import { runTs, until } from '../support/processes.js';
+import { seedBot } from '../support/seed.js';
 
 const engines: ('sqlite' | 'postgres')[] = ['sqlite'];
 if (await requirePostgres('crash tests')) engines.push('postgres');
@@ -38,17 +39,12 @@ async function setup(engine: 'sqlite' | 'postgres'): Promise<Setup> {
   };
   const open = () => openStore({ dataDir, url: pgdb?.url, secretKey: env.STAGGER_SECRET_KEY });
   const store = await open();
-  const user = await store.users.create({ name: 'crash customer', maxSessions: 3 });
-  for (let i = 0; i < 3; i++)
-    await store.sessions.create({ ownerUserId: user.id, label: `s${i}`, driver: 'sandbox' });
-  const botId = await store.bots.ensureForUser(user.id);
-  await store.bots.setPostLink(botId, 'https://t.me/stagger_demo/1');
-  await store.bots.setGroups(botId, GROUPS);
   // 4 posts per session, 0.3 s apart; the next cycle is an hour away, so the test sees exactly one cycle.
-  await store.bots.setSettings(botId, {
-    delayBetweenPosts: 0.3,
-    delayBetweenCycles: 3600,
-    minGroupGapSeconds: 0,
+  const { botId } = await seedBot(store, {
+    name: 'crash customer',
+    sessions: 3,
+    groups: GROUPS,
+    settings: { delayBetweenPosts: 0.3, delayBetweenCycles: 3600, minGroupGapSeconds: 0 },
   });
   await store.bots.start(botId, 'enterprise', null);
   await store.close();

@@ -41,22 +41,22 @@ import {
   urlsafeBase64,
   user,
 } from '../../src/telegram/mtcute/test-fixtures.js';
-import { SrpServer } from '../../src/telegram/mtcute/test-srp.js';
+import {
+  answerLogin,
+  LOGIN_ACCOUNT,
+  LOGIN_CODE,
+  LOGIN_PASSWORD,
+  LOGIN_PHONE,
+} from '../../src/telegram/mtcute/test-login.js';
 import { SandboxGateway } from '../../src/telegram/sandbox/sandbox-gateway.js';
 import { testApi, type TestApi } from '../support/api.js';
 
 const API_ENV = { TELEGRAM_API_ID: String(API_ID), TELEGRAM_API_HASH: API_HASH };
-const PHONE = '+44 7700 900123';
-const CODE = '12345';
-const PASSWORD = 'correct horse battery staple';
+const PHONE = LOGIN_PHONE;
+const CODE = LOGIN_CODE;
+const PASSWORD = LOGIN_PASSWORD;
 const LOGIN_TTL_MS = 10 * 60_000;
-const ME = user({
-  id: 5_000_000_001,
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  username: 'ada',
-  phone: '447700900123',
-});
+const ME = LOGIN_ACCOUNT;
 
 // ---- the app: real session services and a real mtcute gateway on the harness ----------------------------------
 
@@ -124,29 +124,6 @@ async function telegramApp(
     },
   });
   return { api, gateway: () => gateway!, login: () => login! };
-}
-
-/** Telegram's side of a login: a code is sent, `CODE` signs in (or asks for the 2FA password `PASSWORD`). */
-function answerLogin(t: OfflineTelegram, o: { password?: boolean } = {}): void {
-  t.on('auth.sendCode', {
-    _: 'auth.sentCode',
-    type: { _: 'auth.sentCodeTypeApp', length: 5 },
-    phoneCodeHash: 'hash-abc',
-    timeout: 60,
-  });
-  t.on('auth.signIn', (req) => {
-    const r = req as tl.auth.RawSignInRequest;
-    if (r.phoneCode !== CODE) return rpcError(400, 'PHONE_CODE_INVALID');
-    if (o.password) return rpcError(401, 'SESSION_PASSWORD_NEEDED');
-    return { _: 'auth.authorization', user: ME };
-  });
-  const srp = new SrpServer(PASSWORD);
-  t.on('account.getPassword', srp.passwordInfo('pet name'));
-  t.on('auth.checkPassword', (req) =>
-    srp.check((req as tl.auth.RawCheckPasswordRequest).password)
-      ? { _: 'auth.authorization', user: ME }
-      : rpcError(400, 'PASSWORD_HASH_INVALID'),
-  );
 }
 
 /** Telegram's side of a session check: the account, and an app config without a freeze. */

@@ -1,15 +1,14 @@
-import type { tl } from '@mtcute/core';
 import { readStringSession } from '@mtcute/core/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStaggerError, type StaggerError } from '../../core/errors.js';
 import { LoginManager, type LoginManagerOptions } from './login.js';
 import { OfflineTelegram, rpcError } from './test-harness.js';
-import { API_HASH, API_ID, user } from './test-fixtures.js';
-import { SrpServer } from './test-srp.js';
+import { API_HASH, API_ID } from './test-fixtures.js';
+import { answerLogin, LOGIN_CODE, LOGIN_PASSWORD, LOGIN_PHONE } from './test-login.js';
 
-const PHONE = '+44 7700 900123';
-const CODE = '12345';
-const PASSWORD = 'correct horse battery staple';
+const PHONE = LOGIN_PHONE;
+const CODE = LOGIN_CODE;
+const PASSWORD = LOGIN_PASSWORD;
 
 // ---- setup -----------------------------------------------------------------------------------------------------
 
@@ -19,14 +18,6 @@ afterEach(async () => {
   await Promise.all(managers.map((m) => m.close()));
   managers = [];
   await telegram.destroyAll();
-});
-
-const ME = user({
-  id: 5_000_000_001,
-  firstName: 'Ada',
-  lastName: 'Lovelace',
-  username: 'ada',
-  phone: '447700900123',
 });
 
 function setup(o: Partial<LoginManagerOptions> & { password?: boolean } = {}) {
@@ -41,26 +32,7 @@ function setup(o: Partial<LoginManagerOptions> & { password?: boolean } = {}) {
     ...o,
   });
   managers.push(manager);
-  telegram.on('auth.sendCode', {
-    _: 'auth.sentCode',
-    type: { _: 'auth.sentCodeTypeApp', length: 5 },
-    phoneCodeHash: 'hash-abc',
-    timeout: 60,
-  });
-  telegram.on('auth.signIn', (req) => {
-    const r = req as tl.auth.RawSignInRequest;
-    if (r.phoneCodeHash !== 'hash-abc') return rpcError(400, 'PHONE_CODE_HASH_EMPTY');
-    if (r.phoneCode !== CODE) return rpcError(400, 'PHONE_CODE_INVALID');
-    if (o.password) return rpcError(401, 'SESSION_PASSWORD_NEEDED');
-    return { _: 'auth.authorization', user: ME };
-  });
-  const srp = new SrpServer(PASSWORD);
-  telegram.on('account.getPassword', srp.passwordInfo('pet name'));
-  telegram.on('auth.checkPassword', (req) =>
-    srp.check((req as tl.auth.RawCheckPasswordRequest).password)
-      ? { _: 'auth.authorization', user: ME }
-      : rpcError(400, 'PASSWORD_HASH_INVALID'),
-  );
+  answerLogin(telegram, o);
   return {
     manager,
     advance(ms: number) {

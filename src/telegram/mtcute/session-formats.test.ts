@@ -12,6 +12,7 @@ import {
   toMtcuteSessionString,
   type ImportedSession,
 } from './session-formats.js';
+import { telethonSessionFile } from './test-fixtures.js';
 import { OfflineTelegram } from './test-harness.js';
 
 // ---- builders from the published formats ---------------------------------------------------------------------
@@ -76,21 +77,7 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 function telethonFile(
   rows: { dcId: number; address: string; port: number; authKey: Uint8Array | null }[],
 ): Uint8Array {
-  const file = join(workDir, `${randomBytes(6).toString('hex')}.session`);
-  const db = new Database(file);
-  db.exec(`
-    CREATE TABLE version (version integer primary key);
-    INSERT INTO version VALUES (7);
-    CREATE TABLE sessions (dc_id integer primary key, server_address text, port integer, auth_key blob, takeout_id integer);
-    CREATE TABLE entities (id integer primary key, hash integer not null, username text, phone integer, name text, date integer);
-    CREATE TABLE sent_files (md5_digest blob, file_size integer, type integer, id integer, hash integer, primary key(md5_digest, file_size, type));
-    CREATE TABLE update_state (id integer primary key, pts integer, qts integer, date integer, seq integer);
-  `);
-  const insert = db.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)');
-  for (const r of rows)
-    insert.run(r.dcId, r.address, r.port, r.authKey === null ? null : Buffer.from(r.authKey));
-  db.close();
-  return new Uint8Array(readFileSync(file));
+  return telethonSessionFile(join(workDir, `${randomBytes(6).toString('hex')}.session`), rows);
 }
 
 function leftovers(): string[] {
