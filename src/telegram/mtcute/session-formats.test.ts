@@ -12,51 +12,16 @@ import {
   toMtcuteSessionString,
   type ImportedSession,
 } from './session-formats.js';
-import { telethonSessionFile } from './test-fixtures.js';
+import {
+  authKey as newKey,
+  pyrogramString,
+  telethonSessionFile,
+  telethonString,
+  urlsafeBase64,
+} from './test-fixtures.js';
 import { OfflineTelegram } from './test-harness.js';
 
 // ---- builders from the published formats ---------------------------------------------------------------------
-
-function key(): Uint8Array {
-  const k = randomBytes(256);
-  k[0] = 0x7f; // never all zeros
-  return new Uint8Array(k);
-}
-
-/** Python's base64.urlsafe_b64encode (with padding). */
-function urlsafe(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-}
-
-function telethonString(dcId: number, ip: number[], port: number, authKey: Uint8Array): string {
-  const bytes = new Uint8Array(1 + ip.length + 2 + 256);
-  bytes[0] = dcId;
-  bytes.set(ip, 1);
-  bytes[1 + ip.length] = port >> 8;
-  bytes[2 + ip.length] = port & 0xff;
-  bytes.set(authKey, 3 + ip.length);
-  return `1${urlsafe(bytes)}`;
-}
-
-/** Pyrogram ≥ 2: struct '>BI?256sQ?', urlsafe base64 without padding. */
-function pyrogramString(o: {
-  dcId: number;
-  apiId: number;
-  testMode: boolean;
-  authKey: Uint8Array;
-  userId: bigint;
-  isBot: boolean;
-}): string {
-  const bytes = new Uint8Array(271);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, o.dcId);
-  view.setUint32(1, o.apiId);
-  view.setUint8(5, o.testMode ? 1 : 0);
-  bytes.set(o.authKey, 6);
-  view.setBigUint64(262, o.userId);
-  view.setUint8(270, o.isBot ? 1 : 0);
-  return urlsafe(bytes).replace(/=+$/, '');
-}
 
 /** Old Pyrogram: struct '>B?256sI?' (263 bytes). */
 function oldPyrogramString(dcId: number, authKey: Uint8Array, userId: number): string {
@@ -67,7 +32,7 @@ function oldPyrogramString(dcId: number, authKey: Uint8Array, userId: number): s
   bytes.set(authKey, 2);
   view.setUint32(258, userId);
   view.setUint8(262, 0);
-  return urlsafe(bytes).replace(/=+$/, '');
+  return urlsafeBase64(bytes).replace(/=+$/, '');
 }
 
 const workDir = mkdtempSync(join(tmpdir(), 'stagger-session-test-'));
@@ -121,7 +86,7 @@ function expectLoads(session: ImportedSession): void {
 
 describe('Telethon strings', () => {
   it('reads an IPv4 string (263 bytes) and writes a loadable mtcute string', () => {
-    const authKey = key();
+    const authKey = newKey();
     const text = telethonString(4, [149, 154, 167, 91], 443, authKey);
     const s = parseSessionString(text);
     expect(s).toMatchObject({
@@ -142,7 +107,7 @@ describe('Telethon strings', () => {
   });
 
   it('reads an IPv6 string (275 bytes)', () => {
-    const authKey = key();
+    const authKey = newKey();
     const ip = [0x20, 0x01, 0x06, 0x7c, 0x04, 0xe8, 0xf0, 0x02, 0, 0, 0, 0, 0, 0, 0, 0x0a];
     const s = parseSessionString(telethonString(2, ip, 443, authKey));
     expect(s).toMatchObject({
@@ -157,12 +122,12 @@ describe('Telethon strings', () => {
   });
 
   it('accepts surrounding whitespace and quotes', () => {
-    const text = telethonString(1, [149, 154, 175, 53], 443, key());
+    const text = telethonString(1, [149, 154, 175, 53], 443, newKey());
     expect(parseSessionString(`  "${text}"\n`).dcId).toBe(1);
   });
 
   it('recognises Telethon test servers by address', () => {
-    const s = parseSessionString(telethonString(2, [149, 154, 167, 40], 443, key()));
+    const s = parseSessionString(telethonString(2, [149, 154, 167, 40], 443, newKey()));
     expect(s.testMode).toBe(true);
     expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main.testMode).toBe(true);
   });
@@ -170,7 +135,7 @@ describe('Telethon strings', () => {
 
 describe('Pyrogram strings', () => {
   it('reads a Pyrogram ≥ 2 string (271 bytes) with api id, user id and bot flag', () => {
-    const authKey = key();
+    const authKey = newKey();
     const s = parseSessionString(
       pyrogramString({
         dcId: 2,
@@ -206,7 +171,7 @@ describe('Pyrogram strings', () => {
         dcId: 5,
         apiId: 1,
         testMode: false,
-        authKey: key(),
+        authKey: newKey(),
         userId: 9_007_199_254_740_993n,
         isBot: true,
       }),
@@ -219,7 +184,7 @@ describe('Pyrogram strings', () => {
 
   it('reads a test-mode Pyrogram string (test DC address)', () => {
     const s = parseSessionString(
-      pyrogramString({ dcId: 1, apiId: 7, testMode: true, authKey: key(), userId: 42n, isBot: false }),
+      pyrogramString({ dcId: 1, apiId: 7, testMode: true, authKey: newKey(), userId: 42n, isBot: false }),
     );
     expect(s.testMode).toBe(true);
     expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main).toMatchObject({
@@ -230,7 +195,7 @@ describe('Pyrogram strings', () => {
   });
 
   it('reads an old Pyrogram string (263 bytes, no api id)', () => {
-    const s = parseSessionString(oldPyrogramString(3, key(), 777000));
+    const s = parseSessionString(oldPyrogramString(3, newKey(), 777000));
     expect(s).toMatchObject({
       format: 'pyrogram-string',
       dcId: 3,
@@ -244,7 +209,7 @@ describe('Pyrogram strings', () => {
 
 describe('mtcute strings', () => {
   it('round-trips through readStringSession/writeStringSession', () => {
-    const authKey = key();
+    const authKey = newKey();
     const dc = { id: 2, ipAddress: '149.154.167.50', port: 443 };
     const text = writeStringSession({
       version: 3,
@@ -269,7 +234,7 @@ describe('mtcute strings', () => {
   it('loads into a real client (importSession) with the same key and DC', async () => {
     const telegram = new OfflineTelegram();
     try {
-      const authKey = key();
+      const authKey = newKey();
       const text = toMtcuteSessionString(
         parseSessionString(telethonString(4, [149, 154, 167, 91], 443, authKey)),
       );
@@ -287,7 +252,7 @@ describe('mtcute strings', () => {
 describe('Telethon .session files', () => {
   it('reads the sessions table and leaves nothing on disk', () => {
     const before = leftovers();
-    const authKey = key();
+    const authKey = newKey();
     const s = parseTelethonSessionFile(
       telethonFile([{ dcId: 2, address: '149.154.167.51', port: 443, authKey }]),
     );
@@ -305,7 +270,7 @@ describe('Telethon .session files', () => {
 
   it('reads an IPv6 server address', () => {
     const s = parseTelethonSessionFile(
-      telethonFile([{ dcId: 5, address: '2001:b28:f23f:f005::a', port: 443, authKey: key() }]),
+      telethonFile([{ dcId: 5, address: '2001:b28:f23f:f005::a', port: 443, authKey: newKey() }]),
     );
     expect(s).toMatchObject({ dcId: 5, ipAddress: '2001:b28:f23f:f005::a', ipv6: true });
   });
@@ -332,7 +297,9 @@ describe('Telethon .session files', () => {
     );
     expectInvalid(
       () =>
-        parseTelethonSessionFile(telethonFile([{ dcId: 9, address: '1.2.3.4', port: 443, authKey: key() }])),
+        parseTelethonSessionFile(
+          telethonFile([{ dcId: 9, address: '1.2.3.4', port: 443, authKey: newKey() }]),
+        ),
       /DC 9/,
     );
 
@@ -362,7 +329,7 @@ describe('Telethon .session files', () => {
       3,
       '149.154.175.100',
       443,
-      Buffer.from(key()),
+      Buffer.from(newKey()),
     );
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
@@ -373,7 +340,7 @@ describe('Telethon .session files', () => {
 });
 
 describe('corrupt strings → SESSION_IMPORT_INVALID, never quoting the input', () => {
-  const authKey = key();
+  const authKey = newKey();
   const good = telethonString(2, [149, 154, 167, 51], 443, authKey);
   const secrets = [
     good.slice(1),
@@ -389,7 +356,7 @@ describe('corrupt strings → SESSION_IMPORT_INVALID, never quoting the input', 
     ['truncated Telethon string', good.slice(0, 200), /truncated|decodes to/],
     [
       'Telethon string with bytes missing',
-      `1${urlsafe(Buffer.from(good.slice(1), 'base64url').subarray(0, 262))}`,
+      `1${urlsafeBase64(Buffer.from(good.slice(1), 'base64url').subarray(0, 262))}`,
       /262 bytes/,
     ],
     ['wrong version prefix', `2${good.slice(1)}`, /version "2"/],
@@ -397,12 +364,12 @@ describe('corrupt strings → SESSION_IMPORT_INVALID, never quoting the input', 
     // (first byte < 4: base64 "A…", so not taken for a Telethon string, which starts with a digit)
     [
       'random base64 of the wrong length',
-      urlsafe(Buffer.concat([Buffer.from([2]), randomBytes(99)])),
+      urlsafeBase64(Buffer.concat([Buffer.from([2]), randomBytes(99)])),
       /unrecognised session string/,
     ],
     [
       'random base64 after a "1"',
-      `1${urlsafe(randomBytes(100))}`,
+      `1${urlsafeBase64(randomBytes(100))}`,
       /Telethon session string decodes to 100 bytes/,
     ],
     [
