@@ -974,12 +974,7 @@ describe('POST /api/sessions/:id/check', () => {
   it('a client the gateway still holds for the session (a preflight ran) is closed before the check opens its own', async () => {
     const c = await customer();
     const id = await imported(c.token);
-    const source = channel(1_111_111_111, { username: 'sourcechan', broadcast: true });
-    telegram.on('contacts.resolveUsername', resolvedPeer(source));
-    telegram.on('channels.getMessages', channelMessages([message(source.id, 42)], [source]));
-    const botId = await api.store.bots.ensureForUser(c.id);
-    await api.store.bots.setPostLink(botId, 'https://t.me/sourcechan/42');
-    expect((await api.request('GET', '/api/bot/preflight', { token: c.token })).json().source.ok).toBe(true);
+    await preflightOpensClients(c);
     // the preflight's client stays connected in the gateway
     expect(telegram.clients).toHaveLength(1);
     expect(telegram.isDestroyed(0)).toBe(false);
@@ -993,20 +988,21 @@ describe('POST /api/sessions/:id/check', () => {
     expect(gatewayClientClosed).toBe(true);
   });
 
-  // KNOWN BUG, outside this suite's files: `GatewayRouter.preflight` (src/telegram/gateway.ts) remembers the driver
-  // of the first session of each driver only, so `release()` of the others is a no-op and the check runs the key
-  // on a second client while the preflight's one is still connected. Fix: record every session's driver in
-  // `preflight` (`for (const s of sessions) this.sessionDrivers.set(s.id, s.driver)`); then make this `it`.
-  it('…also for the second of several sessions a preflight opened', async () => {
-    const c = await customer();
-    const first = await imported(c.token);
-    const second = await imported(c.token);
+  /** Points the customer's bot at a readable post and runs a preflight, which leaves its clients connected. */
+  async function preflightOpensClients(c: { id: string; token: string }): Promise<void> {
     const source = channel(1_111_111_111, { username: 'sourcechan', broadcast: true });
     telegram.on('contacts.resolveUsername', resolvedPeer(source));
     telegram.on('channels.getMessages', channelMessages([message(source.id, 42)], [source]));
     const botId = await api.store.bots.ensureForUser(c.id);
     await api.store.bots.setPostLink(botId, 'https://t.me/sourcechan/42');
     expect((await api.request('GET', '/api/bot/preflight', { token: c.token })).json().source.ok).toBe(true);
+  }
+
+  it('…also for the second of several sessions a preflight opened', async () => {
+    const c = await customer();
+    const first = await imported(c.token);
+    const second = await imported(c.token);
+    await preflightOpensClients(c);
     expect(telegram.clients).toHaveLength(2);
     let liveGatewayClients: number | null = null;
     telegram.on('users.getUsers', () => {
