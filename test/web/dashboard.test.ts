@@ -194,12 +194,14 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('stagger.token'))).toBe(demoToken);
     await page.getByText('The bot is stopped').waitFor();
 
-    // The navigation works from the keyboard too, with a visible focus ring.
-    await page.keyboard.press('Tab'); // skip link
-    await page.keyboard.press('Tab'); // brand
+    // Signing in puts the focus on the page's heading; the navigation before it works from the keyboard too,
+    // with a visible focus ring.
+    expect(
+      await page.evaluate(() => [document.activeElement?.tagName, document.activeElement?.textContent]),
+    ).toEqual(['H1', 'Overview']);
     let reached = false;
-    for (let i = 0; i < 6 && !reached; i++) {
-      await page.keyboard.press('Tab');
+    for (let i = 0; i < 8 && !reached; i++) {
+      await page.keyboard.press('Shift+Tab');
       reached = (await page.evaluate(() => document.activeElement?.textContent)) === 'Timeline';
     }
     expect(reached).toBe(true);
@@ -394,6 +396,7 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     await go(page, 'Activity');
     await page.getByText('No posts yet.').waitFor();
     await go(page, 'Sessions');
+    await page.locator('tbody tr').first().waitFor();
     const labels = await page
       .locator('tbody tr td:first-child')
       .evaluateAll((cells) => cells.map((c) => c.firstChild?.textContent ?? ''));

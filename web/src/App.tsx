@@ -176,13 +176,12 @@ function Shell({ admin, onSignOut }: { admin: boolean; onSignOut: () => void }) 
   const pages = PAGES.filter((p) => !p.admin || admin);
   const page = pages.find((p) => p.path === path);
 
-  const firstRender = useRef(true);
   useEffect(() => {
     document.title = `${page?.title ?? 'Not found'} · Stagger`;
     setMenuOpen(false);
-    // Moving between pages puts the keyboard focus on the new page's heading.
-    if (!firstRender.current) heading.current?.focus();
-    firstRender.current = false;
+    // Arriving (after signing in, the focused button is gone) and moving between pages put the keyboard focus on
+    // the page's heading: a screen reader announces the page, and Tab / Shift+Tab go on from a known place.
+    heading.current?.focus();
   }, [page]);
 
   const navLink = (p: Page) => (
