@@ -16,7 +16,7 @@ import { openStore, type Store } from './storage/store.js';
 import { GatewayRouter, type Gateway } from './telegram/gateway.js';
 import type { ClientParams } from './telegram/mtcute/client-factory.js';
 import { LoginManager } from './telegram/mtcute/login.js';
-import { MtcuteGateway } from './telegram/mtcute/mtcute-gateway.js';
+import { MtcuteGateway, type MtcuteGatewayOptions } from './telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from './telegram/mtcute/session-check.js';
 import { SandboxGateway } from './telegram/sandbox/sandbox-gateway.js';
 import type { TelegramClient } from '@mtcute/node';
@@ -49,6 +49,34 @@ export interface ServiceOptions {
 }
 
 const HOUR = 3600_000;
+
+/**
+ * The real Telegram gateway on the store: session strings (decrypted) and API credentials from the sessions
+ * table (the deployment's API id/hash where a session has none), the peer cache, and renewed auth strings
+ * written back.
+ */
+export function storedMtcuteGateway(
+  store: Store,
+  config: Config,
+  options: Pick<MtcuteGatewayOptions, 'logger' | 'createClient'> = {},
+): MtcuteGateway {
+  return new MtcuteGateway({
+    ...options,
+    credentials: {
+      get: async (sessionId) => {
+        const c = await store.sessions.credentials(sessionId);
+        const apiId = c?.apiId ?? config.telegram.apiId;
+        const apiHash = c?.apiHash ?? config.telegram.apiHash;
+        return c && apiId && apiHash ? { authString: c.authString, apiId, apiHash } : null;
+      },
+    },
+    peers: {
+      get: (sessionId, key) => store.sessions.peerCacheGet(sessionId, key),
+      put: (sessionId, key, value) => store.sessions.peerCachePut(sessionId, key, value),
+    },
+    onAuthStringChanged: (sessionId, authString) => store.sessions.updateAuthString(sessionId, authString),
+  });
+}
 
 export class Service {
   private readonly stopping = new AbortController();
@@ -91,21 +119,8 @@ export class Service {
       latencyMs: { min: config.sandbox.latencyMs, max: config.sandbox.latencyMs },
       flood: { burst: config.sandbox.floodBurst, refillPerSecond: config.sandbox.floodPerSecond },
     });
-    const mtcute = new MtcuteGateway({
-      credentials: {
-        get: async (sessionId) => {
-          const c = await store.sessions.credentials(sessionId);
-          const apiId = c?.apiId ?? config.telegram.apiId;
-          const apiHash = c?.apiHash ?? config.telegram.apiHash;
-          return c && apiId && apiHash ? { authString: c.authString, apiId, apiHash } : null;
-        },
-      },
-      peers: {
-        get: (sessionId, key) => store.sessions.peerCacheGet(sessionId, key),
-        put: (sessionId, key, value) => store.sessions.peerCachePut(sessionId, key, value),
-      },
+    const mtcute = storedMtcuteGateway(store, config, {
       logger: telegramLogger,
-      onAuthStringChanged: (sessionId, authString) => store.sessions.updateAuthString(sessionId, authString),
       ...(options.telegramClientFactory ? { createClient: options.telegramClientFactory } : {}),
     });
     let gateway: Gateway = new GatewayRouter({ sandbox, mtcute });

@@ -96,16 +96,18 @@ export interface CycleRecord {
  * not_attempted`. `sending` is committed before the Telegram call, so after a crash it means "maybe delivered":
  * retried with the same random_id, never handed to another session.
  */
-export type PostStatus =
-  | 'planned'
-  | 'sending'
-  | 'sent'
-  | 'duplicate'
-  | 'failed'
-  | 'skipped'
-  | 'cancelled'
-  | 'missed'
-  | 'not_attempted';
+export const POST_STATUSES = [
+  'planned',
+  'sending',
+  'sent',
+  'duplicate',
+  'failed',
+  'skipped',
+  'cancelled',
+  'missed',
+  'not_attempted',
+] as const;
+export type PostStatus = (typeof POST_STATUSES)[number];
 
 export const FINAL_POST_STATUSES: ReadonlySet<PostStatus> = new Set([
   'sent',

@@ -6,6 +6,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import {
   DEFAULT_BOT_SETTINGS,
   type BotSettings,
+  type BotSnapshot,
   type CycleRecord,
   type PostRecord,
   type PostStatus,
@@ -26,19 +27,16 @@ export interface BotCounters {
   floodWaits: number;
 }
 
-export interface BotConfig {
-  id: string;
-  userId: string;
-  postLink: string | null;
-  mode: ExecutionMode | null;
-  totalCycleMinutes: number | null;
-  settings: BotSettings;
-  desiredState: 'running' | 'stopped';
+/** A bot as its customer configured it (the API's view), with the runtime's flags and counters. */
+export interface BotConfig extends Pick<
+  BotSnapshot,
+  'id' | 'userId' | 'postLink' | 'mode' | 'totalCycleMinutes' | 'settings' | 'desiredState' | 'anchorAt'
+> {
   needsAttention: boolean;
   lastError: string | null;
   counters: BotCounters;
+  /** The group targets as the customer wrote them. */
   groups: string[];
-  anchorAt: number | null;
 }
 
 function configFromRow(row: Selectable<BotsTable>, groups: string[]): BotConfig {

@@ -15,11 +15,11 @@ import { StaggerError } from '../../src/core/errors.js';
 import type { AppDeps } from '../../src/http/app.js';
 import { statusOf } from '../../src/http/errors.js';
 import { createLogger } from '../../src/logger.js';
-import { Service } from '../../src/service.js';
+import { Service, storedMtcuteGateway } from '../../src/service.js';
 import { GatewayRouter } from '../../src/telegram/gateway.js';
 import type { ClientParams } from '../../src/telegram/mtcute/client-factory.js';
 import { LoginErrorCode, LoginManager } from '../../src/telegram/mtcute/login.js';
-import { MtcuteGateway } from '../../src/telegram/mtcute/mtcute-gateway.js';
+import type { MtcuteGateway } from '../../src/telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from '../../src/telegram/mtcute/session-check.js';
 import { OfflineTelegram, rpcError } from '../../src/telegram/mtcute/test-harness.js';
 import {
@@ -89,23 +89,7 @@ async function telegramApp(
         ttlMs: LOGIN_TTL_MS,
         sweepIntervalMs: 0,
       });
-      gateway = new MtcuteGateway({
-        credentials: {
-          async get(sessionId) {
-            const c = await store.sessions.credentials(sessionId);
-            const apiId = c?.apiId ?? config.telegram.apiId;
-            const apiHash = c?.apiHash ?? config.telegram.apiHash;
-            return c && apiId && apiHash ? { authString: c.authString, apiId, apiHash } : null;
-          },
-        },
-        peers: {
-          get: (sessionId, key) => store.sessions.peerCacheGet(sessionId, key),
-          put: (sessionId, key, value) => store.sessions.peerCachePut(sessionId, key, value),
-        },
-        createClient,
-        onAuthStringChanged: (sessionId, authString) =>
-          store.sessions.updateAuthString(sessionId, authString),
-      });
+      gateway = storedMtcuteGateway(store, config, { createClient });
       return {
         gateway: new GatewayRouter({
           sandbox: new SandboxGateway({ clock, store: store.sandbox }),

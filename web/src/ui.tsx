@@ -1,5 +1,5 @@
 /**
- * Small shared pieces: messages, badges, times, a two-step delete button, the count of sandbox sessions to add, a
+ * Small shared pieces: messages, badges, times, tables, a two-step delete button, the count of sandbox sessions to add, a
  * generic JSON view.
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
@@ -172,6 +172,38 @@ export function HowManyField({
 }
 
 /** Renders any JSON: arrays of objects as tables, objects as definition lists. */
+/** A table that scrolls sideways on narrow screens, with a header row of `columns`; the children are its rows. */
+export function DataTable({
+  columns,
+  className,
+  caption,
+  children,
+}: {
+  columns: readonly string[];
+  className?: string;
+  /** Read by screen readers only. */
+  caption?: string;
+  children: ReactNode;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className={className}>
+        {caption && <caption className="sr-only">{caption}</caption>}
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 export function JsonView({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
   if (Array.isArray(value)) {
@@ -180,30 +212,17 @@ export function JsonView({ value }: { value: unknown }) {
       const rows = value as Record<string, unknown>[];
       const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
       return (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                {columns.map((c) => (
-                  <th key={c} scope="col">
-                    {c}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row, i) => (
-                <tr key={i}>
-                  {columns.map((c) => (
-                    <td key={c}>
-                      <JsonView value={row[c]} />
-                    </td>
-                  ))}
-                </tr>
+        <DataTable columns={columns}>
+          {rows.map((row, i) => (
+            <tr key={i}>
+              {columns.map((c) => (
+                <td key={c}>
+                  <JsonView value={row[c]} />
+                </td>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </tr>
+          ))}
+        </DataTable>
       );
     }
     return (

@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
-import type { PostRecord, PostStatus } from '../../core/model.js';
+import { POST_STATUSES, type PostRecord, type PostStatus } from '../../core/model.js';
 import { explain } from '../../core/outcome.js';
 import { planCycle } from '../../core/plan.js';
 import { planToJson } from '../../core/plan-json.js';
@@ -56,18 +56,6 @@ const PlanQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const POST_STATUSES: PostStatus[] = [
-  'planned',
-  'sending',
-  'sent',
-  'duplicate',
-  'failed',
-  'skipped',
-  'cancelled',
-  'missed',
-  'not_attempted',
-];
 
 const PostsQuery = Type.Object(
   {

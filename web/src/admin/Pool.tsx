@@ -3,7 +3,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { useAction, useResource } from '../hooks';
 import type { PoolSession, User } from '../types';
-import { Badge, ErrorText, HowManyField, Loading, Notice, Relative } from '../ui';
+import { Badge, DataTable, ErrorText, HowManyField, Loading, Notice, Relative } from '../ui';
 
 export function AdminPool() {
   const sessions = useResource<{ sessions: PoolSession[] }>('/api/admin/sessions');
@@ -34,76 +34,63 @@ export function AdminPool() {
         {!sessions.data ? (
           sessions.loading && <Loading what="the sessions" />
         ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Session</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Cooldown until</th>
-                  <th scope="col">Owner</th>
-                  <th scope="col">Assign</th>
-                </tr>
-              </thead>
-              <tbody>
-                {all.map((s) => (
-                  <tr key={s.id}>
-                    <td>
-                      {s.label}
-                      <div className="muted small">
-                        {s.driver} · #{s.id}
-                      </div>
-                    </td>
-                    <td>
-                      <Badge value={s.state} />
-                    </td>
-                    <td>{s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}</td>
-                    <td>{s.ownerUserId ? (names.get(s.ownerUserId) ?? `user #${s.ownerUserId}`) : 'pool'}</td>
-                    <td>
-                      {s.ownerUserId ? (
-                        <button
-                          type="button"
-                          className="secondary"
-                          onClick={() => act(`/api/admin/sessions/${s.id}/unassign`)}
-                          aria-label={`Return ${s.label} to the pool`}
-                        >
-                          Unassign
-                        </button>
-                      ) : (
-                        <form
-                          className="row-actions"
-                          onSubmit={(e) => {
-                            e.preventDefault();
-                            const userId = choice[s.id];
-                            if (userId) void act(`/api/admin/sessions/${s.id}/assign`, { userId });
-                          }}
-                        >
-                          <label className="sr-only" htmlFor={`assign-${s.id}`}>
-                            Assign {s.label} to
-                          </label>
-                          <select
-                            id={`assign-${s.id}`}
-                            value={choice[s.id] ?? ''}
-                            onChange={(e) => setChoice({ ...choice, [s.id]: e.target.value })}
-                          >
-                            <option value="">choose a user…</option>
-                            {(users.data?.users ?? []).map((u) => (
-                              <option key={u.id} value={u.id}>
-                                {u.name}
-                              </option>
-                            ))}
-                          </select>
-                          <button type="submit" className="secondary" disabled={!choice[s.id]}>
-                            Assign
-                          </button>
-                        </form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Session', 'State', 'Cooldown until', 'Owner', 'Assign']}>
+            {all.map((s) => (
+              <tr key={s.id}>
+                <td>
+                  {s.label}
+                  <div className="muted small">
+                    {s.driver} · #{s.id}
+                  </div>
+                </td>
+                <td>
+                  <Badge value={s.state} />
+                </td>
+                <td>{s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}</td>
+                <td>{s.ownerUserId ? (names.get(s.ownerUserId) ?? `user #${s.ownerUserId}`) : 'pool'}</td>
+                <td>
+                  {s.ownerUserId ? (
+                    <button
+                      type="button"
+                      className="secondary"
+                      onClick={() => act(`/api/admin/sessions/${s.id}/unassign`)}
+                      aria-label={`Return ${s.label} to the pool`}
+                    >
+                      Unassign
+                    </button>
+                  ) : (
+                    <form
+                      className="row-actions"
+                      onSubmit={(e) => {
+                        e.preventDefault();
+                        const userId = choice[s.id];
+                        if (userId) void act(`/api/admin/sessions/${s.id}/assign`, { userId });
+                      }}
+                    >
+                      <label className="sr-only" htmlFor={`assign-${s.id}`}>
+                        Assign {s.label} to
+                      </label>
+                      <select
+                        id={`assign-${s.id}`}
+                        value={choice[s.id] ?? ''}
+                        onChange={(e) => setChoice({ ...choice, [s.id]: e.target.value })}
+                      >
+                        <option value="">choose a user…</option>
+                        {(users.data?.users ?? []).map((u) => (
+                          <option key={u.id} value={u.id}>
+                            {u.name}
+                          </option>
+                        ))}
+                      </select>
+                      <button type="submit" className="secondary" disabled={!choice[s.id]}>
+                        Assign
+                      </button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
     </div>

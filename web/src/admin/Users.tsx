@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { useAction, useResource } from '../hooks';
 import type { PlanStatus, PlanType, Role, User } from '../types';
-import { Badge, ConfirmButton, ErrorText, Loading, Notice, formatTime } from '../ui';
+import { Badge, ConfirmButton, DataTable, ErrorText, formatTime, Loading, Notice } from '../ui';
 
 const PLAN_TYPES: (PlanType | '')[] = ['', 'STARTER', 'ENTERPRISE'];
 const PLAN_STATUSES: PlanStatus[] = ['active', 'inactive', 'expired', 'suspended'];
@@ -46,67 +46,52 @@ export function AdminUsers() {
         {!users.data ? (
           users.loading && <Loading what="the users" />
         ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Plan</th>
-                  <th scope="col">Plan status</th>
-                  <th scope="col">Max sessions</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Actions</th>
+          <DataTable columns={['Name', 'Role', 'Plan', 'Plan status', 'Max sessions', 'Created', 'Actions']}>
+            {users.data.users.map((u) =>
+              editing === u.id ? (
+                <EditRow
+                  key={u.id}
+                  user={u}
+                  onDone={() => {
+                    setEditing(null);
+                    users.reload();
+                  }}
+                  onCancel={() => setEditing(null)}
+                />
+              ) : (
+                <tr key={u.id}>
+                  <td>
+                    {u.name}
+                    <div className="muted small">#{u.id}</div>
+                  </td>
+                  <td>{u.role}</td>
+                  <td>{u.plan_type ?? '—'}</td>
+                  <td>
+                    <Badge value={u.plan_status} />
+                  </td>
+                  <td>{u.max_sessions}</td>
+                  <td>{formatTime(u.createdAt)}</td>
+                  <td>
+                    <div className="row-actions">
+                      <button
+                        type="button"
+                        className="secondary"
+                        onClick={() => setEditing(u.id)}
+                        aria-label={`Edit ${u.name}`}
+                      >
+                        Edit
+                      </button>
+                      <ConfirmButton
+                        label="Delete"
+                        confirmLabel={`Delete ${u.name}`}
+                        onConfirm={() => remove(u)}
+                      />
+                    </div>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {users.data.users.map((u) =>
-                  editing === u.id ? (
-                    <EditRow
-                      key={u.id}
-                      user={u}
-                      onDone={() => {
-                        setEditing(null);
-                        users.reload();
-                      }}
-                      onCancel={() => setEditing(null)}
-                    />
-                  ) : (
-                    <tr key={u.id}>
-                      <td>
-                        {u.name}
-                        <div className="muted small">#{u.id}</div>
-                      </td>
-                      <td>{u.role}</td>
-                      <td>{u.plan_type ?? '—'}</td>
-                      <td>
-                        <Badge value={u.plan_status} />
-                      </td>
-                      <td>{u.max_sessions}</td>
-                      <td>{formatTime(u.createdAt)}</td>
-                      <td>
-                        <div className="row-actions">
-                          <button
-                            type="button"
-                            className="secondary"
-                            onClick={() => setEditing(u.id)}
-                            aria-label={`Edit ${u.name}`}
-                          >
-                            Edit
-                          </button>
-                          <ConfirmButton
-                            label="Delete"
-                            confirmLabel={`Delete ${u.name}`}
-                            onConfirm={() => remove(u)}
-                          />
-                        </div>
-                      </td>
-                    </tr>
-                  ),
-                )}
-              </tbody>
-            </table>
-          </div>
+              ),
+            )}
+          </DataTable>
         )}
       </section>
     </div>

@@ -4,7 +4,7 @@ import { api, messageOf, query } from '../api';
 import { useFeed } from '../feed';
 import { useAction, useResource } from '../hooks';
 import { POST_STATUSES, type PostRow, type Session } from '../types';
-import { Badge, ErrorText, Loading, describeEvent, formatTime } from '../ui';
+import { Badge, DataTable, describeEvent, ErrorText, formatTime, Loading } from '../ui';
 
 const SHOWN_EVENTS = 100;
 
@@ -142,48 +142,36 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
       ) : posts.length === 0 ? (
         <p className="muted">No posts{filters.status || filters.cycle ? ' match these filters' : ' yet'}.</p>
       ) : (
-        <div className="table-wrap">
-          <table className="history">
-            <thead>
-              <tr>
-                <th scope="col">Cycle</th>
-                <th scope="col">Planned</th>
-                <th scope="col">Group</th>
-                <th scope="col">Session</th>
-                <th scope="col">Status</th>
-                <th scope="col">Why</th>
-                <th scope="col">Sent</th>
-              </tr>
-            </thead>
-            <tbody>
-              {posts.map((p) => (
-                <tr key={p.id} data-status={p.status}>
-                  <td>
-                    #{p.cycle}
-                    <span className="muted small"> · {p.seq + 1}</span>
-                  </td>
-                  <td>{formatTime(p.plannedAt)}</td>
-                  <td>
-                    <code>{p.group}</code>
-                  </td>
-                  <td>{sessionName(p.sessionId)}</td>
-                  <td>
-                    <Badge value={p.status} />
-                    {p.attempts > 1 && <div className="muted small">{p.attempts} attempts</div>}
-                  </td>
-                  <td className="reason">
-                    {p.reasonText && <div>{p.reasonText}</div>}
-                    {p.errorText && p.errorText !== p.reasonText && <div>{p.errorText}</div>}
-                    {(p.reason || p.error) && (
-                      <div className="muted small">{[p.reason, p.error].filter(Boolean).join(' · ')}</div>
-                    )}
-                  </td>
-                  <td>{formatTime(p.sentAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={['Cycle', 'Planned', 'Group', 'Session', 'Status', 'Why', 'Sent']}
+          className="history"
+        >
+          {posts.map((p) => (
+            <tr key={p.id} data-status={p.status}>
+              <td>
+                #{p.cycle}
+                <span className="muted small"> · {p.seq + 1}</span>
+              </td>
+              <td>{formatTime(p.plannedAt)}</td>
+              <td>
+                <code>{p.group}</code>
+              </td>
+              <td>{sessionName(p.sessionId)}</td>
+              <td>
+                <Badge value={p.status} />
+                {p.attempts > 1 && <div className="muted small">{p.attempts} attempts</div>}
+              </td>
+              <td className="reason">
+                {p.reasonText && <div>{p.reasonText}</div>}
+                {p.errorText && p.errorText !== p.reasonText && <div>{p.errorText}</div>}
+                {(p.reason || p.error) && (
+                  <div className="muted small">{[p.reason, p.error].filter(Boolean).join(' · ')}</div>
+                )}
+              </td>
+              <td>{formatTime(p.sentAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <div className="actions">
         {cursor && (

@@ -4,7 +4,17 @@ import { api, messageOf } from '../api';
 import { useOnEvents } from '../feed';
 import { useAction, useResource } from '../hooks';
 import type { Session } from '../types';
-import { Badge, ConfirmButton, ErrorText, HowManyField, Loading, Notice, Relative, formatTime } from '../ui';
+import {
+  Badge,
+  ConfirmButton,
+  DataTable,
+  ErrorText,
+  formatTime,
+  HowManyField,
+  Loading,
+  Notice,
+  Relative,
+} from '../ui';
 
 interface CheckResult {
   ok: boolean;
@@ -73,68 +83,54 @@ function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: (
   return (
     <>
       <ErrorText error={error} />
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Session</th>
-              <th scope="col">State</th>
-              <th scope="col">Cooldown until</th>
-              <th scope="col">Account</th>
-              <th scope="col">Added</th>
-              <th scope="col">Actions</th>
+      <DataTable columns={['Session', 'State', 'Cooldown until', 'Account', 'Added', 'Actions']}>
+        {sessions.map((s) => {
+          const result = checks[s.id];
+          return (
+            <tr key={s.id}>
+              <td>
+                {s.label}
+                <div className="muted small">
+                  {s.driver === 'sandbox' ? 'sandbox' : 'Telegram'} · #{s.id}
+                </div>
+              </td>
+              <td>
+                <Badge value={s.state} />
+                {s.stateReason && <div className="muted small">{s.stateReason.replaceAll('_', ' ')}</div>}
+              </td>
+              <td>{s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}</td>
+              <td>
+                {s.account
+                  ? [s.account.name, s.account.username && `@${s.account.username}`]
+                      .filter(Boolean)
+                      .join(' ') || s.account.id
+                  : '—'}
+              </td>
+              <td>{formatTime(s.createdAt)}</td>
+              <td>
+                <div className="row-actions">
+                  <button
+                    type="button"
+                    className="secondary"
+                    onClick={() => check(s.id)}
+                    disabled={busy && target === s.id}
+                    aria-label={`Check ${s.label}`}
+                  >
+                    Check
+                  </button>
+                  <ConfirmButton
+                    label="Delete"
+                    confirmLabel={`Delete ${s.label}`}
+                    onConfirm={() => remove(s.id)}
+                    disabled={busy && target === s.id}
+                  />
+                </div>
+                {result && <CheckView result={result} />}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {sessions.map((s) => {
-              const result = checks[s.id];
-              return (
-                <tr key={s.id}>
-                  <td>
-                    {s.label}
-                    <div className="muted small">
-                      {s.driver === 'sandbox' ? 'sandbox' : 'Telegram'} · #{s.id}
-                    </div>
-                  </td>
-                  <td>
-                    <Badge value={s.state} />
-                    {s.stateReason && <div className="muted small">{s.stateReason.replaceAll('_', ' ')}</div>}
-                  </td>
-                  <td>{s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}</td>
-                  <td>
-                    {s.account
-                      ? [s.account.name, s.account.username && `@${s.account.username}`]
-                          .filter(Boolean)
-                          .join(' ') || s.account.id
-                      : '—'}
-                  </td>
-                  <td>{formatTime(s.createdAt)}</td>
-                  <td>
-                    <div className="row-actions">
-                      <button
-                        type="button"
-                        className="secondary"
-                        onClick={() => check(s.id)}
-                        disabled={busy && target === s.id}
-                        aria-label={`Check ${s.label}`}
-                      >
-                        Check
-                      </button>
-                      <ConfirmButton
-                        label="Delete"
-                        confirmLabel={`Delete ${s.label}`}
-                        onConfirm={() => remove(s.id)}
-                        disabled={busy && target === s.id}
-                      />
-                    </div>
-                    {result && <CheckView result={result} />}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
     </>
   );
 }

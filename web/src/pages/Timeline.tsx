@@ -8,7 +8,7 @@ import { query } from '../api';
 import { useFeed, useOnEvents } from '../feed';
 import { useResource } from '../hooks';
 import type { BotStatus, LiveEvent, Mode, PlanJson, PostRow, Session } from '../types';
-import { ErrorText, Loading, formatDuration } from '../ui';
+import { DataTable, ErrorText, formatDuration, Loading } from '../ui';
 
 /** Beyond this many planned posts the chart draws the first ones only (an SVG of 100k marks is too heavy). */
 const MAX_MARKS = 4000;
@@ -418,29 +418,20 @@ function Chart({
           Showing the first {MAX_MARKS} of {plan.posts.length} planned posts.
         </p>
       )}
-      <div className="table-wrap">
-        <table className="compact">
-          <caption className="sr-only">Sessions in this plan</caption>
-          <thead>
-            <tr>
-              <th scope="col">Session</th>
-              <th scope="col">Offset</th>
-              <th scope="col">Planned</th>
-              <th scope="col">Delivered</th>
-            </tr>
-          </thead>
-          <tbody>
-            {lanes.map((lane) => (
-              <tr key={lane.index}>
-                <td>{lane.label}</td>
-                <td>{formatDuration(lane.offsetSeconds)}</td>
-                <td>{lane.count}</td>
-                <td>{deliveries.filter((d) => d.sessionId === lane.id && d.kind === 'sent').length}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        columns={['Session', 'Offset', 'Planned', 'Delivered']}
+        className="compact"
+        caption="Sessions in this plan"
+      >
+        {lanes.map((lane) => (
+          <tr key={lane.index}>
+            <td>{lane.label}</td>
+            <td>{formatDuration(lane.offsetSeconds)}</td>
+            <td>{lane.count}</td>
+            <td>{deliveries.filter((d) => d.sessionId === lane.id && d.kind === 'sent').length}</td>
+          </tr>
+        ))}
+      </DataTable>
     </div>
   );
 }
