@@ -11,7 +11,18 @@ describe('configuration from the environment', () => {
       host: '127.0.0.1',
       retentionDays: 30,
       lease: { seconds: 5, renewSeconds: 1 },
-      auth: { jwtSecret: undefined, jwksUrl: undefined, autocreate: false, trustPlanClaims: false },
+      demo: true,
+      metricsPublic: false,
+      auth: {
+        jwtSecret: undefined,
+        jwksUrl: undefined,
+        autocreate: false,
+        trustPlanClaims: false,
+        trustRoleClaim: false,
+        issuer: undefined,
+        audience: undefined,
+        requireExp: true,
+      },
     });
     expect(c.dataDir).toMatch(/data$/);
   });
@@ -28,6 +39,12 @@ describe('configuration from the environment', () => {
       AUTH_TRUST_PLAN_CLAIMS: 'true',
       TELEGRAM_API_ID: '12345',
       TELEGRAM_API_HASH: 'abc',
+      STAGGER_DEMO: '0',
+      STAGGER_METRICS_PUBLIC: '1',
+      AUTH_TRUST_ROLE_CLAIM: '1',
+      AUTH_JWT_ISSUER: 'https://frontend.example',
+      AUTH_JWT_AUDIENCE: 'stagger',
+      AUTH_JWT_REQUIRE_EXP: '0',
     });
     expect(c).toMatchObject({
       databaseUrl: 'postgres://u:p@db:5432/x',
@@ -35,7 +52,16 @@ describe('configuration from the environment', () => {
       port: 0,
       host: '0.0.0.0',
       lease: { seconds: 10, renewSeconds: 2 },
-      auth: { autocreate: true, trustPlanClaims: true },
+      demo: false,
+      metricsPublic: true,
+      auth: {
+        autocreate: true,
+        trustPlanClaims: true,
+        trustRoleClaim: true,
+        issuer: 'https://frontend.example',
+        audience: 'stagger',
+        requireExp: false,
+      },
       telegram: { apiId: 12345, apiHash: 'abc' },
     });
   });

@@ -14,12 +14,23 @@ export interface Config {
   host: string;
   logLevel: string;
   retentionDays: number;
+  /** STAGGER_DEMO (default on): a fresh installation gets the demo operator and customer. */
+  demo: boolean;
+  /** STAGGER_METRICS_PUBLIC: /metrics without a token (default off: an operator token is needed). */
+  metricsPublic: boolean;
   telegram: { apiId: number | undefined; apiHash: string | undefined };
   auth: {
     jwtSecret: string | undefined;
     jwksUrl: string | undefined;
     autocreate: boolean;
     trustPlanClaims: boolean;
+    /** AUTH_TRUST_ROLE_CLAIM: honour a JWT's `role` claim for that request (never stored). */
+    trustRoleClaim: boolean;
+    /** AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE: checked when set. */
+    issuer: string | undefined;
+    audience: string | undefined;
+    /** AUTH_JWT_REQUIRE_EXP (default on): a JWT without `exp` is refused. */
+    requireExp: boolean;
   };
   lease: { seconds: number; renewSeconds: number };
   sandbox: { latencyMs: number; floodBurst: number; floodPerSecond: number };
@@ -47,9 +58,9 @@ function number(
   return value;
 }
 
-function flag(env: Env, name: string): boolean {
+function flag(env: Env, name: string, fallback = false): boolean {
   const raw = env[name];
-  if (raw === undefined || raw === '') return false;
+  if (raw === undefined || raw === '') return fallback;
   if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
   return bad(name, `must be 1 or 0, got ${JSON.stringify(raw)}`);
@@ -82,6 +93,8 @@ export function readConfig(env: Env = process.env): Config {
     host: text(env, 'HOST') ?? '127.0.0.1',
     logLevel: text(env, 'LOG_LEVEL') ?? 'info',
     retentionDays: number(env, 'STAGGER_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
+    demo: flag(env, 'STAGGER_DEMO', true),
+    metricsPublic: flag(env, 'STAGGER_METRICS_PUBLIC'),
     telegram: {
       apiId:
         apiIdRaw === undefined ? undefined : number(env, 'TELEGRAM_API_ID', 0, { min: 1, integer: true }),
@@ -92,6 +105,10 @@ export function readConfig(env: Env = process.env): Config {
       jwksUrl,
       autocreate: flag(env, 'AUTH_JWT_AUTOCREATE'),
       trustPlanClaims: flag(env, 'AUTH_TRUST_PLAN_CLAIMS'),
+      trustRoleClaim: flag(env, 'AUTH_TRUST_ROLE_CLAIM'),
+      issuer: text(env, 'AUTH_JWT_ISSUER'),
+      audience: text(env, 'AUTH_JWT_AUDIENCE'),
+      requireExp: flag(env, 'AUTH_JWT_REQUIRE_EXP', true),
     },
     lease: { seconds: leaseSeconds, renewSeconds },
     sandbox: {

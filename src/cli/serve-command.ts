@@ -47,16 +47,26 @@ export async function serveCommand(argv: string[]): Promise<number> {
     Service.start(config, { api: true, runtime: !values['no-worker'], logger }),
   );
   const lines = [`Stagger is running at ${service.url}`];
-  if (await isFresh(service.store)) {
+  if ((await isFresh(service.store)) && config.demo) {
     const demo = await seedDemo(service.store);
     lines.push(
       '',
       'A fresh installation: demo data was created (shown once — keep the tokens):',
       `  operator token:       ${demo.adminToken}`,
+      '                        (full control of this installation: every user, session and bot — keep it secret;',
+      `                         revoke it with \`stagger users revoke --user ${demo.adminId}\`)`,
       `  demo customer token:  ${demo.token}   (user ${demo.userId}: 3 sandbox sessions, 20 sandbox groups)`,
       '',
       `Open ${service.url} and sign in with a token, or try:`,
       `  curl -H "Authorization: Bearer ${demo.token}" ${service.url}/api/bot/plan`,
+      '',
+      'Start with STAGGER_DEMO=0 for an installation without demo data.',
+    );
+  } else if (await isFresh(service.store)) {
+    lines.push(
+      '',
+      'No users yet (STAGGER_DEMO=0). Create the operator with:',
+      '  stagger users add --name NAME --role admin',
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -29,6 +29,7 @@ export function isStaggerError(value: unknown, code?: string): value is StaggerE
 export const CoreErrorCode = {
   InvalidExecutionMode: 'INVALID_EXECUTION_MODE',
   StarterRequiresCycleMinutes: 'STARTER_REQUIRES_CYCLE_MINUTES',
+  InvalidCycleMinutes: 'INVALID_CYCLE_MINUTES',
   InvalidDelay: 'INVALID_DELAY',
   InvalidPostLink: 'INVALID_POST_LINK',
   InvalidGroupTargets: 'INVALID_GROUP_TARGETS',

@@ -4,6 +4,7 @@
  * (`STARTER` → starter, 60 minutes), else enterprise. Pure, so the API, the CLI and the tests share it.
  */
 import { CoreErrorCode, StaggerError } from './errors.js';
+import { checkRange, LIMITS } from './limits.js';
 import { isExecutionMode, type ExecutionMode } from './plan.js';
 
 export interface StartRequest {
@@ -28,7 +29,13 @@ function positiveMinutes(value: unknown): number {
       `starter mode requires total_cycle_minutes, a whole number of minutes > 0 (got ${JSON.stringify(value) ?? 'none'})`,
     );
   }
-  return value;
+  // Beyond the limit the cycle's end is no representable time (1e308 minutes crashed the runtime).
+  return checkRange(
+    LIMITS.totalCycleMinutes,
+    'total_cycle_minutes',
+    value,
+    CoreErrorCode.InvalidCycleMinutes,
+  );
 }
 
 export function resolveStartMode(

@@ -1,12 +1,13 @@
 /**
- * The HTTP API (Fastify): JSON in and out, one error shape, Bearer auth, request schemas that also generate the
- * OpenAPI document, rate limits on writes, Server-Sent Events, and the dashboard's static files.
+ * The HTTP API (Fastify): JSON in and out, one error shape, access decided per route (access.ts), request schemas
+ * that also generate the OpenAPI document, rate limits, security headers, Server-Sent Events, and the dashboard's
+ * static files.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
-import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -18,8 +19,11 @@ import type { Clock } from '../runtime/clock.js';
 import type { Listener } from '../runtime/events.js';
 import type { Store } from '../storage/store.js';
 import type { Gateway } from '../telegram/gateway.js';
+import { installAccessControl, routesAccess, type RouteEntry } from './access.js';
 import { Authenticator } from './auth.js';
-import { installErrorHandler } from './errors.js';
+import { errorBody, installErrorHandler } from './errors.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limits.js';
+import { addFormats } from './schemas.js';
 import { adminRoutes } from './routes/admin.js';
 import { botRoutes } from './routes/bot.js';
 import { healthRoutes } from './routes/health.js';
@@ -40,35 +44,66 @@ export interface AppDeps {
   cluster?: () => Promise<unknown>;
   /** Where the built dashboard is; served at / when present. */
   webRoot?: string;
-  /** Writes allowed per minute per caller. */
-  writeRateLimit?: number;
+  /** Overrides of the default rate limits (tests; see rate-limits.ts). */
+  rateLimits?: Partial<RateLimits>;
 }
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route with who may call it (access.ts). */
+    routeTable: () => RouteEntry[];
+  }
+}
+
+/** The largest request head Node reads (its default); a larger one is answered in the API's error shape. */
+const MAX_HEADER_BYTES = 16 * 1024;
 
 export const VERSION = '0.1.0';
 
 /** Request bodies are checked strictly: wrong types are errors (not coerced), unknown fields are errors. */
-const bodyAjv = new Ajv({
-  allErrors: false,
-  coerceTypes: false,
-  removeAdditional: false,
-  useDefaults: false,
-  strict: false,
-});
+const bodyAjv = addFormats(
+  new Ajv({
+    allErrors: false,
+    coerceTypes: false,
+    removeAdditional: false,
+    useDefaults: false,
+    strict: false,
+  }),
+);
 /** Query strings and path params arrive as text: numbers and booleans in them are coerced. */
-const queryAjv = new Ajv({
-  allErrors: false,
-  coerceTypes: true,
-  removeAdditional: false,
-  useDefaults: true,
-  strict: false,
-});
+const queryAjv = addFormats(
+  new Ajv({
+    allErrors: false,
+    coerceTypes: true,
+    removeAdditional: false,
+    useDefaults: true,
+    strict: false,
+  }),
+);
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options: FastifyServerOptions = {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // 10,000 groups of up to ~60 characters fit; a Telethon .session file goes through multipart (own limit).
     bodyLimit: 1024 * 1024,
+    // No implicit HEAD twins: a HEAD of the preflight would call Telegram for a response nobody reads.
+    exposeHeadRoutes: false,
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors Node's HTTP parser raises before Fastify sees a request (a 20 KB header…) in the API's error shape.
+    clientErrorHandler: (error, socket) => {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
+      const tooLarge = (error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(
+        tooLarge
+          ? errorBody('HEADERS_TOO_LARGE', `the request headers are larger than ${MAX_HEADER_BYTES} bytes`)
+          : errorBody('BAD_REQUEST', 'the request could not be read as HTTP'),
+      );
+      socket.end(
+        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+          `Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    },
   };
   const app = Fastify(options);
   app.setValidatorCompiler(({ schema, httpPart }) =>
@@ -100,53 +135,68 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await app.register(fastifyRateLimit, {
-    global: false,
-    // After authentication, so the limit is per caller, not per address.
-    hook: 'preHandler',
-    keyGenerator: (request) => request.caller?.key ?? request.ip,
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: 429,
-      error: {
-        code: 'RATE_LIMITED',
-        message: `too many requests; try again in ${Math.ceil(context.ttl / 1000)} s`,
-      },
-    }),
-  });
   await app.register(fastifyMultipart, { limits: { fileSize: 1024 * 1024, files: 1, fields: 10 } });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        // Swagger UI and React set styles from script; no inline script is allowed anywhere.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // The service is reached over plain HTTP on 127.0.0.1 out of the box: no HSTS, no upgrade of requests.
+    strictTransportSecurity: false,
+    referrerPolicy: { policy: 'no-referrer' },
+  });
 
   const auth = new Authenticator(deps.store.users, deps.config.auth);
-  const PUBLIC = [/^\/api\/health$/, /^\/api\/openapi\.json$/, /^\/metrics$/];
-  app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0]!;
-    if (!path.startsWith('/api/') || PUBLIC.some((p) => p.test(path))) return;
-    request.caller = await auth.authenticate(request);
+  const routeTable = installAccessControl(app, {
+    auth,
+    limits: { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits },
+    now: () => deps.clock.now(),
   });
+  app.decorate('routeTable', routeTable);
 
   const hub = new EventHub(deps.events);
   app.addHook('onClose', async () => hub.close());
-  const writeLimit = { rateLimit: { max: deps.writeRateLimit ?? 120, timeWindow: 60_000 } };
+  const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits };
 
   await app.register(healthRoutes(deps));
-  await app.register(botRoutes(deps, hub, writeLimit));
-  await app.register(sessionRoutes(deps, writeLimit));
-  await app.register(adminRoutes(deps, writeLimit));
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(botRoutes(deps, hub, limits));
+  await app.register(sessionRoutes(deps));
+  await app.register(adminRoutes(deps));
+  app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
+    app.swagger(),
+  );
 
-  const webRoot = deps.webRoot ?? resolve(import.meta.dirname, '../../web/dist');
-  if (existsSync(resolve(webRoot, 'index.html'))) {
-    await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html' });
-    // Client-side routes of the dashboard all load its index page.
-    app.get('/app/*', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
-  } else {
-    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply
-        .type('text/html')
-        .send(
-          '<!doctype html><title>Stagger</title><p>Stagger is running. The API is at <a href="/docs">/docs</a>.</p>',
-        ),
-    );
-  }
+  // The documentation and the dashboard's files are public: plugins' routes, marked public by their context.
+  await app.register(async (pub) => {
+    routesAccess(pub, 'public');
+    await pub.register(fastifySwaggerUi, { routePrefix: '/docs' });
+    const webRoot = deps.webRoot ?? resolve(import.meta.dirname, '../../web/dist');
+    if (existsSync(resolve(webRoot, 'index.html'))) {
+      await pub.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: 'index.html' });
+      // Client-side routes of the dashboard all load its index page.
+      pub.get('/app/*', { schema: { hide: true } }, (_request, reply) => reply.sendFile('index.html'));
+    } else {
+      pub.get('/', { schema: { hide: true } }, async (_request, reply) =>
+        reply
+          .type('text/html')
+          .send(
+            '<!doctype html><title>Stagger</title><p>Stagger is running. The API is at <a href="/docs">/docs</a>.</p>',
+          ),
+      );
+    }
+  });
   return app;
 }

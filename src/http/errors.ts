@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { StaggerError } from '../core/errors.js';
+import { RECORD_ID_FORMAT } from './schemas.js';
 
 export class HttpError extends StaggerError {
   constructor(
@@ -21,6 +22,7 @@ export class HttpError extends StaggerError {
 const STATUS_OF: Record<string, number> = {
   INVALID_EXECUTION_MODE: 400,
   STARTER_REQUIRES_CYCLE_MINUTES: 400,
+  INVALID_CYCLE_MINUTES: 400,
   INVALID_DELAY: 400,
   INVALID_POST_LINK: 400,
   INVALID_GROUP_TARGETS: 400,
@@ -41,6 +43,9 @@ const STATUS_OF: Record<string, number> = {
   SESSION_DUPLICATE: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  TOO_MANY_STREAMS: 429,
+  HEADERS_TOO_LARGE: 431,
+  SESSION_NOT_POOLED: 409,
   LOGIN_NOT_FOUND: 404,
   LOGIN_CODE_INVALID: 400,
   LOGIN_CODE_EXPIRED: 400,
@@ -92,6 +97,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       const message = fe.validation
         .map((v) => {
           const where = `${fe.validationContext ?? 'body'}${v.instancePath ? v.instancePath.replaceAll('/', '.') : ''}`;
+          if (v.keyword === 'format' && (v.params as { format?: string }).format === RECORD_ID_FORMAT) {
+            return `${where} must be an id: a whole number from 1 to 9223372036854775807`;
+          }
           if (v.keyword === 'additionalProperties') {
             return `${where}: unknown field "${(v.params as { additionalProperty: string }).additionalProperty}"`;
           }

@@ -39,6 +39,13 @@ export class EventHub {
     return this.clients.size;
   }
 
+  /** Streams open now for one user. */
+  streamsOf(userId: string): number {
+    let n = 0;
+    for (const c of this.clients) if (c.userId === userId) n++;
+    return n;
+  }
+
   add(userId: string, response: ServerResponse): void {
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

@@ -4,6 +4,7 @@
  * schema; `migrate()` reports a result per migration instead of throwing halfway.
  */
 import {
+  sql,
   Migrator,
   type ColumnDefinitionBuilder,
   type Kysely,
@@ -12,6 +13,12 @@ import {
   type MigrationResult,
 } from 'kysely';
 import type { Dialect } from './database.js';
+
+/**
+ * LIMITS.totalCycleMinutes.max when migration 0002 was written — a literal, since a migration must do the same
+ * thing whenever it runs, whatever the limits become.
+ */
+const MAX_CYCLE_MINUTES = 525_600;
 
 type AnyDb = Kysely<unknown>;
 
@@ -247,13 +254,35 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_session_origin_and_bounds': {
+      async up(db: AnyDb) {
+        // Who a session belongs to, recorded explicitly: `customer` (logged in or imported by the customer: theirs,
+        // deleted with them) or `pool` (the operator's, lent to customers). Sessions without an owner were the pool.
+        await db.schema
+          .alterTable('telegram_sessions')
+          .addColumn('origin', 'text', (c) => c.notNull().defaultTo('customer'))
+          .execute();
+        await sql`update telegram_sessions set origin = 'pool' where owner_user_id is null`.execute(db);
+        // A cycle length beyond the accepted range (stored before the range was enforced) crash-looped the runtime;
+        // it becomes the longest accepted one (src/core/limits.ts).
+        await sql`update bots set total_cycle_minutes = ${MAX_CYCLE_MINUTES} where total_cycle_minutes > ${MAX_CYCLE_MINUTES}`.execute(
+          db,
+        );
+      },
+    },
   };
 }
 
-class CodeMigrations implements MigrationProvider {
-  constructor(private readonly dialect: Dialect) {}
+/** The migrations in this file; with `until`, only those up to that one (to build an older release's database). */
+export class CodeMigrations implements MigrationProvider {
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly until?: string,
+  ) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return migrations(this.dialect);
+    const all = migrations(this.dialect);
+    if (this.until === undefined) return all;
+    return Object.fromEntries(Object.entries(all).filter(([name]) => name <= this.until!));
   }
 }
 

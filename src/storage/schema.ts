@@ -45,6 +45,8 @@ export interface TelegramSessionsTable {
   id: Id;
   /** Null: in the operator's pool, not assigned to a customer. */
   owner_user_id: IntNull;
+  /** `customer`: the customer's own account (deleted with them); `pool`: the operator's, lent to customers. */
+  origin: ColumnType<string, string | undefined, string>;
   label: Text;
   driver: Text;
   /** AES-256-GCM, see secret-box.ts. Never returned by the API. */

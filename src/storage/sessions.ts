@@ -3,16 +3,24 @@
  * encrypted at rest and leave this module only through `credentials()`, for the gateway — never to the API.
  */
 import type { Kysely, Selectable } from 'kysely';
+import { isRecordId } from '../core/limits.js';
 import type { SessionDriver, SessionInfo, SessionStatus } from '../core/model.js';
-import { int64OrNull, numOrNull, num } from './codec.js';
+import { int64, int64OrNull, numOrNull, num } from './codec.js';
 import type { Dialect } from './database.js';
 import { sessionFromRow } from './runtime-store.js';
 import { SqlRepository } from './repository.js';
 import type { Schema, TelegramSessionsTable } from './schema.js';
 import type { SecretBox } from './secret-box.js';
 
+/**
+ * Who a session belongs to. `customer`: an account the customer logged in or imported — theirs alone, deleted
+ * (secrets and all) when the customer is. `pool`: the operator's, lent to customers and returned to the pool.
+ */
+export type SessionOrigin = 'customer' | 'pool';
+
 export interface SessionRecord extends SessionInfo {
   ownerUserId: string | null;
+  origin: SessionOrigin;
   apiId: number | null;
   tgUserId: string | null;
   tgUsername: string | null;
@@ -23,6 +31,8 @@ export interface SessionRecord extends SessionInfo {
 
 export interface NewSession {
   ownerUserId: string | null;
+  /** Default: `pool` without an owner, `customer` with one. */
+  origin?: SessionOrigin;
   label: string;
   driver: SessionDriver;
   authString?: string | null;
@@ -43,6 +53,7 @@ function recordFromRow(row: Selectable<TelegramSessionsTable>): SessionRecord {
   return {
     ...sessionFromRow(row),
     ownerUserId: int64OrNull(row.owner_user_id),
+    origin: row.origin === 'pool' ? 'pool' : 'customer',
     apiId: numOrNull(row.api_id),
     tgUserId: int64OrNull(row.tg_user_id),
     tgUsername: row.tg_username,
@@ -68,6 +79,7 @@ export class SessionRepository extends SqlRepository {
       .insertInto('telegram_sessions')
       .values({
         owner_user_id: session.ownerUserId === null ? null : this.bind(session.ownerUserId),
+        origin: session.origin ?? (session.ownerUserId === null ? 'pool' : 'customer'),
         label: session.label,
         driver: session.driver,
         auth_encrypted: session.authString ? this.secrets.encrypt(session.authString) : null,
@@ -86,7 +98,7 @@ export class SessionRepository extends SqlRepository {
   }
 
   async get(id: string): Promise<SessionRecord | null> {
-    if (!/^\d{1,19}$/.test(id)) return null;
+    if (!isRecordId(id)) return null;
     const row = await this.db
       .selectFrom('telegram_sessions')
       .selectAll()
@@ -105,12 +117,13 @@ export class SessionRepository extends SqlRepository {
     return rows.map(recordFromRow);
   }
 
-  /** The operator's pool: sessions assigned to no customer. */
+  /** The operator's pool: pool sessions assigned to no customer. */
   async listPool(): Promise<SessionRecord[]> {
     const rows = await this.db
       .selectFrom('telegram_sessions')
       .selectAll()
       .where('owner_user_id', 'is', null)
+      .where('origin', '=', 'pool')
       .orderBy('id')
       .execute();
     return rows.map(recordFromRow);
@@ -130,11 +143,38 @@ export class SessionRepository extends SqlRepository {
     return Number(result.numDeletedRows) > 0;
   }
 
+  /**
+   * Before a customer is deleted: their own sessions are deleted (the encrypted secrets with them) and pool
+   * sessions lent to them go back to the pool. The ids of both, so that their clients can be released.
+   */
+  async releaseOwner(userId: string): Promise<{ deleted: string[]; returned: string[] }> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('telegram_sessions')
+        .select(['id', 'origin'])
+        .where('owner_user_id', '=', this.bind(userId))
+        .execute();
+      const own = rows.filter((r) => r.origin !== 'pool').map((r) => r.id);
+      const lent = rows.filter((r) => r.origin === 'pool').map((r) => r.id);
+      if (own.length > 0) await trx.deleteFrom('telegram_sessions').where('id', 'in', own).execute();
+      if (lent.length > 0) {
+        await trx
+          .updateTable('telegram_sessions')
+          .set({ owner_user_id: null, updated_at: this.now() })
+          .where('id', 'in', lent)
+          .execute();
+      }
+      return { deleted: own.map(int64), returned: lent.map(int64) };
+    });
+  }
+
+  /** Lends a pool session to a customer, or (null) returns it to the pool. Customers' own sessions never move. */
   async assign(id: string, userId: string | null): Promise<void> {
     await this.db
       .updateTable('telegram_sessions')
       .set({ owner_user_id: userId === null ? null : this.bind(userId), updated_at: this.now() })
       .where('id', '=', this.bind(id))
+      .where('origin', '=', 'pool')
       .execute();
   }
 
@@ -146,6 +186,7 @@ export class SessionRepository extends SqlRepository {
         .selectFrom('telegram_sessions')
         .select('id')
         .where('owner_user_id', 'is', null)
+        .where('origin', '=', 'pool')
         .where('status', '!=', 'dead')
         .orderBy('id')
         .limit(count);

@@ -1,10 +1,11 @@
 /** Users (customers and operators) and their API tokens. Tokens are shown once and stored as SHA-256 hashes. */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { int64, num } from './codec.js';
+import { isRecordId } from '../core/limits.js';
+import { int64, num, numOrNull } from './codec.js';
 import type { Dialect } from './database.js';
 import { SqlRepository } from './repository.js';
-import type { Schema, UsersTable } from './schema.js';
+import type { ApiTokensTable, Schema, UsersTable } from './schema.js';
 
 export type Role = 'admin' | 'user';
 export type PlanType = 'STARTER' | 'ENTERPRISE';
@@ -48,6 +49,31 @@ function userFromRow(row: Selectable<UsersTable>): User {
   };
 }
 
+export interface ApiTokenInfo {
+  id: string;
+  userId: string;
+  label: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+function tokenFromRow(
+  row: Pick<
+    Selectable<ApiTokensTable>,
+    'id' | 'user_id' | 'label' | 'created_at' | 'last_used_at' | 'revoked_at'
+  >,
+): ApiTokenInfo {
+  return {
+    id: int64(row.id),
+    userId: int64(row.user_id),
+    label: row.label,
+    createdAt: num(row.created_at),
+    lastUsedAt: numOrNull(row.last_used_at),
+    revokedAt: numOrNull(row.revoked_at),
+  };
+}
+
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
@@ -84,7 +110,7 @@ export class UserRepository extends SqlRepository {
   }
 
   async get(id: string): Promise<User | null> {
-    if (!/^\d{1,19}$/.test(id)) return null;
+    if (!isRecordId(id)) return null;
     const row = await this.db
       .selectFrom('users')
       .selectAll()
@@ -140,14 +166,62 @@ export class UserRepository extends SqlRepository {
 
   /** The user a token belongs to, or null (unknown, revoked, or its user deleted). */
   async authenticate(token: string): Promise<User | null> {
+    return (await this.authenticateToken(token))?.user ?? null;
+  }
+
+  /** The token's user and the token's id (to revoke the very token a request came with). */
+  async authenticateToken(token: string): Promise<{ user: User; tokenId: string } | null> {
     const row = await this.db
       .selectFrom('api_tokens')
       .innerJoin('users', 'users.id', 'api_tokens.user_id')
       .selectAll('users')
+      .select('api_tokens.id as token_id')
       .where('api_tokens.token_hash', '=', hashToken(token))
       .where('api_tokens.revoked_at', 'is', null)
       .executeTakeFirst();
-    return row ? userFromRow(row) : null;
+    return row ? { user: userFromRow(row), tokenId: int64(row.token_id) } : null;
+  }
+
+  /** A user's tokens, newest first: ids and dates only (a token is shown once, when it is issued). */
+  async listTokens(userId: string): Promise<ApiTokenInfo[]> {
+    const rows = await this.db
+      .selectFrom('api_tokens')
+      .select(['id', 'user_id', 'label', 'created_at', 'last_used_at', 'revoked_at'])
+      .where('user_id', '=', this.bind(userId))
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map(tokenFromRow);
+  }
+
+  async getToken(id: string): Promise<ApiTokenInfo | null> {
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .select(['id', 'user_id', 'label', 'created_at', 'last_used_at', 'revoked_at'])
+      .where('id', '=', this.bind(id))
+      .executeTakeFirst();
+    return row ? tokenFromRow(row) : null;
+  }
+
+  /** Revokes one token (a revoked token stays revoked: its first revocation time is kept). */
+  async revokeToken(id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: this.now() })
+      .where('id', '=', this.bind(id))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Revokes every live token of a user; the number revoked. */
+  async revokeUserTokens(userId: string): Promise<number> {
+    const result = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: this.now() })
+      .where('user_id', '=', this.bind(userId))
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async tokenHashes(userId: string): Promise<string[]> {

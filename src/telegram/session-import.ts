@@ -41,10 +41,14 @@ export async function storeImportedSession(
   const { imported } = input;
   const existing = await sessionWithKey(store, imported.authKey);
   if (existing) {
+    // The importer's own copy may be named; of anyone else's, only that the account is in use (no id, no owner).
+    const where =
+      existing.ownerUserId !== null && existing.ownerUserId === input.ownerUserId
+        ? `it is already imported (your session ${existing.id}); delete that one first to import it again`
+        : 'this account is already in use';
     throw new StaggerError(
       SessionDuplicateCode,
-      `this Telegram session is already imported (session ${existing.id}); one session used twice gets revoked ` +
-        'by Telegram — delete the old one first to import it again',
+      `this Telegram session cannot be imported: ${where}. One session used from two places gets revoked by Telegram`,
     );
   }
   return store.sessions.create({

@@ -71,6 +71,8 @@ describe('stagger serve, end to end', () => {
     const first = await serve();
     const banner = first.child.output();
     token = /demo customer token:\s+(\S+)/.exec(banner)![1]!;
+    // The operator token is said to grant full control, with the way to revoke it.
+    expect(banner).toMatch(/operator token:[\s\S]*full control[\s\S]*stagger users revoke --user \d+/);
     expect(banner).toMatch(/operator token:\s+stg_/);
 
     const settings = await api(first.url, token, 'PUT', '/api/bot/settings', {
@@ -141,5 +143,23 @@ describe('stagger serve, end to end', () => {
       30_000,
     );
     expect(await second.child.kill('SIGTERM')).toMatchObject({ code: 0 });
+  });
+});
+
+describe('stagger serve without consent to a demo', () => {
+  it('STAGGER_DEMO=0 starts with no users and says how to create the operator', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'stagger-e2e-nodemo-'));
+    const child = runStagger(['serve'], { ...env, STAGGER_DATA_DIR: empty, STAGGER_DEMO: '0' });
+    children.push(child);
+    try {
+      const [, url] = await child.waitFor(/Stagger is running at (http:\/\/\S+)/, 30_000);
+      await child.waitFor(/stagger users add --name NAME --role admin/, 10_000);
+      expect(child.output()).not.toContain('operator token');
+      const res = await fetch(`${url!}/api/me`, { headers: { authorization: 'Bearer stg_anything' } });
+      expect(res.status).toBe(401);
+      expect(await child.kill('SIGTERM')).toMatchObject({ code: 0 });
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -88,13 +88,17 @@ describe('tenant isolation', () => {
         .json()
         .sessions.map((s: { id: string }) => s.id),
     ).not.toContain(aSession.id);
+    // Another tenant's session id is answered exactly like an unknown one.
     const del = await api.request('DELETE', `/api/sessions/${aSession.id}`, { token: b.token });
-    expect(del.statusCode).toBe(403);
-    expect(del.json().error.code).toBe('FORBIDDEN');
+    const unknown = await api.request('DELETE', '/api/sessions/987654321', { token: b.token });
+    expect(del.statusCode).toBe(404);
+    expect(del.json().error.code).toBe('NOT_FOUND');
+    expect(del.json().error.message).toBe(`no session ${aSession.id}`);
+    expect(unknown.json().error.message).toBe('no session 987654321');
     expect(await api.store.sessions.get(aSession.id)).not.toBeNull();
     expect(
       (await api.request('POST', `/api/sessions/${aSession.id}/check`, { token: b.token })).statusCode,
-    ).toBe(403);
+    ).toBe(404);
     expect((await api.request('GET', `/api/admin/users/${a.id}`, { token: b.token })).statusCode).toBe(403);
   });
 
@@ -318,12 +322,15 @@ describe('JWT', () => {
         planStatus: 'active',
         maxSessions: 2,
       });
+      // A role claim is not trusted without AUTH_TRUST_ROLE_CLAIM (security.test.ts covers it trusted).
       const admin = await sign({ sub: 'boss', role: 'admin' });
-      expect((await open.request('GET', '/api/admin/users', { token: admin })).statusCode).toBe(200);
-      await open.request('GET', '/api/bot/status', {
-        token: await sign({ sub: 'new-user', plan_status: 'expired' }),
-      });
-      expect((await open.store.users.findByExternalId('new-user'))!.planStatus).toBe('expired');
+      expect((await open.request('GET', '/api/admin/users', { token: admin })).statusCode).toBe(403);
+      expect((await open.store.users.findByExternalId('boss'))!.role).toBe('user');
+      // Trusted plan claims apply to the request that carries them; the stored plan stays as it was.
+      const expired = await sign({ sub: 'new-user', plan_status: 'expired' });
+      expect((await open.request('GET', '/api/me', { token: expired })).json().plan_status).toBe('expired');
+      expect((await open.request('POST', '/api/bot/start', { token: expired })).statusCode).toBe(403);
+      expect((await open.store.users.findByExternalId('new-user'))!.planStatus).toBe('active');
     } finally {
       await open.close();
     }
@@ -356,8 +363,10 @@ describe('JWT', () => {
 });
 
 describe('limits, health, metrics, documents', () => {
-  it('rate-limits writes per caller (429), not reads', async () => {
-    const limited = await testApi({ deps: { writeRateLimit: 3 } });
+  it('rate-limits writes per caller (429); reads have their own limit', async () => {
+    const limited = await testApi({
+      deps: { rateLimits: { writesPerCaller: { max: 3, windowMs: 60_000 } } },
+    });
     try {
       const c = await readyCustomer(limited);
       const codes = [];
@@ -384,17 +393,16 @@ describe('limits, health, metrics, documents', () => {
     }
   });
 
-  it('metrics: open from this machine, an admin token from elsewhere', async () => {
-    const local = await api.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' });
-    expect(local.statusCode).toBe(200);
-    expect(local.body).toContain('stagger_posts_total{result="sent"}');
-    const remote = await api.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.9' });
-    expect(remote.statusCode).toBe(401);
+  it('metrics need an operator token even from this machine (a proxy on this host makes everyone local)', async () => {
+    for (const remoteAddress of ['127.0.0.1', '203.0.113.9']) {
+      const anonymous = await api.app.inject({ method: 'GET', url: '/metrics', remoteAddress });
+      expect(anonymous.statusCode).toBe(401);
+      expect(anonymous.body).not.toContain('stagger_posts_total');
+    }
     const customer = await api.user();
     const asCustomer = await api.app.inject({
       method: 'GET',
       url: '/metrics',
-      remoteAddress: '203.0.113.9',
       headers: { authorization: `Bearer ${customer.token}` },
     });
     expect(asCustomer.statusCode).toBe(403);
@@ -406,6 +414,18 @@ describe('limits, health, metrics, documents', () => {
       headers: { authorization: `Bearer ${admin.token}` },
     });
     expect(asAdmin.statusCode).toBe(200);
+    expect(asAdmin.body).toContain('stagger_posts_total{result="sent"}');
+  });
+
+  it('STAGGER_METRICS_PUBLIC=1 opens /metrics without a token', async () => {
+    const open = await testApi({ env: { STAGGER_METRICS_PUBLIC: '1' } });
+    try {
+      const res = await open.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.9' });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).toContain('stagger_bots{state="running"}');
+    } finally {
+      await open.close();
+    }
   });
 
   it('serves the OpenAPI document generated from the request schemas, and a docs page', async () => {

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isStaggerError } from '../../src/core/errors.js';
 import { openDatabase } from '../../src/storage/database.js';
-import { migrate, migrationStatus } from '../../src/storage/migrations.js';
+import { CodeMigrations, migrate, migrationStatus } from '../../src/storage/migrations.js';
 import { hashToken } from '../../src/storage/users.js';
 import { openStore } from '../../src/storage/store.js';
 import { createTestDatabase, requirePostgres, type TestDatabase } from '../support/postgres.js';
@@ -184,9 +184,53 @@ describe.each(engines)('migrations on %s', (engine) => {
     const database = await open();
     const db = database.db as Kysely<unknown>;
     const first = await migrate(db, database.dialect);
-    expect(first).toEqual({ ok: true, results: [{ name: '0001_initial', status: 'Success' }], error: null });
+    expect(first).toEqual({
+      ok: true,
+      results: [
+        { name: '0001_initial', status: 'Success' },
+        { name: '0002_session_origin_and_bounds', status: 'Success' },
+      ],
+      error: null,
+    });
     expect(await migrate(db, database.dialect)).toEqual({ ok: true, results: [], error: null });
-    expect(await migrationStatus(db, database.dialect)).toEqual([{ name: '0001_initial', applied: true }]);
+    expect(await migrationStatus(db, database.dialect)).toEqual([
+      { name: '0001_initial', applied: true },
+      { name: '0002_session_origin_and_bounds', applied: true },
+    ]);
+    await database.close();
+  });
+
+  it('0002 on a database of the first release: unowned sessions are the pool, owned ones the customers’, and an out-of-range cycle length is clamped', async () => {
+    const database = await open();
+    const db = database.db as Kysely<unknown>;
+    expect(
+      (await migrate(db, database.dialect, new CodeMigrations(database.dialect, '0001_initial'))).ok,
+    ).toBe(true);
+    const raw = sql.raw;
+    await sql`insert into users (id, name, role, plan_status, max_sessions, created_at) values (7, 'c', 'user', 'active', 3, 0)`.execute(
+      db,
+    );
+    for (const [id, owner] of [
+      [1, 'null'],
+      [2, '7'],
+    ] as const) {
+      await sql`insert into telegram_sessions (id, owner_user_id, label, driver, status, created_at, updated_at) values (${id}, ${raw(owner)}, 's', 'sandbox', 'active', 0, 0)`.execute(
+        db,
+      );
+    }
+    await sql`insert into bots (id, user_id, total_cycle_minutes, delay_between_posts, delay_between_cycles, min_group_gap_seconds, silent, hide_sender, desired_state, needs_attention, sent_count, duplicate_count, failed_count, skipped_count, flood_wait_count, updated_at) values (3, 7, 1000000000, 5, 300, 60, 0, 0, 'running', 0, 0, 0, 0, 0, 0, 0)`.execute(
+      db,
+    );
+    expect((await migrate(db, database.dialect)).results).toEqual([
+      { name: '0002_session_origin_and_bounds', status: 'Success' },
+    ]);
+    const sessions = await sql<{
+      id: unknown;
+      origin: string;
+    }>`select id, origin from telegram_sessions order by id`.execute(db);
+    expect(sessions.rows.map((r) => r.origin)).toEqual(['pool', 'customer']);
+    const bot = await sql<{ m: unknown }>`select total_cycle_minutes as m from bots where id = 3`.execute(db);
+    expect(Number(bot.rows[0]!.m)).toBe(525_600);
     await database.close();
   });
 

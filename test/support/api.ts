@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { readConfig, type Config } from '../../src/config.js';
 import { buildApp, type AppDeps } from '../../src/http/app.js';
+import type { RateLimits } from '../../src/http/rate-limits.js';
 import { createLogger } from '../../src/logger.js';
 import type { BotControl } from '../../src/runtime/bot-control.js';
 import { SystemClock, type Clock } from '../../src/runtime/clock.js';
@@ -23,6 +24,14 @@ export class RecordingControl implements BotControl {
     this.calls.push(`stop:${botId}`);
   }
 }
+
+const GENEROUS_LIMITS: RateLimits = {
+  perAddress: { max: 1_000_000, windowMs: 60_000 },
+  failedAuthPerAddress: { max: 1_000_000, windowMs: 60_000 },
+  readsPerCaller: { max: 1_000_000, windowMs: 60_000 },
+  writesPerCaller: { max: 1_000_000, windowMs: 60_000 },
+  streamsPerUser: 10,
+};
 
 export interface TestApi {
   app: FastifyInstance;
@@ -71,6 +80,8 @@ export async function testApi(overrides: TestApiOverrides = {}): Promise<TestApi
     store,
     control,
     clock,
+    // Suites send hundreds of requests a minute from one address; the limits have their own tests.
+    rateLimits: GENEROUS_LIMITS,
     gateway: new GatewayRouter({ sandbox: new SandboxGateway({ clock, store: store.sandbox }) }),
     events,
     logger: createLogger({ level: 'debug', destination: sink }),

@@ -4,10 +4,13 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { PLAN_STATUSES, PLAN_TYPES, ROLES, type User } from '../../storage/users.js';
+import type { SessionRecord } from '../../storage/sessions.js';
+import { PLAN_STATUSES, PLAN_TYPES, ROLES, type ApiTokenInfo, type User } from '../../storage/users.js';
 import type { AppDeps } from '../app.js';
-import { requireAdmin } from '../auth.js';
+import { routesAccess } from '../access.js';
 import { HttpError } from '../errors.js';
+import { IdParams, RecordId, rangeSchema } from '../schemas.js';
+import { LIMITS } from '../../core/limits.js';
 import { botStatus, iso, presentSession } from './bot.js';
 
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
@@ -20,7 +23,7 @@ const NewUserBody = Type.Object(
     role: Type.Optional(Role),
     plan_type: Type.Optional(PlanType),
     plan_status: Type.Optional(PlanStatus),
-    max_sessions: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    max_sessions: Type.Optional(rangeSchema(LIMITS.maxSessions)),
   },
   { additionalProperties: false },
 );
@@ -30,7 +33,7 @@ const PatchUserBody = Type.Object(
     role: Type.Optional(Role),
     plan_type: Type.Optional(PlanType),
     plan_status: Type.Optional(PlanStatus),
-    max_sessions: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    max_sessions: Type.Optional(rangeSchema(LIMITS.maxSessions)),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -38,11 +41,7 @@ const PoolBody = Type.Object(
   { driver: Type.Literal('sandbox'), count: Type.Integer({ minimum: 1, maximum: 100 }) },
   { additionalProperties: false },
 );
-const AssignBody = Type.Object(
-  { userId: Type.String({ pattern: '^[0-9]{1,19}$' }) },
-  { additionalProperties: false },
-);
-const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,19}$' }) });
+const AssignBody = Type.Object({ userId: RecordId('the customer') }, { additionalProperties: false });
 
 export const DEFAULT_MAX_SESSIONS = 5;
 
@@ -58,18 +57,38 @@ export function presentUser(u: User) {
   };
 }
 
-export function adminRoutes(deps: AppDeps, writeLimit: object) {
+export function presentToken(t: ApiTokenInfo) {
+  return {
+    id: t.id,
+    label: t.label,
+    createdAt: iso(t.createdAt),
+    revokedAt: iso(t.revokedAt),
+  };
+}
+
+export function adminRoutes(deps: AppDeps) {
   const { store } = deps;
   async function user(id: string): Promise<User> {
     const found = await store.users.get(id);
     if (!found) throw new HttpError(404, 'NOT_FOUND', `no user ${id}`);
     return found;
   }
+  /** A session the operator may lend: a pool session. A customer's own account is never handed to anyone. */
+  async function poolSession(id: string): Promise<SessionRecord> {
+    const session = await store.sessions.get(id);
+    if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+    if (session.origin !== 'pool') {
+      throw new HttpError(
+        409,
+        'SESSION_NOT_POOLED',
+        `session ${id} is a customer's own account (logged in or imported by them): only pool sessions are assigned`,
+      );
+    }
+    return session;
+  }
 
   return async (app: FastifyInstance) => {
-    app.addHook('preHandler', async (request) => {
-      if (request.url.startsWith('/api/admin/')) requireAdmin(request);
-    });
+    routesAccess(app, 'admin');
 
     app.get('/api/admin/users', { schema: { tags: ['admin'] } }, async () => ({
       users: (await store.users.list()).map(presentUser),
@@ -77,7 +96,7 @@ export function adminRoutes(deps: AppDeps, writeLimit: object) {
 
     app.post(
       '/api/admin/users',
-      { schema: { tags: ['admin'], body: NewUserBody }, config: writeLimit },
+      { schema: { tags: ['admin'], body: NewUserBody } },
       async (request, reply) => {
         const body = request.body as Static<typeof NewUserBody>;
         const created = await store.users.create({
@@ -100,7 +119,7 @@ export function adminRoutes(deps: AppDeps, writeLimit: object) {
 
     app.patch(
       '/api/admin/users/:id',
-      { schema: { tags: ['admin'], params: IdParams, body: PatchUserBody }, config: writeLimit },
+      { schema: { tags: ['admin'], params: IdParams, body: PatchUserBody } },
       async (request) => {
         const found = await user((request.params as Static<typeof IdParams>).id);
         const body = request.body as Static<typeof PatchUserBody>;
@@ -117,15 +136,47 @@ export function adminRoutes(deps: AppDeps, writeLimit: object) {
 
     app.delete(
       '/api/admin/users/:id',
-      { schema: { tags: ['admin'], params: IdParams }, config: writeLimit },
+      { schema: { tags: ['admin'], params: IdParams } },
       async (request, reply) => {
         const found = await user((request.params as Static<typeof IdParams>).id);
         if (found.id === request.caller!.user.id)
           throw new HttpError(409, 'CONFLICT', 'you cannot delete yourself');
         const bot = await store.bots.forUser(found.id);
         if (await store.bots.stop(bot.id)) await deps.control.stopped(bot.id);
-        // Their sessions go back to the pool (the FK sets the owner to null): nothing is lost with the customer.
+        // The customer's own accounts are deleted with them (secrets erased); only pool sessions go back.
+        const { deleted, returned } = await store.sessions.releaseOwner(found.id);
         await store.users.delete(found.id);
+        for (const id of [...deleted, ...returned]) await deps.gateway.release(id);
+        return reply.status(204).send();
+      },
+    );
+
+    app.get(
+      '/api/admin/users/:id/tokens',
+      { schema: { tags: ['admin'], params: IdParams } },
+      async (request) => {
+        const found = await user((request.params as Static<typeof IdParams>).id);
+        return { tokens: (await store.users.listTokens(found.id)).map(presentToken) };
+      },
+    );
+
+    app.post(
+      '/api/admin/users/:id/tokens',
+      { schema: { tags: ['admin'], params: IdParams } },
+      async (request, reply) => {
+        const found = await user((request.params as Static<typeof IdParams>).id);
+        const issued = await store.users.issueToken(found.id, 'issued by an operator');
+        return reply.status(201).send({ id: issued.id, userId: found.id, token: issued.token });
+      },
+    );
+
+    app.delete(
+      '/api/admin/tokens/:id',
+      { schema: { tags: ['admin'], params: IdParams } },
+      async (request, reply) => {
+        const { id } = request.params as Static<typeof IdParams>;
+        if (!(await store.users.getToken(id))) throw new HttpError(404, 'NOT_FOUND', `no token ${id}`);
+        await store.users.revokeToken(id);
         return reply.status(204).send();
       },
     );
@@ -134,12 +185,13 @@ export function adminRoutes(deps: AppDeps, writeLimit: object) {
       sessions: (await store.sessions.listAll()).map((s) => ({
         ...presentSession(s),
         ownerUserId: s.ownerUserId,
+        origin: s.origin,
       })),
     }));
 
     app.post(
       '/api/admin/sessions',
-      { schema: { tags: ['admin'], body: PoolBody }, config: writeLimit },
+      { schema: { tags: ['admin'], body: PoolBody } },
       async (request, reply) => {
         const { count } = request.body as Static<typeof PoolBody>;
         const have = (await store.sessions.listPool()).length;
@@ -159,12 +211,12 @@ export function adminRoutes(deps: AppDeps, writeLimit: object) {
 
     app.post(
       '/api/admin/sessions/:id/assign',
-      { schema: { tags: ['admin'], params: IdParams, body: AssignBody }, config: writeLimit },
+      { schema: { tags: ['admin'], params: IdParams, body: AssignBody } },
       async (request) => {
         const { id } = request.params as Static<typeof IdParams>;
-        const session = await store.sessions.get(id);
-        if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+        const session = await poolSession(id);
         const target = await user((request.body as Static<typeof AssignBody>).userId);
+        if (session.ownerUserId !== null && session.ownerUserId !== target.id) await deps.gateway.release(id);
         await store.sessions.assign(id, target.id);
         return { session: { ...presentSession((await store.sessions.get(id))!), ownerUserId: target.id } };
       },
@@ -172,18 +224,17 @@ export function adminRoutes(deps: AppDeps, writeLimit: object) {
 
     app.post(
       '/api/admin/sessions/:id/unassign',
-      { schema: { tags: ['admin'], params: IdParams }, config: writeLimit },
+      { schema: { tags: ['admin'], params: IdParams } },
       async (request) => {
         const { id } = request.params as Static<typeof IdParams>;
-        const session = await store.sessions.get(id);
-        if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+        await poolSession(id);
         await store.sessions.assign(id, null);
         await deps.gateway.release(id);
         return { session: { ...presentSession((await store.sessions.get(id))!), ownerUserId: null } };
       },
     );
 
-    app.get('/api/admin/bots', { schema: { tags: ['admin'] } }, async () => {
+    app.get('/api/admin/bots', { schema: { tags: ['admin'] } }, async (request) => {
       const bots = await store.bots.listAll();
       const users = new Map((await store.users.list()).map((u) => [u.id, u]));
       return {
@@ -192,7 +243,11 @@ export function adminRoutes(deps: AppDeps, writeLimit: object) {
             botId: b.id,
             userId: b.userId,
             user: users.get(b.userId)?.name ?? null,
-            ...(await botStatus(deps, b)),
+            // One bot's unreadable state shows as that bot's error; it never takes the whole list down.
+            ...(await botStatus(deps, b).catch((error: unknown) => {
+              request.log.error({ err: error, botId: b.id }, 'bot status failed');
+              return { status: 'error' as const, error: 'this bot’s status could not be read; see the log' };
+            })),
           })),
         ),
       };

@@ -6,6 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
 import { POST_STATUSES, type PostRecord, type PostStatus } from '../../core/model.js';
+import { LIMITS } from '../../core/limits.js';
 import { explain } from '../../core/outcome.js';
 import { planCycle } from '../../core/plan.js';
 import { planToJson } from '../../core/plan-json.js';
@@ -17,6 +18,8 @@ import type { User } from '../../storage/users.js';
 import type { AppDeps } from '../app.js';
 import { requireCaller } from '../auth.js';
 import { HttpError } from '../errors.js';
+import type { RateLimits } from '../rate-limits.js';
+import { RecordId, rangeSchema } from '../schemas.js';
 import type { EventHub } from '../sse.js';
 import { RateLimitedPreflight } from './preflight.js';
 
@@ -40,9 +43,9 @@ const GroupsBody = Type.Object(
 
 const SettingsBody = Type.Object(
   {
-    delay_between_posts: Type.Optional(Type.Number({ minimum: 0.2, maximum: 86_400 })),
-    delay_between_cycles: Type.Optional(Type.Number({ minimum: 0, maximum: 7 * 86_400 })),
-    min_group_gap_seconds: Type.Optional(Type.Number({ minimum: 0, maximum: 86_400 })),
+    delay_between_posts: Type.Optional(rangeSchema(LIMITS.delayBetweenPosts)),
+    delay_between_cycles: Type.Optional(rangeSchema(LIMITS.delayBetweenCycles)),
+    min_group_gap_seconds: Type.Optional(rangeSchema(LIMITS.minGroupGapSeconds)),
     silent: Type.Optional(Type.Boolean()),
     hide_sender: Type.Optional(Type.Boolean()),
   },
@@ -52,7 +55,7 @@ const SettingsBody = Type.Object(
 const PlanQuery = Type.Object(
   {
     execution_mode: Type.Optional(Type.String({ maxLength: 32 })),
-    total_cycle_minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 525_600 })),
+    total_cycle_minutes: Type.Optional(rangeSchema(LIMITS.totalCycleMinutes)),
   },
   { additionalProperties: false },
 );
@@ -62,13 +65,17 @@ const PostsQuery = Type.Object(
     cycle: Type.Optional(Type.Integer({ minimum: 1 })),
     status: Type.Optional(Type.Union(POST_STATUSES.map((s) => Type.Literal(s)))),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$' })),
+    cursor: Type.Optional(RecordId('the nextCursor of the previous page')),
   },
   { additionalProperties: false },
 );
 
-export const iso = (ms: number | null | undefined): string | null =>
-  ms === null || ms === undefined ? null : new Date(ms).toISOString();
+/** A stored time as ISO text; a time that no date can show (e.g. out-of-range data) is null, never a crash. */
+export function iso(ms: number | null | undefined): string | null {
+  if (ms === null || ms === undefined) return null;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
 
 export function presentSession(s: SessionRecord) {
   return {
@@ -172,7 +179,7 @@ export async function botStatus(deps: AppDeps, bot: BotConfig) {
   };
 }
 
-export function botRoutes(deps: AppDeps, hub: EventHub, writeLimit: object) {
+export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
   const { store } = deps;
   const preflight = new RateLimitedPreflight(deps);
 
@@ -183,63 +190,59 @@ export function botRoutes(deps: AppDeps, hub: EventHub, writeLimit: object) {
   }
 
   return async (app: FastifyInstance) => {
-    app.post(
-      '/api/bot/start',
-      { schema: { tags: ['bot'], body: StartBody }, config: writeLimit },
-      async (request) => {
-        const { user, bot } = await caller(request);
-        if (user.planStatus !== 'active') {
-          throw new HttpError(
-            403,
-            'PLAN_INACTIVE',
-            `your plan is ${user.planStatus}: starting needs an active plan`,
-          );
-        }
-        const resolved = resolveStartMode(request.body as Static<typeof StartBody>, user.planType);
-        let sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
-        if (bot.desiredState === 'running') {
-          // Starting a running bot changes nothing.
-          return {
-            status: 'running',
-            execution_mode: bot.mode,
-            total_cycle_minutes: bot.totalCycleMinutes,
-            sessions: sessions.map(presentSession),
-          };
-        }
-        if (!bot.postLink)
-          throw new HttpError(409, 'NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
-        if (bot.groups.length === 0)
-          throw new HttpError(409, 'NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
-        if (sessions.length === 0) {
-          if (user.maxSessions <= 0) {
-            throw new HttpError(
-              409,
-              'NO_USABLE_SESSION',
-              'no usable Telegram session: add or log in a session first',
-            );
-          }
-          sessions = await store.sessions.assignFromPool(user.id, user.maxSessions);
-          if (sessions.length === 0) {
-            throw new HttpError(
-              409,
-              'SESSION_POOL_EMPTY',
-              'no usable session, and the operator’s session pool is empty',
-            );
-          }
-        }
-        if (await store.bots.start(bot.id, resolved.mode, resolved.totalCycleMinutes))
-          await deps.control.started(bot.id);
-        const now = (await store.bots.get(bot.id))!;
+    app.post('/api/bot/start', { schema: { tags: ['bot'], body: StartBody } }, async (request) => {
+      const { user, bot } = await caller(request);
+      if (user.planStatus !== 'active') {
+        throw new HttpError(
+          403,
+          'PLAN_INACTIVE',
+          `your plan is ${user.planStatus}: starting needs an active plan`,
+        );
+      }
+      const resolved = resolveStartMode(request.body as Static<typeof StartBody>, user.planType);
+      let sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
+      if (bot.desiredState === 'running') {
+        // Starting a running bot changes nothing.
         return {
           status: 'running',
-          execution_mode: now.mode,
-          total_cycle_minutes: now.totalCycleMinutes,
+          execution_mode: bot.mode,
+          total_cycle_minutes: bot.totalCycleMinutes,
           sessions: sessions.map(presentSession),
         };
-      },
-    );
+      }
+      if (!bot.postLink)
+        throw new HttpError(409, 'NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
+      if (bot.groups.length === 0)
+        throw new HttpError(409, 'NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
+      if (sessions.length === 0) {
+        if (user.maxSessions <= 0) {
+          throw new HttpError(
+            409,
+            'NO_USABLE_SESSION',
+            'no usable Telegram session: add or log in a session first',
+          );
+        }
+        sessions = await store.sessions.assignFromPool(user.id, user.maxSessions);
+        if (sessions.length === 0) {
+          throw new HttpError(
+            409,
+            'SESSION_POOL_EMPTY',
+            'no usable session, and the operator’s session pool is empty',
+          );
+        }
+      }
+      if (await store.bots.start(bot.id, resolved.mode, resolved.totalCycleMinutes))
+        await deps.control.started(bot.id);
+      const now = (await store.bots.get(bot.id))!;
+      return {
+        status: 'running',
+        execution_mode: now.mode,
+        total_cycle_minutes: now.totalCycleMinutes,
+        sessions: sessions.map(presentSession),
+      };
+    });
 
-    app.post('/api/bot/stop', { schema: { tags: ['bot'] }, config: writeLimit }, async (request) => {
+    app.post('/api/bot/stop', { schema: { tags: ['bot'] } }, async (request) => {
       const { bot } = await caller(request);
       if (await store.bots.stop(bot.id)) await deps.control.stopped(bot.id);
       return { status: 'stopped' };
@@ -250,16 +253,30 @@ export function botRoutes(deps: AppDeps, hub: EventHub, writeLimit: object) {
     );
 
     app.get('/api/me', { schema: { tags: ['account'] } }, async (request) => {
+      // The user as this request sees it (read from the store now, with a token's trusted claims applied).
       const { user } = requireCaller(request);
-      const current = (await store.users.get(user.id)) ?? user;
       return {
-        id: current.id,
-        name: current.name,
-        role: current.role,
-        plan_type: current.planType,
-        plan_status: current.planStatus,
-        max_sessions: current.maxSessions,
+        id: user.id,
+        name: user.name,
+        role: user.role,
+        plan_type: user.planType,
+        plan_status: user.planStatus,
+        max_sessions: user.maxSessions,
       };
+    });
+
+    app.post('/api/me/tokens/rotate', { schema: { tags: ['account'] } }, async (request, reply) => {
+      const { user, tokenId } = requireCaller(request);
+      if (tokenId === null) {
+        throw new HttpError(
+          409,
+          'CONFLICT',
+          'you are signed in with a JWT from your frontend: it rotates its own keys; there is no API token to rotate',
+        );
+      }
+      const issued = await store.users.issueToken(user.id, 'rotated');
+      await store.users.revokeToken(tokenId);
+      return reply.status(201).send({ id: issued.id, token: issued.token, revokedTokenId: tokenId });
     });
 
     app.get('/api/bot/plan', { schema: { tags: ['bot'], querystring: PlanQuery } }, async (request) => {
@@ -285,16 +302,12 @@ export function botRoutes(deps: AppDeps, hub: EventHub, writeLimit: object) {
       );
     });
 
-    app.put(
-      '/api/bot/post',
-      { schema: { tags: ['bot'], body: PostBody }, config: writeLimit },
-      async (request) => {
-        const { bot } = await caller(request);
-        const ref = parsePostLink((request.body as Static<typeof PostBody>).post_link);
-        await store.bots.setPostLink(bot.id, ref.canonical);
-        return { post_link: ref.canonical, source: presentSource(ref) };
-      },
-    );
+    app.put('/api/bot/post', { schema: { tags: ['bot'], body: PostBody } }, async (request) => {
+      const { bot } = await caller(request);
+      const ref = parsePostLink((request.body as Static<typeof PostBody>).post_link);
+      await store.bots.setPostLink(bot.id, ref.canonical);
+      return { post_link: ref.canonical, source: presentSource(ref) };
+    });
 
     app.get('/api/bot/post', { schema: { tags: ['bot'] } }, async (request) => {
       const { bot } = await caller(request);
@@ -304,43 +317,33 @@ export function botRoutes(deps: AppDeps, hub: EventHub, writeLimit: object) {
       };
     });
 
-    app.put(
-      '/api/bot/groups',
-      { schema: { tags: ['bot'], body: GroupsBody }, config: writeLimit },
-      async (request) => {
-        const { bot } = await caller(request);
-        const parsed = assertGroupTargets((request.body as Static<typeof GroupsBody>).groups);
-        const keys = parsed.targets.map((t) => t.key);
-        await store.bots.setGroups(bot.id, keys);
-        return { groups: keys, warnings: parsed.warnings };
-      },
-    );
+    app.put('/api/bot/groups', { schema: { tags: ['bot'], body: GroupsBody } }, async (request) => {
+      const { bot } = await caller(request);
+      const parsed = assertGroupTargets((request.body as Static<typeof GroupsBody>).groups);
+      const keys = parsed.targets.map((t) => t.key);
+      await store.bots.setGroups(bot.id, keys);
+      return { groups: keys, warnings: parsed.warnings };
+    });
 
     app.get('/api/bot/groups', { schema: { tags: ['bot'] } }, async (request) => {
       const { bot } = await caller(request);
       return { groups: bot.groups.map((key) => ({ key, ...presentTarget(key) })) };
     });
 
-    app.put(
-      '/api/bot/settings',
-      { schema: { tags: ['bot'], body: SettingsBody }, config: writeLimit },
-      async (request) => {
-        const { bot } = await caller(request);
-        const body = request.body as Static<typeof SettingsBody>;
-        await store.bots.setSettings(bot.id, {
-          ...(body.delay_between_posts !== undefined ? { delayBetweenPosts: body.delay_between_posts } : {}),
-          ...(body.delay_between_cycles !== undefined
-            ? { delayBetweenCycles: body.delay_between_cycles }
-            : {}),
-          ...(body.min_group_gap_seconds !== undefined
-            ? { minGroupGapSeconds: body.min_group_gap_seconds }
-            : {}),
-          ...(body.silent !== undefined ? { silent: body.silent } : {}),
-          ...(body.hide_sender !== undefined ? { hideSender: body.hide_sender } : {}),
-        });
-        return presentSettings((await store.bots.get(bot.id))!);
-      },
-    );
+    app.put('/api/bot/settings', { schema: { tags: ['bot'], body: SettingsBody } }, async (request) => {
+      const { bot } = await caller(request);
+      const body = request.body as Static<typeof SettingsBody>;
+      await store.bots.setSettings(bot.id, {
+        ...(body.delay_between_posts !== undefined ? { delayBetweenPosts: body.delay_between_posts } : {}),
+        ...(body.delay_between_cycles !== undefined ? { delayBetweenCycles: body.delay_between_cycles } : {}),
+        ...(body.min_group_gap_seconds !== undefined
+          ? { minGroupGapSeconds: body.min_group_gap_seconds }
+          : {}),
+        ...(body.silent !== undefined ? { silent: body.silent } : {}),
+        ...(body.hide_sender !== undefined ? { hideSender: body.hide_sender } : {}),
+      });
+      return presentSettings((await store.bots.get(bot.id))!);
+    });
 
     app.get('/api/bot/settings', { schema: { tags: ['bot'] } }, async (request) =>
       presentSettings((await caller(request)).bot),
@@ -360,13 +363,22 @@ export function botRoutes(deps: AppDeps, hub: EventHub, writeLimit: object) {
 
     app.get('/api/bot/events', { schema: { tags: ['bot'] } }, async (request, reply) => {
       const { user } = requireCaller(request);
+      if (hub.streamsOf(user.id) >= limits.streamsPerUser) {
+        throw new HttpError(
+          429,
+          'TOO_MANY_STREAMS',
+          `at most ${limits.streamsPerUser} live event streams at once per user; close one first`,
+          { retryAfterSeconds: 5 },
+        );
+      }
       reply.hijack();
       hub.add(user.id, reply.raw);
     });
 
     app.get(
       '/api/bot/preflight',
-      { schema: { tags: ['bot'] }, config: { rateLimit: { max: 6, timeWindow: 60_000 } } },
+      // It asks Telegram about every (session, group): six runs a minute per caller at most.
+      { schema: { tags: ['bot'] }, config: { routeLimit: { max: 6, windowMs: 60_000 } } },
       async (request) => {
         const { user, bot } = await caller(request);
         return preflight.run(user, bot);

@@ -20,6 +20,7 @@ import { storeImportedSession } from '../../telegram/session-import.js';
 import type { AppDeps } from '../app.js';
 import { requireCaller } from '../auth.js';
 import { HttpError } from '../errors.js';
+import { IdParams } from '../schemas.js';
 import { presentSession } from './bot.js';
 
 /** What the real-Telegram routes need; absent in a process without the mtcute adapter. */
@@ -57,10 +58,9 @@ interface ImportJson {
   api_id?: number;
   api_hash?: string;
 }
-const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,19}$' }) });
 const LoginParams = Type.Object({ loginId: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export function sessionRoutes(deps: AppDeps, writeLimit: object) {
+export function sessionRoutes(deps: AppDeps) {
   const { store } = deps;
   /**
    * Pending logins belong to the caller who started them (in start order). An entry lives as long as the login
@@ -106,9 +106,9 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
   async function ownSession(request: FastifyRequest, id: string): Promise<SessionRecord> {
     const { user } = requireCaller(request);
     const session = await store.sessions.get(id);
-    if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
-    if (session.ownerUserId !== user.id && user.role !== 'admin') {
-      throw new HttpError(403, 'FORBIDDEN', 'this session belongs to another customer');
+    // Another customer's session is answered like one that does not exist: ids tell nothing about other tenants.
+    if (!session || (session.ownerUserId !== user.id && user.role !== 'admin')) {
+      throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
     }
     return session;
   }
@@ -171,10 +171,12 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
 
     app.delete(
       '/api/sessions/:id',
-      { schema: { tags: ['sessions'], params: IdParams }, config: writeLimit },
+      { schema: { tags: ['sessions'], params: IdParams } },
       async (request, reply) => {
         const session = await ownSession(request, (request.params as Static<typeof IdParams>).id);
-        await store.sessions.delete(session.id);
+        // A pool session lent to the customer goes back to the operator's pool; the customer's own is deleted.
+        if (session.origin === 'pool') await store.sessions.assign(session.id, null);
+        else await store.sessions.delete(session.id);
         await deps.gateway.release(session.id);
         return reply.status(204).send();
       },
@@ -182,7 +184,7 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
 
     app.post(
       '/api/sessions/sandbox',
-      { schema: { tags: ['sessions'], body: SandboxBody }, config: writeLimit },
+      { schema: { tags: ['sessions'], body: SandboxBody } },
       async (request, reply) => {
         const { user } = requireCaller(request);
         const { count } = request.body as Static<typeof SandboxBody>;
@@ -204,7 +206,7 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
 
     app.post(
       '/api/sessions/login',
-      { schema: { tags: ['sessions'], body: LoginBody }, config: writeLimit },
+      { schema: { tags: ['sessions'], body: LoginBody } },
       async (request, reply) => {
         const { user } = requireCaller(request);
         const body = request.body as Static<typeof LoginBody>;
@@ -258,66 +260,62 @@ export function sessionRoutes(deps: AppDeps, writeLimit: object) {
 
     app.post(
       '/api/sessions/login/:loginId/code',
-      { schema: { tags: ['sessions'], params: LoginParams, body: CodeBody }, config: writeLimit },
+      { schema: { tags: ['sessions'], params: LoginParams, body: CodeBody } },
       (request) => finishLogin(request, 'code'),
     );
     app.post(
       '/api/sessions/login/:loginId/password',
-      { schema: { tags: ['sessions'], params: LoginParams, body: PasswordBody }, config: writeLimit },
+      { schema: { tags: ['sessions'], params: LoginParams, body: PasswordBody } },
       (request) => finishLogin(request, 'password'),
     );
 
-    app.post(
-      '/api/sessions/import',
-      { schema: { tags: ['sessions'] }, config: writeLimit },
-      async (request, reply) => {
-        const { user } = requireCaller(request);
-        if (request.isMultipart()) {
-          const fields: Record<string, string> = {};
-          let file: Buffer | null = null;
-          for await (const part of request.parts()) {
-            if (part.type === 'file') {
-              file = await part.toBuffer();
-              if (part.file.truncated)
-                throw new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
-            } else {
-              fields[part.fieldname] = String(part.value);
-            }
+    app.post('/api/sessions/import', { schema: { tags: ['sessions'] } }, async (request, reply) => {
+      const { user } = requireCaller(request);
+      if (request.isMultipart()) {
+        const fields: Record<string, string> = {};
+        let file: Buffer | null = null;
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            file = await part.toBuffer();
+            if (part.file.truncated)
+              throw new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
+          } else {
+            fields[part.fieldname] = String(part.value);
           }
-          const extra = {
-            ...(fields.api_id ? { api_id: Number(fields.api_id) } : {}),
-            ...(fields.api_hash ? { api_hash: fields.api_hash } : {}),
-          };
-          if (extra.api_id !== undefined && !(Number.isInteger(extra.api_id) && extra.api_id > 0)) {
-            throw new HttpError(400, 'VALIDATION_FAILED', 'api_id must be a positive whole number');
-          }
-          const imported = file
-            ? parseTelethonSessionFile(new Uint8Array(file))
-            : fields.session
-              ? parseSessionString(fields.session)
-              : null;
-          if (!imported)
-            throw new HttpError(
-              400,
-              'VALIDATION_FAILED',
-              'send a session file (field "file") or a session string (field "session")',
-            );
-          return reply.status(201).send(await storeImported(user, imported, fields.label, extra));
         }
-        const body = request.body as ImportJson | undefined;
-        if (!body || typeof body !== 'object')
-          throw new HttpError(400, 'VALIDATION_FAILED', 'send {"session": "<string>"} or a multipart upload');
-        const errors = importJsonErrors(body as unknown as Record<string, unknown>);
-        if (errors) throw new HttpError(400, 'VALIDATION_FAILED', errors);
-        return reply
-          .status(201)
-          .send(await storeImported(user, parseSessionString(body.session), body.label, body));
-      },
-    );
+        const extra = {
+          ...(fields.api_id ? { api_id: Number(fields.api_id) } : {}),
+          ...(fields.api_hash ? { api_hash: fields.api_hash } : {}),
+        };
+        if (extra.api_id !== undefined && !(Number.isInteger(extra.api_id) && extra.api_id > 0)) {
+          throw new HttpError(400, 'VALIDATION_FAILED', 'api_id must be a positive whole number');
+        }
+        const imported = file
+          ? parseTelethonSessionFile(new Uint8Array(file))
+          : fields.session
+            ? parseSessionString(fields.session)
+            : null;
+        if (!imported)
+          throw new HttpError(
+            400,
+            'VALIDATION_FAILED',
+            'send a session file (field "file") or a session string (field "session")',
+          );
+        return reply.status(201).send(await storeImported(user, imported, fields.label, extra));
+      }
+      const body = request.body as ImportJson | undefined;
+      if (!body || typeof body !== 'object')
+        throw new HttpError(400, 'VALIDATION_FAILED', 'send {"session": "<string>"} or a multipart upload');
+      const errors = importJsonErrors(body as unknown as Record<string, unknown>);
+      if (errors) throw new HttpError(400, 'VALIDATION_FAILED', errors);
+      return reply
+        .status(201)
+        .send(await storeImported(user, parseSessionString(body.session), body.label, body));
+    });
 
     app.post(
       '/api/sessions/:id/check',
-      { schema: { tags: ['sessions'], params: IdParams }, config: writeLimit },
+      { schema: { tags: ['sessions'], params: IdParams } },
       async (request) => {
         const session = await ownSession(request, (request.params as Static<typeof IdParams>).id);
         if (session.driver === 'sandbox') {
