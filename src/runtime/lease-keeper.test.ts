@@ -91,6 +91,10 @@ class MemoryLeaseStore implements LeaseStore {
         this.leases.set(id, { owner: null, epoch: l.epoch, expiresAt: this.clock.now() });
     }
   }
+  /** The memory runtime store's cycles are closed by its runners; PostgreSQL's sweep is tested on PostgreSQL. */
+  async closeOrphanedCycles(): Promise<string[]> {
+    return [];
+  }
   async desiredStates(botIds: readonly string[]): Promise<Map<string, 'running' | 'stopped'>> {
     const running = new Set(await this.runtime.listRunningBotIds());
     return new Map(botIds.map((id) => [id, running.has(id) ? 'running' : 'stopped']));

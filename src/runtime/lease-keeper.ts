@@ -37,6 +37,8 @@ export interface LeaseStore {
     filter?: { only?: string; freeForMs?: number },
   ): Promise<LeaseGrant[]>;
   release(ownerId: string, botIds: readonly string[]): Promise<void>;
+  /** Closes cycles of stopped bots nobody holds (see LeaseRepository); the bots it closed. */
+  closeOrphanedCycles(): Promise<string[]>;
   desiredStates(botIds: readonly string[]): Promise<Map<string, 'running' | 'stopped'>>;
 }
 
@@ -185,6 +187,11 @@ export class LeaseKeeper {
     for (const [botId, h] of this.held) {
       if (!this.runtime.isRunning(botId)) this.runtime.startBot(botId, this.lease(botId, h.epoch));
     }
+
+    // A stopped bot's cycle that nobody will finish (a stop that raced a hand-over) is closed by any worker.
+    const closed = await this.store.closeOrphanedCycles();
+    if (closed.length > 0)
+      this.logger.info({ botIds: closed }, 'closed the cycles of stopped bots nobody held');
 
     const [running, workers] = await Promise.all([
       this.store.runningBotCount(),

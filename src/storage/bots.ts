@@ -12,7 +12,7 @@ import {
   type PostStatus,
 } from '../core/model.js';
 import type { ExecutionMode } from '../core/plan.js';
-import { bool, int64, num, numOrNull } from './codec.js';
+import { bool, int64, num, numOrNull, type DbInt } from './codec.js';
 import type { Dialect } from './database.js';
 import { cycleFromRow, postFromRow } from './runtime-store.js';
 import { dbNowMs } from './sql-helpers.js';
@@ -254,33 +254,8 @@ export class BotRepository extends SqlRepository {
     });
   }
 
-  private async closeStaleCycles(trx: Kysely<Schema>, botId: string): Promise<void> {
-    const stale = await trx
-      .selectFrom('cycles')
-      .select('id')
-      .where('bot_id', '=', this.bind(botId))
-      .where('status', '=', 'running')
-      .execute();
-    for (const { id } of stale) {
-      await trx
-        .updateTable('posts')
-        .set({ status: 'cancelled', reason: 'stopped' })
-        .where('cycle_id', '=', id)
-        .where('status', '=', 'planned')
-        .execute();
-      // A post left `sending` by a crash may or may not have arrived; it is not retried after a stop.
-      await trx
-        .updateTable('posts')
-        .set({ status: 'failed', reason: 'stopped', error: 'DELIVERY_UNKNOWN' })
-        .where('cycle_id', '=', id)
-        .where('status', '=', 'sending')
-        .execute();
-      await trx
-        .updateTable('cycles')
-        .set({ status: 'stopped', reason: 'stopped by the customer', finished_at: this.now() })
-        .where('id', '=', id)
-        .execute();
-    }
+  private closeStaleCycles(trx: Kysely<Schema>, botId: string): Promise<void> {
+    return closeStaleCycles(trx, this.bind(botId), this.now());
   }
 
   async latestCycle(botId: string): Promise<CycleRecord | null> {
@@ -375,5 +350,39 @@ export class BotRepository extends SqlRepository {
       )
       .execute();
     return Number(result.numDeletedRows);
+  }
+}
+
+/**
+ * Closes a stopped bot's cycles left `running` with nobody to finish them (a crash, a stop while no worker held
+ * the bot, a stop that raced a hand-over): planned posts are cancelled, `sending` ones failed as of unknown
+ * delivery (never retried after a stop). The caller holds the bot's row or has just written it, in `trx`.
+ */
+export async function closeStaleCycles(trx: Kysely<Schema>, botId: DbInt, finishedAt: number): Promise<void> {
+  const stale = await trx
+    .selectFrom('cycles')
+    .select('id')
+    .where('bot_id', '=', botId)
+    .where('status', '=', 'running')
+    .execute();
+  for (const { id } of stale) {
+    await trx
+      .updateTable('posts')
+      .set({ status: 'cancelled', reason: 'stopped' })
+      .where('cycle_id', '=', id)
+      .where('status', '=', 'planned')
+      .execute();
+    // A post left `sending` by a crash may or may not have arrived; it is not retried after a stop.
+    await trx
+      .updateTable('posts')
+      .set({ status: 'failed', reason: 'stopped', error: 'DELIVERY_UNKNOWN' })
+      .where('cycle_id', '=', id)
+      .where('status', '=', 'sending')
+      .execute();
+    await trx
+      .updateTable('cycles')
+      .set({ status: 'stopped', reason: 'stopped by the customer', finished_at: finishedAt })
+      .where('id', '=', id)
+      .execute();
   }
 }

@@ -4,6 +4,7 @@
  * marks a post `sending` checks owner+epoch+expiry in the same statement (runtime-store.ts): that is the fence.
  */
 import { sql, type Kysely } from 'kysely';
+import { closeStaleCycles } from './bots.js';
 import { int64, num } from './codec.js';
 import type { Dialect } from './database.js';
 import type { Schema } from './schema.js';
@@ -131,6 +132,35 @@ export class LeaseRepository {
       from candidates c where l.bot_id = c.bot_id
       returning l.bot_id, l.epoch, l.expires_at`.execute(this.db);
     return rows.rows.map(grant);
+  }
+
+  /**
+   * Closes the cycles of stopped bots that nobody holds a live lease on. A stop closes them itself when no worker
+   * holds the bot; this catches the stops that raced a hand-over (the holder was giving the bot back) or whose
+   * holder died before it could cancel. Each bot's row is locked and its state read again, so a start that comes
+   * in between wins and its new cycle is never touched. Returns the bots whose cycles were closed.
+   */
+  async closeOrphanedCycles(): Promise<string[]> {
+    const candidates = await sql<{ id: string }>`
+      select b.id from bots b left join leases l on l.bot_id = b.id
+      where b.desired_state = 'stopped'
+        and (l.bot_id is null or l.owner_id is null or l.expires_at <= ${this.now()})
+        and exists (select 1 from cycles c where c.bot_id = b.id and c.status = 'running')`.execute(this.db);
+    const closed: string[] = [];
+    for (const { id } of candidates.rows) {
+      const done = await this.db.transaction().execute(async (trx) => {
+        const still = await sql<{ id: string }>`
+          select b.id from bots b left join leases l on l.bot_id = b.id
+          where b.id = ${id} and b.desired_state = 'stopped'
+            and (l.bot_id is null or l.owner_id is null or l.expires_at <= ${this.now()})
+          for update of b`.execute(trx);
+        if (still.rows.length === 0) return false;
+        await closeStaleCycles(trx, id, Date.now());
+        return true;
+      });
+      if (done) closed.push(int64(id));
+    }
+    return closed;
   }
 
   /** Gives leases back at once (shutdown, rebalancing, a stopped bot): another worker may take them now. */
