@@ -9,7 +9,7 @@ import type { tl } from '@mtcute/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readConfig } from '../../src/config.js';
 import { StaggerError } from '../../src/core/errors.js';
 import type { AppDeps } from '../../src/http/app.js';
@@ -1116,6 +1116,37 @@ describe('GET /api/bot/preflight through mtcute', () => {
     const again = (await api.request('GET', '/api/bot/preflight', { token: c.token })).json();
     expect(again.rows).toHaveLength(1);
     expect(telegram.count('channels.getFullChannel')).toBe(calls + 1);
+  });
+
+  it('no group and no post: answered without Telegram — no client made, no connection opened', async () => {
+    const c = await customer(5);
+    for (const label of ['account 0', 'account 1']) {
+      await api.store.sessions.create({
+        ownerUserId: c.id,
+        label,
+        driver: 'mtcute',
+        authString: mtcuteString(authKey()),
+        apiId: API_ID,
+        apiHash: API_HASH,
+      });
+    }
+    const asked = vi.spyOn(app.gateway(), 'preflight');
+    try {
+      const res = await api.request('GET', '/api/bot/preflight', { token: c.token });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        checkedAt: expect.any(String),
+        source: { ok: false, error: null, errorText: null },
+        rows: [],
+        summary: { sessions: 2, groups: 0, problems: 0 },
+      });
+      expect(asked).not.toHaveBeenCalled();
+    } finally {
+      asked.mockRestore();
+    }
+    expect(telegram.clients).toHaveLength(0);
+    expect(telegram.transport.connections).toHaveLength(0);
+    expect(telegram.requests).toEqual([]);
   });
 
   it('while the bot runs in this process, the preflight shares the runtime’s clients and goes ahead', async () => {
