@@ -21,7 +21,7 @@ import type { ClientParams } from '../../src/telegram/mtcute/client-factory.js';
 import { LoginErrorCode, LoginManager } from '../../src/telegram/mtcute/login.js';
 import type { MtcuteGateway } from '../../src/telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from '../../src/telegram/mtcute/session-check.js';
-import { OfflineTelegram, rpcError } from '../../src/telegram/mtcute/test-harness.js';
+import { OfflineTelegram, rpcError, transportOf } from '../../src/telegram/mtcute/test-harness.js';
 import {
   API_HASH,
   API_ID,
@@ -1084,6 +1084,9 @@ describe('GET /api/bot/preflight through mtcute', () => {
     expect(telegram.count('channels.getMessages')).toBe(2);
     expect(telegram.count('channels.getFullChannel')).toBe(6);
     expect(telegram.count('messages.forwardMessages')).toBe(0);
+    // the gateway's clients (one per session) run on the harness's transport: no socket
+    expect(telegram.clients.map((tg) => transportOf(tg) === telegram.transport)).toEqual([true, true]);
+    expect(telegram.transport.connections.length).toBeGreaterThanOrEqual(2);
     const seen = telegram.requests.length;
 
     // repeated within the minute: the same report, and Telegram is not asked again
