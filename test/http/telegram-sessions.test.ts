@@ -769,6 +769,42 @@ describe('POST /api/sessions/import', () => {
     });
   });
 
+  it('a multipart body cut short (no closing boundary, cut in a part) → 400 INVALID_MULTIPART, nothing stored', async () => {
+    const c = await customer();
+    const bytes = telethonSessionFile(join(tempDir(), 'account.session'), [
+      { dcId: 2, address: '149.154.167.51', port: 443, authKey: authKey() },
+    ]);
+    const form = await multipart({ label: 'cut short' }, { name: 'account.session', bytes });
+    const closing = form.body.lastIndexOf('--\r\n');
+    expect(closing).toBeGreaterThan(0);
+    const cuts = {
+      'closing boundary missing': form.body.subarray(0, closing - 2),
+      'cut inside the file': form.body.subarray(0, form.body.indexOf('filename=') + 400),
+      'cut inside the first field': form.body.subarray(0, form.body.indexOf('cut short') + 3),
+    };
+    const logsBefore = api.logs.length;
+    for (const [name, body] of Object.entries(cuts)) {
+      const res = await api.request('POST', '/api/sessions/import', {
+        token: c.token,
+        body,
+        headers: form.headers,
+      });
+      expect([res.statusCode, res.json().error.code], name).toEqual([400, 'INVALID_MULTIPART']);
+      expect(res.json().error.message, name).toMatch(/upload was incomplete/);
+    }
+    // a multipart content type without its boundary
+    const unbounded = await api.request('POST', '/api/sessions/import', {
+      token: c.token,
+      body: form.body,
+      headers: { 'content-type': 'multipart/form-data' },
+    });
+    expect([unbounded.statusCode, unbounded.json().error.code]).toEqual([400, 'INVALID_MULTIPART']);
+    expect(statusOf(new StaggerError('INVALID_MULTIPART', 'x'))).toBe(400);
+    expect(await api.store.sessions.listByOwner(c.id)).toEqual([]);
+    // the client's mistake, not ours: nothing logged as a failed request
+    expect(api.logs.slice(logsBefore).filter((l) => l.includes('request failed'))).toEqual([]);
+  });
+
   it('the plan’s max_sessions → 409, nothing stored', async () => {
     const c = await customer(1);
     expect((await importJson(c.token, { session: mtcuteString(authKey()) })).statusCode).toBe(201);
