@@ -2,7 +2,7 @@
  * Opens the project database: SQLite (better-sqlite3 12, a file in the data directory) by default, or
  * PostgreSQL when DATABASE_URL=postgres://… is set. Both behind one Kysely schema.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -86,6 +86,30 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):([^@/]*)@/, '//$1:***@');
 }
 
+/**
+ * The data directory (0700) and the database file (0600), made before SQLite opens the file: it holds session
+ * secrets (encrypted, but with their metadata and the key check) and every customer's data. SQLite gives the
+ * -wal and -shm files the permissions of the database file, so they are 0600 too. Only what is created here is
+ * chmodded (the modes given to mkdir/open are masked by the umask); an existing directory or file keeps the
+ * permissions its owner chose.
+ */
+function createPrivately(dataDir: string, file: string): void {
+  // With `recursive`, mkdirSync returns the first directory it created, or undefined when dataDir existed.
+  if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dataDir, 0o700);
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  try {
+    chmodSync(file, 0o600);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (isPostgresUrl(config.url)) {
     const pool = new pg.Pool({
@@ -109,8 +133,8 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       close: () => db.destroy(),
     };
   }
-  mkdirSync(config.dataDir, { recursive: true });
   const file = join(config.dataDir, 'stagger.db');
+  createPrivately(config.dataDir, file);
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a committed `sending` mark survives power loss, not only a crash; group commit keeps it fast.

@@ -9,7 +9,7 @@ import type { tl } from '@mtcute/core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readConfig } from '../../src/config.js';
 import { StaggerError } from '../../src/core/errors.js';
 import type { AppDeps } from '../../src/http/app.js';
@@ -21,7 +21,7 @@ import type { ClientParams } from '../../src/telegram/mtcute/client-factory.js';
 import { LoginErrorCode, LoginManager } from '../../src/telegram/mtcute/login.js';
 import type { MtcuteGateway } from '../../src/telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from '../../src/telegram/mtcute/session-check.js';
-import { OfflineTelegram, rpcError } from '../../src/telegram/mtcute/test-harness.js';
+import { OfflineTelegram, rpcError, transportOf } from '../../src/telegram/mtcute/test-harness.js';
 import {
   API_HASH,
   API_ID,
@@ -769,6 +769,42 @@ describe('POST /api/sessions/import', () => {
     });
   });
 
+  it('a multipart body cut short (no closing boundary, cut in a part) → 400 INVALID_MULTIPART, nothing stored', async () => {
+    const c = await customer();
+    const bytes = telethonSessionFile(join(tempDir(), 'account.session'), [
+      { dcId: 2, address: '149.154.167.51', port: 443, authKey: authKey() },
+    ]);
+    const form = await multipart({ label: 'cut short' }, { name: 'account.session', bytes });
+    const closing = form.body.lastIndexOf('--\r\n');
+    expect(closing).toBeGreaterThan(0);
+    const cuts = {
+      'closing boundary missing': form.body.subarray(0, closing - 2),
+      'cut inside the file': form.body.subarray(0, form.body.indexOf('filename=') + 400),
+      'cut inside the first field': form.body.subarray(0, form.body.indexOf('cut short') + 3),
+    };
+    const logsBefore = api.logs.length;
+    for (const [name, body] of Object.entries(cuts)) {
+      const res = await api.request('POST', '/api/sessions/import', {
+        token: c.token,
+        body,
+        headers: form.headers,
+      });
+      expect([res.statusCode, res.json().error.code], name).toEqual([400, 'INVALID_MULTIPART']);
+      expect(res.json().error.message, name).toMatch(/upload was incomplete/);
+    }
+    // a multipart content type without its boundary
+    const unbounded = await api.request('POST', '/api/sessions/import', {
+      token: c.token,
+      body: form.body,
+      headers: { 'content-type': 'multipart/form-data' },
+    });
+    expect([unbounded.statusCode, unbounded.json().error.code]).toEqual([400, 'INVALID_MULTIPART']);
+    expect(statusOf(new StaggerError('INVALID_MULTIPART', 'x'))).toBe(400);
+    expect(await api.store.sessions.listByOwner(c.id)).toEqual([]);
+    // the client's mistake, not ours: nothing logged as a failed request
+    expect(api.logs.slice(logsBefore).filter((l) => l.includes('request failed'))).toEqual([]);
+  });
+
   it('the plan’s max_sessions → 409, nothing stored', async () => {
     const c = await customer(1);
     expect((await importJson(c.token, { session: mtcuteString(authKey()) })).statusCode).toBe(201);
@@ -1084,6 +1120,9 @@ describe('GET /api/bot/preflight through mtcute', () => {
     expect(telegram.count('channels.getMessages')).toBe(2);
     expect(telegram.count('channels.getFullChannel')).toBe(6);
     expect(telegram.count('messages.forwardMessages')).toBe(0);
+    // the gateway's clients (one per session) run on the harness's transport: no socket
+    expect(telegram.clients.map((tg) => transportOf(tg) === telegram.transport)).toEqual([true, true]);
+    expect(telegram.transport.connections.length).toBeGreaterThanOrEqual(2);
     const seen = telegram.requests.length;
 
     // repeated within the minute: the same report, and Telegram is not asked again
@@ -1116,6 +1155,37 @@ describe('GET /api/bot/preflight through mtcute', () => {
     const again = (await api.request('GET', '/api/bot/preflight', { token: c.token })).json();
     expect(again.rows).toHaveLength(1);
     expect(telegram.count('channels.getFullChannel')).toBe(calls + 1);
+  });
+
+  it('no group and no post: answered without Telegram — no client made, no connection opened', async () => {
+    const c = await customer(5);
+    for (const label of ['account 0', 'account 1']) {
+      await api.store.sessions.create({
+        ownerUserId: c.id,
+        label,
+        driver: 'mtcute',
+        authString: mtcuteString(authKey()),
+        apiId: API_ID,
+        apiHash: API_HASH,
+      });
+    }
+    const asked = vi.spyOn(app.gateway(), 'preflight');
+    try {
+      const res = await api.request('GET', '/api/bot/preflight', { token: c.token });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({
+        checkedAt: expect.any(String),
+        source: { ok: false, error: null, errorText: null },
+        rows: [],
+        summary: { sessions: 2, groups: 0, problems: 0 },
+      });
+      expect(asked).not.toHaveBeenCalled();
+    } finally {
+      asked.mockRestore();
+    }
+    expect(telegram.clients).toHaveLength(0);
+    expect(telegram.transport.connections).toHaveLength(0);
+    expect(telegram.requests).toEqual([]);
   });
 
   it('while the bot runs in this process, the preflight shares the runtime’s clients and goes ahead', async () => {

@@ -35,6 +35,16 @@ export class RateLimitedPreflight {
 
   private async check(user: User, bot: BotConfig) {
     const sessions = (await this.deps.store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
+    const source = bot.postLink ? parsePostLink(bot.postLink) : null;
+    // No group and no post: nothing to ask Telegram, so no session connects (and none can be in use twice).
+    if (bot.groups.length === 0 && source === null) {
+      return {
+        checkedAt: new Date(this.deps.clock.now()).toISOString(),
+        source: { ok: false, error: null, errorText: null },
+        rows: [],
+        summary: { sessions: sessions.length, groups: 0, problems: 0 },
+      };
+    }
     if (this.deps.cluster && bot.desiredState === 'running' && sessions.some((s) => s.driver === 'mtcute')) {
       throw new HttpError(
         409,
@@ -42,7 +52,6 @@ export class RateLimitedPreflight {
         'the bot is running (possibly on another worker) with these Telegram sessions: stop it to run a preflight',
       );
     }
-    const source = bot.postLink ? parsePostLink(bot.postLink) : null;
     const report = await this.deps.gateway.preflight(
       sessions.map((s) => ({ id: s.id, driver: s.driver })),
       bot.groups.map((g) => parseGroupTarget(g)),

@@ -23,6 +23,43 @@ import { HttpError } from '../errors.js';
 import { IdParams } from '../schemas.js';
 import { presentSession } from './bot.js';
 
+/**
+ * The fields and the file of a multipart upload. The multipart parser (busboy, under @fastify/multipart) reports a
+ * body that ends before its closing boundary, and a multipart content type without a boundary, as plain errors
+ * (no status): they are the client's, so 400 INVALID_MULTIPART rather than a 500.
+ */
+async function readUpload(
+  request: FastifyRequest,
+): Promise<{ fields: Record<string, string>; file: Buffer | null }> {
+  const fields: Record<string, string> = {};
+  let file: Buffer | null = null;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        file = await part.toBuffer();
+        if (part.file.truncated)
+          throw new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
+      } else {
+        fields[part.fieldname] = String(part.value);
+      }
+    }
+  } catch (error) {
+    const message = error instanceof Error && !(error instanceof HttpError) ? error.message : '';
+    if (/unexpected end of multipart data/i.test(message)) {
+      throw new HttpError(
+        400,
+        'INVALID_MULTIPART',
+        'the upload was incomplete: the multipart body ended before its closing boundary; send it again',
+      );
+    }
+    if (/boundary not found/i.test(message)) {
+      throw new HttpError(400, 'INVALID_MULTIPART', 'the multipart content type has no boundary');
+    }
+    throw error;
+  }
+  return { fields, file };
+}
+
 /** What the real-Telegram routes need; absent in a process without the mtcute adapter. */
 export interface SessionServices {
   login: LoginManager;
@@ -272,17 +309,7 @@ export function sessionRoutes(deps: AppDeps) {
     app.post('/api/sessions/import', { schema: { tags: ['sessions'] } }, async (request, reply) => {
       const { user } = requireCaller(request);
       if (request.isMultipart()) {
-        const fields: Record<string, string> = {};
-        let file: Buffer | null = null;
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            file = await part.toBuffer();
-            if (part.file.truncated)
-              throw new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
-          } else {
-            fields[part.fieldname] = String(part.value);
-          }
-        }
+        const { fields, file } = await readUpload(request);
         const extra = {
           ...(fields.api_id ? { api_id: Number(fields.api_id) } : {}),
           ...(fields.api_hash ? { api_hash: fields.api_hash } : {}),

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogManager } from '@mtcute/core/utils.js';
 import { buildClient, NO_FLOOD_SLEEP } from './client-factory.js';
-import { NullTransport } from './test-harness.js';
+import { isOfflineTransport, NullTransport, OfflineTelegram, transportOf } from './test-harness.js';
 import type { TelegramClient } from '@mtcute/node';
 
 const clients: TelegramClient[] = [];
@@ -19,6 +19,24 @@ describe('buildClient', () => {
     expect(base.updates).toBeUndefined();
     expect(NO_FLOOD_SLEEP).toEqual({ floodSleepThreshold: 0 });
     expect(tg.log.mgr.level).toBe(LogManager.WARN);
+  });
+
+  it('runs on the transport it is given (the offline kit’s), else on mtcute’s TCP one', async () => {
+    const offline = new NullTransport();
+    const given = buildClient({ apiId: 1, apiHash: 'x' }, { transport: offline });
+    const tcp = buildClient({ apiId: 1, apiHash: 'x' });
+    clients.push(given, tcp);
+    expect(transportOf(given)).toBe(offline);
+    expect(isOfflineTransport(transportOf(given))).toBe(true);
+    // never connected: made only to see which transport mtcute picked
+    expect(transportOf(tcp)).toEqual(expect.objectContaining({ connect: expect.any(Function) }));
+    expect(isOfflineTransport(transportOf(tcp))).toBe(false);
+
+    const telegram = new OfflineTelegram();
+    const made = telegram.createClient({ apiId: 1, apiHash: 'x' });
+    expect(transportOf(made)).toBe(telegram.transport);
+    expect(() => telegram.assertOffline()).not.toThrow();
+    await telegram.destroyAll();
   });
 
   it('sends mtcute’s log lines to the logger as plain text (objects and bytes are not printed)', () => {

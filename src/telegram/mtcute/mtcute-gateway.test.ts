@@ -668,6 +668,15 @@ describe('preflight', () => {
     expect(resolveCalls()).toBe(0);
   });
 
+  it('no target and no source: no client is made for any session, nothing is connected', async () => {
+    const { gateway, credentialReads } = setup({ sessions: { s1: credentials(), s2: credentials() } });
+    const report = await gateway.preflight([session('s1'), session('s2')], [], null);
+    expect(report).toEqual({ source: { ok: false, error: null }, rows: [] });
+    expect(credentialReads).toEqual([]);
+    expect(telegram.clients).toHaveLength(0);
+    expect(telegram.transport.connections).toHaveLength(0);
+  });
+
   it('targets of one session go one after another', async () => {
     const { gateway } = setup();
     answerPeers(telegram, all);

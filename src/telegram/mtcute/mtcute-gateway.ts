@@ -586,6 +586,8 @@ export class MtcuteGateway implements Gateway {
     targets: readonly GroupTarget[],
     source: PostRef | null,
   ): Promise<{ rows: PreflightRow[]; source: TelegramAnswer | null }> {
+    // Nothing to ask: no client is made and no connection opened for the session.
+    if (targets.length === 0 && source === null) return { rows: [], source: null };
     const rows: PreflightRow[] = [];
     const row = (target: GroupTarget, fields: Partial<PreflightRow>): PreflightRow => ({
       sessionId: session.id,

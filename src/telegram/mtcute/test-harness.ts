@@ -6,6 +6,8 @@
  *   with the key of its session string), so no key exchange is ever attempted.
  * - The transport hands out `FakeConnection`s from `@fuman/net` (0.0.20, the version mtcute 0.30.3 uses). Nothing
  *   reaches a socket. Its `read()` rejects once the connection is closed, so the reconnect loop ends on destroy.
+ *   It carries `OFFLINE_TRANSPORT`; every client made here is checked to run on it (at creation and in
+ *   `destroyAll`), since mtcute's node client would otherwise fall back to real TCP.
  * - The stub is the LAST network middleware, after `staggerNetworkMiddlewares()`: it answers by `ctx.request._`
  *   from a table (a result object, `{ _: 'mt_rpc_error', errorCode, errorMessage }`, or a function of the request
  *   that may also throw), and records every request it sees — retries by the library included.
@@ -77,8 +79,29 @@ export interface OfflineTelegramOptions {
   logger?: TelegramLogger;
 }
 
+/** Marks the harness's transport: a client of the offline kit must run on a transport that carries it. */
+export const OFFLINE_TRANSPORT: unique symbol = Symbol('offline transport: no socket');
+
+export function isOfflineTransport(transport: unknown): transport is NullTransport {
+  return (
+    typeof transport === 'object' &&
+    transport !== null &&
+    (transport as { [OFFLINE_TRANSPORT]?: unknown })[OFFLINE_TRANSPORT] === true
+  );
+}
+
+/**
+ * The transport mtcute itself holds for a client — the one its connections are made with, whatever the client was
+ * given. (mtcute 0.30.3: `TelegramClient._client` is the BaseTelegramClient, `.mt.network._transport`.)
+ */
+export function transportOf(tg: TelegramClient): unknown {
+  const base = tg._client as unknown as { mt?: { network?: { _transport?: unknown } } };
+  return base.mt?.network?._transport;
+}
+
 /** A transport whose connections never reach a socket. */
 export class NullTransport implements TelegramTransport {
+  readonly [OFFLINE_TRANSPORT] = true as const;
   readonly connections: FakeConnection[] = [];
 
   async connect(dc: { ipAddress: string; port: number }): Promise<FakeConnection> {
@@ -160,9 +183,19 @@ export class OfflineTelegram {
       logLevel: this.logLevel,
       ...(this.logger ? { logger: this.logger } : {}),
     });
+    // mtcute's node client defaults to TCP: a client that somehow did not get this transport would dial Telegram.
+    if (transportOf(tg) !== this.transport) {
+      throw new Error('OfflineTelegram: the client was built without the offline transport');
+    }
     this.clients.push(tg);
     return tg;
   };
+
+  /** Throws unless every client made here runs on the offline transport. */
+  assertOffline(): void {
+    const online = this.clients.filter((tg) => !isOfflineTransport(transportOf(tg))).length;
+    if (online > 0) throw new Error(`OfflineTelegram: ${online} client(s) not on the offline transport`);
+  }
 
   /** Has the client (by creation index) been destroyed (its stop signal fired)? */
   isDestroyed(index: number): boolean {
@@ -171,9 +204,10 @@ export class OfflineTelegram {
     return tg.stopSignal.aborted;
   }
 
-  /** Destroys every client made here (idempotent) and closes the fake connections. */
+  /** Destroys every client made here (idempotent) and closes the fake connections; then `assertOffline()`. */
   async destroyAll(): Promise<void> {
     await Promise.all(this.clients.map((tg) => tg.destroy().catch(() => undefined)));
     this.transport.closeAll();
+    this.assertOffline();
   }
 }
