@@ -86,6 +86,12 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):([^@/]*)@/, '//$1:***@');
 }
 
+/** The data directory, 0700 when this call creates it (on PostgreSQL it still holds the key file). */
+export function createPrivateDir(dataDir: string): void {
+  // With `recursive`, mkdirSync returns the first directory it created, or undefined when dataDir existed.
+  if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dataDir, 0o700);
+}
+
 /**
  * The data directory (0700) and the database file (0600), made before SQLite opens the file: it holds session
  * secrets (encrypted, but with their metadata and the key check) and every customer's data. SQLite gives the
@@ -94,8 +100,7 @@ export function redactUrl(url: string): string {
  * permissions its owner chose.
  */
 function createPrivately(dataDir: string, file: string): void {
-  // With `recursive`, mkdirSync returns the first directory it created, or undefined when dataDir existed.
-  if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) chmodSync(dataDir, 0o700);
+  createPrivateDir(dataDir);
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
 import { StaggerError } from '../core/errors.js';
+import { createPrivateDir } from './database.js';
 import type { Schema } from './schema.js';
 
 const VERSION = 'v1';
@@ -105,6 +106,7 @@ export class SecretBox {
       );
     } else {
       key = randomBytes(32);
+      createPrivateDir(dataDir);
       writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
       chmodSync(file, 0o600);
       source = file;

@@ -54,3 +54,20 @@ describe('file modes of the SQLite data directory', () => {
     }
   });
 });
+
+describe('file modes on PostgreSQL', async () => {
+  const { createTestDatabase, requirePostgres } = await import('../support/postgres.js');
+  const run = await requirePostgres('file modes on PostgreSQL');
+  it.runIf(run)('a missing data directory is created 0700 for the key file', async () => {
+    const pg = await createTestDatabase();
+    const dataDir = join(base, 'pg-data');
+    const store = await openStore({ dataDir, url: pg.url });
+    try {
+      expect(modeOf(dataDir)).toBe('700');
+      expect(modeOf(join(dataDir, KEY_FILE_NAME))).toBe('600');
+    } finally {
+      await store.close();
+      await pg.drop();
+    }
+  });
+});
