@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from './support/cli.js';
 import { runStagger } from './support/processes.js';
+import { LIMITS } from '../src/core/limits.js';
 
 const run = runCli;
 
@@ -267,6 +268,67 @@ describe('database commands', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe('no stack traces for bad input', () => {
+  it('simulate: every session dies → what happened, with a warning (it crashed waiting a year)', async () => {
+    const { code, stdout, stderr } = await run(
+      'simulate',
+      '--sessions',
+      '1',
+      '--groups',
+      '3',
+      '--cycles',
+      '2',
+      '--fault',
+      '0:AUTH_KEY_UNREGISTERED@0',
+      '--format',
+      'json',
+    );
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    const result = JSON.parse(stdout);
+    expect(result.sessions).toEqual([{ index: 0, state: 'dead', reason: 'revoked' }]);
+    expect(result.warnings).toContainEqual({
+      code: 'NO_USABLE_SESSION',
+      message: 'every session is dead: the bot ended 1 of 2 cycle(s)',
+    });
+  });
+
+  it.each([
+    [['--sessions', '0', '--groups', '3'], 'NO_SESSIONS'],
+    [['--sessions', '1', '--groups', '0'], 'NO_GROUPS'],
+  ])('simulate %j → nothing posted, %s', async (argv, warning) => {
+    const { code, stdout } = await run('simulate', ...argv, '--format', 'json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.deliveries).toEqual([]);
+    expect(result.warnings.map((w: { code: string }) => w.code)).toEqual([warning]);
+  });
+
+  it('simulate: cycles that take longer than a year of virtual time run to the end', async () => {
+    const { code, stdout } = await run(
+      'simulate',
+      '--mode',
+      'starter',
+      '--sessions',
+      '1',
+      '--groups',
+      '1',
+      '--cycle-minutes',
+      String(LIMITS.totalCycleMinutes.max),
+      '--cycles',
+      '3',
+      '--format',
+      'json',
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).cycles.map((c: { status: string }) => c.status)).toEqual([
+      'finished',
+      'finished',
+      'finished',
+    ]);
   });
 });
 

@@ -3,7 +3,7 @@
  * but time and Telegram — and prints what happened. An hour-long starter cycle takes milliseconds.
  */
 import { runSimulation, type SimulationResult } from '../runtime/simulation.js';
-import { numberOption, parseOptions, UsageError } from './args.js';
+import { asUsageError, numberOption, parseOptions, UsageError } from './args.js';
 import { planOptionsHelp, planOptionSpec, readPlanConfig } from './plan-options.js';
 import { secondsText } from './plan-command.js';
 
@@ -57,18 +57,23 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   });
   const faults = (values.fault ?? []).map((f) => parseFault(f, config.sessions.length));
   if (config.sessions.length > 10_000) throw new UsageError('--sessions: at most 10000 for a simulation');
-  const result = await runSimulation({
-    mode: config.mode,
-    sessions: config.sessions.length,
-    groups: config.groups,
-    delayBetweenPosts: config.delayBetweenPosts,
-    totalCycleMinutes: config.totalCycleMinutes,
-    minGroupGapSeconds: config.minGroupGapSeconds,
-    delayBetweenCycles,
-    cycles,
-    seed,
-    faults,
-  });
+  let result: SimulationResult;
+  try {
+    result = await runSimulation({
+      mode: config.mode,
+      sessions: config.sessions.length,
+      groups: config.groups,
+      delayBetweenPosts: config.delayBetweenPosts,
+      totalCycleMinutes: config.totalCycleMinutes,
+      minGroupGapSeconds: config.minGroupGapSeconds,
+      delayBetweenCycles,
+      cycles,
+      seed,
+      faults,
+    });
+  } catch (error) {
+    asUsageError(error);
+  }
   result.warnings.unshift(...config.inputWarnings);
   if (config.format === 'json') process.stdout.write(`${JSON.stringify(result)}\n`);
   else process.stdout.write(`${formatSimulation(result).join('\n')}\n`);
