@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from './support/cli.js';
 import { runStagger } from './support/processes.js';
 import { LIMITS } from '../src/core/limits.js';
+import { API_HASH, API_ID } from '../src/telegram/mtcute/test-fixtures.js';
 
 const run = runCli;
 
@@ -271,7 +272,42 @@ describe('database commands', () => {
   });
 });
 
+/** Bad input: exit 2, one line on stderr (no stack trace), nothing on stdout. Returns the line. */
+async function refused(argv: string[], message: RegExp): Promise<string> {
+  const { code, stdout, stderr } = await run(...argv);
+  expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+  expect(stderr.trim()).toMatch(message);
+  expect(stderr.trim().split('\n')).toHaveLength(1);
+  return stderr.trim();
+}
+
+/** The database commands below work in a data directory of their own. */
+function ownDataDir(): void {
+  beforeEach(() => {
+    vi.stubEnv('STAGGER_DATA_DIR', tempDir());
+    vi.stubEnv('TELEGRAM_API_ID', String(API_ID));
+    vi.stubEnv('TELEGRAM_API_HASH', API_HASH);
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+}
+
 describe('no stack traces for bad input', () => {
+  ownDataDir();
+  it('a data directory that is a file, or a database file that is no database', async () => {
+    const file = join(tempDir(), 'not-a-directory');
+    writeFileSync(file, 'x');
+    vi.stubEnv('STAGGER_DATA_DIR', file);
+    for (const argv of [['migrate'], ['users', 'add', '--name', 'Ann'], ['demo']]) {
+      await refused(argv, new RegExp(`cannot open the database in ${file}: EEXIST`));
+    }
+    const dir = tempDir();
+    writeFileSync(join(dir, 'stagger.db'), 'this is not an SQLite database, only a text file of some length');
+    vi.stubEnv('STAGGER_DATA_DIR', dir);
+    await refused(['migrate', '--status'], /cannot open the database in .*: file is not a database$/);
+  });
+
   it('simulate: every session dies → what happened, with a warning (it crashed waiting a year)', async () => {
     const { code, stdout, stderr } = await run(
       'simulate',
