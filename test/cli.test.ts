@@ -293,6 +293,25 @@ function ownDataDir(): void {
   });
 }
 
+describe('plan --sessions 0', () => {
+  it('exit 0 with the NO_SESSIONS warning (as the API preview answers), and a header that counts the groups given', async () => {
+    const table = await run('plan', '--sessions', '0', '--groups', '3');
+    expect(table.code).toBe(0);
+    expect(table.stderr).toBe('');
+    expect(table.stdout.split('\n')[0]).toBe(
+      'Mode: enterprise · cycle ends after its last post · delay 5s · 0 sessions · 3 groups · 0 posts',
+    );
+    expect(table.stdout).toContain('NO_SESSIONS: no sessions: nothing will be posted');
+    const json = await run('plan', '--sessions', '0', '--groups', '3', '--format', 'json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      sessions: [],
+      posts: [],
+      warnings: [{ code: 'NO_SESSIONS', message: 'no sessions: nothing will be posted' }],
+    });
+  });
+});
+
 describe('no stack traces for bad input', () => {
   ownDataDir();
   it('a data directory that is a file, or a database file that is no database', async () => {
