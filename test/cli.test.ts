@@ -293,6 +293,40 @@ function ownDataDir(): void {
   });
 }
 
+describe('usage', () => {
+  it('no command: the usage on stderr, exit 2, nothing on stdout', async () => {
+    const { code, stdout, stderr } = await run();
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^usage: stagger <command>/);
+  });
+
+  it.each([[['--help']], [['-h']], [['help']], [['users', '--help']], [['sessions', '--help']]])(
+    '%j: the usage on stdout, exit 0',
+    async (argv) => {
+      const { code, stdout, stderr } = await run(...argv);
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toMatch(/^usage: stagger /);
+    },
+  );
+
+  it.each([[['users']], [['sessions']]])(
+    '%j without a subcommand: the usage on stderr, exit 2',
+    async (argv) => {
+      const { code, stdout, stderr } = await run(...argv);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(new RegExp(`^usage: stagger ${argv[0]} `));
+    },
+  );
+
+  it('an unknown subcommand is one line', async () => {
+    await refused(['users', 'remove'], /^stagger users: unknown subcommand "remove" \(add, token\)$/);
+    await refused(['sessions', 'export'], /^stagger sessions: unknown subcommand "export" \(import\)$/);
+  });
+});
+
 describe('plan --sessions 0', () => {
   it('exit 0 with the NO_SESSIONS warning (as the API preview answers), and a header that counts the groups given', async () => {
     const table = await run('plan', '--sessions', '0', '--groups', '3');

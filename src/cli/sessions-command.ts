@@ -10,14 +10,20 @@ import { storeImportedSession } from '../telegram/session-import.js';
 import { asUsageError, numberOption, parseOptions, UsageError } from './args.js';
 import { withStore } from './store-command.js';
 
+const help = 'usage: stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]';
+
 export async function sessionsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'import') {
-    process.stdout.write(
-      'usage: stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]\n',
-    );
-    return sub === '--help' || sub === '-h' ? 0 : 2;
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(`${help}\n`);
+    return 0;
   }
+  if (sub === undefined) {
+    // No subcommand is bad input: the usage goes to stderr, like every other complaint.
+    process.stderr.write(`${help}\n`);
+    return 2;
+  }
+  if (sub !== 'import') throw new UsageError(`unknown subcommand "${sub}" (import)`);
   const { values, positionals } = parseOptions(
     rest,
     {
@@ -25,9 +31,14 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
       label: { type: 'string' },
       'api-id': { type: 'string' },
       'api-hash': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     true,
   );
+  if (values.help) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
   if (!values.user || !/^\d{1,19}$/.test(values.user))
     throw new UsageError('--user ID (a user id) is required');
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE or STRING to import');

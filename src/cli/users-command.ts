@@ -21,9 +21,14 @@ const help = `usage: stagger users add --name NAME [--role admin|user] [--plan S
 
 export async function usersCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(`${help}\n`);
-    return sub === undefined ? 2 : 0;
+    return 0;
+  }
+  if (sub === undefined) {
+    // No subcommand is bad input: the usage goes to stderr, like every other complaint.
+    process.stderr.write(`${help}\n`);
+    return 2;
   }
   if (sub === 'add') {
     const { values } = parseOptions(rest, {
@@ -33,7 +38,12 @@ export async function usersCommand(argv: string[]): Promise<number> {
       'plan-status': { type: 'string' },
       'max-sessions': { type: 'string' },
       json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     });
+    if (values.help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
     const name = values.name?.trim();
     if (!name) throw new UsageError('--name NAME is required');
     const role = choiceOption<Role>('role', values.role, ROLES, 'user');
@@ -62,7 +72,15 @@ export async function usersCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'token') {
-    const { values } = parseOptions(rest, { id: { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = parseOptions(rest, {
+      id: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
     if (!values.id || !/^\d{1,19}$/.test(values.id)) throw new UsageError('--id ID (a user id) is required');
     const id = values.id;
     const token = await withStore(async (store) => {
