@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { runCli } from './support/cli.js';
 import { runStagger } from './support/processes.js';
 import { LIMITS } from '../src/core/limits.js';
-import { API_HASH, API_ID } from '../src/telegram/mtcute/test-fixtures.js';
+import { API_HASH, API_ID, authKey, telethonString } from '../src/telegram/mtcute/test-fixtures.js';
 
 const run = runCli;
 
@@ -343,6 +343,31 @@ describe('plan --sessions 0', () => {
       posts: [],
       warnings: [{ code: 'NO_SESSIONS', message: 'no sessions: nothing will be posted' }],
     });
+  });
+});
+
+describe('database ids beyond 64 bits', () => {
+  ownDataDir();
+  it.each([['9999999999999999999'], ['9223372036854775808'], ['0'], ['1.5'], ['12abc']])(
+    'users token --id %s → exit 2, one line',
+    async (id) => {
+      await refused(
+        ['users', 'token', '--id', id],
+        /^stagger users: --id must be a user id: a positive whole number below 2\^63/,
+      );
+    },
+  );
+
+  it('the largest id is an id: there is no such user', async () => {
+    await refused(['users', 'token', '--id', '9223372036854775807'], /there is no user 9223372036854775807$/);
+  });
+
+  it('sessions import --user 9999999999999999999 → exit 2, one line', async () => {
+    const good = telethonString(2, [149, 154, 167, 51], 443, authKey());
+    await refused(
+      ['sessions', 'import', '--user', '9999999999999999999', good],
+      /^stagger sessions: --user must be a user id: a positive whole number below 2\^63/,
+    );
   });
 });
 

@@ -4,6 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StaggerError } from '../core/errors.js';
+import { isRecordId } from '../core/limits.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -60,6 +61,21 @@ export function numberOption(
   if (rule.max !== undefined && value > rule.max)
     throw new UsageError(`--${name} must be ≤ ${rule.max}, got ${raw}`);
   return value;
+}
+
+/**
+ * A database id option (`--id`, `--user`): a positive whole number that fits the engines' 64-bit integers, checked
+ * before the database sees it (a larger one is refused by SQLite and PostgreSQL with an error, not "no such row").
+ */
+export function recordIdOption(name: string, raw: string | undefined, what: string): string {
+  if (raw === undefined || raw.trim() === '') throw new UsageError(`--${name} ID (${what}) is required`);
+  const text = raw.trim();
+  if (!isRecordId(text)) {
+    throw new UsageError(
+      `--${name} must be ${what}: a positive whole number below 2^63, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return text;
 }
 
 export function choiceOption<T extends string>(

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { configOrUsage, usageOnStaggerErrorAsync } from './process.js';
 import { parseSessionString, parseTelethonSessionFile } from '../telegram/mtcute/session-formats.js';
 import { storeImportedSession } from '../telegram/session-import.js';
-import { asUsageError, numberOption, parseOptions, UsageError } from './args.js';
+import { asUsageError, numberOption, parseOptions, recordIdOption, UsageError } from './args.js';
 import { withStore } from './store-command.js';
 
 const help = 'usage: stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]';
@@ -39,8 +39,7 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${help}\n`);
     return 0;
   }
-  if (!values.user || !/^\d{1,19}$/.test(values.user))
-    throw new UsageError('--user ID (a user id) is required');
+  const userId = recordIdOption('user', values.user, 'a user id');
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE or STRING to import');
   const input = positionals[0]!;
   const config = configOrUsage();
@@ -69,7 +68,6 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
       'give --api-id and --api-hash (from my.telegram.org), or set TELEGRAM_API_ID and TELEGRAM_API_HASH',
     );
   }
-  const userId = values.user;
   const created = await withStore(async (store) => {
     if (!(await store.users.get(userId))) throw new UsageError(`there is no user ${userId}`);
     return usageOnStaggerErrorAsync(() =>

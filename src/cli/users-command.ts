@@ -12,7 +12,7 @@ import {
   type Role,
 } from '../storage/users.js';
 import { DEFAULT_MAX_SESSIONS } from '../http/routes/admin.js';
-import { choiceOption, numberOption, parseOptions, UsageError } from './args.js';
+import { choiceOption, numberOption, parseOptions, recordIdOption, UsageError } from './args.js';
 import { withStore } from './store-command.js';
 
 const help = `usage: stagger users add --name NAME [--role admin|user] [--plan STARTER|ENTERPRISE]
@@ -81,8 +81,7 @@ export async function usersCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${help}\n`);
       return 0;
     }
-    if (!values.id || !/^\d{1,19}$/.test(values.id)) throw new UsageError('--id ID (a user id) is required');
-    const id = values.id;
+    const id = recordIdOption('id', values.id, 'a user id');
     const token = await withStore(async (store) => {
       if (!(await store.users.get(id))) throw new UsageError(`there is no user ${id}`);
       return (await store.users.issueToken(id)).token;
