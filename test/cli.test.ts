@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from './support/cli.js';
 import { runStagger } from './support/processes.js';
-import { LIMITS } from '../src/core/limits.js';
+import { LIMITS, type NumberRange } from '../src/core/limits.js';
 import { API_HASH, API_ID, authKey, telethonString } from '../src/telegram/mtcute/test-fixtures.js';
 
 const run = runCli;
@@ -117,12 +117,12 @@ describe('stagger plan', () => {
     [['plan', '--mode', 'starter', '--sessions', '2', '--groups', '3'], /requires --cycle-minutes/],
     [
       ['plan', '--mode', 'starter', '--sessions', '2', '--groups', '3', '--cycle-minutes', '0'],
-      /requires --cycle-minutes/,
+      /--cycle-minutes must be at least 1 minutes, got 0/,
     ],
-    [['plan', '--sessions=-1', '--groups', '3'], /--sessions must be ≥ 0/],
+    [['plan', '--sessions=-1', '--groups', '3'], /--sessions must be at least 0 sessions, got -1/],
     [['plan', '--sessions', '-1', '--groups', '3'], /--sessions/],
     [['plan', '--sessions', 'two', '--groups', '3'], /--sessions must be a number/],
-    [['plan', '--sessions', '2', '--groups', '3', '--delay=-5'], /--delay must be ≥ 0/],
+    [['plan', '--sessions', '2', '--groups', '3', '--delay=-5'], /--delay must be at least 0.2 seconds/],
     [['plan', '--sessions', '2', '--groups', '3', '--delay', 'abc'], /--delay must be a number/],
     [['plan', '--sessions', '2'], /--groups G or --groups-file FILE is required/],
     [['plan', '--groups', '2'], /--sessions N is required/],
@@ -324,6 +324,78 @@ describe('usage', () => {
   it('an unknown subcommand is one line', async () => {
     await refused(['users', 'remove'], /^stagger users: unknown subcommand "remove" \(add, token\)$/);
     await refused(['sessions', 'export'], /^stagger sessions: unknown subcommand "export" \(import\)$/);
+  });
+});
+
+describe('the CLI accepts exactly the API’s ranges (LIMITS)', () => {
+  ownDataDir();
+  const plan = ['plan', '--sessions', '2', '--groups', '3'];
+  const starter = ['plan', '--mode', 'starter', '--sessions', '2', '--groups', '3'];
+  const simulate = ['simulate', '--sessions', '1', '--groups', '1'];
+  const cases: [string, string[], NumberRange][] = [
+    ['delay', plan, LIMITS.delayBetweenPosts],
+    ['cycle-minutes', starter, LIMITS.totalCycleMinutes],
+    ['min-group-gap', plan, LIMITS.minGroupGapSeconds],
+    ['sessions', ['plan', '--groups', '3'], LIMITS.planSessions],
+    ['delay-between-cycles', simulate, LIMITS.delayBetweenCycles],
+  ];
+
+  it.each(cases)(
+    '--%s: both ends pass, just outside is exit 2 naming the limit',
+    async (name, argv, limit) => {
+      for (const ok of [limit.min, limit.max]) {
+        const { code, stderr } = await run(...argv, `--${name}`, String(ok), '--format', 'json');
+        expect({ ok, code, stderr }).toEqual({ ok, code: 0, stderr: '' });
+      }
+      const step = limit.integer ? 1 : 0.1;
+      const below = String(limit.min - step);
+      const above = String(limit.max + step);
+      await refused(
+        // --name=value, as the value below a minimum of 0 is negative (`--name -1` is tested with the others).
+        [...argv, `--${name}=${below}`],
+        new RegExp(`--${name} must be at least ${limit.min} ${limit.unit}, got ${below}$`),
+      );
+      await refused(
+        [...argv, `--${name}`, above],
+        new RegExp(`--${name} must be at most ${limit.max} ${limit.unit}, got ${above}$`),
+      );
+      await refused(
+        [...argv, `--${name}`, '1e308'],
+        new RegExp(`--${name} must be at most ${limit.max} ${limit.unit}, got 1e308$`),
+      );
+      if (limit.integer)
+        await refused([...argv, `--${name}`, '1.5'], new RegExp(`--${name} must be a whole number`));
+    },
+  );
+
+  it('--delay 0 passed the CLI while the API refused it; now both refuse below 0.2', async () => {
+    expect(await refused([...plan, '--delay', '0'], /./)).toBe(
+      'stagger plan: --delay must be at least 0.2 seconds, got 0',
+    );
+  });
+
+  it('--cycle-minutes: 1e308, 1.5 and 0 are refused with the limit; a missing value keeps its message', async () => {
+    await refused(
+      [...starter, '--cycle-minutes', '1e308'],
+      /--cycle-minutes must be at most 525600 minutes, got 1e308$/,
+    );
+    await refused(
+      [...starter, '--cycle-minutes', '1e400'],
+      /--cycle-minutes must be at most 525600 minutes, got 1e400$/,
+    );
+    await refused([...starter, '--cycle-minutes', '1.5'], /--cycle-minutes must be a whole number/);
+    await refused([...starter, '--cycle-minutes', '0'], /--cycle-minutes must be at least 1 minutes, got 0$/);
+    await refused(starter, /starter mode requires --cycle-minutes M with M > 0/);
+  });
+
+  it('users add --max-sessions: the operator’s limit', async () => {
+    const { max } = LIMITS.maxSessions;
+    const added = await run('users', 'add', '--name', 'Ann', '--max-sessions', String(max), '--json');
+    expect(added.code).toBe(0);
+    await refused(
+      ['users', 'add', '--name', 'Bob', '--max-sessions', String(max + 1)],
+      new RegExp(`--max-sessions must be at most ${max} sessions, got ${max + 1}$`),
+    );
   });
 });
 

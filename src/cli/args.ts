@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StaggerError } from '../core/errors.js';
-import { isRecordId } from '../core/limits.js';
+import { isRecordId, rangeProblem, type NumberRange } from '../core/limits.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -24,13 +24,32 @@ export function parseOptions<O extends OptionSpec>(argv: string[], options: O, a
   }
 }
 
+/** Decimal notation, optionally with an exponent (`5`, `-0.5`, `.5`, `1e3`); anything else is not a number. */
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * The number `raw` spells, or a UsageError naming the option. A number too large for a double (`1e400`) is kept as
+ * the largest double of its sign, so that the range check reports it as out of range rather than as "not a number".
+ */
+function parseNumber(name: string, raw: string): number {
+  const text = raw.trim();
+  if (!NUMBER.test(text)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(raw)}`);
+  const value = Number(text);
+  if (value === Number.POSITIVE_INFINITY) return Number.MAX_VALUE;
+  if (value === Number.NEGATIVE_INFINITY) return -Number.MAX_VALUE;
+  return value === 0 ? 0 : value; // -0 is 0
+}
+
 interface NumberRule {
   min?: number;
   max?: number;
   integer?: boolean;
 }
 
-/** A numeric option: missing → `fallback`; present but not a number in range → UsageError naming the option. */
+/**
+ * A numeric option of the CLI alone (a count of cycles, a port…): missing → `fallback`; present but not a number
+ * in range → UsageError naming the option. A number the API accepts too is a `limitOption`.
+ */
 export function numberOption(
   name: string,
   raw: string | undefined,
@@ -50,9 +69,7 @@ export function numberOption(
   rule: NumberRule = {},
 ): number | undefined {
   if (raw === undefined) return fallback;
-  const text = raw.trim();
-  const value = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(raw)}`);
+  const value = parseNumber(name, raw);
   if (rule.integer && !Number.isInteger(value)) {
     throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(raw)}`);
   }
@@ -60,6 +77,36 @@ export function numberOption(
     throw new UsageError(`--${name} must be ≥ ${rule.min}, got ${raw}`);
   if (rule.max !== undefined && value > rule.max)
     throw new UsageError(`--${name} must be ≤ ${rule.max}, got ${raw}`);
+  if (Math.abs(value) === Number.MAX_VALUE) throw new UsageError(`--${name} is too large, got ${raw}`);
+  return value;
+}
+
+/**
+ * A numeric option that is also a setting of the API (a delay, the cycle length…): its range is the one in
+ * `LIMITS`, and the message names the limit the way the API does ("--delay must be at least 0.2 seconds, got 0").
+ */
+export function limitOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  limit: NumberRange,
+): number;
+export function limitOption(
+  name: string,
+  raw: string | undefined,
+  fallback: undefined,
+  limit: NumberRange,
+): number | undefined;
+export function limitOption(
+  name: string,
+  raw: string | undefined,
+  fallback: number | undefined,
+  limit: NumberRange,
+): number | undefined {
+  if (raw === undefined) return fallback;
+  const value = parseNumber(name, raw);
+  const problem = rangeProblem(limit, value);
+  if (problem !== null) throw new UsageError(`--${name} ${problem}, got ${raw.trim()}`);
   return value;
 }
 
@@ -76,6 +123,11 @@ export function recordIdOption(name: string, raw: string | undefined, what: stri
     );
   }
   return text;
+}
+
+/** A range for a help text: `0.2…86400`. */
+export function span(limit: NumberRange): string {
+  return `${limit.min}…${limit.max}`;
 }
 
 export function choiceOption<T extends string>(

@@ -11,13 +11,16 @@ import {
   type PlanType,
   type Role,
 } from '../storage/users.js';
+import { LIMITS } from '../core/limits.js';
 import { DEFAULT_MAX_SESSIONS } from '../http/routes/admin.js';
-import { choiceOption, numberOption, parseOptions, recordIdOption, UsageError } from './args.js';
+import { choiceOption, limitOption, parseOptions, recordIdOption, span, UsageError } from './args.js';
 import { withStore } from './store-command.js';
 
 const help = `usage: stagger users add --name NAME [--role admin|user] [--plan STARTER|ENTERPRISE]
                          [--plan-status active|inactive|expired|suspended] [--max-sessions N] [--json]
-       stagger users token --id ID [--json]`;
+       stagger users token --id ID [--json]
+
+  --max-sessions N   sessions the user may hold, ${span(LIMITS.maxSessions)} (default ${DEFAULT_MAX_SESSIONS})`;
 
 export async function usersCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -55,11 +58,12 @@ export async function usersCommand(argv: string[]): Promise<number> {
       PLAN_STATUSES,
       'active',
     );
-    const maxSessions = numberOption('max-sessions', values['max-sessions'], DEFAULT_MAX_SESSIONS, {
-      min: 0,
-      max: 1000,
-      integer: true,
-    });
+    const maxSessions = limitOption(
+      'max-sessions',
+      values['max-sessions'],
+      DEFAULT_MAX_SESSIONS,
+      LIMITS.maxSessions,
+    );
     const { id, token } = await withStore(async (store) => {
       const user = await store.users.create({ name, role, planType, planStatus, maxSessions });
       return { id: user.id, token: (await store.users.issueToken(user.id)).token };
