@@ -327,6 +327,51 @@ describe('usage', () => {
   });
 });
 
+describe('negative numbers reach the range check', () => {
+  ownDataDir();
+  it.each([
+    [
+      ['plan', '--sessions', '-1', '--groups', '3'],
+      /^stagger plan: --sessions must be at least 0 sessions, got -1$/,
+    ],
+    [
+      ['plan', '--sessions', '2', '--groups', '3', '--delay', '-5'],
+      /--delay must be at least 0\.2 seconds, got -5$/,
+    ],
+    [
+      ['plan', '--sessions', '2', '--groups', '3', '--delay', '-0.5'],
+      /--delay must be at least 0\.2 seconds, got -0\.5$/,
+    ],
+    [['plan', '--sessions', '2', '--groups', '-3'], /--groups must be ≥ 0, got -3$/],
+    [
+      ['plan', '--sessions', '2', '--groups', '3', '--min-group-gap', '-.5'],
+      /--min-group-gap must be at least 0 seconds, got -\.5$/,
+    ],
+    [
+      ['plan', '--mode', 'starter', '--sessions', '2', '--groups', '3', '--cycle-minutes', '-60'],
+      /--cycle-minutes must be at least 1 minutes, got -60$/,
+    ],
+    [['simulate', '--sessions', '2', '--groups', '3', '--cycles', '-1'], /--cycles must be ≥ 1, got -1$/],
+    [
+      ['simulate', '--sessions', '2', '--groups', '3', '--delay-between-cycles', '-1e3'],
+      /--delay-between-cycles must be at least 0 seconds, got -1e3$/,
+    ],
+    [
+      ['users', 'add', '--name', 'Ann', '--max-sessions', '-2'],
+      /--max-sessions must be at least 0 sessions, got -2$/,
+    ],
+    [['users', 'token', '--id', '-1'], /--id must be a user id/],
+  ])('%j → exit 2 naming the range', async (argv, message) => {
+    await refused(argv, message);
+  });
+
+  it('an option followed by another option is still node’s one-line complaint', async () => {
+    await refused(
+      ['plan', '--sessions', '--groups', '3'],
+      /^stagger plan: Option '--sessions' argument is ambiguous/,
+    );
+  });
+});
 describe('the CLI accepts exactly the API’s ranges (LIMITS)', () => {
   ownDataDir();
   const plan = ['plan', '--sessions', '2', '--groups', '3'];

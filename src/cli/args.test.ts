@@ -1,6 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../core/limits.js';
-import { limitOption, numberOption, recordIdOption, UsageError } from './args.js';
+import { limitOption, numberOption, parseOptions, recordIdOption, UsageError } from './args.js';
+
+const spec = {
+  delay: { type: 'string' },
+  label: { type: 'string' },
+  fault: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  seed: { type: 'string', short: 's' },
+} as const;
+
+describe('parseOptions', () => {
+  it.each([
+    [['--delay', '-1'], { delay: '-1' }],
+    [['--delay', '-0.5'], { delay: '-0.5' }],
+    [['--delay', '-.5'], { delay: '-.5' }],
+    [['--delay', '-1e3'], { delay: '-1e3' }],
+    [['--delay=-5'], { delay: '-5' }],
+    [['-s', '-7'], { seed: '-7' }],
+    [['--fault', '-1', '--fault', '-2'], { fault: ['-1', '-2'] }],
+    // Among other options and values.
+    [['--label', 'x', '--delay', '-1', '--json'], { label: 'x', delay: '-1', json: true }],
+  ])('%j → %j', (argv, values) => {
+    expect(parseOptions(argv, spec).values).toEqual(values);
+  });
+
+  it('a negative number after a boolean, or after --, stays what it was', () => {
+    expect(() => parseOptions(['--json', '-1'], spec)).toThrow(/Unknown option '-1'/);
+    expect(parseOptions(['--', '--delay', '-1'], spec, true).positionals).toEqual(['--delay', '-1']);
+  });
+
+  it('something that only starts like a number is still node’s ambiguity', () => {
+    expect(() => parseOptions(['--delay', '-1x'], spec)).toThrow(/ambiguous/);
+    expect(() => parseOptions(['--delay', '--json'], spec)).toThrow(UsageError);
+  });
+});
 
 describe('limitOption and numberOption', () => {
   it('names the limit the way the API does', () => {

@@ -15,9 +15,57 @@ export class UsageError extends Error {
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
+/** A token that reads as a negative number (`-1`, `-0.5`, `-.5`, `-1e3`): a value, never an option. */
+const NEGATIVE_NUMBER = /^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * `--name -1` → `--name=-1` for a string option: node:util refuses a value that starts with `-` as ambiguous, so
+ * without this a negative number never reaches the range check that explains what is allowed.
+ */
+function attachNegativeValues(argv: readonly string[], options: OptionSpec): string[] {
+  const shortNames = new Map<string, string>();
+  for (const [long, option] of Object.entries(options)) if (option.short) shortNames.set(option.short, long);
+  const stringOption = (token: string): string | undefined => {
+    const long = token.startsWith('--')
+      ? token.slice(2)
+      : /^-[^-]$/.test(token)
+        ? shortNames.get(token.slice(1))
+        : undefined;
+    return long !== undefined && Object.hasOwn(options, long) && options[long]!.type === 'string'
+      ? long
+      : undefined;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const long = stringOption(token);
+    const next = argv[i + 1];
+    if (long === undefined || next === undefined) {
+      out.push(token);
+    } else if (NEGATIVE_NUMBER.test(next)) {
+      out.push(`--${long}=${next}`);
+      i++;
+    } else {
+      // The option's value, whatever it looks like: node:util decides about it, not this loop.
+      out.push(token, next);
+      i++;
+    }
+  }
+  return out;
+}
+
 export function parseOptions<O extends OptionSpec>(argv: string[], options: O, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parseArgs({
+      args: attachNegativeValues(argv, options),
+      options,
+      strict: true,
+      allowPositionals,
+    });
   } catch (error) {
     // node:util's messages are precise ("Unknown option '--foo'"); keep them on one line.
     throw new UsageError(String((error as Error).message).split('\n')[0] ?? 'bad arguments');
