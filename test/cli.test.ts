@@ -3,7 +3,7 @@
  * and nothing on stdout, and the database commands. Most run `main()` in-process; one goes through the real
  * `bin/stagger.mjs` the way `npx stagger` does.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -372,6 +372,7 @@ describe('negative numbers reach the range check', () => {
     );
   });
 });
+
 describe('the CLI accepts exactly the API’s ranges (LIMITS)', () => {
   ownDataDir();
   const plan = ['plan', '--sessions', '2', '--groups', '3'];
@@ -501,6 +502,28 @@ describe('no stack traces for bad input', () => {
     writeFileSync(join(dir, 'stagger.db'), 'this is not an SQLite database, only a text file of some length');
     vi.stubEnv('STAGGER_DATA_DIR', dir);
     await refused(['migrate', '--status'], /cannot open the database in .*: file is not a database$/);
+  });
+
+  it('a starter plan too large to hold in memory', async () => {
+    await refused(
+      ['plan', '--mode', 'starter', '--sessions', '100000', '--groups', '1000000', '--cycle-minutes', '60'],
+      /100000 sessions × 1000000 groups is 100000000000 posts in one cycle; at most 10000000/,
+    );
+  });
+
+  it('sessions import of a directory', async () => {
+    const dir = join(tempDir(), 'account.session');
+    mkdirSync(dir);
+    const added = await run('users', 'add', '--name', 'Ann', '--json');
+    await refused(['sessions', 'import', '--user', JSON.parse(added.stdout).id, dir], /not a file: /);
+  });
+
+  it('sessions import --api-id beyond Telegram’s 32-bit api_id', async () => {
+    const good = telethonString(2, [149, 154, 167, 51], 443, authKey());
+    await refused(
+      ['sessions', 'import', '--user', '1', '--api-id', '99999999999', good],
+      /--api-id must be ≤ 2147483647, got 99999999999$/,
+    );
   });
 
   it('simulate: every session dies → what happened, with a warning (it crashed waiting a year)', async () => {

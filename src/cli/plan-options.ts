@@ -2,7 +2,7 @@
  * The options `stagger plan` and `stagger simulate` share: mode, sessions, groups, delay, cycle minutes, format.
  */
 import { readFileSync } from 'node:fs';
-import { assertGroupTargets } from '../core/group-targets.js';
+import { assertGroupTargets, MAX_GROUP_TARGETS } from '../core/group-targets.js';
 import { LIMITS } from '../core/limits.js';
 import { DEFAULT_DELAY_BETWEEN_POSTS, isExecutionMode, type ExecutionMode } from '../core/plan.js';
 import {
@@ -47,6 +47,12 @@ type PlanValues = {
 
 /** Most groups the CLI accepts from `--groups G` (the parser caps a groups file at 10,000 targets). */
 const MAX_SYNTHETIC_GROUPS = 1_000_000;
+
+/**
+ * The largest cycle the CLI plans: the service's largest (a customer's most sessions, each posting to the longest
+ * group list, in starter). A starter plan of 100,000 sessions × 1,000,000 groups would not fit in memory.
+ */
+const MAX_PLAN_POSTS = LIMITS.maxSessions.max * MAX_GROUP_TARGETS;
 
 export function readPlanConfig(values: PlanValues): PlanConfig {
   const modeRaw = values.mode ?? 'enterprise';
@@ -109,6 +115,15 @@ export function readPlanConfig(values: PlanValues): PlanConfig {
     groups = Array.from({ length: count }, (_, i) => `g${i}`);
   } else {
     throw new UsageError('--groups G or --groups-file FILE is required');
+  }
+
+  // Starter gives every session every group; enterprise's posts are the groups, at most MAX_SYNTHETIC_GROUPS.
+  const posts = sessionCount * groups.length;
+  if (modeRaw === 'starter' && posts > MAX_PLAN_POSTS) {
+    throw new UsageError(
+      `starter: ${sessionCount} sessions × ${groups.length} groups is ${posts} posts in one cycle; at most ` +
+        `${MAX_PLAN_POSTS} (${LIMITS.maxSessions.max} sessions × ${MAX_GROUP_TARGETS} groups)`,
+    );
   }
 
   return {

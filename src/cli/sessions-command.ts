@@ -12,6 +12,9 @@ import { withStore } from './store-command.js';
 
 const help = 'usage: stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]';
 
+/** Telegram's api_id is a 32-bit integer (`int` in its schema). */
+const MAX_API_ID = 2 ** 31 - 1;
+
 export async function sessionsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h' || sub === 'help') {
@@ -43,20 +46,25 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE or STRING to import');
   const input = positionals[0]!;
   const config = configOrUsage();
-  const apiIdOption = numberOption('api-id', values['api-id'], undefined, { min: 1, integer: true });
+  const apiIdOption = numberOption('api-id', values['api-id'], undefined, {
+    min: 1,
+    max: MAX_API_ID,
+    integer: true,
+  });
   if (values['api-hash'] !== undefined && !/^[0-9a-fA-F]{32}$/.test(values['api-hash'])) {
     throw new UsageError('--api-hash must be 32 hex digits');
   }
   // A path that does not exist is reported as such, not parsed as a (broken) session string.
   const looksLikePath = input.includes('/') || input.endsWith('.session') || input.endsWith('.txt');
   if (looksLikePath && !existsSync(input)) throw new UsageError(`no such file: ${input}`);
+  if (looksLikePath && !statSync(input).isFile()) throw new UsageError(`not a file: ${input}`);
   let imported;
   try {
     imported =
       existsSync(input) && statSync(input).isFile()
         ? input.endsWith('.session')
-          ? parseTelethonSessionFile(new Uint8Array(readFileSync(input)))
-          : parseSessionString(readFileSync(input, 'utf8').trim())
+          ? parseTelethonSessionFile(new Uint8Array(readInput(input)))
+          : parseSessionString(readInput(input).toString('utf8').trim())
         : parseSessionString(input);
   } catch (error) {
     asUsageError(error);
@@ -76,4 +84,15 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   });
   process.stdout.write(`session ${created.id} imported (${imported.format}) for user ${userId}\n`);
   return 0;
+}
+
+/** The file's bytes; a file that cannot be read (permissions…) is bad input, named with its error code. */
+function readInput(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
 }

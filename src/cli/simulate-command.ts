@@ -7,7 +7,7 @@ import { DEFAULT_BOT_SETTINGS } from '../core/model.js';
 import { runSimulation, type SimulationResult } from '../runtime/simulation.js';
 import { asUsageError, limitOption, numberOption, parseOptions, span, UsageError } from './args.js';
 import { planOptionsHelp, planOptionSpec, readPlanConfig } from './plan-options.js';
-import { secondsText } from './plan-command.js';
+import { jsonChunks, secondsText, write } from './plan-command.js';
 
 const spec = {
   ...planOptionSpec,
@@ -79,8 +79,8 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     asUsageError(error);
   }
   result.warnings.unshift(...config.inputWarnings);
-  if (config.format === 'json') process.stdout.write(`${JSON.stringify(result)}\n`);
-  else process.stdout.write(`${formatSimulation(result).join('\n')}\n`);
+  if (config.format === 'json') write(jsonChunks(result));
+  else write(formatSimulation(result).map((line) => `${line}\n`));
   return 0;
 }
 
