@@ -55,9 +55,14 @@ function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 2 : 0;
+    return 0;
+  }
+  if (name === undefined) {
+    // No command is bad input: the usage goes to stderr (stdout stays for what a command prints).
+    process.stderr.write(`${usage()}\n`);
+    return 2;
   }
   const command = commands[name];
   if (!command) {

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { openDatabase } from '../storage/database.js';
 import { migrate, migrationStatus } from '../storage/migrations.js';
 import { parseOptions } from './args.js';
-import { configOrUsage } from './process.js';
+import { configOrUsage, databaseName, usageOnStartErrorAsync } from './process.js';
 
 export async function migrateCommand(argv: string[]): Promise<number> {
   const { values } = parseOptions(argv, {
@@ -15,7 +15,9 @@ export async function migrateCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const config = configOrUsage();
-  const database = await openDatabase({ dataDir: config.dataDir, url: config.databaseUrl });
+  const database = await usageOnStartErrorAsync(`cannot open ${databaseName(config)}`, () =>
+    openDatabase({ dataDir: config.dataDir, url: config.databaseUrl }),
+  );
   try {
     const db = database.db as Kysely<unknown>;
     if (values.status) {

@@ -35,23 +35,50 @@ export async function planCommand(argv: string[]): Promise<number> {
       (g) => g,
       config.inputWarnings,
     );
-    process.stdout.write(`${JSON.stringify(json)}\n`);
+    write(jsonChunks(json));
   } else {
-    writeLines(formatPlanTable(plan, config.inputWarnings));
+    write(lines(formatPlanTable(plan, config.groups.length, config.inputWarnings)));
   }
   return 0;
 }
 
-function writeLines(lines: Iterable<string>): void {
+/** Writes the chunks to stdout in pieces of about 64 KiB. */
+export function write(chunks: Iterable<string>): void {
   let buffer = '';
-  for (const line of lines) {
-    buffer += `${line}\n`;
+  for (const chunk of chunks) {
+    buffer += chunk;
     if (buffer.length > 1 << 16) {
       process.stdout.write(buffer);
       buffer = '';
     }
   }
   process.stdout.write(buffer);
+}
+
+function* lines(items: Iterable<string>): Generator<string> {
+  for (const line of items) yield `${line}\n`;
+}
+
+/**
+ * `JSON.stringify(value)` and a newline, in pieces: one array element at a time, so that a plan of millions of
+ * posts is not one string (V8 refuses strings beyond about 512 MiB). Same text as `JSON.stringify`.
+ */
+export function* jsonChunks(value: object): Generator<string> {
+  let separator = '{';
+  for (const [key, field] of Object.entries(value)) {
+    if (field === undefined || typeof field === 'function') continue;
+    yield `${separator}${JSON.stringify(key)}:`;
+    separator = ',';
+    if (Array.isArray(field)) {
+      yield '[';
+      for (let i = 0; i < field.length; i++)
+        yield `${i === 0 ? '' : ','}${JSON.stringify(field[i]) ?? 'null'}`;
+      yield ']';
+    } else {
+      yield JSON.stringify(field);
+    }
+  }
+  yield separator === '{' ? '{}\n' : '}\n';
 }
 
 export function secondsText(value: number): string {
@@ -61,15 +88,18 @@ export function secondsText(value: number): string {
   return `${text}s (${Number.isInteger(minutes) ? minutes : minutes.toFixed(1)} min)`;
 }
 
-/** The note's "Timeline" sections: per session its offset, its posts, and its duration. */
+/**
+ * The note's "Timeline" sections: per session its offset, its posts, and its duration. The header counts the groups
+ * given (`groupCount`), also when no session takes them.
+ */
 export function* formatPlanTable<S, G>(
   plan: Plan<S, G>,
+  groupCount: number,
   extraWarnings: readonly { code: string; message: string }[] = [],
 ): Generator<string> {
-  const groupsTotal = new Set(plan.sessions.flatMap((s) => s.groups)).size;
   const cycle =
     plan.cycleSeconds === null ? 'cycle ends after its last post' : `cycle ${secondsText(plan.cycleSeconds)}`;
-  yield `Mode: ${plan.mode} · ${cycle} · delay ${plan.delayBetweenPosts}s · ${plan.sessions.length} sessions · ${groupsTotal} groups · ${plan.posts.length} posts`;
+  yield `Mode: ${plan.mode} · ${cycle} · delay ${plan.delayBetweenPosts}s · ${plan.sessions.length} sessions · ${groupCount} groups · ${plan.posts.length} posts`;
   const bySession = new Map<number, { group: G; atSeconds: number }[]>();
   for (const p of plan.posts) {
     let list = bySession.get(p.sessionIndex);

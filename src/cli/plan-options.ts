@@ -2,9 +2,18 @@
  * The options `stagger plan` and `stagger simulate` share: mode, sessions, groups, delay, cycle minutes, format.
  */
 import { readFileSync } from 'node:fs';
-import { assertGroupTargets } from '../core/group-targets.js';
-import { isExecutionMode, type ExecutionMode } from '../core/plan.js';
-import { asUsageError, choiceOption, numberOption, UsageError, type OptionSpec } from './args.js';
+import { assertGroupTargets, MAX_GROUP_TARGETS } from '../core/group-targets.js';
+import { LIMITS } from '../core/limits.js';
+import { DEFAULT_DELAY_BETWEEN_POSTS, isExecutionMode, type ExecutionMode } from '../core/plan.js';
+import {
+  asUsageError,
+  choiceOption,
+  limitOption,
+  numberOption,
+  span,
+  UsageError,
+  type OptionSpec,
+} from './args.js';
 
 export const planOptionSpec = {
   mode: { type: 'string' },
@@ -39,21 +48,41 @@ type PlanValues = {
 /** Most groups the CLI accepts from `--groups G` (the parser caps a groups file at 10,000 targets). */
 const MAX_SYNTHETIC_GROUPS = 1_000_000;
 
+/**
+ * The largest cycle the CLI plans: the service's largest (a customer's most sessions, each posting to the longest
+ * group list, in starter). A starter plan of 100,000 sessions × 1,000,000 groups would not fit in memory.
+ */
+const MAX_PLAN_POSTS = LIMITS.maxSessions.max * MAX_GROUP_TARGETS;
+
 export function readPlanConfig(values: PlanValues): PlanConfig {
   const modeRaw = values.mode ?? 'enterprise';
   if (!isExecutionMode(modeRaw)) {
     throw new UsageError(`--mode must be starter or enterprise, got ${JSON.stringify(modeRaw)}`);
   }
   if (values.sessions === undefined) throw new UsageError('--sessions N is required');
-  const sessionCount = numberOption('sessions', values.sessions, 0, { min: 0, max: 100_000, integer: true });
-  const delayBetweenPosts = numberOption('delay', values.delay, 5, { min: 0, max: 86_400 });
-  const totalCycleMinutes = numberOption('cycle-minutes', values['cycle-minutes'], undefined, {
-    max: 525_600,
-  });
-  if (modeRaw === 'starter' && (totalCycleMinutes === undefined || totalCycleMinutes <= 0)) {
+  // The ranges are the API's (one definition in LIMITS): what the CLI previews, the API accepts, and back.
+  const sessionCount = limitOption('sessions', values.sessions, 0, LIMITS.planSessions);
+  const delayBetweenPosts = limitOption(
+    'delay',
+    values.delay,
+    DEFAULT_DELAY_BETWEEN_POSTS,
+    LIMITS.delayBetweenPosts,
+  );
+  const totalCycleMinutes = limitOption(
+    'cycle-minutes',
+    values['cycle-minutes'],
+    undefined,
+    LIMITS.totalCycleMinutes,
+  );
+  if (modeRaw === 'starter' && totalCycleMinutes === undefined) {
     throw new UsageError('starter mode requires --cycle-minutes M with M > 0');
   }
-  const minGroupGapSeconds = numberOption('min-group-gap', values['min-group-gap'], undefined, { min: 0 });
+  const minGroupGapSeconds = limitOption(
+    'min-group-gap',
+    values['min-group-gap'],
+    undefined,
+    LIMITS.minGroupGapSeconds,
+  );
   const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
 
   let groups: string[];
@@ -88,6 +117,15 @@ export function readPlanConfig(values: PlanValues): PlanConfig {
     throw new UsageError('--groups G or --groups-file FILE is required');
   }
 
+  // Starter gives every session every group; enterprise's posts are the groups, at most MAX_SYNTHETIC_GROUPS.
+  const posts = sessionCount * groups.length;
+  if (modeRaw === 'starter' && posts > MAX_PLAN_POSTS) {
+    throw new UsageError(
+      `starter: ${sessionCount} sessions × ${groups.length} groups is ${posts} posts in one cycle; at most ` +
+        `${MAX_PLAN_POSTS} (${LIMITS.maxSessions.max} sessions × ${MAX_GROUP_TARGETS} groups)`,
+    );
+  }
+
   return {
     mode: modeRaw,
     sessions: Array.from({ length: sessionCount }, (_, i) => i),
@@ -101,10 +139,10 @@ export function readPlanConfig(values: PlanValues): PlanConfig {
 }
 
 export const planOptionsHelp = `  --mode starter|enterprise   execution mode (default enterprise)
-  --sessions N                number of sessions, named 0..N-1
-  --groups G                  number of groups, named g0..g{G-1}
+  --sessions N                number of sessions (${span(LIMITS.planSessions)}), named 0..N-1
+  --groups G                  number of groups (0…${MAX_SYNTHETIC_GROUPS}), named g0..g{G-1}
   --groups-file FILE          real targets, one per line (-100… ids, @names, t.me/name, optional /topic)
-  --delay S                   seconds between two posts of one session (default 5)
-  --cycle-minutes M           starter: the cycle length T in minutes (required for starter)
-  --min-group-gap S           warn when a group would get posts closer than S seconds
+  --delay S                   seconds between two posts of one session, ${span(LIMITS.delayBetweenPosts)} (default ${DEFAULT_DELAY_BETWEEN_POSTS})
+  --cycle-minutes M           starter: the cycle length T in whole minutes, ${span(LIMITS.totalCycleMinutes)} (required for starter)
+  --min-group-gap S           warn when a group would get posts closer than S seconds, ${span(LIMITS.minGroupGapSeconds)}
   --format table|json         output format (default table)`;

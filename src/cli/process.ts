@@ -27,6 +27,39 @@ export async function usageOnStaggerErrorAsync<T>(fn: () => Promise<T>): Promise
   }
 }
 
+/**
+ * A Node system error (EADDRINUSE, ENOTDIR, ENOTFOUND…) or SQLite refusing its file (SQLITE_NOTADB…): the machine
+ * or the configuration says no — not a bug, so no stack trace.
+ */
+function isEnvironmentError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    error instanceof Error &&
+    typeof code === 'string' &&
+    (/^E[A-Z0-9]+$/.test(code) || code.startsWith('SQLITE_'))
+  );
+}
+
+/**
+ * Runs `fn` (opening the database, starting the service): a StaggerError, or the environment refusing (a port in
+ * use, a data directory that is a file, a file that is no database), becomes a one-line usage error; `what` says
+ * what failed ("cannot open the database in ./data").
+ */
+export async function usageOnStartErrorAsync<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof StaggerError) throw new UsageError(error.message);
+    if (isEnvironmentError(error)) throw new UsageError(`${what}: ${error.message.split('\n')[0]}`);
+    throw error;
+  }
+}
+
+/** How the start-up errors name the database: its directory for SQLite (a PostgreSQL URL may hold a password). */
+export function databaseName(config: Config): string {
+  return config.databaseUrl ? 'the PostgreSQL database (DATABASE_URL)' : `the database in ${config.dataDir}`;
+}
+
 /** Resolves on the first SIGINT or SIGTERM (graceful shutdown follows). */
 export function untilSignal(): Promise<void> {
   return new Promise<void>((resolve) => {

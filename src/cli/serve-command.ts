@@ -8,7 +8,7 @@ import pino from 'pino';
 import { createLogger } from '../logger.js';
 import { Service } from '../service.js';
 import { numberOption, parseOptions, UsageError } from './args.js';
-import { configOrUsage, untilSignal, usageOnStaggerErrorAsync } from './process.js';
+import { configOrUsage, untilSignal, usageOnStartErrorAsync } from './process.js';
 
 const help = `usage: stagger serve [--port N] [--host H] [--no-worker]
 
@@ -43,7 +43,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     level: config.logLevel,
     destination: pino.destination({ fd: 2, sync: false }),
   });
-  const service = await usageOnStaggerErrorAsync(() =>
+  const service = await usageOnStartErrorAsync('cannot start', () =>
     Service.start(config, { api: true, runtime: !values['no-worker'], logger }),
   );
   const lines = [`Stagger is running at ${service.url}`];

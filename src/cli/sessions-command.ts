@@ -7,17 +7,26 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { configOrUsage, usageOnStaggerErrorAsync } from './process.js';
 import { parseSessionString, parseTelethonSessionFile } from '../telegram/mtcute/session-formats.js';
 import { storeImportedSession } from '../telegram/session-import.js';
-import { asUsageError, numberOption, parseOptions, UsageError } from './args.js';
+import { asUsageError, numberOption, parseOptions, recordIdOption, UsageError } from './args.js';
 import { withStore } from './store-command.js';
+
+const help = 'usage: stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]';
+
+/** Telegram's api_id is a 32-bit integer (`int` in its schema). */
+const MAX_API_ID = 2 ** 31 - 1;
 
 export async function sessionsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'import') {
-    process.stdout.write(
-      'usage: stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]\n',
-    );
-    return sub === '--help' || sub === '-h' ? 0 : 2;
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(`${help}\n`);
+    return 0;
   }
+  if (sub === undefined) {
+    // No subcommand is bad input: the usage goes to stderr, like every other complaint.
+    process.stderr.write(`${help}\n`);
+    return 2;
+  }
+  if (sub !== 'import') throw new UsageError(`unknown subcommand "${sub}" (import)`);
   const { values, positionals } = parseOptions(
     rest,
     {
@@ -25,28 +34,37 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
       label: { type: 'string' },
       'api-id': { type: 'string' },
       'api-hash': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     true,
   );
-  if (!values.user || !/^\d{1,19}$/.test(values.user))
-    throw new UsageError('--user ID (a user id) is required');
+  if (values.help) {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  const userId = recordIdOption('user', values.user, 'a user id');
   if (positionals.length !== 1) throw new UsageError('give exactly one FILE or STRING to import');
   const input = positionals[0]!;
   const config = configOrUsage();
-  const apiIdOption = numberOption('api-id', values['api-id'], undefined, { min: 1, integer: true });
+  const apiIdOption = numberOption('api-id', values['api-id'], undefined, {
+    min: 1,
+    max: MAX_API_ID,
+    integer: true,
+  });
   if (values['api-hash'] !== undefined && !/^[0-9a-fA-F]{32}$/.test(values['api-hash'])) {
     throw new UsageError('--api-hash must be 32 hex digits');
   }
   // A path that does not exist is reported as such, not parsed as a (broken) session string.
   const looksLikePath = input.includes('/') || input.endsWith('.session') || input.endsWith('.txt');
   if (looksLikePath && !existsSync(input)) throw new UsageError(`no such file: ${input}`);
+  if (looksLikePath && !statSync(input).isFile()) throw new UsageError(`not a file: ${input}`);
   let imported;
   try {
     imported =
       existsSync(input) && statSync(input).isFile()
         ? input.endsWith('.session')
-          ? parseTelethonSessionFile(new Uint8Array(readFileSync(input)))
-          : parseSessionString(readFileSync(input, 'utf8').trim())
+          ? parseTelethonSessionFile(new Uint8Array(readInput(input)))
+          : parseSessionString(readInput(input).toString('utf8').trim())
         : parseSessionString(input);
   } catch (error) {
     asUsageError(error);
@@ -58,7 +76,6 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
       'give --api-id and --api-hash (from my.telegram.org), or set TELEGRAM_API_ID and TELEGRAM_API_HASH',
     );
   }
-  const userId = values.user;
   const created = await withStore(async (store) => {
     if (!(await store.users.get(userId))) throw new UsageError(`there is no user ${userId}`);
     return usageOnStaggerErrorAsync(() =>
@@ -67,4 +84,15 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
   });
   process.stdout.write(`session ${created.id} imported (${imported.format}) for user ${userId}\n`);
   return 0;
+}
+
+/** The file's bytes; a file that cannot be read (permissions…) is bad input, named with its error code. */
+function readInput(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
 }

@@ -2,10 +2,12 @@
  * `stagger simulate`: runs a bot on the sandbox Telegram on a virtual clock — the real runtime, nothing mocked
  * but time and Telegram — and prints what happened. An hour-long starter cycle takes milliseconds.
  */
+import { LIMITS } from '../core/limits.js';
+import { DEFAULT_BOT_SETTINGS } from '../core/model.js';
 import { runSimulation, type SimulationResult } from '../runtime/simulation.js';
-import { numberOption, parseOptions, UsageError } from './args.js';
+import { asUsageError, limitOption, numberOption, parseOptions, span, UsageError } from './args.js';
 import { planOptionsHelp, planOptionSpec, readPlanConfig } from './plan-options.js';
-import { secondsText } from './plan-command.js';
+import { jsonChunks, secondsText, write } from './plan-command.js';
 
 const spec = {
   ...planOptionSpec,
@@ -19,8 +21,8 @@ const help = `usage: stagger simulate --mode starter|enterprise --sessions N --g
 
 ${planOptionsHelp}
   --cycles K                  cycles to run (default 1)
-  --min-group-gap S           minimum seconds between two posts to one group (default 60)
-  --delay-between-cycles S    enterprise: pause after a cycle (default 300)
+  --min-group-gap S           minimum seconds between two posts to one group (default ${DEFAULT_BOT_SETTINGS.minGroupGapSeconds})
+  --delay-between-cycles S    enterprise: pause after a cycle, ${span(LIMITS.delayBetweenCycles)} seconds (default ${DEFAULT_BOT_SETTINGS.delayBetweenCycles})
   --seed N                    sandbox seed (default 1)
   --fault SESSION:ERROR@SECONDS   from that virtual time on, the session's next call gets ERROR
                               (repeatable; e.g. 1:FLOOD_WAIT_900@610, 2:AUTH_KEY_UNREGISTERED@0)`;
@@ -51,27 +53,34 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const config = readPlanConfig(values);
   const cycles = numberOption('cycles', values.cycles, 1, { min: 1, max: 1000, integer: true });
   const seed = numberOption('seed', values.seed, 1, { min: 0, max: 2 ** 53 - 1, integer: true });
-  const delayBetweenCycles = numberOption('delay-between-cycles', values['delay-between-cycles'], undefined, {
-    min: 0,
-    max: 7 * 86_400,
-  });
+  const delayBetweenCycles = limitOption(
+    'delay-between-cycles',
+    values['delay-between-cycles'],
+    undefined,
+    LIMITS.delayBetweenCycles,
+  );
   const faults = (values.fault ?? []).map((f) => parseFault(f, config.sessions.length));
   if (config.sessions.length > 10_000) throw new UsageError('--sessions: at most 10000 for a simulation');
-  const result = await runSimulation({
-    mode: config.mode,
-    sessions: config.sessions.length,
-    groups: config.groups,
-    delayBetweenPosts: config.delayBetweenPosts,
-    totalCycleMinutes: config.totalCycleMinutes,
-    minGroupGapSeconds: config.minGroupGapSeconds,
-    delayBetweenCycles,
-    cycles,
-    seed,
-    faults,
-  });
+  let result: SimulationResult;
+  try {
+    result = await runSimulation({
+      mode: config.mode,
+      sessions: config.sessions.length,
+      groups: config.groups,
+      delayBetweenPosts: config.delayBetweenPosts,
+      totalCycleMinutes: config.totalCycleMinutes,
+      minGroupGapSeconds: config.minGroupGapSeconds,
+      delayBetweenCycles,
+      cycles,
+      seed,
+      faults,
+    });
+  } catch (error) {
+    asUsageError(error);
+  }
   result.warnings.unshift(...config.inputWarnings);
-  if (config.format === 'json') process.stdout.write(`${JSON.stringify(result)}\n`);
-  else process.stdout.write(`${formatSimulation(result).join('\n')}\n`);
+  if (config.format === 'json') write(jsonChunks(result));
+  else write(formatSimulation(result).map((line) => `${line}\n`));
   return 0;
 }
 

@@ -11,19 +11,27 @@ import {
   type PlanType,
   type Role,
 } from '../storage/users.js';
+import { LIMITS } from '../core/limits.js';
 import { DEFAULT_MAX_SESSIONS } from '../http/routes/admin.js';
-import { choiceOption, numberOption, parseOptions, UsageError } from './args.js';
+import { choiceOption, limitOption, parseOptions, recordIdOption, span, UsageError } from './args.js';
 import { withStore } from './store-command.js';
 
 const help = `usage: stagger users add --name NAME [--role admin|user] [--plan STARTER|ENTERPRISE]
                          [--plan-status active|inactive|expired|suspended] [--max-sessions N] [--json]
-       stagger users token --id ID [--json]`;
+       stagger users token --id ID [--json]
+
+  --max-sessions N   sessions the user may hold, ${span(LIMITS.maxSessions)} (default ${DEFAULT_MAX_SESSIONS})`;
 
 export async function usersCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || sub === '-h') {
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
     process.stdout.write(`${help}\n`);
-    return sub === undefined ? 2 : 0;
+    return 0;
+  }
+  if (sub === undefined) {
+    // No subcommand is bad input: the usage goes to stderr, like every other complaint.
+    process.stderr.write(`${help}\n`);
+    return 2;
   }
   if (sub === 'add') {
     const { values } = parseOptions(rest, {
@@ -33,7 +41,12 @@ export async function usersCommand(argv: string[]): Promise<number> {
       'plan-status': { type: 'string' },
       'max-sessions': { type: 'string' },
       json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     });
+    if (values.help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
     const name = values.name?.trim();
     if (!name) throw new UsageError('--name NAME is required');
     const role = choiceOption<Role>('role', values.role, ROLES, 'user');
@@ -45,11 +58,12 @@ export async function usersCommand(argv: string[]): Promise<number> {
       PLAN_STATUSES,
       'active',
     );
-    const maxSessions = numberOption('max-sessions', values['max-sessions'], DEFAULT_MAX_SESSIONS, {
-      min: 0,
-      max: 1000,
-      integer: true,
-    });
+    const maxSessions = limitOption(
+      'max-sessions',
+      values['max-sessions'],
+      DEFAULT_MAX_SESSIONS,
+      LIMITS.maxSessions,
+    );
     const { id, token } = await withStore(async (store) => {
       const user = await store.users.create({ name, role, planType, planStatus, maxSessions });
       return { id: user.id, token: (await store.users.issueToken(user.id)).token };
@@ -62,9 +76,16 @@ export async function usersCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'token') {
-    const { values } = parseOptions(rest, { id: { type: 'string' }, json: { type: 'boolean' } });
-    if (!values.id || !/^\d{1,19}$/.test(values.id)) throw new UsageError('--id ID (a user id) is required');
-    const id = values.id;
+    const { values } = parseOptions(rest, {
+      id: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
+    const id = recordIdOption('id', values.id, 'a user id');
     const token = await withStore(async (store) => {
       if (!(await store.users.get(id))) throw new UsageError(`there is no user ${id}`);
       return (await store.users.issueToken(id)).token;

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { createLogger } from '../logger.js';
 import { Service } from '../service.js';
 import { parseOptions, UsageError } from './args.js';
-import { configOrUsage, untilSignal, usageOnStaggerErrorAsync } from './process.js';
+import { configOrUsage, untilSignal, usageOnStartErrorAsync } from './process.js';
 
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values } = parseOptions(argv, { help: { type: 'boolean', short: 'h' } });
@@ -29,7 +29,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     level: config.logLevel,
     destination: pino.destination({ fd: 2, sync: false }),
   });
-  const service = await usageOnStaggerErrorAsync(() =>
+  const service = await usageOnStartErrorAsync('cannot start', () =>
     Service.start(config, { api: false, runtime: true, logger }),
   );
   process.stdout.write(`worker ${service.keeper!.workerId} running\n`);

@@ -168,6 +168,14 @@ interface VirtualTimer {
   onAbort: (() => void) | undefined;
 }
 
+/** A run of the virtual clock ended without its condition: past its limit, or with nothing left to run. */
+export class ClockStallError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClockStallError';
+  }
+}
+
 /**
  * A clock that moves only when told. Timers fire in time order; between two firings the clock lets the event loop
  * run (a few `setImmediate` turns) so that everything the woken code does before its next sleep has happened.
@@ -248,13 +256,13 @@ export class VirtualClock implements Clock {
     await this.runUntil(this.current + ms);
   }
 
-  /** Runs until no timer is left, or until `limit` (then throws: something loops forever). */
+  /** Runs until no timer is left, or until `limit` (then throws a ClockStallError: something loops forever). */
   async runUntilIdle(limit = this.current + 365 * 24 * 3600_000): Promise<void> {
     await this.settle();
     while (this.timers.length > 0) {
       const next = this.timers[0]!;
       if (next.at > limit)
-        throw new Error(`virtual clock: still busy at the limit ${new Date(limit).toISOString()}`);
+        throw new ClockStallError(`virtual clock: still busy at the limit ${new Date(limit).toISOString()}`);
       await this.runUntil(next.at);
     }
   }
@@ -264,9 +272,10 @@ export class VirtualClock implements Clock {
     await this.settle();
     while (!done()) {
       const next = this.timers[0];
-      if (!next) throw new Error('virtual clock: nothing left to run and the condition is still false');
+      if (!next)
+        throw new ClockStallError('virtual clock: nothing left to run and the condition is still false');
       if (next.at > limit)
-        throw new Error(`virtual clock: condition still false at ${new Date(limit).toISOString()}`);
+        throw new ClockStallError(`virtual clock: condition still false at ${new Date(limit).toISOString()}`);
       await this.runUntil(next.at);
     }
   }

@@ -3,9 +3,10 @@
  * what `stagger simulate` runs and what the runtime tests drive — one implementation; only the Clock, the
  * Gateway and the repositories differ from `stagger serve`.
  */
+import { StaggerError } from '../core/errors.js';
 import { parseGroupTarget } from '../core/group-targets.js';
 import type { ExecutionMode } from '../core/plan.js';
-import type { CycleStatus, PostStatus } from '../core/model.js';
+import { DEFAULT_BOT_SETTINGS, type CycleStatus, type PostStatus } from '../core/model.js';
 import { SandboxGateway, type SandboxOptions } from '../telegram/sandbox/sandbox-gateway.js';
 import {
   MemorySandboxStore,
@@ -15,7 +16,7 @@ import {
 import type { TelegramAnswer } from '../core/outcome.js';
 import type { PostRef } from '../core/post-link.js';
 import type { ForwardRequest, Gateway, SessionHandle } from '../telegram/gateway.js';
-import { VirtualClock, type Clock } from './clock.js';
+import { ClockStallError, VirtualClock, type Clock } from './clock.js';
 import type { RuntimeEvent } from './events.js';
 import { MemoryRuntimeStore, type NewBot } from './memory-store.js';
 import type { RuntimeOptions } from './options.js';
@@ -284,6 +285,34 @@ function groupKeys(labels: readonly string[]): { keys: string[]; label: (key: st
   return { keys, label: (key) => toLabel.get(key) ?? key };
 }
 
+export const SimulationErrorCode = {
+  /** The bot did not end the cycles asked for within the simulation's horizon (sessions paused for too long…). */
+  DidNotEnd: 'SIMULATION_DID_NOT_END',
+} as const;
+
+/** The latest instant a Date can hold (ms since the epoch): no horizon reaches beyond it. */
+const MAX_DATE_MS = 8.64e15;
+const YEAR_SECONDS = 366 * 24 * 3600;
+
+/**
+ * How long (virtual seconds) a simulation may run before it counts as stuck: a year, plus for every cycle an upper
+ * bound of its length — its slot twice (a starter cycle that overruns skips the next slot), all its posts one after
+ * another twice (sessions that drop out hand theirs on), and the pause after it.
+ */
+export function simulationHorizonSeconds(
+  spec: Pick<
+    SimulationSpec,
+    'cycles' | 'groups' | 'delayBetweenPosts' | 'totalCycleMinutes' | 'delayBetweenCycles'
+  >,
+  startAt = SIMULATION_EPOCH,
+): number {
+  const slot = (spec.totalCycleMinutes ?? 0) * 60;
+  const posting = spec.groups.length * spec.delayBetweenPosts;
+  const pause = spec.delayBetweenCycles ?? DEFAULT_BOT_SETTINGS.delayBetweenCycles;
+  const horizon = YEAR_SECONDS + spec.cycles * (2 * slot + 2 * posting + pause);
+  return Math.min(horizon, Math.floor((MAX_DATE_MS - startAt) / 1000) - YEAR_SECONDS);
+}
+
 export async function runSimulation(spec: SimulationSpec): Promise<SimulationResult> {
   const world = new SimulatedWorld({ seed: spec.seed });
   const groups = groupKeys(spec.groups);
@@ -309,7 +338,27 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
       stopping = world.runtime.stopBot(botId, 'cancel');
   });
   world.runtime.startBot(botId);
-  await world.runCycles(botId, spec.cycles);
+  const done = (): boolean => world.cyclesDone(botId) >= spec.cycles;
+  // Nothing changes a simulated bot's sessions or groups from outside: once no cycle runs and every session is
+  // dead (or there are none, or no groups), no further cycle can ever start — stop there instead of waiting.
+  const hopeless = (): boolean =>
+    (spec.groups.length === 0 || sessionIds.every((id) => world.store.session(id).status === 'dead')) &&
+    world.store.listCycles(botId).every((c) => c.finishedAt !== null);
+  const horizon = simulationHorizonSeconds(spec);
+  try {
+    await world.clock.runUntilTrue(() => done() || hopeless(), world.clock.now() + horizon * 1000);
+  } catch (error) {
+    if (!(error instanceof ClockStallError)) throw error;
+    const attention = world.events.findLast((e) => e.type === 'bot.attention');
+    throw new StaggerError(
+      SimulationErrorCode.DidNotEnd,
+      `the bot ended ${world.cyclesDone(botId)} of ${spec.cycles} cycle(s) within ${Math.round(horizon / 86_400)} ` +
+        `days of virtual time${attention?.type === 'bot.attention' ? ` (${attention.message})` : ''}`,
+      { details: { cyclesEnded: world.cyclesDone(botId), cycles: spec.cycles, horizonSeconds: horizon } },
+    );
+  }
+  const stoppedEarly = !done();
+  if (stoppedEarly && !stopping) stopping = world.runtime.stopBot(botId, 'cancel');
   await world.clock.runUntilIdle();
   await stopping;
 
@@ -345,6 +394,16 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
   }
   const warnings = new Map<string, { code: string; message: string }>();
   for (const c of cycles) for (const w of c.warnings) warnings.set(w.code, w);
+  if (stoppedEarly) {
+    const ended = `the bot ended ${world.cyclesDone(botId)} of ${spec.cycles} cycle(s)`;
+    const warning =
+      sessionIds.length === 0
+        ? { code: 'NO_SESSIONS', message: `no sessions: nothing was posted; ${ended}` }
+        : spec.groups.length === 0
+          ? { code: 'NO_GROUPS', message: `the group list is empty: nothing was posted; ${ended}` }
+          : { code: 'NO_USABLE_SESSION', message: `every session is dead: ${ended}` };
+    warnings.set(warning.code, warning);
+  }
   return {
     deliveries,
     results,
