@@ -270,6 +270,44 @@ describe('database commands', () => {
       vi.unstubAllEnvs();
     }
   });
+
+  it('users revoke: one token by id, or every token of a user; a revoked token stops working', async () => {
+    const dir = tempDir();
+    vi.stubEnv('STAGGER_DATA_DIR', dir);
+    try {
+      const { id, token } = JSON.parse((await run('users', 'add', '--name', 'Rev', '--json')).stdout);
+      const second = JSON.parse((await run('users', 'token', '--id', id, '--json')).stdout).token;
+      const { openStore } = await import('../src/storage/store.js');
+      const check = async () => {
+        const store = await openStore({ dataDir: dir });
+        try {
+          return {
+            first: (await store.users.authenticate(token)) !== null,
+            second: (await store.users.authenticate(second)) !== null,
+            tokenIds: (await store.users.listTokens(id)).map((t) => t.id),
+          };
+        } finally {
+          await store.close();
+        }
+      };
+      const before = await check();
+      expect(before).toMatchObject({ first: true, second: true });
+      const oldest = before.tokenIds.at(-1)!;
+      const one = await run('users', 'revoke', '--token', oldest, '--json');
+      expect(one.code).toBe(0);
+      expect(JSON.parse(one.stdout)).toEqual({ revoked: 1 });
+      expect(await check()).toMatchObject({ first: false, second: true });
+      expect(JSON.parse((await run('users', 'revoke', '--user', id, '--json')).stdout)).toEqual({
+        revoked: 1,
+      });
+      expect(await check()).toMatchObject({ first: false, second: false });
+      expect((await run('users', 'revoke', '--token', '999999')).stderr).toMatch(/no token 999999/);
+      expect((await run('users', 'revoke')).stderr).toMatch(/either --token/);
+      expect((await run('users', 'revoke', '--user', '9999999999999999999')).code).toBe(2);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
 });
 
 /** Bad input: exit 2, one line on stderr (no stack trace), nothing on stdout. Returns the line. */

@@ -1,7 +1,7 @@
 /**
  * `stagger users add --name NAME [--role admin|user] [--plan STARTER|ENTERPRISE] [--plan-status …]
- * [--max-sessions N] [--json]` and `stagger users token --id ID [--json]`. Tokens are printed once and stored as
- * hashes.
+ * [--max-sessions N] [--json]`, `stagger users token --id ID [--json]` and `stagger users revoke --token TOKEN_ID |
+ * --user ID [--json]`. Tokens are printed once and stored as hashes; a revoked token stops working at once.
  */
 import {
   PLAN_STATUSES,
@@ -19,6 +19,7 @@ import { withStore } from './store-command.js';
 const help = `usage: stagger users add --name NAME [--role admin|user] [--plan STARTER|ENTERPRISE]
                          [--plan-status active|inactive|expired|suspended] [--max-sessions N] [--json]
        stagger users token --id ID [--json]
+       stagger users revoke --token TOKEN_ID | --user ID [--json]
 
   --max-sessions N   sessions the user may hold, ${span(LIMITS.maxSessions)} (default ${DEFAULT_MAX_SESSIONS})`;
 
@@ -97,5 +98,32 @@ export async function usersCommand(argv: string[]): Promise<number> {
     );
     return 0;
   }
-  throw new UsageError(`unknown subcommand "${sub}" (add, token)`);
+  if (sub === 'revoke') {
+    const { values } = parseOptions(rest, {
+      token: { type: 'string' },
+      user: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (values.help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
+    if ((values.token === undefined) === (values.user === undefined)) {
+      throw new UsageError('give either --token TOKEN_ID (one token) or --user ID (all of a user’s tokens)');
+    }
+    const revoked = await withStore(async (store) => {
+      if (values.token !== undefined) {
+        const tokenId = recordIdOption('token', values.token, 'a token id');
+        if (!(await store.users.getToken(tokenId))) throw new UsageError(`there is no token ${tokenId}`);
+        return (await store.users.revokeToken(tokenId)) ? 1 : 0;
+      }
+      const userId = recordIdOption('user', values.user, 'a user id');
+      if (!(await store.users.get(userId))) throw new UsageError(`there is no user ${userId}`);
+      return store.users.revokeUserTokens(userId);
+    });
+    process.stdout.write(values.json ? `${JSON.stringify({ revoked })}\n` : `${revoked} token(s) revoked\n`);
+    return 0;
+  }
+  throw new UsageError(`unknown subcommand "${sub}" (add, token, revoke)`);
 }
