@@ -360,7 +360,7 @@ describe('usage', () => {
   );
 
   it('an unknown subcommand is one line', async () => {
-    await refused(['users', 'remove'], /^stagger users: unknown subcommand "remove" \(add, token\)$/);
+    await refused(['users', 'remove'], /^stagger users: unknown subcommand "remove" \(add, token, revoke\)$/);
     await refused(['sessions', 'export'], /^stagger sessions: unknown subcommand "export" \(import\)$/);
   });
 });
