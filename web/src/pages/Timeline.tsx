@@ -4,11 +4,16 @@
  * and from the history for what happened before this page was opened).
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import type { PlanJson } from '../../../src/core/plan-json.js';
+import type { ExecutionMode } from '../../../src/core/plan.js';
 import { query } from '../api';
 import { useFeed, useOnEvents } from '../feed';
 import { useResource } from '../hooks';
-import type { BotStatus, LiveEvent, Mode, PlanJson, PostRow, Session } from '../types';
+import type { BotStatus, LiveEvent, PostRow, Session } from '../types';
 import { DataTable, ErrorText, formatDuration, Loading } from '../ui';
+
+/** The preview as GET /api/bot/plan sends it: sessions by id, groups by key. */
+type Plan = PlanJson<string, string>;
 
 /** Beyond this many planned posts the chart draws the first ones only (an SVG of 100k marks is too heavy). */
 const MAX_MARKS = 4000;
@@ -30,10 +35,10 @@ interface CurrentCycle {
 }
 
 export function Timeline() {
-  const [mode, setMode] = useState<Mode>('starter');
+  const [mode, setMode] = useState<ExecutionMode>('starter');
   const [minutes, setMinutes] = useState('60');
   const [planPath, setPlanPath] = useState('/api/bot/plan');
-  const plan = useResource<PlanJson>(planPath);
+  const plan = useResource<Plan>(planPath);
   const sessions = useResource<{ sessions: Session[] }>('/api/sessions');
   const status = useResource<BotStatus>('/api/bot/status', { refreshMs: 10_000 });
   useOnEvents(['cycle.', 'bot.'], status.reload);
@@ -80,7 +85,7 @@ export function Timeline() {
       <form className="card inline-form" onSubmit={preview} aria-label="Plan preview">
         <div className="field">
           <label htmlFor="plan-mode">Mode</label>
-          <select id="plan-mode" value={mode} onChange={(e) => setMode(e.target.value as Mode)}>
+          <select id="plan-mode" value={mode} onChange={(e) => setMode(e.target.value as ExecutionMode)}>
             <option value="starter">starter</option>
             <option value="enterprise">enterprise</option>
           </select>
@@ -267,7 +272,7 @@ function Chart({
   deliveries,
   cycle,
 }: {
-  plan: PlanJson;
+  plan: Plan;
   labels: Map<string, string>;
   /** The caller's sessions the planner uses (not dead), in the API's order. */
   usable: string[];
