@@ -6,6 +6,7 @@
  */
 import type { CycleStatus, PostStatus, SessionDriver, SessionStatus } from '../../src/core/model.js';
 import type { ExecutionMode } from '../../src/core/plan.js';
+import type { RuntimeEvent } from '../../src/runtime/events.js';
 
 export type BotState = 'running' | 'stopped' | 'needs_attention';
 
@@ -95,12 +96,11 @@ export interface AdminBot extends BotStatus {
   user: string | null;
 }
 
-/** One Server-Sent Event of GET /api/bot/events: `type` is the SSE event name, the rest its JSON data. */
-export interface LiveEvent {
-  /** A local sequence number (unique within this page), for React keys. */
-  seq: number;
-  type: string;
-  at: number;
-  time: string;
-  data: Record<string, unknown>;
-}
+/**
+ * The data of one Server-Sent Event of GET /api/bot/events (its SSE event name is `type`): the runtime's event as
+ * the server presents it, with its time as ISO text and, where it has a reason or an error, that in plain words.
+ */
+export type PresentedEvent = RuntimeEvent & { time: string; reasonText?: string; errorText?: string };
+
+/** An event as the feed keeps it; `seq` is a local sequence number (unique within this page), for React keys. */
+export type LiveEvent = PresentedEvent & { seq: number };

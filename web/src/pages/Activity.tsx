@@ -45,7 +45,7 @@ function LiveEvents({ sessionName }: { sessionName: (id: string) => string }) {
           {shown.map((e) => (
             <li key={e.seq} className={`event event-${e.type.replace('.', '-')}`}>
               <time dateTime={e.time}>{formatTime(e.time)}</time> <span className="event-type">{e.type}</span>{' '}
-              {describeEvent(e.type, e.data, sessionName)}
+              {describeEvent(e, sessionName)}
             </li>
           ))}
         </ol>

@@ -156,29 +156,20 @@ export function Timeline() {
 }
 
 function currentCycle(events: LiveEvent[], status: BotStatus | null): CurrentCycle | null {
-  let started: LiveEvent | undefined;
-  for (let i = events.length - 1; i >= 0; i--) {
-    if (events[i]!.type === 'cycle.started') {
-      started = events[i];
-      break;
-    }
+  let started: Extract<LiveEvent, { type: 'cycle.started' }> | undefined;
+  for (let i = events.length - 1; i >= 0 && !started; i--) {
+    const event = events[i]!;
+    if (event.type === 'cycle.started') started = event;
   }
   const fromStatus = status?.cycle ?? null;
   const running = status ? status.status !== 'stopped' && fromStatus?.status === 'running' : false;
-  if (
-    started &&
-    typeof started.data.number === 'number' &&
-    (!fromStatus || started.data.number >= fromStatus.number)
-  ) {
-    const startMs =
-      typeof started.data.plannedStartAt === 'number' ? started.data.plannedStartAt : started.at;
-    const finished = events.some(
-      (e) => e.type === 'cycle.finished' && e.data.cycleId === started.data.cycleId && e.seq > started.seq,
-    );
+  if (started && (!fromStatus || started.number >= fromStatus.number)) {
+    const { cycleId, seq } = started;
+    const finished = events.some((e) => e.type === 'cycle.finished' && e.cycleId === cycleId && e.seq > seq);
     return {
-      number: started.data.number,
-      startMs,
-      cycleId: typeof started.data.cycleId === 'string' ? started.data.cycleId : null,
+      number: started.number,
+      startMs: started.plannedStartAt,
+      cycleId,
       running: !finished && (status ? status.status !== 'stopped' : true),
     };
   }
@@ -208,21 +199,14 @@ function collectDeliveries(cycle: CurrentCycle, events: LiveEvent[], history: Po
     });
   }
   for (const e of events) {
-    const kind: Kind | null =
-      e.type === 'post.sent'
-        ? 'sent'
-        : e.type === 'post.failed'
-          ? 'failed'
-          : e.type === 'post.skipped'
-            ? 'skipped'
-            : null;
-    if (!kind) continue;
-    const inCycle = cycle.cycleId !== null ? e.data.cycleId === cycle.cycleId : e.at >= cycle.startMs;
-    if (!inCycle || typeof e.data.postId !== 'string') continue;
-    out.set(e.data.postId, {
-      postId: e.data.postId,
-      sessionId: String(e.data.sessionId ?? ''),
-      group: String(e.data.groupKey ?? ''),
+    if (e.type !== 'post.sent' && e.type !== 'post.failed' && e.type !== 'post.skipped') continue;
+    const kind: Kind = e.type === 'post.sent' ? 'sent' : e.type === 'post.failed' ? 'failed' : 'skipped';
+    const inCycle = cycle.cycleId !== null ? e.cycleId === cycle.cycleId : e.at >= cycle.startMs;
+    if (!inCycle) continue;
+    out.set(e.postId, {
+      postId: e.postId,
+      sessionId: e.sessionId,
+      group: e.groupKey,
       x: (e.at - cycle.startMs) / 1000,
       kind,
     });
