@@ -75,10 +75,6 @@ export function Timeline() {
     () => new Map((sessions.data?.sessions ?? []).map((s) => [s.id, s.label])),
     [sessions.data],
   );
-  const usable = useMemo(
-    () => (sessions.data?.sessions ?? []).filter((s) => s.state !== 'dead').map((s) => s.id),
-    [sessions.data],
-  );
 
   return (
     <div className="stack">
@@ -118,7 +114,7 @@ export function Timeline() {
                 : 'Enterprise cycle'}
               , {plan.data.posts.length} posts
             </h2>
-            <Chart plan={plan.data} labels={labels} usable={usable} deliveries={deliveries} cycle={cycle} />
+            <Chart plan={plan.data} labels={labels} deliveries={deliveries} cycle={cycle} />
             <Legend />
             <p className="muted small" aria-live="polite" data-testid="live-summary">
               {cycle
@@ -252,28 +248,19 @@ function tickLabel(seconds: number): string {
 function Chart({
   plan,
   labels,
-  usable,
   deliveries,
   cycle,
 }: {
   plan: Plan;
   labels: Map<string, string>;
-  /** The caller's sessions the planner uses (not dead), in the API's order. */
-  usable: string[];
   deliveries: Delivery[];
   cycle: CurrentCycle | null;
 }) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const now = useNow(cycle?.running ?? false);
 
-  // Row i is plan.sessions[i]. Posts come ordered by (time, session index), so the sessions in order of their
-  // first post are the rows in order; sessions with no post (idle) keep the rest of the listed order.
-  const rowIds = useMemo(() => {
-    const seen = [...new Set(plan.posts.map((p) => p.session))];
-    const rest = usable.filter((id) => !seen.includes(id));
-    return plan.sessions.map((_, i) => seen[i] ?? rest[i - seen.length] ?? null);
-  }, [plan, usable]);
-  const rowOf = useMemo(() => new Map(rowIds.map((id, i) => [id, i])), [rowIds]);
+  // Row i is plan.sessions[i], which names its session: posts and deliveries find their row by session id.
+  const rowOf = useMemo(() => new Map(plan.sessions.map((s, i) => [s.session, i])), [plan]);
   const strays = deliveries.filter((d) => !rowOf.has(d.sessionId));
   const rows = plan.sessions.length + (strays.length > 0 ? 1 : 0);
 
@@ -304,10 +291,9 @@ function Chart({
     } else perSession.set(p.session, { count: 1, end: p.atSeconds });
   }
   const lanes = plan.sessions.map((s, i) => {
-    const id = rowIds[i] ?? null;
-    const lane = id ? perSession.get(id) : undefined;
-    const label = (id && labels.get(id)) ?? `session ${i + 1}`;
-    return { ...s, id, label, count: lane?.count ?? 0, end: lane?.end ?? s.offsetSeconds };
+    const lane = perSession.get(s.session);
+    const label = labels.get(s.session) ?? `session ${i + 1}`;
+    return { ...s, label, count: lane?.count ?? 0, end: lane?.end ?? s.offsetSeconds };
   });
   const marks = plan.posts.slice(0, MAX_MARKS);
   const nowX = cycle?.running ? (now - cycle.startMs) / 1000 : null;
@@ -337,7 +323,7 @@ function Chart({
           const cy = middle(i);
           const { label } = lane;
           return (
-            <g key={lane.index} className="lane" data-session={lane.id ?? ''}>
+            <g key={lane.index} className="lane" data-session={lane.session}>
               <text x={4} y={cy - 2} className="lane-label">
                 {narrow && label.length > 11 ? `${label.slice(0, 10)}…` : label}
               </text>
@@ -417,7 +403,7 @@ function Chart({
             <td>{lane.label}</td>
             <td>{formatDuration(lane.offsetSeconds)}</td>
             <td>{lane.count}</td>
-            <td>{deliveries.filter((d) => d.sessionId === lane.id && d.kind === 'sent').length}</td>
+            <td>{deliveries.filter((d) => d.sessionId === lane.session && d.kind === 'sent').length}</td>
           </tr>
         ))}
       </DataTable>
