@@ -22,6 +22,8 @@ const SOURCES = [
   join(WEB, 'index.html'),
   join(WEB, 'vite.config.ts'),
   join(WEB, 'tsconfig.json'),
+  // The dashboard bundles values from the server's pure core (its other imports from src/ are types, erased).
+  join(ROOT, 'src', 'core'),
   join(ROOT, 'package-lock.json'),
   fileURLToPath(import.meta.url),
 ];

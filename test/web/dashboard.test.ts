@@ -274,6 +274,22 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     expect(await chart.locator('.lane').count()).toBe(3);
     expect(await chart.locator('.mark-planned').count()).toBe(60);
     expect(await chart.locator('.lane-offset').allTextContents()).toEqual(['+0 s', '+20 s', '+40 s']);
+    // The rows are the plan's own sessions, in its order, each under its session's label.
+    const auth = { headers: { authorization: `Bearer ${demoToken}` } };
+    const plan = (await (
+      await fetch(`${url}/api/bot/plan?execution_mode=starter&total_cycle_minutes=1`, auth)
+    ).json()) as { sessions: { session: string }[] };
+    const listed = (await (await fetch(`${url}/api/sessions`, auth)).json()) as {
+      sessions: { id: string; label: string }[];
+    };
+    const labelOf = new Map(listed.sessions.map((s) => [s.id, s.label]));
+    expect(plan.sessions).toHaveLength(3);
+    expect(
+      await chart.locator('.lane').evaluateAll((lanes) => lanes.map((l) => l.getAttribute('data-session'))),
+    ).toEqual(plan.sessions.map((s) => s.session));
+    expect(await chart.locator('.lane .lane-label').allTextContents()).toEqual(
+      plan.sessions.map((s) => labelOf.get(s.session)),
+    );
     await page.getByRole('heading', { name: 'Planner warnings' }).waitFor();
     await shot(page, 'timeline-preview');
   });

@@ -1,11 +1,12 @@
 /**
  * The dashboard's own checks that need no browser: its TypeScript projects type-check (the root `tsc` does not
- * include web/, which has its own tsconfigs: the browser code with JSX, and vite.config.ts on Node), and its
- * event-stream parser handles what a network does to a text/event-stream body (chunks cut anywhere, CRLF,
+ * include web/, which has its own tsconfigs: the browser code with JSX, and vite.config.ts on Node), its bundle
+ * holds no server code (the server's types it imports are erased; of src/, only the pure core may be bundled), and
+ * its event-stream parser handles what a network does to a text/event-stream body (chunks cut anywhere, CRLF,
  * comments, several data lines, retry).
  */
 import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { SseParser } from '../../web/src/events.js';
@@ -24,6 +25,26 @@ describe('web/ project', () => {
     },
     60_000,
   );
+
+  it('bundles no server module: of src/, only src/core (pure), everything else from src/ is types', async () => {
+    const { build } = await import('vite');
+    const web = join(ROOT, 'web');
+    const result = await build({
+      configFile: join(web, 'vite.config.ts'),
+      root: web,
+      logLevel: 'silent',
+      build: { write: false },
+    });
+    const outputs = (Array.isArray(result) ? result : [result]).flatMap((o) =>
+      'output' in o ? o.output : [],
+    );
+    const modules = outputs.flatMap((chunk) => (chunk.type === 'chunk' ? chunk.moduleIds : []));
+    expect(modules).toContain(join(web, 'src', 'main.tsx'));
+    const server = modules.filter(
+      (id) => id.startsWith(join(ROOT, 'src') + sep) && !id.startsWith(join(ROOT, 'src', 'core') + sep),
+    );
+    expect(server).toEqual([]);
+  }, 60_000);
 });
 
 describe('SseParser', () => {

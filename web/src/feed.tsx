@@ -46,13 +46,15 @@ export function FeedProvider({
           return;
         }
         const at = typeof data.at === 'number' ? data.at : Date.now();
-        const event: LiveEvent = {
+        // The data is the server's presented event (as every API answer, trusted in shape); its type is the SSE
+        // event name.
+        const event = {
+          ...data,
           seq: ++seq,
           type: message.event,
           at,
           time: typeof data.time === 'string' ? data.time : new Date(at).toISOString(),
-          data,
-        };
+        } as LiveEvent;
         setEvents((old) =>
           old.length >= KEEP ? [...old.slice(old.length - KEEP + 1), event] : [...old, event],
         );

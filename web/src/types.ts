@@ -1,30 +1,14 @@
-/** The shapes the public API answers with (see GET /api/openapi.json and src/http/routes). */
+/**
+ * The shapes the public API answers with (see GET /api/openapi.json and src/http/routes), built on the server's own
+ * types. The API's presenters (src/http) infer their answers and export no types for them, and their modules need
+ * Node, so the answers are spelled here with the server's field types. Only types cross from src/: these imports
+ * are erased from the bundle.
+ */
+import type { CycleStatus, PostStatus, SessionDriver, SessionStatus } from '../../src/core/model.js';
+import type { ExecutionMode } from '../../src/core/plan.js';
+import type { RuntimeEvent } from '../../src/runtime/events.js';
 
-export type Mode = 'starter' | 'enterprise';
 export type BotState = 'running' | 'stopped' | 'needs_attention';
-export type SessionState = 'active' | 'paused' | 'dead';
-export type PostStatus =
-  | 'planned'
-  | 'sending'
-  | 'sent'
-  | 'duplicate'
-  | 'failed'
-  | 'skipped'
-  | 'cancelled'
-  | 'missed'
-  | 'not_attempted';
-
-export const POST_STATUSES: readonly PostStatus[] = [
-  'planned',
-  'sending',
-  'sent',
-  'duplicate',
-  'failed',
-  'skipped',
-  'cancelled',
-  'missed',
-  'not_attempted',
-];
 
 export interface CyclePosts {
   planned: number;
@@ -37,35 +21,26 @@ export interface CyclePosts {
 
 export interface BotStatus {
   status: BotState;
-  execution_mode: Mode | null;
+  execution_mode: ExecutionMode | null;
   total_cycle_minutes: number | null;
   cycle: {
     number: number;
-    status: string;
+    status: CycleStatus;
     startedAt: string | null;
     finishedAt: string | null;
     posts: CyclePosts;
   } | null;
   nextCycleAt: string | null;
-  sessions: { id: string; label: string; state: SessionState; cooldownUntil: string | null }[];
+  sessions: { id: string; label: string; state: SessionStatus; cooldownUntil: string | null }[];
   stats: { sent: number; failed: number; floodWaits: number };
   lastError: string | null;
-}
-
-export interface PlanJson {
-  mode: Mode;
-  cycleSeconds: number | null;
-  delayBetweenPosts: number;
-  sessions: { index: number; offsetSeconds: number; groups: string[] }[];
-  posts: { session: string; group: string; atSeconds: number }[];
-  warnings: { code: string; message: string }[];
 }
 
 export interface Session {
   id: string;
   label: string;
-  driver: 'sandbox' | 'mtcute';
-  state: SessionState;
+  driver: SessionDriver;
+  state: SessionStatus;
   stateReason: string | null;
   cooldownUntil: string | null;
   account: { id: string | null; username: string | null; name: string | null } | null;
@@ -100,18 +75,7 @@ export interface Settings {
   hide_sender: boolean;
 }
 
-export interface GroupLineError {
-  line: number;
-  text: string;
-  message: string;
-}
-
-export interface GroupWarning {
-  code: string;
-  message: string;
-  line: number;
-}
-
+// The same as src/storage/users.ts's, whose module needs Node (a browser type check cannot load it).
 export type PlanType = 'STARTER' | 'ENTERPRISE';
 export type PlanStatus = 'active' | 'inactive' | 'expired' | 'suspended';
 export type Role = 'admin' | 'user';
@@ -132,12 +96,11 @@ export interface AdminBot extends BotStatus {
   user: string | null;
 }
 
-/** One Server-Sent Event of GET /api/bot/events: `type` is the SSE event name, the rest its JSON data. */
-export interface LiveEvent {
-  /** A local sequence number (unique within this page), for React keys. */
-  seq: number;
-  type: string;
-  at: number;
-  time: string;
-  data: Record<string, unknown>;
-}
+/**
+ * The data of one Server-Sent Event of GET /api/bot/events (its SSE event name is `type`): the runtime's event as
+ * the server presents it, with its time as ISO text and, where it has a reason or an error, that in plain words.
+ */
+export type PresentedEvent = RuntimeEvent & { time: string; reasonText?: string; errorText?: string };
+
+/** An event as the feed keeps it; `seq` is a local sequence number (unique within this page), for React keys. */
+export type LiveEvent = PresentedEvent & { seq: number };

@@ -4,6 +4,7 @@
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ApiError } from './api';
+import type { PresentedEvent } from './types';
 
 export function ErrorText({ error }: { error: ApiError | string | null | undefined }) {
   if (!error) return null;
@@ -260,57 +261,50 @@ const STOP_REASONS: Record<string, string> = {
  * The plain-words text of an event's reason or error. The API explains Telegram codes and runtime reasons
  * (`reasonText`/`errorText`); free-form reasons ("stopped by the customer") are already words.
  */
-function plain(data: Record<string, unknown>, field: 'reason' | 'error'): string {
-  const raw = typeof data[field] === 'string' ? (data[field] as string) : '';
-  const text = typeof data[`${field}Text`] === 'string' ? (data[`${field}Text`] as string) : '';
-  if (!raw) return text;
+function plain(raw: string | null, text: string | undefined): string {
+  if (!raw) return text ?? '';
   if (STOP_REASONS[raw]) return STOP_REASONS[raw];
   if (text && !(text.startsWith('Telegram answered ') && /[a-z\s:]/.test(raw))) return text;
   return raw;
 }
 
 /** Turns an event from the live stream into one sentence. */
-export function describeEvent(
-  type: string,
-  data: Record<string, unknown>,
-  sessionName: (id: string) => string,
-): string {
-  const s = (k: string) => (typeof data[k] === 'string' ? (data[k] as string) : '');
-  const n = (k: string) => (typeof data[k] === 'number' ? (data[k] as number) : 0);
-  const why = plain(data, 'error') || plain(data, 'reason');
-  const reason = plain(data, 'reason');
-  switch (type) {
+export function describeEvent(event: PresentedEvent, sessionName: (id: string) => string): string {
+  const reason = 'reason' in event ? plain(event.reason, event.reasonText) : '';
+  const why = ('error' in event ? plain(event.error, event.errorText) : '') || reason;
+  switch (event.type) {
     case 'bot.started':
       return 'The bot started.';
     case 'bot.stopped':
       return `The bot stopped${reason ? `: ${reason}` : ''}.`;
     case 'bot.attention':
-      return `The bot needs attention: ${s('message') || reason}`;
+      return `The bot needs attention: ${event.message || reason}`;
     case 'cycle.started':
-      return `Cycle ${n('number')} started (${s('mode')}, ${n('posts')} posts${data.resumed ? ', resumed' : ''}).`;
+      return `Cycle ${event.number} started (${event.mode}, ${event.posts} posts${event.resumed ? ', resumed' : ''}).`;
     case 'cycle.finished':
-      return `Cycle ${n('number')} ${s('status') || 'finished'}${reason ? `: ${reason}` : ''}.`;
+      return `Cycle ${event.number} ${event.status}${reason ? `: ${reason}` : ''}.`;
     case 'cycle.skipped':
-      return `Cycle ${n('number')} skipped${reason ? `: ${reason}` : ''}.`;
+      return `Cycle ${event.number} skipped${reason ? `: ${reason}` : ''}.`;
     case 'post.sent':
-      return `Sent to ${s('groupKey')} by ${sessionName(s('sessionId'))}${data.duplicate ? ' (already delivered)' : ''}.`;
+      return `Sent to ${event.groupKey} by ${sessionName(event.sessionId)}${event.duplicate ? ' (already delivered)' : ''}.`;
     case 'post.failed':
-      return `Failed in ${s('groupKey')} (${sessionName(s('sessionId'))}): ${why}`;
+      return `Failed in ${event.groupKey} (${sessionName(event.sessionId)}): ${why}`;
     case 'post.skipped':
-      return `Skipped ${s('groupKey')} (${sessionName(s('sessionId'))}): ${why}`;
+      return `Skipped ${event.groupKey} (${sessionName(event.sessionId)}): ${why}`;
     case 'post.cancelled':
-      return `Cancelled ${s('groupKey')}: ${why}`;
+      return `Cancelled ${event.groupKey}: ${why}`;
     case 'post.handed_off':
-      return `A post moved from ${sessionName(s('fromSessionId'))} to ${sessionName(s('toSessionId'))}.`;
+      return `A post moved from ${sessionName(event.fromSessionId)} to ${sessionName(event.toSessionId)}.`;
     case 'session.paused':
-      return `${sessionName(s('sessionId'))} paused until ${formatTime(n('until'))}: ${why}`;
+      return `${sessionName(event.sessionId)} paused until ${formatTime(event.until)}: ${why}`;
     case 'session.resumed':
-      return `${sessionName(s('sessionId'))} resumed.`;
+      return `${sessionName(event.sessionId)} resumed.`;
     case 'session.retired':
-      return `${sessionName(s('sessionId'))} was retired: ${why}`;
+      return `${sessionName(event.sessionId)} was retired: ${why}`;
     case 'alert':
-      return `${s('level') === 'critical' ? 'Critical: ' : ''}${s('message')}`;
+      return `${event.level === 'critical' ? 'Critical: ' : ''}${event.message}`;
     default:
-      return type;
+      // A type this build does not know yet (a tab opened before the server was upgraded): its name says enough.
+      return (event as { type: string }).type;
   }
 }

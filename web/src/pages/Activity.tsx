@@ -1,9 +1,11 @@
 /** The live event stream and the post history (filters, paging), each failure with its reason in plain words. */
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
+// src/core is pure (no I/O, no Node), so its status list may be bundled: the one list the server validates with.
+import { POST_STATUSES } from '../../../src/core/model.js';
 import { api, messageOf, query } from '../api';
 import { useFeed } from '../feed';
 import { useAction, useResource } from '../hooks';
-import { POST_STATUSES, type PostRow, type Session } from '../types';
+import type { PostRow, Session } from '../types';
 import { Badge, DataTable, describeEvent, ErrorText, formatTime, Loading } from '../ui';
 
 const SHOWN_EVENTS = 100;
@@ -43,7 +45,7 @@ function LiveEvents({ sessionName }: { sessionName: (id: string) => string }) {
           {shown.map((e) => (
             <li key={e.seq} className={`event event-${e.type.replace('.', '-')}`}>
               <time dateTime={e.time}>{formatTime(e.time)}</time> <span className="event-type">{e.type}</span>{' '}
-              {describeEvent(e.type, e.data, sessionName)}
+              {describeEvent(e, sessionName)}
             </li>
           ))}
         </ol>

@@ -1,10 +1,12 @@
 /** Status, start/stop, the current cycle's progress, the next cycle, counters and the last error. */
 import { useEffect, useState, type FormEvent } from 'react';
+import type { PlanJson } from '../../../src/core/plan-json.js';
+import type { ExecutionMode } from '../../../src/core/plan.js';
 import { api } from '../api';
 import { useOnEvents } from '../feed';
 import { useAction, useResource } from '../hooks';
 import { Link } from '../router';
-import type { BotStatus, Mode, PlanJson } from '../types';
+import type { BotStatus } from '../types';
 import { Badge, ErrorText, Loading, Relative, formatTime } from '../ui';
 
 const STATUS_WORDS: Record<BotStatus['status'], string> = {
@@ -114,7 +116,7 @@ function CycleView({ cycle }: { cycle: NonNullable<BotStatus['cycle']> }) {
 
 function StartStop({ status, onChange }: { status: BotStatus; onChange: () => void }) {
   const running = status.status !== 'stopped';
-  const [mode, setMode] = useState<Mode>('starter');
+  const [mode, setMode] = useState<ExecutionMode>('starter');
   const [minutes, setMinutes] = useState('60');
   const [ready, setReady] = useState(false);
   const { error, busy, run } = useAction();
@@ -122,7 +124,7 @@ function StartStop({ status, onChange }: { status: BotStatus; onChange: () => vo
   // Pre-filled with what a start without choices would use: stored configuration, else the plan's default.
   useEffect(() => {
     let current = true;
-    api<PlanJson>('GET', '/api/bot/plan')
+    api<PlanJson<string, string>>('GET', '/api/bot/plan')
       .then((plan) => {
         if (!current) return;
         setMode(plan.mode);
@@ -171,7 +173,7 @@ function StartStop({ status, onChange }: { status: BotStatus; onChange: () => vo
         <select
           id="start-mode"
           value={mode}
-          onChange={(e) => setMode(e.target.value as Mode)}
+          onChange={(e) => setMode(e.target.value as ExecutionMode)}
           disabled={!ready}
         >
           <option value="starter">starter (staggered sessions)</option>

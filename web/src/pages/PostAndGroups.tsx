@@ -1,8 +1,9 @@
 /** The post to forward, the group list (with per-line errors), and the delays. */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import type { TargetLineError, TargetWarning } from '../../../src/core/group-targets.js';
 import { api, ApiError, messageOf } from '../api';
 import { useAction, useResource } from '../hooks';
-import type { GroupLineError, GroupWarning, Settings } from '../types';
+import type { Settings } from '../types';
 import { ErrorText, Loading, Notice } from '../ui';
 
 export function PostAndGroups() {
@@ -116,8 +117,8 @@ interface GroupsAnswer {
 function Groups() {
   const loaded = useResource<GroupsAnswer>('/api/bot/groups');
   const [text, setText] = useState('');
-  const [errors, setErrors] = useState<GroupLineError[]>([]);
-  const [warnings, setWarnings] = useState<GroupWarning[]>([]);
+  const [errors, setErrors] = useState<TargetLineError[]>([]);
+  const [warnings, setWarnings] = useState<TargetWarning[]>([]);
   const [saved, setSaved] = useState<string | null>(null);
   const { error, setError, busy, run } = useAction();
   const area = useRef<HTMLTextAreaElement>(null);
@@ -135,7 +136,7 @@ function Groups() {
     void run(
       async () => {
         // Every line is sent, blank ones too, so that the server's line numbers are the textarea's.
-        const answer = await api<{ groups: string[]; warnings: GroupWarning[] }>('PUT', '/api/bot/groups', {
+        const answer = await api<{ groups: string[]; warnings: TargetWarning[] }>('PUT', '/api/bot/groups', {
           groups: text === '' ? [] : lines,
         });
         setErrors([]);
@@ -144,7 +145,7 @@ function Groups() {
       },
       (caught) => {
         const details =
-          caught instanceof ApiError ? (caught.details as { errors?: GroupLineError[] }) : undefined;
+          caught instanceof ApiError ? (caught.details as { errors?: TargetLineError[] }) : undefined;
         setErrors(Array.isArray(details?.errors) ? details.errors : []);
         setWarnings([]);
         setError(messageOf(caught));

@@ -4,11 +4,16 @@
  * and from the history for what happened before this page was opened).
  */
 import { useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
+import type { PlanJson } from '../../../src/core/plan-json.js';
+import type { ExecutionMode } from '../../../src/core/plan.js';
 import { query } from '../api';
 import { useFeed, useOnEvents } from '../feed';
 import { useResource } from '../hooks';
-import type { BotStatus, LiveEvent, Mode, PlanJson, PostRow, Session } from '../types';
+import type { BotStatus, LiveEvent, PostRow, Session } from '../types';
 import { DataTable, ErrorText, formatDuration, Loading } from '../ui';
+
+/** The preview as GET /api/bot/plan sends it: sessions by id, groups by key. */
+type Plan = PlanJson<string, string>;
 
 /** Beyond this many planned posts the chart draws the first ones only (an SVG of 100k marks is too heavy). */
 const MAX_MARKS = 4000;
@@ -30,10 +35,10 @@ interface CurrentCycle {
 }
 
 export function Timeline() {
-  const [mode, setMode] = useState<Mode>('starter');
+  const [mode, setMode] = useState<ExecutionMode>('starter');
   const [minutes, setMinutes] = useState('60');
   const [planPath, setPlanPath] = useState('/api/bot/plan');
-  const plan = useResource<PlanJson>(planPath);
+  const plan = useResource<Plan>(planPath);
   const sessions = useResource<{ sessions: Session[] }>('/api/sessions');
   const status = useResource<BotStatus>('/api/bot/status', { refreshMs: 10_000 });
   useOnEvents(['cycle.', 'bot.'], status.reload);
@@ -70,17 +75,13 @@ export function Timeline() {
     () => new Map((sessions.data?.sessions ?? []).map((s) => [s.id, s.label])),
     [sessions.data],
   );
-  const usable = useMemo(
-    () => (sessions.data?.sessions ?? []).filter((s) => s.state !== 'dead').map((s) => s.id),
-    [sessions.data],
-  );
 
   return (
     <div className="stack">
       <form className="card inline-form" onSubmit={preview} aria-label="Plan preview">
         <div className="field">
           <label htmlFor="plan-mode">Mode</label>
-          <select id="plan-mode" value={mode} onChange={(e) => setMode(e.target.value as Mode)}>
+          <select id="plan-mode" value={mode} onChange={(e) => setMode(e.target.value as ExecutionMode)}>
             <option value="starter">starter</option>
             <option value="enterprise">enterprise</option>
           </select>
@@ -113,7 +114,7 @@ export function Timeline() {
                 : 'Enterprise cycle'}
               , {plan.data.posts.length} posts
             </h2>
-            <Chart plan={plan.data} labels={labels} usable={usable} deliveries={deliveries} cycle={cycle} />
+            <Chart plan={plan.data} labels={labels} deliveries={deliveries} cycle={cycle} />
             <Legend />
             <p className="muted small" aria-live="polite" data-testid="live-summary">
               {cycle
@@ -151,29 +152,20 @@ export function Timeline() {
 }
 
 function currentCycle(events: LiveEvent[], status: BotStatus | null): CurrentCycle | null {
-  let started: LiveEvent | undefined;
-  for (let i = events.length - 1; i >= 0; i--) {
-    if (events[i]!.type === 'cycle.started') {
-      started = events[i];
-      break;
-    }
+  let started: Extract<LiveEvent, { type: 'cycle.started' }> | undefined;
+  for (let i = events.length - 1; i >= 0 && !started; i--) {
+    const event = events[i]!;
+    if (event.type === 'cycle.started') started = event;
   }
   const fromStatus = status?.cycle ?? null;
   const running = status ? status.status !== 'stopped' && fromStatus?.status === 'running' : false;
-  if (
-    started &&
-    typeof started.data.number === 'number' &&
-    (!fromStatus || started.data.number >= fromStatus.number)
-  ) {
-    const startMs =
-      typeof started.data.plannedStartAt === 'number' ? started.data.plannedStartAt : started.at;
-    const finished = events.some(
-      (e) => e.type === 'cycle.finished' && e.data.cycleId === started.data.cycleId && e.seq > started.seq,
-    );
+  if (started && (!fromStatus || started.number >= fromStatus.number)) {
+    const { cycleId, seq } = started;
+    const finished = events.some((e) => e.type === 'cycle.finished' && e.cycleId === cycleId && e.seq > seq);
     return {
-      number: started.data.number,
-      startMs,
-      cycleId: typeof started.data.cycleId === 'string' ? started.data.cycleId : null,
+      number: started.number,
+      startMs: started.plannedStartAt,
+      cycleId,
       running: !finished && (status ? status.status !== 'stopped' : true),
     };
   }
@@ -203,21 +195,14 @@ function collectDeliveries(cycle: CurrentCycle, events: LiveEvent[], history: Po
     });
   }
   for (const e of events) {
-    const kind: Kind | null =
-      e.type === 'post.sent'
-        ? 'sent'
-        : e.type === 'post.failed'
-          ? 'failed'
-          : e.type === 'post.skipped'
-            ? 'skipped'
-            : null;
-    if (!kind) continue;
-    const inCycle = cycle.cycleId !== null ? e.data.cycleId === cycle.cycleId : e.at >= cycle.startMs;
-    if (!inCycle || typeof e.data.postId !== 'string') continue;
-    out.set(e.data.postId, {
-      postId: e.data.postId,
-      sessionId: String(e.data.sessionId ?? ''),
-      group: String(e.data.groupKey ?? ''),
+    if (e.type !== 'post.sent' && e.type !== 'post.failed' && e.type !== 'post.skipped') continue;
+    const kind: Kind = e.type === 'post.sent' ? 'sent' : e.type === 'post.failed' ? 'failed' : 'skipped';
+    const inCycle = cycle.cycleId !== null ? e.cycleId === cycle.cycleId : e.at >= cycle.startMs;
+    if (!inCycle) continue;
+    out.set(e.postId, {
+      postId: e.postId,
+      sessionId: e.sessionId,
+      group: e.groupKey,
       x: (e.at - cycle.startMs) / 1000,
       kind,
     });
@@ -263,28 +248,19 @@ function tickLabel(seconds: number): string {
 function Chart({
   plan,
   labels,
-  usable,
   deliveries,
   cycle,
 }: {
-  plan: PlanJson;
+  plan: Plan;
   labels: Map<string, string>;
-  /** The caller's sessions the planner uses (not dead), in the API's order. */
-  usable: string[];
   deliveries: Delivery[];
   cycle: CurrentCycle | null;
 }) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const now = useNow(cycle?.running ?? false);
 
-  // Row i is plan.sessions[i]. Posts come ordered by (time, session index), so the sessions in order of their
-  // first post are the rows in order; sessions with no post (idle) keep the rest of the listed order.
-  const rowIds = useMemo(() => {
-    const seen = [...new Set(plan.posts.map((p) => p.session))];
-    const rest = usable.filter((id) => !seen.includes(id));
-    return plan.sessions.map((_, i) => seen[i] ?? rest[i - seen.length] ?? null);
-  }, [plan, usable]);
-  const rowOf = useMemo(() => new Map(rowIds.map((id, i) => [id, i])), [rowIds]);
+  // Row i is plan.sessions[i], which names its session: posts and deliveries find their row by session id.
+  const rowOf = useMemo(() => new Map(plan.sessions.map((s, i) => [s.session, i])), [plan]);
   const strays = deliveries.filter((d) => !rowOf.has(d.sessionId));
   const rows = plan.sessions.length + (strays.length > 0 ? 1 : 0);
 
@@ -315,10 +291,9 @@ function Chart({
     } else perSession.set(p.session, { count: 1, end: p.atSeconds });
   }
   const lanes = plan.sessions.map((s, i) => {
-    const id = rowIds[i] ?? null;
-    const lane = id ? perSession.get(id) : undefined;
-    const label = (id && labels.get(id)) ?? `session ${i + 1}`;
-    return { ...s, id, label, count: lane?.count ?? 0, end: lane?.end ?? s.offsetSeconds };
+    const lane = perSession.get(s.session);
+    const label = labels.get(s.session) ?? `session ${i + 1}`;
+    return { ...s, label, count: lane?.count ?? 0, end: lane?.end ?? s.offsetSeconds };
   });
   const marks = plan.posts.slice(0, MAX_MARKS);
   const nowX = cycle?.running ? (now - cycle.startMs) / 1000 : null;
@@ -348,7 +323,7 @@ function Chart({
           const cy = middle(i);
           const { label } = lane;
           return (
-            <g key={lane.index} className="lane" data-session={lane.id ?? ''}>
+            <g key={lane.index} className="lane" data-session={lane.session}>
               <text x={4} y={cy - 2} className="lane-label">
                 {narrow && label.length > 11 ? `${label.slice(0, 10)}…` : label}
               </text>
@@ -428,7 +403,7 @@ function Chart({
             <td>{lane.label}</td>
             <td>{formatDuration(lane.offsetSeconds)}</td>
             <td>{lane.count}</td>
-            <td>{deliveries.filter((d) => d.sessionId === lane.id && d.kind === 'sent').length}</td>
+            <td>{deliveries.filter((d) => d.sessionId === lane.session && d.kind === 'sent').length}</td>
           </tr>
         ))}
       </DataTable>
