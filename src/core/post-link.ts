@@ -10,7 +10,7 @@
  * 10-digit ids every channel has today. The arithmetic is done with BigInt so shorter or longer internal ids map
  * correctly too (string concatenation would give a different, wrong chat).
  */
-import { CoreErrorCode, StaggerError } from './errors.js';
+import { CoreErrorCode, isStaggerError, StaggerError } from './errors.js';
 import { isReservedSegment, quote, smallIdProblem, TME_HOSTS, usernameProblem } from './tme.js';
 
 export type ChatRef = { kind: 'username'; username: string } | { kind: 'id'; chatId: string };
@@ -259,6 +259,16 @@ export function parsePostLink(input: string): PostRef {
   return b === undefined
     ? publicPost(input, name, a, undefined, fromQuery)
     : publicPost(input, name, b, a, fromQuery);
+}
+
+/** The parsed link, or null when the text is not a post link (for checks that only need to know). */
+export function tryParsePostLink(input: string): PostRef | null {
+  try {
+    return parsePostLink(input);
+  } catch (error) {
+    if (isStaggerError(error)) return null;
+    throw error;
+  }
 }
 
 /** `@name` for a username, the decimal chat id otherwise. */

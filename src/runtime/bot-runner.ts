@@ -13,6 +13,8 @@ import {
 } from '../core/model.js';
 import { classifyAnswer, type TelegramAnswer } from '../core/outcome.js';
 import { planCycle, type ExecutionMode } from '../core/plan.js';
+import { readiness } from '../core/readiness.js';
+import { nextCycleStart } from '../core/schedule.js';
 import { parsePostLink, type PostRef } from '../core/post-link.js';
 import { BotState, type RuntimeLogger } from './bot-state.js';
 import { sleepUntil } from './clock.js';
@@ -143,89 +145,72 @@ export class BotRunner {
     }
   }
 
-  /** When the next cycle starts, or null when the configuration cannot run (reported as needing attention). */
+  /**
+   * When the next cycle starts (core/schedule.ts decides), or null when the configuration cannot run (reported as
+   * needing attention). What the rule returns to keep — a new anchor, skipped slots — is written here.
+   */
   private async nextStart(bot: BotSnapshot, last: CycleRecord | null): Promise<NextStart | null> {
     const { store, clock, options } = this.deps;
     const now = clock.now();
-    const mode: ExecutionMode = bot.mode ?? 'enterprise';
-    if (mode === 'enterprise') {
-      if (last && last.mode === 'enterprise' && last.finishedAt !== null && last.status !== 'stopped') {
-        return {
-          at: last.finishedAt + bot.settings.delayBetweenCycles * 1000,
-          slot: null,
-          late: false,
-          number: last.number + 1,
-        };
-      }
-      return { at: now + options.planningLeadMs, slot: null, late: false, number: (last?.number ?? 0) + 1 };
-    }
-    const minutes = bot.totalCycleMinutes;
-    if (minutes === null || !(minutes > 0)) {
-      await this.attention('bad_settings', 'starter mode needs total_cycle_minutes > 0');
+    const next = nextCycleStart({
+      mode: bot.mode,
+      totalCycleMinutes: bot.totalCycleMinutes,
+      delayBetweenCycles: bot.settings.delayBetweenCycles,
+      anchor:
+        bot.anchorAt === null || bot.anchorCycleSeconds === null
+          ? null
+          : { at: bot.anchorAt, cycleSeconds: bot.anchorCycleSeconds },
+      last,
+      runnerStartedAt: this.startedAt,
+      now,
+      planningLeadMs: options.planningLeadMs,
+      lateStartGraceMs: options.lateStartGraceMs,
+    });
+    if (!next.ok) {
+      await this.attention(next.reason, next.message);
       return null;
     }
-    const periodMs = minutes * 60_000;
-    if (bot.anchorAt === null || bot.anchorCycleSeconds !== minutes * 60) {
-      const anchorAt = now + options.planningLeadMs;
-      await store.updateBotRuntime(this.botId, { anchorAt, anchorCycleSeconds: minutes * 60 });
-      return { at: anchorAt, slot: 0, late: false, number: (last?.number ?? 0) + 1 };
+    if (next.newAnchor) {
+      await store.updateBotRuntime(this.botId, {
+        anchorAt: next.newAnchor.at,
+        anchorCycleSeconds: next.newAnchor.cycleSeconds,
+      });
     }
-    const anchor = bot.anchorAt;
-    const sameAnchor =
-      last !== null && last.mode === 'starter' && last.slot !== null && last.plannedStartAt >= anchor;
-    const slot = sameAnchor ? last.slot! + 1 : 0;
-    const at = anchor + slot * periodMs;
-    // The previous cycle ran into this slot — unless it only ended late because this process was not running.
-    const overran =
-      last !== null &&
-      last.finishedAt !== null &&
-      last.finishedAt > at + options.lateStartGraceMs &&
-      this.startedAt <= at;
-    let number = (last?.number ?? 0) + 1;
-    if (!overran && now <= at + options.lateStartGraceMs) return { at, slot, late: false, number };
-    // The slot cannot start in time. After an overrun: never overlap or squeeze — the next slot after the
-    // previous cycle's end. After downtime: the slot under way now runs late (rather than lose a whole cycle).
-    const grace = options.lateStartGraceMs;
-    const nextSlot = overran
-      ? Math.max(slot + 1, Math.ceil((last!.finishedAt! - grace - anchor) / periodMs))
-      : Math.max(slot, Math.floor((now - anchor) / periodMs));
-    const nextAt = anchor + nextSlot * periodMs;
-    const late = now > nextAt + grace;
-    if (nextSlot > slot) {
-      const reason = overran ? 'previous_cycle_overran' : 'not_running';
+    if (next.skipped) {
+      const { skipped } = next;
       await store.createCycle(
         {
           botId: this.botId,
-          number,
+          number: skipped.number,
           mode: 'starter',
-          slot: nextSlot - 1,
-          cycleSeconds: minutes * 60,
-          plannedStartAt: at,
-          deadlineAt: at,
-          expectedEndAt: at,
+          slot: skipped.slot,
+          cycleSeconds: bot.totalCycleMinutes! * 60,
+          plannedStartAt: skipped.plannedStartAt,
+          deadlineAt: skipped.plannedStartAt,
+          expectedEndAt: skipped.plannedStartAt,
           finishedAt: now,
           status: 'skipped',
-          reason: `${reason}: ${nextSlot - slot} slot(s) skipped`,
+          reason: `${skipped.reason}: ${skipped.slots} slot(s) skipped`,
           warnings: [],
         },
         [],
       );
       this.st.emit({
         type: 'cycle.skipped',
-        number: number++,
-        slots: nextSlot - slot,
-        reason,
-        plannedStartAt: at,
+        number: skipped.number,
+        slots: skipped.slots,
+        reason: skipped.reason,
+        plannedStartAt: skipped.plannedStartAt,
       });
     }
-    if (late) {
+    if (next.late && next.slot !== null) {
       this.st.emit({
         type: 'alert',
         level: 'warning',
-        message: `cycle slot ${nextSlot} started ${Math.round((now - nextAt) / 1000)} s late (Stagger was not running)`,
+        message: `cycle slot ${next.slot} started ${Math.round((now - next.at) / 1000)} s late (Stagger was not running)`,
       });
     }
-    return { at: nextAt, slot: nextSlot, late, number };
+    return { at: next.at, slot: next.slot, late: next.late, number: next.number };
   }
 
   private async attention(reason: string, message: string): Promise<void> {
@@ -258,22 +243,22 @@ export class BotRunner {
   ): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null> {
     const { store, random } = this.deps;
     const st = this.st;
-    if (!this.source(bot)) {
-      await this.attention(
-        'no_post',
-        bot.postLink ? `the post link is not valid: ${bot.postLink}` : 'no post link set',
-      );
+    // The sessions refreshed in this runner's state (a pause that ended is over) decide, at the cycle's start.
+    const ready = readiness(
+      {
+        postLink: bot.postLink,
+        groupCount: bot.groups.length,
+        sessions: bot.sessions.map((s) => st.session(s.id) ?? s),
+        mode: bot.mode,
+        totalCycleMinutes: bot.totalCycleMinutes,
+      },
+      next.at,
+    );
+    if (!ready.ok) {
+      await this.attention(ready.reason, ready.message);
       return null;
     }
-    if (bot.groups.length === 0) {
-      await this.attention('no_groups', 'the group list is empty');
-      return null;
-    }
-    const sessions = bot.sessions.filter((s) => st.usableBy(s, next.at));
-    if (sessions.length === 0) {
-      await this.attention('no_usable_session', 'no usable session: every session is dead or paused');
-      return null;
-    }
+    const sessions = ready.usable;
     const mode: ExecutionMode = bot.mode ?? 'enterprise';
     const plan = planCycle({
       mode,

@@ -4,6 +4,7 @@
  * Every change that must survive a restart is written through to the store here, in one place.
  */
 import type { BotSnapshot, PairState, SessionInfo } from '../core/model.js';
+import { pauseOverBy } from '../core/session-state.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './events.js';
 import { GroupGuard } from './group-guard.js';
@@ -74,11 +75,10 @@ export class BotState {
     return this.sessions.get(sessionId);
   }
 
-  /** A paused session whose cooldown is over is active again. */
+  /** A paused session whose cooldown is over is active again (core/session-state.ts); that is written down here. */
   async refreshCooldown(sessionId: string): Promise<SessionInfo | undefined> {
     const s = this.sessions.get(sessionId);
-    if (!s || s.status !== 'paused') return s;
-    if (s.cooldownUntil !== null && s.cooldownUntil > this.deps.clock.now()) return s;
+    if (!s || !pauseOverBy(s, this.deps.clock.now())) return s;
     s.status = 'active';
     s.cooldownUntil = null;
     s.statusReason = null;
@@ -89,12 +89,6 @@ export class BotState {
     });
     this.emit({ type: 'session.resumed', sessionId });
     return s;
-  }
-
-  /** Usable now or by `at`: not dead, and any pause over by then. */
-  usableBy(session: SessionInfo, at: number): boolean {
-    if (session.status === 'dead') return false;
-    return session.status === 'active' || (session.cooldownUntil ?? Number.POSITIVE_INFINITY) <= at;
   }
 
   async pause(sessionId: string, seconds: number, reason: string, error: string | null): Promise<number> {

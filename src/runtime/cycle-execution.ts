@@ -19,9 +19,11 @@ import {
   type SessionInfo,
 } from '../core/model.js';
 import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
+import { react, type Effect } from '../core/reaction.js';
+import { isLimitedAt, usableAt } from '../core/session-state.js';
 import type { PostRef } from '../core/post-link.js';
 import type { Gateway } from '../telegram/gateway.js';
-import type { BotState, RuntimeLogger } from './bot-state.js';
+import { pairKey, type BotState, type RuntimeLogger } from './bot-state.js';
 import { sleepUntil, type Clock } from './clock.js';
 import type { GuardReservation } from './group-guard.js';
 import type { RuntimeOptions } from './options.js';
@@ -63,12 +65,6 @@ interface Lane {
 }
 
 type Step = 'done' | 'again' | 'lane_over' | 'halt';
-
-const LIMITED_REASONS = new Set(['peer_flood', 'restricted', 'banned_in_many_groups']);
-
-export function isLimitedPause(session: SessionInfo): boolean {
-  return session.status === 'paused' && LIMITED_REASONS.has(session.statusReason ?? '');
-}
 
 export class CycleExecution {
   private readonly lanes = new Map<string, Lane>();
@@ -159,11 +155,12 @@ export class CycleExecution {
     const session = await state.refreshCooldown(lane.sessionId);
     if (!session) return this.endLane(lane, 'session_removed', null);
     if (session.status === 'dead') return this.endLane(lane, 'session_dead', session.statusReason);
-    if (isLimitedPause(session)) return this.skipLane(lane, 'session_limited', session.statusReason);
+    if (isLimitedAt(session, clock.now()))
+      return this.skipLane(lane, 'session_limited', session.statusReason);
 
     const now = clock.now();
     const retrying = post.status === 'sending';
-    const pair = state.pairs.get(`${session.id}\u0000${post.groupKey}`);
+    const pair = state.pairs.get(pairKey(session.id, post.groupKey));
     if (!retrying && pair) {
       if (pair.skipThroughCycle !== null && pair.skipThroughCycle >= cycle.number) {
         return this.finish(post, 'skipped', 'unknown_repeated', pair.lastError);
@@ -298,121 +295,73 @@ export class CycleExecution {
     return this.react(lane, session, post, classifyAnswer(answer, 'forward'));
   }
 
+  /** Applies the core's reaction to one answer (core/reaction.ts), in its order; decides nothing itself. */
   private async react(lane: Lane, session: SessionInfo, post: PostRecord, outcome: Outcome): Promise<Step> {
-    const { clock, options } = this.deps;
     const { state, cycle } = this.input;
-    const now = clock.now();
-    switch (outcome.kind) {
-      case 'sent':
-      case 'duplicate': {
-        this.reservations.delete(post.id);
-        const pair = state.pairs.get(`${session.id}\u0000${post.groupKey}`);
-        if (pair && (pair.unknownFailures > 0 || pair.parkedUntil !== null)) {
-          Object.assign(pair, { unknownFailures: 0, parkedUntil: null, parkedReason: null, lastError: null });
-          await state.savePair(pair);
-        }
-        return this.finish(
-          post,
-          outcome.kind === 'sent' ? 'sent' : 'duplicate',
-          null,
-          outcome.kind === 'duplicate' ? 'RANDOM_ID_DUPLICATE' : null,
-          now,
-        );
-      }
-      case 'transient': {
-        if (post.attempts < options.maxTransientAttempts) {
-          const backoff = options.transientBackoffMs * 2 ** (post.attempts - 1);
-          this.notBefore.set(post.id, now + Math.max(this.delayMs, backoff));
-          post.error = outcome.error;
-          return 'again';
-        }
-        // The message may have arrived (a timeout is not a refusal): keep the group's reservation.
-        this.reservations.delete(post.id);
-        return this.finish(post, 'failed', 'transient', outcome.error);
-      }
-      case 'group_cooldown': {
-        this.releaseGuard(post);
-        const pair = state.pair(session.id, post.groupKey);
-        pair.cooldownUntil = now + outcome.seconds * 1000;
-        pair.lastError = outcome.error;
-        await state.savePair(pair);
-        // SLOWMODE_WAIT_X tells the time left, so the group's slow mode is at least X: the guard learns it.
-        await state.learnSlowmode(post.groupKey, outcome.seconds);
-        return this.finish(post, 'skipped', 'slowmode', outcome.error);
-      }
-      case 'group_skip': {
-        this.releaseGuard(post);
-        const pair = state.pair(session.id, post.groupKey);
-        pair.parkedUntil = now + options.pairParkSeconds * 1000;
-        pair.parkedReason = outcome.reason;
-        pair.lastError = outcome.error;
-        await state.savePair(pair);
-        const step = await this.finish(post, 'skipped', outcome.reason, outcome.error);
-        if (outcome.reason === 'banned_in_group') {
-          const groups = this.bannedIn.get(session.id) ?? new Set<string>();
-          groups.add(post.groupKey);
-          this.bannedIn.set(session.id, groups);
-          if (groups.size >= options.bannedGroupsBeforePause) {
-            lane.queue.shift();
-            await state.pause(
-              session.id,
-              options.limitedPauseSeconds,
-              'banned_in_many_groups',
-              outcome.error,
-            );
-            return this.skipLane(lane, 'session_limited', 'banned_in_many_groups');
-          }
-        }
-        return step;
-      }
-      case 'session_pause': {
-        this.releaseGuard(post);
-        if (outcome.reason === 'flood_wait') {
-          // Certainly not delivered: back to planned, so it may wait, or go to another session.
-          await this.putBack(post, outcome.error, { floodWaits: 1 });
-          await state.pause(
-            session.id,
-            outcome.seconds ?? options.limitedPauseSeconds,
-            'flood_wait',
-            outcome.error,
-          );
-          return 'again';
-        }
-        await state.pause(
-          session.id,
-          outcome.seconds ?? options.limitedPauseSeconds,
-          outcome.reason,
-          outcome.error,
-        );
-        await this.finish(post, 'skipped', 'session_limited', outcome.error);
+    const reaction = react(outcome, {
+      now: this.deps.clock.now(),
+      attempts: post.attempts,
+      delayMs: this.delayMs,
+      cycleNumber: cycle.number,
+      sessionId: session.id,
+      groupKey: post.groupKey,
+      pair: state.pairs.get(pairKey(session.id, post.groupKey)) ?? null,
+      bannedIn: this.bannedIn.get(session.id) ?? new Set(),
+      policy: this.deps.options,
+    });
+    for (const effect of reaction.effects) await this.apply(session, post, effect);
+    const next = reaction.lane;
+    switch (next.kind) {
+      case 'next':
+        return 'done';
+      case 'again':
+        return 'again';
+      case 'skip_rest':
         lane.queue.shift();
-        return this.skipLane(lane, 'session_limited', outcome.reason);
-      }
-      case 'session_dead': {
-        this.releaseGuard(post);
-        await this.putBack(post, outcome.error);
-        await state.retire(session.id, outcome.reason, outcome.error);
-        return this.endLane(lane, 'session_dead', outcome.error);
-      }
-      case 'source_invalid': {
-        this.releaseGuard(post);
-        await this.finish(post, 'cancelled', 'source_invalid', outcome.error);
-        this.halt ??= { kind: 'aborted', reason: `source_invalid:${outcome.reason}`, error: outcome.error };
-        this.controller.abort();
+        return this.skipLane(lane, next.reason, next.error);
+      case 'end':
+        return this.endLane(lane, next.reason, next.error);
+      case 'halt':
         return 'halt';
+    }
+  }
+
+  private async apply(session: SessionInfo, post: PostRecord, effect: Effect): Promise<void> {
+    const { state } = this.input;
+    switch (effect.type) {
+      case 'guard':
+        if (effect.action === 'release') this.releaseGuard(post);
+        else this.reservations.delete(post.id);
+        return;
+      case 'save_pair':
+        state.pairs.set(pairKey(effect.pair.sessionId, effect.pair.groupKey), effect.pair);
+        return state.savePair(effect.pair);
+      case 'learn_slowmode':
+        return state.learnSlowmode(post.groupKey, effect.seconds);
+      case 'finish':
+        await this.finish(post, effect.status, effect.reason, effect.error, effect.sentAt);
+        return;
+      case 'retry':
+        this.notBefore.set(post.id, effect.notBefore);
+        post.error = effect.error;
+        return;
+      case 'put_back':
+        return this.putBack(post, effect.error, effect.floodWait ? { floodWaits: 1 } : undefined);
+      case 'pause_session':
+        await state.pause(session.id, effect.seconds, effect.reason, effect.error);
+        return;
+      case 'retire_session':
+        return state.retire(session.id, effect.reason, effect.error);
+      case 'note_banned': {
+        const groups = this.bannedIn.get(session.id) ?? new Set<string>();
+        groups.add(post.groupKey);
+        this.bannedIn.set(session.id, groups);
+        return;
       }
-      case 'unknown': {
-        this.releaseGuard(post);
-        const pair = state.pair(session.id, post.groupKey);
-        pair.unknownFailures += 1;
-        pair.lastError = outcome.error;
-        if (pair.unknownFailures >= options.unknownFailuresBeforeSkip) {
-          pair.skipThroughCycle = cycle.number + options.unknownSkipCycles;
-          pair.unknownFailures = 0;
-        }
-        await state.savePair(pair);
-        return this.finish(post, 'failed', 'unknown', outcome.error);
-      }
+      case 'halt_cycle':
+        this.halt ??= { kind: 'aborted', reason: effect.reason, error: effect.error };
+        this.controller.abort();
+        return;
     }
   }
 
@@ -459,8 +408,8 @@ export class CycleExecution {
         (s): s is SessionInfo =>
           s !== undefined &&
           s.id !== lane.sessionId &&
-          !isLimitedPause(s) &&
-          state.usableBy(s, cycle.expectedEndAt),
+          !isLimitedAt(s, this.deps.clock.now()) &&
+          usableAt(s, cycle.expectedEndAt),
       );
     if (healthy.length === 0) {
       for (const post of rest) await this.giveUp(post, reason, error);

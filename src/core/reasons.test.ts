@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { explainReason, isPostReason } from './reasons.js';
+
+const policy = { unknownFailuresBeforeSkip: 2, unknownSkipCycles: 3 };
+
+describe('reasons are explained by kind', () => {
+  it('`restricted` of a group and of an account are different things', () => {
+    expect(explainReason('post', 'restricted', policy)).toBe(
+      'Skipped: the group is restricted for this account.',
+    );
+    expect(explainReason('session', 'restricted', policy)).toBe(
+      'Telegram restricted this account; it is paused for hours.',
+    );
+  });
+
+  it('numbers come from the policy in force', () => {
+    expect(
+      explainReason('post', 'unknown_repeated', { unknownFailuresBeforeSkip: 4, unknownSkipCycles: 1 }),
+    ).toBe('Skipped: this group failed 4 times with an unknown error; it is skipped for 1 cycle.');
+    expect(explainReason('post', 'unknown', policy)).toContain('skipped for 3 cycles');
+  });
+
+  it('a reason of another kind is not explained as this kind', () => {
+    expect(explainReason('post', 'flood_wait', policy)).toBeNull();
+    expect(explainReason('session', 'group_gap', policy)).toBeNull();
+    expect(explainReason('cycle', 'source_invalid:forwards_restricted', policy)).toContain(
+      'cannot be forwarded',
+    );
+    expect(explainReason('cycle', 'previous_cycle_overran: 2 slot(s) skipped', policy)).toContain('ran into');
+    expect(explainReason('attention', 'sessions_paused', policy)).toContain('first pause ends');
+    expect(explainReason('stop', 'fenced', policy)).toBe('Another worker took over this bot.');
+    expect(isPostReason('toString')).toBe(false);
+    expect(explainReason('session', 'constructor', policy)).toBeNull();
+  });
+});

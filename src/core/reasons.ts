@@ -1,0 +1,145 @@
+/**
+ * Why things happen, as typed reasons per kind — a post's result, a session's state, a cycle's end, a bot that
+ * needs attention, a bot that stopped — and their plain words, keyed by (kind, reason). The same word may mean
+ * different things in different kinds (`restricted`: the group is restricted for this account, or Telegram
+ * restricted the whole account), so nothing is explained without its kind. Numbers in the words come from the
+ * policy in force, never from the text.
+ */
+import type { GroupSkipReason, SessionDeadReason, SessionPauseReason } from './outcome.js';
+import type { NotReadyReason } from './readiness.js';
+import type { SkipReason } from './schedule.js';
+
+/** Why a post ended as it did (skipped, failed, cancelled, missed, not attempted). */
+export type PostReason =
+  | GroupSkipReason
+  | 'group_gap'
+  | 'slowmode'
+  | 'session_paused'
+  | 'session_limited'
+  | 'session_dead'
+  | 'session_removed'
+  | 'pair_parked'
+  | 'unknown_repeated'
+  | 'source_invalid'
+  | 'stopped'
+  | 'missed'
+  | 'cycle_deadline'
+  | 'invalid_target'
+  | 'unknown'
+  | 'transient';
+
+export type SessionReason = SessionPauseReason | SessionDeadReason;
+export type StopReason =
+  'stop:cancel' | 'stop:suspend' | 'desired_stopped' | 'deleted' | 'fenced' | 'stopped';
+export type ReasonKind = 'post' | 'session' | 'cycle' | 'attention' | 'stop';
+
+/** The numbers the words quote. */
+export interface ExplainPolicy {
+  unknownFailuresBeforeSkip: number;
+  unknownSkipCycles: number;
+}
+
+const cycles = (n: number) => `${n} cycle${n === 1 ? '' : 's'}`;
+
+const GROUP_SKIP_WORDS: Record<GroupSkipReason, string> = {
+  write_forbidden: 'Skipped: this account may not write in the group.',
+  not_member: 'Skipped: this account is not a member of the group. Stagger never joins groups.',
+  restricted: 'Skipped: the group is restricted for this account.',
+  topic_closed: 'Skipped: the forum topic is closed or deleted.',
+  payment_required: 'Skipped: the group asks for payment to post.',
+  banned_in_group: 'Skipped: this account is banned from writing in the group.',
+  admin_required: 'Skipped: the target is a channel where only admins post (a configuration error).',
+  unresolved: 'Skipped: this account does not know the group (not in its dialogs).',
+  no_access: 'Skipped: this account has no access to the group.',
+};
+
+type Words = string | ((policy: ExplainPolicy) => string);
+
+/** Every post reason with its words: a reason added to PostReason without words does not compile. */
+const POST_WORDS: Record<PostReason, Words> = {
+  ...GROUP_SKIP_WORDS,
+  group_gap: 'Skipped: another of your accounts posted to this group too recently (minimum group gap).',
+  slowmode: 'Skipped: the group is in slow mode for this account.',
+  session_paused: 'Skipped: the account was paused (Telegram asked it to wait) past its time in this cycle.',
+  session_limited: 'Skipped: the account is limited by Telegram (spam); not handed to other accounts.',
+  session_dead: 'Skipped: the account’s session is no longer valid.',
+  session_removed: 'Skipped: the session was removed from the bot.',
+  pair_parked: 'Skipped: this account cannot post in this group right now; it is re-checked later.',
+  unknown_repeated: (p) =>
+    `Skipped: this group failed ${p.unknownFailuresBeforeSkip} times with an unknown error; it is skipped for ${cycles(p.unknownSkipCycles)}.`,
+  source_invalid: 'Cancelled: the source post cannot be forwarded, so the cycle stopped.',
+  stopped: 'Cancelled: the bot was stopped.',
+  missed: 'Missed: Stagger was not running when this post was due, and it was too late to post it.',
+  cycle_deadline: 'Not attempted: the cycle ended before this post’s turn.',
+  invalid_target: 'Failed: the group target is not valid.',
+  unknown: (p) =>
+    `Failed with an error Telegram did not explain; after ${p.unknownFailuresBeforeSkip} such errors this group is skipped for ${cycles(p.unknownSkipCycles)}.`,
+  transient: 'Failed after retries: Telegram or the network kept failing (retried with the same message id).',
+};
+
+const SESSION_WORDS: Record<SessionReason, string> = {
+  flood_wait: 'Telegram asked this account to slow down; it pauses, the others go on.',
+  peer_flood: 'Telegram limited this account for spam; it is paused for hours. Check it with @SpamBot.',
+  restricted: 'Telegram restricted this account; it is paused for hours.',
+  banned_in_many_groups: 'The account is banned in several groups; it is paused for hours.',
+  revoked: 'The session was logged out or revoked; log in again.',
+  deactivated: 'The account was deleted.',
+  banned: 'The account was banned by Telegram.',
+  duplicated: 'The session was used from two places at once; Telegram revoked it. Log in again.',
+  frozen: 'The account is frozen by Telegram.',
+};
+
+const ATTENTION_WORDS: Record<NotReadyReason, string> = {
+  no_post: 'Set the post to forward.',
+  no_groups: 'Add groups to post to.',
+  no_usable_session: 'No usable session: every session is dead. Log one in again or add one.',
+  sessions_paused: 'Every session is paused by Telegram; the bot goes on when the first pause ends.',
+  bad_settings: 'The settings cannot run (starter mode needs total_cycle_minutes).',
+};
+
+const CYCLE_WORDS: Record<SkipReason | 'source_invalid' | 'stopped by the customer', string> = {
+  previous_cycle_overran:
+    'Skipped: the previous cycle ran into this cycle’s time (see the planner’s warnings).',
+  not_running: 'Skipped: Stagger was not running during this cycle’s time.',
+  source_invalid: 'The cycle stopped: the source post cannot be forwarded.',
+  'stopped by the customer': 'Stopped by the customer.',
+};
+
+const STOP_WORDS: Record<StopReason, string> = {
+  'stop:cancel': 'Stopped by the customer.',
+  'stop:suspend': 'Stagger shut down or handed the bot to another worker; it resumes there.',
+  desired_stopped: 'Stopped by the customer.',
+  stopped: 'Stopped.',
+  deleted: 'The bot was deleted.',
+  fenced: 'Another worker took over this bot.',
+};
+
+/** Plain words for a reason of a kind, or null when the reason is not one of that kind's. */
+export function explainReason(kind: ReasonKind, reason: string, policy: ExplainPolicy): string | null {
+  switch (kind) {
+    case 'post': {
+      if (!isPostReason(reason)) return null;
+      const words = POST_WORDS[reason];
+      return typeof words === 'string' ? words : words(policy);
+    }
+    case 'session':
+      return lookup(SESSION_WORDS, reason);
+    case 'attention':
+      return lookup(ATTENTION_WORDS, reason);
+    case 'cycle':
+      // `source_invalid:forwards_restricted`, `previous_cycle_overran: 2 slot(s) skipped`: the word before the detail.
+      return lookup(CYCLE_WORDS, reason) ?? lookup(CYCLE_WORDS, reason.split(/[:]/)[0]!.trim());
+    case 'stop':
+      return lookup(STOP_WORDS, reason);
+  }
+}
+
+function lookup<K extends string>(table: Record<K, string>, key: string): string | null {
+  return Object.hasOwn(table, key) ? table[key as K] : null;
+}
+
+const POST_REASONS: ReadonlySet<string> = new Set(Object.keys(POST_WORDS));
+
+export function isPostReason(reason: string): reason is PostReason {
+  return POST_REASONS.has(reason);
+}
