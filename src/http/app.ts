@@ -12,41 +12,17 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
-import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
-import type { BotControl } from '../runtime/bot-control.js';
-import type { Clock } from '../runtime/clock.js';
-import type { Listener } from '../runtime/events.js';
-import type { Store } from '../storage/store.js';
-import type { Gateway } from '../telegram/gateway.js';
 import { installAccessControl, routesAccess, type RouteEntry } from './access.js';
 import { Authenticator } from './auth.js';
+import { VERSION, type AppDeps } from './deps.js';
 import { errorBody, installErrorHandler } from './errors.js';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limits.js';
+import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { addFormats } from './schemas.js';
 import { adminRoutes } from './routes/admin.js';
 import { botRoutes } from './routes/bot.js';
 import { healthRoutes } from './routes/health.js';
-import { sessionRoutes, type SessionServices } from './routes/sessions.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { EventHub } from './sse.js';
-
-export interface AppDeps {
-  config: Config;
-  store: Store;
-  control: BotControl;
-  clock: Clock;
-  gateway: Gateway;
-  /** The runtime's event stream (this process's, or relayed from the workers). */
-  events: { on(listener: Listener): () => void };
-  logger?: Logger | false;
-  sessions?: SessionServices;
-  /** Cluster view for GET /api/admin/cluster (when workers run on PostgreSQL). */
-  cluster?: () => Promise<unknown>;
-  /** Where the built dashboard is; served at / when present. */
-  webRoot?: string;
-  /** Overrides of the default rate limits (tests; see rate-limits.ts). */
-  rateLimits?: Partial<RateLimits>;
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -57,8 +33,6 @@ declare module 'fastify' {
 
 /** The largest request head Node reads (its default); a larger one is answered in the API's error shape. */
 const MAX_HEADER_BYTES = 16 * 1024;
-
-export const VERSION = '0.1.0';
 
 /** Request bodies are checked strictly: wrong types are errors (not coerced), unknown fields are errors. */
 const bodyAjv = addFormats(

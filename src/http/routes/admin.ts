@@ -6,12 +6,13 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SessionRecord } from '../../storage/sessions.js';
 import { PLAN_STATUSES, PLAN_TYPES, ROLES, type ApiTokenInfo, type User } from '../../storage/users.js';
-import type { AppDeps } from '../app.js';
 import { routesAccess } from '../access.js';
+import { botStatus } from '../bot-status.js';
+import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
+import { iso, presentSession } from '../presenters.js';
 import { IdParams, RecordId, rangeSchema } from '../schemas.js';
 import { LIMITS } from '../../core/limits.js';
-import { botStatus, iso, presentSession } from './bot.js';
 
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
 const PlanType = Type.Union([...PLAN_TYPES.map((p) => Type.Literal(p)), Type.Null()]);

@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
-import { POST_STATUSES, type PostRecord, type PostStatus } from '../../core/model.js';
+import { POST_STATUSES, type PostRecord } from '../../core/model.js';
 import { LIMITS } from '../../core/limits.js';
 import { explain } from '../../core/outcome.js';
 import { planCycle } from '../../core/plan.js';
@@ -13,11 +13,12 @@ import { planToJson } from '../../core/plan-json.js';
 import { parsePostLink, type PostRef } from '../../core/post-link.js';
 import { resolveStartMode } from '../../core/start-mode.js';
 import type { BotConfig } from '../../storage/bots.js';
-import type { SessionRecord } from '../../storage/sessions.js';
 import type { User } from '../../storage/users.js';
-import type { AppDeps } from '../app.js';
 import { requireCaller } from '../auth.js';
+import { botStatus } from '../bot-status.js';
+import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
+import { iso, presentSession } from '../presenters.js';
 import type { RateLimits } from '../rate-limits.js';
 import { RecordId, rangeSchema } from '../schemas.js';
 import type { EventHub } from '../sse.js';
@@ -70,29 +71,6 @@ const PostsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** A stored time as ISO text; a time that no date can show (e.g. out-of-range data) is null, never a crash. */
-export function iso(ms: number | null | undefined): string | null {
-  if (ms === null || ms === undefined) return null;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-export function presentSession(s: SessionRecord) {
-  return {
-    id: s.id,
-    label: s.label,
-    driver: s.driver,
-    state: s.status,
-    stateReason: s.statusReason,
-    cooldownUntil: iso(s.cooldownUntil),
-    account:
-      s.tgUserId || s.tgUsername || s.tgName
-        ? { id: s.tgUserId, username: s.tgUsername, name: s.tgName }
-        : null,
-    createdAt: iso(s.createdAt),
-  };
-}
-
 export function presentPost(p: PostRecord & { cycleNumber: number }) {
   return {
     id: p.id,
@@ -118,64 +96,6 @@ export function presentSettings(bot: BotConfig) {
     min_group_gap_seconds: bot.settings.minGroupGapSeconds,
     silent: bot.settings.silent,
     hide_sender: bot.settings.hideSender,
-  };
-}
-
-/** GET /api/bot/status, also used by the admin view of every bot. */
-export async function botStatus(deps: AppDeps, bot: BotConfig) {
-  const { store } = deps;
-  const sessions = await store.sessions.listByOwner(bot.userId);
-  const cycle = await store.bots.latestCycle(bot.id);
-  let cycleView = null;
-  if (cycle) {
-    const counts = await store.bots.cyclePostCounts(cycle.id);
-    const n = (...s: PostStatus[]) => s.reduce((sum, k) => sum + (counts[k] ?? 0), 0);
-    cycleView = {
-      number: cycle.number,
-      status: cycle.status,
-      startedAt: iso(cycle.plannedStartAt),
-      finishedAt: iso(cycle.finishedAt),
-      posts: {
-        planned: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0),
-        sent: n('sent', 'duplicate'),
-        failed: n('failed'),
-        skipped: n('skipped', 'missed', 'not_attempted'),
-        cancelled: n('cancelled'),
-        pending: n('planned', 'sending'),
-      },
-    };
-  }
-  const running = bot.desiredState === 'running';
-  let nextCycleAt: number | null = null;
-  if (running && cycle) {
-    if (
-      cycle.mode === 'starter' &&
-      cycle.cycleSeconds !== null &&
-      bot.anchorAt !== null &&
-      cycle.slot !== null
-    ) {
-      nextCycleAt = Math.max(
-        bot.anchorAt + (cycle.slot + 1) * cycle.cycleSeconds * 1000,
-        cycle.finishedAt ?? 0,
-      );
-    } else if (cycle.mode === 'enterprise') {
-      nextCycleAt = (cycle.finishedAt ?? cycle.expectedEndAt) + bot.settings.delayBetweenCycles * 1000;
-    }
-  }
-  return {
-    status: running ? (bot.needsAttention ? 'needs_attention' : 'running') : 'stopped',
-    execution_mode: bot.mode,
-    total_cycle_minutes: bot.totalCycleMinutes,
-    cycle: cycleView,
-    nextCycleAt: iso(nextCycleAt),
-    sessions: sessions.map((s) => ({
-      id: s.id,
-      label: s.label,
-      state: s.status,
-      cooldownUntil: iso(s.cooldownUntil),
-    })),
-    stats: { sent: bot.counters.sent, failed: bot.counters.failed, floodWaits: bot.counters.floodWaits },
-    lastError: bot.lastError,
   };
 }
 

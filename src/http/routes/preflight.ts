@@ -12,7 +12,7 @@ import { explain } from '../../core/outcome.js';
 import { parsePostLink } from '../../core/post-link.js';
 import type { BotConfig } from '../../storage/bots.js';
 import type { User } from '../../storage/users.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { HttpError } from '../errors.js';
 
 const REUSE_MS = 60_000;

@@ -9,19 +9,17 @@ import { explain } from '../../core/outcome.js';
 import type { SessionRecord } from '../../storage/sessions.js';
 import type { User } from '../../storage/users.js';
 import type { LoginManager } from '../../telegram/mtcute/login.js';
-import type { SessionCheck } from '../../telegram/mtcute/session-check.js';
 import {
   parseSessionString,
   parseTelethonSessionFile,
   type ImportedSession,
 } from '../../telegram/mtcute/session-formats.js';
-import type { SessionCredentials } from '../../telegram/mtcute/mtcute-gateway.js';
 import { storeImportedSession } from '../../telegram/session-import.js';
-import type { AppDeps } from '../app.js';
 import { requireCaller } from '../auth.js';
+import type { AppDeps, SessionServices } from '../deps.js';
 import { HttpError } from '../errors.js';
+import { presentSession } from '../presenters.js';
 import { IdParams } from '../schemas.js';
-import { presentSession } from './bot.js';
 
 /**
  * The fields and the file of a multipart upload. The multipart parser (busboy, under @fastify/multipart) reports a
@@ -58,14 +56,6 @@ async function readUpload(
     throw error;
   }
   return { fields, file };
-}
-
-/** What the real-Telegram routes need; absent in a process without the mtcute adapter. */
-export interface SessionServices {
-  login: LoginManager;
-  check(credentials: SessionCredentials): Promise<SessionCheck>;
-  /** TELEGRAM_API_ID / TELEGRAM_API_HASH, if set. */
-  defaultApi: { apiId: number | undefined; apiHash: string | undefined };
 }
 
 const SandboxBody = Type.Object(
