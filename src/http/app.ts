@@ -15,7 +15,7 @@ import { Ajv } from 'ajv';
 import { installAccessControl, routesAccess, type RouteEntry } from './access.js';
 import { Authenticator } from './auth.js';
 import { VERSION, type AppDeps } from './deps.js';
-import { errorBody, installErrorHandler } from './errors.js';
+import { answerUnreadableRequest, installErrorHandler } from './errors.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { addFormats } from './schemas.js';
 import { adminRoutes } from './routes/admin.js';
@@ -30,9 +30,6 @@ declare module 'fastify' {
     routeTable: () => RouteEntry[];
   }
 }
-
-/** The largest request head Node reads (its default); a larger one is answered in the API's error shape. */
-const MAX_HEADER_BYTES = 16 * 1024;
 
 /** Request bodies are checked strictly: wrong types are errors (not coerced), unknown fields are errors. */
 const bodyAjv = addFormats(
@@ -63,21 +60,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // No implicit HEAD twins: a HEAD of the preflight would call Telegram for a response nobody reads.
     exposeHeadRoutes: false,
     ajv: { customOptions: { removeAdditional: false } },
-    // Errors Node's HTTP parser raises before Fastify sees a request (a 20 KB header…) in the API's error shape.
-    clientErrorHandler: (error, socket) => {
-      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
-      const tooLarge = (error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify(
-        tooLarge
-          ? errorBody('HEADERS_TOO_LARGE', `the request headers are larger than ${MAX_HEADER_BYTES} bytes`)
-          : errorBody('BAD_REQUEST', 'the request could not be read as HTTP'),
-      );
-      socket.end(
-        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
-          `Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-    },
+    // Errors Node's HTTP parser raises before Fastify sees a request, in the API's error shape.
+    clientErrorHandler: answerUnreadableRequest,
   };
   const app = Fastify(options);
   app.setValidatorCompiler(({ schema, httpPart }) =>

@@ -9,7 +9,7 @@ import { PLAN_STATUSES, PLAN_TYPES, ROLES, type ApiTokenInfo, type User } from '
 import { routesAccess } from '../access.js';
 import { botStatus } from '../bot-status.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { iso, presentSession } from '../presenters.js';
 import { IdParams, RecordId, rangeSchema } from '../schemas.js';
 import { LIMITS } from '../../core/limits.js';
@@ -71,16 +71,15 @@ export function adminRoutes(deps: AppDeps) {
   const { store } = deps;
   async function user(id: string): Promise<User> {
     const found = await store.users.get(id);
-    if (!found) throw new HttpError(404, 'NOT_FOUND', `no user ${id}`);
+    if (!found) throw new ApiError('NOT_FOUND', `no user ${id}`);
     return found;
   }
   /** A session the operator may lend: a pool session. A customer's own account is never handed to anyone. */
   async function poolSession(id: string): Promise<SessionRecord> {
     const session = await store.sessions.get(id);
-    if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+    if (!session) throw new ApiError('NOT_FOUND', `no session ${id}`);
     if (session.origin !== 'pool') {
-      throw new HttpError(
-        409,
+      throw new ApiError(
         'SESSION_NOT_POOLED',
         `session ${id} is a customer's own account (logged in or imported by them): only pool sessions are assigned`,
       );
@@ -141,7 +140,7 @@ export function adminRoutes(deps: AppDeps) {
       async (request, reply) => {
         const found = await user((request.params as Static<typeof IdParams>).id);
         if (found.id === request.caller!.user.id)
-          throw new HttpError(409, 'CONFLICT', 'you cannot delete yourself');
+          throw new ApiError('CONFLICT', 'you cannot delete yourself');
         const bot = await store.bots.forUser(found.id);
         if (await store.bots.stop(bot.id)) await deps.control.stopped(bot.id);
         // The customer's own accounts are deleted with them (secrets erased); only pool sessions go back.
@@ -176,7 +175,7 @@ export function adminRoutes(deps: AppDeps) {
       { schema: { tags: ['admin'], params: IdParams } },
       async (request, reply) => {
         const { id } = request.params as Static<typeof IdParams>;
-        if (!(await store.users.getToken(id))) throw new HttpError(404, 'NOT_FOUND', `no token ${id}`);
+        if (!(await store.users.getToken(id))) throw new ApiError('NOT_FOUND', `no token ${id}`);
         await store.users.revokeToken(id);
         return reply.status(204).send();
       },
@@ -256,8 +255,7 @@ export function adminRoutes(deps: AppDeps) {
 
     app.get('/api/admin/cluster', { schema: { tags: ['admin'] } }, async () => {
       if (!deps.cluster)
-        throw new HttpError(
-          409,
+        throw new ApiError(
           'CLUSTER_NOT_AVAILABLE',
           'this installation runs in one process (no workers on PostgreSQL)',
         );

@@ -17,7 +17,7 @@ import type { User } from '../../storage/users.js';
 import { requireCaller } from '../auth.js';
 import { botStatus } from '../bot-status.js';
 import type { AppDeps } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { iso, presentSession } from '../presenters.js';
 import type { RateLimits } from '../rate-limits.js';
 import { RecordId, rangeSchema } from '../schemas.js';
@@ -113,11 +113,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     app.post('/api/bot/start', { schema: { tags: ['bot'], body: StartBody } }, async (request) => {
       const { user, bot } = await caller(request);
       if (user.planStatus !== 'active') {
-        throw new HttpError(
-          403,
-          'PLAN_INACTIVE',
-          `your plan is ${user.planStatus}: starting needs an active plan`,
-        );
+        throw new ApiError('PLAN_INACTIVE', `your plan is ${user.planStatus}: starting needs an active plan`);
       }
       const resolved = resolveStartMode(request.body as Static<typeof StartBody>, user.planType);
       let sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
@@ -131,21 +127,18 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         };
       }
       if (!bot.postLink)
-        throw new HttpError(409, 'NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
-      if (bot.groups.length === 0)
-        throw new HttpError(409, 'NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
+        throw new ApiError('NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
+      if (bot.groups.length === 0) throw new ApiError('NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
       if (sessions.length === 0) {
         if (user.maxSessions <= 0) {
-          throw new HttpError(
-            409,
+          throw new ApiError(
             'NO_USABLE_SESSION',
             'no usable Telegram session: add or log in a session first',
           );
         }
         sessions = await store.sessions.assignFromPool(user.id, user.maxSessions);
         if (sessions.length === 0) {
-          throw new HttpError(
-            409,
+          throw new ApiError(
             'SESSION_POOL_EMPTY',
             'no usable session, and the operator’s session pool is empty',
           );
@@ -188,8 +181,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     app.post('/api/me/tokens/rotate', { schema: { tags: ['account'] } }, async (request, reply) => {
       const { user, tokenId } = requireCaller(request);
       if (tokenId === null) {
-        throw new HttpError(
-          409,
+        throw new ApiError(
           'CONFLICT',
           'you are signed in with a JWT from your frontend: it rotates its own keys; there is no API token to rotate',
         );
@@ -284,8 +276,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     app.get('/api/bot/events', { schema: { tags: ['bot'] } }, async (request, reply) => {
       const { user } = requireCaller(request);
       if (hub.streamsOf(user.id) >= limits.streamsPerUser) {
-        throw new HttpError(
-          429,
+        throw new ApiError(
           'TOO_MANY_STREAMS',
           `at most ${limits.streamsPerUser} live event streams at once per user; close one first`,
           { retryAfterSeconds: 5 },

@@ -17,7 +17,7 @@ import {
 import { storeImportedSession } from '../../telegram/session-import.js';
 import { requireCaller } from '../auth.js';
 import type { AppDeps, SessionServices } from '../deps.js';
-import { HttpError } from '../errors.js';
+import { ApiError } from '../errors.js';
 import { presentSession } from '../presenters.js';
 import { IdParams } from '../schemas.js';
 
@@ -36,22 +36,21 @@ async function readUpload(
       if (part.type === 'file') {
         file = await part.toBuffer();
         if (part.file.truncated)
-          throw new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
+          throw new ApiError('PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
       } else {
         fields[part.fieldname] = String(part.value);
       }
     }
   } catch (error) {
-    const message = error instanceof Error && !(error instanceof HttpError) ? error.message : '';
+    const message = error instanceof Error && !(error instanceof ApiError) ? error.message : '';
     if (/unexpected end of multipart data/i.test(message)) {
-      throw new HttpError(
-        400,
+      throw new ApiError(
         'INVALID_MULTIPART',
         'the upload was incomplete: the multipart body ended before its closing boundary; send it again',
       );
     }
     if (/boundary not found/i.test(message)) {
-      throw new HttpError(400, 'INVALID_MULTIPART', 'the multipart content type has no boundary');
+      throw new ApiError('INVALID_MULTIPART', 'the multipart content type has no boundary');
     }
     throw error;
   }
@@ -122,11 +121,7 @@ export function sessionRoutes(deps: AppDeps) {
 
   function services(): SessionServices {
     if (!deps.sessions)
-      throw new HttpError(
-        501,
-        'TELEGRAM_UNAVAILABLE',
-        'real Telegram sessions are not enabled in this process',
-      );
+      throw new ApiError('TELEGRAM_UNAVAILABLE', 'real Telegram sessions are not enabled in this process');
     return deps.sessions;
   }
 
@@ -135,7 +130,7 @@ export function sessionRoutes(deps: AppDeps) {
     const session = await store.sessions.get(id);
     // Another customer's session is answered like one that does not exist: ids tell nothing about other tenants.
     if (!session || (session.ownerUserId !== user.id && user.role !== 'admin')) {
-      throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+      throw new ApiError('NOT_FOUND', `no session ${id}`);
     }
     return session;
   }
@@ -144,11 +139,7 @@ export function sessionRoutes(deps: AppDeps) {
     if (user.role === 'admin') return;
     const have = (await store.sessions.listByOwner(user.id)).length;
     if (have + adding > user.maxSessions) {
-      throw new HttpError(
-        409,
-        'SESSION_LIMIT',
-        `your plan allows ${user.maxSessions} sessions; you have ${have}`,
-      );
+      throw new ApiError('SESSION_LIMIT', `your plan allows ${user.maxSessions} sessions; you have ${have}`);
     }
   }
 
@@ -163,8 +154,7 @@ export function sessionRoutes(deps: AppDeps) {
     const apiId = body.api_id ?? fromSession ?? defaults.apiId;
     const apiHash = body.api_hash ?? defaults.apiHash;
     if (!apiId || !apiHash) {
-      throw new HttpError(
-        400,
+      throw new ApiError(
         'LOGIN_API_CREDENTIALS_MISSING',
         'give api_id and api_hash (from my.telegram.org), or set TELEGRAM_API_ID and TELEGRAM_API_HASH on the server',
       );
@@ -255,7 +245,7 @@ export function sessionRoutes(deps: AppDeps) {
       const { loginId } = request.params as Static<typeof LoginParams>;
       const owner = loginOwner.get(loginId);
       if (!owner || owner.userId !== user.id)
-        throw new HttpError(404, 'LOGIN_NOT_FOUND', 'no such login in progress (it may have expired)');
+        throw new ApiError('LOGIN_NOT_FOUND', 'no such login in progress (it may have expired)');
       const login = services().login;
       let result;
       try {
@@ -305,7 +295,7 @@ export function sessionRoutes(deps: AppDeps) {
           ...(fields.api_hash ? { api_hash: fields.api_hash } : {}),
         };
         if (extra.api_id !== undefined && !(Number.isInteger(extra.api_id) && extra.api_id > 0)) {
-          throw new HttpError(400, 'VALIDATION_FAILED', 'api_id must be a positive whole number');
+          throw new ApiError('VALIDATION_FAILED', 'api_id must be a positive whole number');
         }
         const imported = file
           ? parseTelethonSessionFile(new Uint8Array(file))
@@ -313,8 +303,7 @@ export function sessionRoutes(deps: AppDeps) {
             ? parseSessionString(fields.session)
             : null;
         if (!imported)
-          throw new HttpError(
-            400,
+          throw new ApiError(
             'VALIDATION_FAILED',
             'send a session file (field "file") or a session string (field "session")',
           );
@@ -322,9 +311,9 @@ export function sessionRoutes(deps: AppDeps) {
       }
       const body = request.body as ImportJson | undefined;
       if (!body || typeof body !== 'object')
-        throw new HttpError(400, 'VALIDATION_FAILED', 'send {"session": "<string>"} or a multipart upload');
+        throw new ApiError('VALIDATION_FAILED', 'send {"session": "<string>"} or a multipart upload');
       const errors = importJsonErrors(body as unknown as Record<string, unknown>);
-      if (errors) throw new HttpError(400, 'VALIDATION_FAILED', errors);
+      if (errors) throw new ApiError('VALIDATION_FAILED', errors);
       return reply
         .status(201)
         .send(await storeImported(user, parseSessionString(body.session), body.label, body));
@@ -353,8 +342,7 @@ export function sessionRoutes(deps: AppDeps) {
           const bot = await store.bots.forUser(owner.id);
           if (bot.desiredState === 'running') {
             // One auth key on two clients at once gets the session revoked (AUTH_KEY_DUPLICATED).
-            throw new HttpError(
-              409,
+            throw new ApiError(
               'SESSION_IN_USE',
               'the bot is running with this session: stop it before checking',
             );
