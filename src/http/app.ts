@@ -64,6 +64,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler: answerUnreadableRequest,
   };
   const app = Fastify(options);
+  // The routes' handlers take their request types from the same schemas (the TypeBox type provider, types only):
+  // what validates them is this.
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema),
   );

@@ -2,7 +2,8 @@
  * Operator routes (role admin; 403 for others): users and their plans, the session pool, every bot's status,
  * and the cluster view when workers run on PostgreSQL.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SessionRecord } from '../../storage/sessions.js';
 import { PLAN_STATUSES, PLAN_TYPES, ROLES, type ApiTokenInfo, type User } from '../../storage/users.js';
@@ -87,8 +88,9 @@ export function adminRoutes(deps: AppDeps) {
     return session;
   }
 
-  return async (app: FastifyInstance) => {
-    routesAccess(app, 'admin');
+  return async (plugin: FastifyInstance) => {
+    routesAccess(plugin, 'admin');
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
 
     app.get('/api/admin/users', { schema: { tags: ['admin'] } }, async () => ({
       users: (await store.users.list()).map(presentUser),
@@ -98,7 +100,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users',
       { schema: { tags: ['admin'], body: NewUserBody } },
       async (request, reply) => {
-        const body = request.body as Static<typeof NewUserBody>;
+        const { body } = request;
         const created = await store.users.create({
           name: body.name,
           role: body.role ?? 'user',
@@ -112,7 +114,7 @@ export function adminRoutes(deps: AppDeps) {
     );
 
     app.get('/api/admin/users/:id', { schema: { tags: ['admin'], params: IdParams } }, async (request) => {
-      const found = await user((request.params as Static<typeof IdParams>).id);
+      const found = await user(request.params.id);
       const sessions = await store.sessions.listByOwner(found.id);
       return { user: presentUser(found), sessions: sessions.map(presentSession) };
     });
@@ -121,8 +123,8 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users/:id',
       { schema: { tags: ['admin'], params: IdParams, body: PatchUserBody } },
       async (request) => {
-        const found = await user((request.params as Static<typeof IdParams>).id);
-        const body = request.body as Static<typeof PatchUserBody>;
+        const found = await user(request.params.id);
+        const { body } = request;
         const updated = await store.users.update(found.id, {
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.role !== undefined ? { role: body.role } : {}),
@@ -138,7 +140,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users/:id',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request, reply) => {
-        const found = await user((request.params as Static<typeof IdParams>).id);
+        const found = await user(request.params.id);
         if (found.id === request.caller!.user.id)
           throw new ApiError('CONFLICT', 'you cannot delete yourself');
         const bot = await store.bots.forUser(found.id);
@@ -155,7 +157,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users/:id/tokens',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request) => {
-        const found = await user((request.params as Static<typeof IdParams>).id);
+        const found = await user(request.params.id);
         return { tokens: (await store.users.listTokens(found.id)).map(presentToken) };
       },
     );
@@ -164,7 +166,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users/:id/tokens',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request, reply) => {
-        const found = await user((request.params as Static<typeof IdParams>).id);
+        const found = await user(request.params.id);
         const issued = await store.users.issueToken(found.id, 'issued by an operator');
         return reply.status(201).send({ id: issued.id, userId: found.id, token: issued.token });
       },
@@ -174,7 +176,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/tokens/:id',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request, reply) => {
-        const { id } = request.params as Static<typeof IdParams>;
+        const { id } = request.params;
         if (!(await store.users.getToken(id))) throw new ApiError('NOT_FOUND', `no token ${id}`);
         await store.users.revokeToken(id);
         return reply.status(204).send();
@@ -193,7 +195,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/sessions',
       { schema: { tags: ['admin'], body: PoolBody } },
       async (request, reply) => {
-        const { count } = request.body as Static<typeof PoolBody>;
+        const { count } = request.body;
         const have = (await store.sessions.listPool()).length;
         const created = [];
         for (let i = 0; i < count; i++) {
@@ -213,9 +215,9 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/sessions/:id/assign',
       { schema: { tags: ['admin'], params: IdParams, body: AssignBody } },
       async (request) => {
-        const { id } = request.params as Static<typeof IdParams>;
+        const { id } = request.params;
         const session = await poolSession(id);
-        const target = await user((request.body as Static<typeof AssignBody>).userId);
+        const target = await user(request.body.userId);
         if (session.ownerUserId !== null && session.ownerUserId !== target.id) await deps.gateway.release(id);
         await store.sessions.assign(id, target.id);
         return { session: { ...presentSession((await store.sessions.get(id))!), ownerUserId: target.id } };
@@ -226,7 +228,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/sessions/:id/unassign',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request) => {
-        const { id } = request.params as Static<typeof IdParams>;
+        const { id } = request.params;
         await poolSession(id);
         await store.sessions.assign(id, null);
         await deps.gateway.release(id);

@@ -2,7 +2,8 @@
  * The customer's bot: start/stop (the original's contract), status, plan preview, configuration, history and
  * live events. Every route acts on the caller's own bot only: there is no bot id to name someone else's.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
 import { POST_STATUSES, type PostRecord } from '../../core/model.js';
@@ -109,13 +110,14 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     return { user, bot: await store.bots.forUser(user.id) };
   }
 
-  return async (app: FastifyInstance) => {
+  return async (plugin: FastifyInstance) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.post('/api/bot/start', { schema: { tags: ['bot'], body: StartBody } }, async (request) => {
       const { user, bot } = await caller(request);
       if (user.planStatus !== 'active') {
         throw new ApiError('PLAN_INACTIVE', `your plan is ${user.planStatus}: starting needs an active plan`);
       }
-      const resolved = resolveStartMode(request.body as Static<typeof StartBody>, user.planType);
+      const resolved = resolveStartMode(request.body, user.planType);
       let sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
       if (bot.desiredState === 'running') {
         // Starting a running bot changes nothing.
@@ -193,8 +195,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.get('/api/bot/plan', { schema: { tags: ['bot'], querystring: PlanQuery } }, async (request) => {
       const { user, bot } = await caller(request);
-      const query = request.query as Static<typeof PlanQuery>;
-      const resolved = resolveStartMode(query, user.planType, {
+      const resolved = resolveStartMode(request.query, user.planType, {
         mode: bot.mode,
         totalCycleMinutes: bot.totalCycleMinutes,
       });
@@ -216,7 +217,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.put('/api/bot/post', { schema: { tags: ['bot'], body: PostBody } }, async (request) => {
       const { bot } = await caller(request);
-      const ref = parsePostLink((request.body as Static<typeof PostBody>).post_link);
+      const ref = parsePostLink(request.body.post_link);
       await store.bots.setPostLink(bot.id, ref.canonical);
       return { post_link: ref.canonical, source: presentSource(ref) };
     });
@@ -231,7 +232,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.put('/api/bot/groups', { schema: { tags: ['bot'], body: GroupsBody } }, async (request) => {
       const { bot } = await caller(request);
-      const parsed = assertGroupTargets((request.body as Static<typeof GroupsBody>).groups);
+      const parsed = assertGroupTargets(request.body.groups);
       const keys = parsed.targets.map((t) => t.key);
       await store.bots.setGroups(bot.id, keys);
       return { groups: keys, warnings: parsed.warnings };
@@ -244,7 +245,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.put('/api/bot/settings', { schema: { tags: ['bot'], body: SettingsBody } }, async (request) => {
       const { bot } = await caller(request);
-      const body = request.body as Static<typeof SettingsBody>;
+      const { body } = request;
       await store.bots.setSettings(bot.id, {
         ...(body.delay_between_posts !== undefined ? { delayBetweenPosts: body.delay_between_posts } : {}),
         ...(body.delay_between_cycles !== undefined ? { delayBetweenCycles: body.delay_between_cycles } : {}),
@@ -263,7 +264,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.get('/api/bot/posts', { schema: { tags: ['bot'], querystring: PostsQuery } }, async (request) => {
       const { bot } = await caller(request);
-      const query = request.query as Static<typeof PostsQuery>;
+      const { query } = request;
       const page = await store.bots.posts(bot.id, {
         cycle: query.cycle,
         status: query.status,

@@ -3,7 +3,8 @@
  * real accounts — interactive login (phone → code → 2FA) and import (Telethon file or string, Pyrogram string,
  * mtcute string) — plus a check that connects and reads the account.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { explain } from '../../core/outcome.js';
 import type { SessionRecord } from '../../storage/sessions.js';
@@ -180,7 +181,8 @@ export function sessionRoutes(deps: AppDeps) {
     return { session: presentSession(created), format: imported.format };
   }
 
-  return async (app: FastifyInstance) => {
+  return async (plugin: FastifyInstance) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/api/sessions', { schema: { tags: ['sessions'] } }, async (request) => {
       const { user } = requireCaller(request);
       return { sessions: (await store.sessions.listByOwner(user.id)).map(presentSession) };
@@ -190,7 +192,7 @@ export function sessionRoutes(deps: AppDeps) {
       '/api/sessions/:id',
       { schema: { tags: ['sessions'], params: IdParams } },
       async (request, reply) => {
-        const session = await ownSession(request, (request.params as Static<typeof IdParams>).id);
+        const session = await ownSession(request, request.params.id);
         // A pool session lent to the customer goes back to the operator's pool; the customer's own is deleted.
         if (session.origin === 'pool') await store.sessions.assign(session.id, null);
         else await store.sessions.delete(session.id);
@@ -204,7 +206,7 @@ export function sessionRoutes(deps: AppDeps) {
       { schema: { tags: ['sessions'], body: SandboxBody } },
       async (request, reply) => {
         const { user } = requireCaller(request);
-        const { count } = request.body as Static<typeof SandboxBody>;
+        const { count } = request.body;
         await ensureRoom(user, count);
         const have = (await store.sessions.listByOwner(user.id)).length;
         const created: SessionRecord[] = [];
@@ -226,7 +228,7 @@ export function sessionRoutes(deps: AppDeps) {
       { schema: { tags: ['sessions'], body: LoginBody } },
       async (request, reply) => {
         const { user } = requireCaller(request);
-        const body = request.body as Static<typeof LoginBody>;
+        const { body } = request;
         const { login } = services();
         await makeRoomForLogin(user, login);
         const { apiId, apiHash } = apiCredentials(body);
@@ -240,9 +242,13 @@ export function sessionRoutes(deps: AppDeps) {
       },
     );
 
-    async function finishLogin(request: FastifyRequest, step: 'code' | 'password') {
+    /** The next step of a login: the code Telegram sent, or the account's 2FA password. */
+    async function finishLogin(
+      request: FastifyRequest,
+      loginId: string,
+      answer: { code: string } | { password: string },
+    ) {
       const { user } = requireCaller(request);
-      const { loginId } = request.params as Static<typeof LoginParams>;
       const owner = loginOwner.get(loginId);
       if (!owner || owner.userId !== user.id)
         throw new ApiError('LOGIN_NOT_FOUND', 'no such login in progress (it may have expired)');
@@ -250,9 +256,9 @@ export function sessionRoutes(deps: AppDeps) {
       let result;
       try {
         result =
-          step === 'code'
-            ? await login.submitCode(loginId, (request.body as Static<typeof CodeBody>).code)
-            : await login.submitPassword(loginId, (request.body as Static<typeof PasswordBody>).password);
+          'code' in answer
+            ? await login.submitCode(loginId, answer.code)
+            : await login.submitPassword(loginId, answer.password);
       } finally {
         // Done, failed for good or expired: the login is gone from the manager, so from here too.
         if (!login.has(loginId)) loginOwner.delete(loginId);
@@ -278,12 +284,12 @@ export function sessionRoutes(deps: AppDeps) {
     app.post(
       '/api/sessions/login/:loginId/code',
       { schema: { tags: ['sessions'], params: LoginParams, body: CodeBody } },
-      (request) => finishLogin(request, 'code'),
+      (request) => finishLogin(request, request.params.loginId, request.body),
     );
     app.post(
       '/api/sessions/login/:loginId/password',
       { schema: { tags: ['sessions'], params: LoginParams, body: PasswordBody } },
-      (request) => finishLogin(request, 'password'),
+      (request) => finishLogin(request, request.params.loginId, request.body),
     );
 
     app.post('/api/sessions/import', { schema: { tags: ['sessions'] } }, async (request, reply) => {
@@ -323,7 +329,7 @@ export function sessionRoutes(deps: AppDeps) {
       '/api/sessions/:id/check',
       { schema: { tags: ['sessions'], params: IdParams } },
       async (request) => {
-        const session = await ownSession(request, (request.params as Static<typeof IdParams>).id);
+        const session = await ownSession(request, request.params.id);
         if (session.driver === 'sandbox') {
           const account = await store.sandbox.getAccount(session.id);
           const dead = account !== null && account.status !== 'ok' && account.status !== 'limited';
