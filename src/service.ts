@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
-import type { SessionServices } from './http/routes/sessions.js';
+import type { SessionServices } from './http/deps.js';
 import { createLogger, type Logger } from './logger.js';
 import { LocalBotControl, type BotControl } from './runtime/bot-control.js';
 import { SystemClock, type Clock } from './runtime/clock.js';

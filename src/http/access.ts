@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Authenticator } from './auth.js';
-import { HttpError } from './errors.js';
+import { ApiError } from './errors.js';
 import { WindowCounter, type RateLimit, type RateLimits, type Verdict } from './rate-limits.js';
 
 export type Access = 'public' | 'user' | 'admin';
@@ -29,9 +29,9 @@ export interface RouteEntry {
   access: Access;
 }
 
-function limited(verdict: Verdict, what: string): HttpError {
+function limited(verdict: Verdict, what: string): ApiError {
   const seconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-  return new HttpError(429, 'RATE_LIMITED', `${what}; try again in ${seconds} s`, {
+  return new ApiError('RATE_LIMITED', `${what}; try again in ${seconds} s`, {
     retryAfterSeconds: seconds,
   });
 }
@@ -85,7 +85,7 @@ export function installAccessControl(
       throw error;
     }
     if (access === 'admin' && request.caller.user.role !== 'admin') {
-      throw new HttpError(403, 'FORBIDDEN', 'this route is for operators (role admin)');
+      throw new ApiError('FORBIDDEN', 'this route is for operators (role admin)');
     }
 
     const key = request.caller.key;

@@ -12,41 +12,17 @@ import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
-import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
-import type { BotControl } from '../runtime/bot-control.js';
-import type { Clock } from '../runtime/clock.js';
-import type { Listener } from '../runtime/events.js';
-import type { Store } from '../storage/store.js';
-import type { Gateway } from '../telegram/gateway.js';
 import { installAccessControl, routesAccess, type RouteEntry } from './access.js';
 import { Authenticator } from './auth.js';
-import { errorBody, installErrorHandler } from './errors.js';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limits.js';
+import { VERSION, type AppDeps } from './deps.js';
+import { answerUnreadableRequest, installErrorHandler } from './errors.js';
+import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { addFormats } from './schemas.js';
 import { adminRoutes } from './routes/admin.js';
 import { botRoutes } from './routes/bot.js';
 import { healthRoutes } from './routes/health.js';
-import { sessionRoutes, type SessionServices } from './routes/sessions.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { EventHub } from './sse.js';
-
-export interface AppDeps {
-  config: Config;
-  store: Store;
-  control: BotControl;
-  clock: Clock;
-  gateway: Gateway;
-  /** The runtime's event stream (this process's, or relayed from the workers). */
-  events: { on(listener: Listener): () => void };
-  logger?: Logger | false;
-  sessions?: SessionServices;
-  /** Cluster view for GET /api/admin/cluster (when workers run on PostgreSQL). */
-  cluster?: () => Promise<unknown>;
-  /** Where the built dashboard is; served at / when present. */
-  webRoot?: string;
-  /** Overrides of the default rate limits (tests; see rate-limits.ts). */
-  rateLimits?: Partial<RateLimits>;
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,11 +30,6 @@ declare module 'fastify' {
     routeTable: () => RouteEntry[];
   }
 }
-
-/** The largest request head Node reads (its default); a larger one is answered in the API's error shape. */
-const MAX_HEADER_BYTES = 16 * 1024;
-
-export const VERSION = '0.1.0';
 
 /** Request bodies are checked strictly: wrong types are errors (not coerced), unknown fields are errors. */
 const bodyAjv = addFormats(
@@ -89,23 +60,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // No implicit HEAD twins: a HEAD of the preflight would call Telegram for a response nobody reads.
     exposeHeadRoutes: false,
     ajv: { customOptions: { removeAdditional: false } },
-    // Errors Node's HTTP parser raises before Fastify sees a request (a 20 KB header…) in the API's error shape.
-    clientErrorHandler: (error, socket) => {
-      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' || socket.destroyed) return;
-      const tooLarge = (error as NodeJS.ErrnoException).code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify(
-        tooLarge
-          ? errorBody('HEADERS_TOO_LARGE', `the request headers are larger than ${MAX_HEADER_BYTES} bytes`)
-          : errorBody('BAD_REQUEST', 'the request could not be read as HTTP'),
-      );
-      socket.end(
-        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
-          `Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n` +
-          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
-    },
+    // Errors Node's HTTP parser raises before Fastify sees a request, in the API's error shape.
+    clientErrorHandler: answerUnreadableRequest,
   };
   const app = Fastify(options);
+  // The routes' handlers take their request types from the same schemas (the TypeBox type provider, types only):
+  // what validates them is this.
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? bodyAjv : queryAjv).compile(schema),
   );

@@ -25,7 +25,7 @@ import {
   type User,
   type UserRepository,
 } from '../storage/users.js';
-import { HttpError } from './errors.js';
+import { ApiError } from './errors.js';
 
 export interface Caller {
   /** The user as this request sees it: the stored user, with trusted claims of the token applied. */
@@ -43,7 +43,7 @@ declare module 'fastify' {
   }
 }
 
-const unauthorized = (message: string) => new HttpError(401, 'UNAUTHORIZED', message);
+const unauthorized = (message: string) => new ApiError('UNAUTHORIZED', message);
 
 type PlanClaims = Partial<Pick<User, 'planStatus' | 'planType' | 'maxSessions'>>;
 
@@ -170,6 +170,6 @@ export function requireCaller(request: FastifyRequest): Caller {
 export function requireAdmin(request: FastifyRequest): Caller {
   const caller = requireCaller(request);
   if (caller.user.role !== 'admin')
-    throw new HttpError(403, 'FORBIDDEN', 'this route is for operators (role admin)');
+    throw new ApiError('FORBIDDEN', 'this route is for operators (role admin)');
   return caller;
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readConfig } from '../../src/config.js';
 import { StaggerError } from '../../src/core/errors.js';
-import type { AppDeps } from '../../src/http/app.js';
+import type { AppDeps } from '../../src/http/deps.js';
 import { statusOf } from '../../src/http/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { Service, storedMtcuteGateway } from '../../src/service.js';

@@ -2,16 +2,18 @@
  * Operator routes (role admin; 403 for others): users and their plans, the session pool, every bot's status,
  * and the cluster view when workers run on PostgreSQL.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SessionRecord } from '../../storage/sessions.js';
 import { PLAN_STATUSES, PLAN_TYPES, ROLES, type ApiTokenInfo, type User } from '../../storage/users.js';
-import type { AppDeps } from '../app.js';
 import { routesAccess } from '../access.js';
-import { HttpError } from '../errors.js';
+import { botStatus } from '../bot-status.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { iso, presentSession } from '../presenters.js';
 import { IdParams, RecordId, rangeSchema } from '../schemas.js';
 import { LIMITS } from '../../core/limits.js';
-import { botStatus, iso, presentSession } from './bot.js';
 
 const Role = Type.Union(ROLES.map((r) => Type.Literal(r)));
 const PlanType = Type.Union([...PLAN_TYPES.map((p) => Type.Literal(p)), Type.Null()]);
@@ -70,16 +72,15 @@ export function adminRoutes(deps: AppDeps) {
   const { store } = deps;
   async function user(id: string): Promise<User> {
     const found = await store.users.get(id);
-    if (!found) throw new HttpError(404, 'NOT_FOUND', `no user ${id}`);
+    if (!found) throw new ApiError('NOT_FOUND', `no user ${id}`);
     return found;
   }
   /** A session the operator may lend: a pool session. A customer's own account is never handed to anyone. */
   async function poolSession(id: string): Promise<SessionRecord> {
     const session = await store.sessions.get(id);
-    if (!session) throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+    if (!session) throw new ApiError('NOT_FOUND', `no session ${id}`);
     if (session.origin !== 'pool') {
-      throw new HttpError(
-        409,
+      throw new ApiError(
         'SESSION_NOT_POOLED',
         `session ${id} is a customer's own account (logged in or imported by them): only pool sessions are assigned`,
       );
@@ -87,8 +88,9 @@ export function adminRoutes(deps: AppDeps) {
     return session;
   }
 
-  return async (app: FastifyInstance) => {
-    routesAccess(app, 'admin');
+  return async (plugin: FastifyInstance) => {
+    routesAccess(plugin, 'admin');
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
 
     app.get('/api/admin/users', { schema: { tags: ['admin'] } }, async () => ({
       users: (await store.users.list()).map(presentUser),
@@ -98,7 +100,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users',
       { schema: { tags: ['admin'], body: NewUserBody } },
       async (request, reply) => {
-        const body = request.body as Static<typeof NewUserBody>;
+        const { body } = request;
         const created = await store.users.create({
           name: body.name,
           role: body.role ?? 'user',
@@ -112,7 +114,7 @@ export function adminRoutes(deps: AppDeps) {
     );
 
     app.get('/api/admin/users/:id', { schema: { tags: ['admin'], params: IdParams } }, async (request) => {
-      const found = await user((request.params as Static<typeof IdParams>).id);
+      const found = await user(request.params.id);
       const sessions = await store.sessions.listByOwner(found.id);
       return { user: presentUser(found), sessions: sessions.map(presentSession) };
     });
@@ -121,8 +123,8 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users/:id',
       { schema: { tags: ['admin'], params: IdParams, body: PatchUserBody } },
       async (request) => {
-        const found = await user((request.params as Static<typeof IdParams>).id);
-        const body = request.body as Static<typeof PatchUserBody>;
+        const found = await user(request.params.id);
+        const { body } = request;
         const updated = await store.users.update(found.id, {
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.role !== undefined ? { role: body.role } : {}),
@@ -138,9 +140,9 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users/:id',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request, reply) => {
-        const found = await user((request.params as Static<typeof IdParams>).id);
+        const found = await user(request.params.id);
         if (found.id === request.caller!.user.id)
-          throw new HttpError(409, 'CONFLICT', 'you cannot delete yourself');
+          throw new ApiError('CONFLICT', 'you cannot delete yourself');
         const bot = await store.bots.forUser(found.id);
         if (await store.bots.stop(bot.id)) await deps.control.stopped(bot.id);
         // The customer's own accounts are deleted with them (secrets erased); only pool sessions go back.
@@ -155,7 +157,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users/:id/tokens',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request) => {
-        const found = await user((request.params as Static<typeof IdParams>).id);
+        const found = await user(request.params.id);
         return { tokens: (await store.users.listTokens(found.id)).map(presentToken) };
       },
     );
@@ -164,7 +166,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/users/:id/tokens',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request, reply) => {
-        const found = await user((request.params as Static<typeof IdParams>).id);
+        const found = await user(request.params.id);
         const issued = await store.users.issueToken(found.id, 'issued by an operator');
         return reply.status(201).send({ id: issued.id, userId: found.id, token: issued.token });
       },
@@ -174,8 +176,8 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/tokens/:id',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request, reply) => {
-        const { id } = request.params as Static<typeof IdParams>;
-        if (!(await store.users.getToken(id))) throw new HttpError(404, 'NOT_FOUND', `no token ${id}`);
+        const { id } = request.params;
+        if (!(await store.users.getToken(id))) throw new ApiError('NOT_FOUND', `no token ${id}`);
         await store.users.revokeToken(id);
         return reply.status(204).send();
       },
@@ -193,7 +195,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/sessions',
       { schema: { tags: ['admin'], body: PoolBody } },
       async (request, reply) => {
-        const { count } = request.body as Static<typeof PoolBody>;
+        const { count } = request.body;
         const have = (await store.sessions.listPool()).length;
         const created = [];
         for (let i = 0; i < count; i++) {
@@ -213,9 +215,9 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/sessions/:id/assign',
       { schema: { tags: ['admin'], params: IdParams, body: AssignBody } },
       async (request) => {
-        const { id } = request.params as Static<typeof IdParams>;
+        const { id } = request.params;
         const session = await poolSession(id);
-        const target = await user((request.body as Static<typeof AssignBody>).userId);
+        const target = await user(request.body.userId);
         if (session.ownerUserId !== null && session.ownerUserId !== target.id) await deps.gateway.release(id);
         await store.sessions.assign(id, target.id);
         return { session: { ...presentSession((await store.sessions.get(id))!), ownerUserId: target.id } };
@@ -226,7 +228,7 @@ export function adminRoutes(deps: AppDeps) {
       '/api/admin/sessions/:id/unassign',
       { schema: { tags: ['admin'], params: IdParams } },
       async (request) => {
-        const { id } = request.params as Static<typeof IdParams>;
+        const { id } = request.params;
         await poolSession(id);
         await store.sessions.assign(id, null);
         await deps.gateway.release(id);
@@ -255,8 +257,7 @@ export function adminRoutes(deps: AppDeps) {
 
     app.get('/api/admin/cluster', { schema: { tags: ['admin'] } }, async () => {
       if (!deps.cluster)
-        throw new HttpError(
-          409,
+        throw new ApiError(
           'CLUSTER_NOT_AVAILABLE',
           'this installation runs in one process (no workers on PostgreSQL)',
         );

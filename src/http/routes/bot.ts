@@ -2,10 +2,11 @@
  * The customer's bot: start/stop (the original's contract), status, plan preview, configuration, history and
  * live events. Every route acts on the caller's own bot only: there is no bot id to name someone else's.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
-import { POST_STATUSES, type PostRecord, type PostStatus } from '../../core/model.js';
+import { POST_STATUSES, type PostRecord } from '../../core/model.js';
 import { LIMITS } from '../../core/limits.js';
 import { explain } from '../../core/outcome.js';
 import { planCycle } from '../../core/plan.js';
@@ -13,11 +14,12 @@ import { planToJson } from '../../core/plan-json.js';
 import { parsePostLink, type PostRef } from '../../core/post-link.js';
 import { resolveStartMode } from '../../core/start-mode.js';
 import type { BotConfig } from '../../storage/bots.js';
-import type { SessionRecord } from '../../storage/sessions.js';
 import type { User } from '../../storage/users.js';
-import type { AppDeps } from '../app.js';
 import { requireCaller } from '../auth.js';
-import { HttpError } from '../errors.js';
+import { botStatus } from '../bot-status.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { iso, presentSession } from '../presenters.js';
 import type { RateLimits } from '../rate-limits.js';
 import { RecordId, rangeSchema } from '../schemas.js';
 import type { EventHub } from '../sse.js';
@@ -70,29 +72,6 @@ const PostsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-/** A stored time as ISO text; a time that no date can show (e.g. out-of-range data) is null, never a crash. */
-export function iso(ms: number | null | undefined): string | null {
-  if (ms === null || ms === undefined) return null;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
-}
-
-export function presentSession(s: SessionRecord) {
-  return {
-    id: s.id,
-    label: s.label,
-    driver: s.driver,
-    state: s.status,
-    stateReason: s.statusReason,
-    cooldownUntil: iso(s.cooldownUntil),
-    account:
-      s.tgUserId || s.tgUsername || s.tgName
-        ? { id: s.tgUserId, username: s.tgUsername, name: s.tgName }
-        : null,
-    createdAt: iso(s.createdAt),
-  };
-}
-
 export function presentPost(p: PostRecord & { cycleNumber: number }) {
   return {
     id: p.id,
@@ -121,64 +100,6 @@ export function presentSettings(bot: BotConfig) {
   };
 }
 
-/** GET /api/bot/status, also used by the admin view of every bot. */
-export async function botStatus(deps: AppDeps, bot: BotConfig) {
-  const { store } = deps;
-  const sessions = await store.sessions.listByOwner(bot.userId);
-  const cycle = await store.bots.latestCycle(bot.id);
-  let cycleView = null;
-  if (cycle) {
-    const counts = await store.bots.cyclePostCounts(cycle.id);
-    const n = (...s: PostStatus[]) => s.reduce((sum, k) => sum + (counts[k] ?? 0), 0);
-    cycleView = {
-      number: cycle.number,
-      status: cycle.status,
-      startedAt: iso(cycle.plannedStartAt),
-      finishedAt: iso(cycle.finishedAt),
-      posts: {
-        planned: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0),
-        sent: n('sent', 'duplicate'),
-        failed: n('failed'),
-        skipped: n('skipped', 'missed', 'not_attempted'),
-        cancelled: n('cancelled'),
-        pending: n('planned', 'sending'),
-      },
-    };
-  }
-  const running = bot.desiredState === 'running';
-  let nextCycleAt: number | null = null;
-  if (running && cycle) {
-    if (
-      cycle.mode === 'starter' &&
-      cycle.cycleSeconds !== null &&
-      bot.anchorAt !== null &&
-      cycle.slot !== null
-    ) {
-      nextCycleAt = Math.max(
-        bot.anchorAt + (cycle.slot + 1) * cycle.cycleSeconds * 1000,
-        cycle.finishedAt ?? 0,
-      );
-    } else if (cycle.mode === 'enterprise') {
-      nextCycleAt = (cycle.finishedAt ?? cycle.expectedEndAt) + bot.settings.delayBetweenCycles * 1000;
-    }
-  }
-  return {
-    status: running ? (bot.needsAttention ? 'needs_attention' : 'running') : 'stopped',
-    execution_mode: bot.mode,
-    total_cycle_minutes: bot.totalCycleMinutes,
-    cycle: cycleView,
-    nextCycleAt: iso(nextCycleAt),
-    sessions: sessions.map((s) => ({
-      id: s.id,
-      label: s.label,
-      state: s.status,
-      cooldownUntil: iso(s.cooldownUntil),
-    })),
-    stats: { sent: bot.counters.sent, failed: bot.counters.failed, floodWaits: bot.counters.floodWaits },
-    lastError: bot.lastError,
-  };
-}
-
 export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
   const { store } = deps;
   const preflight = new RateLimitedPreflight(deps);
@@ -189,17 +110,14 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     return { user, bot: await store.bots.forUser(user.id) };
   }
 
-  return async (app: FastifyInstance) => {
+  return async (plugin: FastifyInstance) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.post('/api/bot/start', { schema: { tags: ['bot'], body: StartBody } }, async (request) => {
       const { user, bot } = await caller(request);
       if (user.planStatus !== 'active') {
-        throw new HttpError(
-          403,
-          'PLAN_INACTIVE',
-          `your plan is ${user.planStatus}: starting needs an active plan`,
-        );
+        throw new ApiError('PLAN_INACTIVE', `your plan is ${user.planStatus}: starting needs an active plan`);
       }
-      const resolved = resolveStartMode(request.body as Static<typeof StartBody>, user.planType);
+      const resolved = resolveStartMode(request.body, user.planType);
       let sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
       if (bot.desiredState === 'running') {
         // Starting a running bot changes nothing.
@@ -211,21 +129,18 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         };
       }
       if (!bot.postLink)
-        throw new HttpError(409, 'NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
-      if (bot.groups.length === 0)
-        throw new HttpError(409, 'NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
+        throw new ApiError('NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
+      if (bot.groups.length === 0) throw new ApiError('NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
       if (sessions.length === 0) {
         if (user.maxSessions <= 0) {
-          throw new HttpError(
-            409,
+          throw new ApiError(
             'NO_USABLE_SESSION',
             'no usable Telegram session: add or log in a session first',
           );
         }
         sessions = await store.sessions.assignFromPool(user.id, user.maxSessions);
         if (sessions.length === 0) {
-          throw new HttpError(
-            409,
+          throw new ApiError(
             'SESSION_POOL_EMPTY',
             'no usable session, and the operator’s session pool is empty',
           );
@@ -268,8 +183,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     app.post('/api/me/tokens/rotate', { schema: { tags: ['account'] } }, async (request, reply) => {
       const { user, tokenId } = requireCaller(request);
       if (tokenId === null) {
-        throw new HttpError(
-          409,
+        throw new ApiError(
           'CONFLICT',
           'you are signed in with a JWT from your frontend: it rotates its own keys; there is no API token to rotate',
         );
@@ -281,8 +195,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.get('/api/bot/plan', { schema: { tags: ['bot'], querystring: PlanQuery } }, async (request) => {
       const { user, bot } = await caller(request);
-      const query = request.query as Static<typeof PlanQuery>;
-      const resolved = resolveStartMode(query, user.planType, {
+      const resolved = resolveStartMode(request.query, user.planType, {
         mode: bot.mode,
         totalCycleMinutes: bot.totalCycleMinutes,
       });
@@ -304,7 +217,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.put('/api/bot/post', { schema: { tags: ['bot'], body: PostBody } }, async (request) => {
       const { bot } = await caller(request);
-      const ref = parsePostLink((request.body as Static<typeof PostBody>).post_link);
+      const ref = parsePostLink(request.body.post_link);
       await store.bots.setPostLink(bot.id, ref.canonical);
       return { post_link: ref.canonical, source: presentSource(ref) };
     });
@@ -319,7 +232,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.put('/api/bot/groups', { schema: { tags: ['bot'], body: GroupsBody } }, async (request) => {
       const { bot } = await caller(request);
-      const parsed = assertGroupTargets((request.body as Static<typeof GroupsBody>).groups);
+      const parsed = assertGroupTargets(request.body.groups);
       const keys = parsed.targets.map((t) => t.key);
       await store.bots.setGroups(bot.id, keys);
       return { groups: keys, warnings: parsed.warnings };
@@ -332,7 +245,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.put('/api/bot/settings', { schema: { tags: ['bot'], body: SettingsBody } }, async (request) => {
       const { bot } = await caller(request);
-      const body = request.body as Static<typeof SettingsBody>;
+      const { body } = request;
       await store.bots.setSettings(bot.id, {
         ...(body.delay_between_posts !== undefined ? { delayBetweenPosts: body.delay_between_posts } : {}),
         ...(body.delay_between_cycles !== undefined ? { delayBetweenCycles: body.delay_between_cycles } : {}),
@@ -351,7 +264,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
 
     app.get('/api/bot/posts', { schema: { tags: ['bot'], querystring: PostsQuery } }, async (request) => {
       const { bot } = await caller(request);
-      const query = request.query as Static<typeof PostsQuery>;
+      const { query } = request;
       const page = await store.bots.posts(bot.id, {
         cycle: query.cycle,
         status: query.status,
@@ -364,8 +277,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     app.get('/api/bot/events', { schema: { tags: ['bot'] } }, async (request, reply) => {
       const { user } = requireCaller(request);
       if (hub.streamsOf(user.id) >= limits.streamsPerUser) {
-        throw new HttpError(
-          429,
+        throw new ApiError(
           'TOO_MANY_STREAMS',
           `at most ${limits.streamsPerUser} live event streams at once per user; close one first`,
           { retryAfterSeconds: 5 },

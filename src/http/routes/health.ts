@@ -5,8 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { RuntimeEvent } from '../../runtime/events.js';
-import type { AppDeps } from '../app.js';
-import { VERSION } from '../app.js';
+import { VERSION, type AppDeps } from '../deps.js';
 
 export function healthRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {

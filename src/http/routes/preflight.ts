@@ -12,8 +12,8 @@ import { explain } from '../../core/outcome.js';
 import { parsePostLink } from '../../core/post-link.js';
 import type { BotConfig } from '../../storage/bots.js';
 import type { User } from '../../storage/users.js';
-import type { AppDeps } from '../app.js';
-import { HttpError } from '../errors.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
 
 const REUSE_MS = 60_000;
 
@@ -46,8 +46,7 @@ export class RateLimitedPreflight {
       };
     }
     if (this.deps.cluster && bot.desiredState === 'running' && sessions.some((s) => s.driver === 'mtcute')) {
-      throw new HttpError(
-        409,
+      throw new ApiError(
         'SESSION_IN_USE',
         'the bot is running (possibly on another worker) with these Telegram sessions: stop it to run a preflight',
       );

@@ -3,25 +3,24 @@
  * real accounts — interactive login (phone → code → 2FA) and import (Telethon file or string, Pyrogram string,
  * mtcute string) — plus a check that connects and reads the account.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { explain } from '../../core/outcome.js';
 import type { SessionRecord } from '../../storage/sessions.js';
 import type { User } from '../../storage/users.js';
 import type { LoginManager } from '../../telegram/mtcute/login.js';
-import type { SessionCheck } from '../../telegram/mtcute/session-check.js';
 import {
   parseSessionString,
   parseTelethonSessionFile,
   type ImportedSession,
 } from '../../telegram/mtcute/session-formats.js';
-import type { SessionCredentials } from '../../telegram/mtcute/mtcute-gateway.js';
 import { storeImportedSession } from '../../telegram/session-import.js';
-import type { AppDeps } from '../app.js';
 import { requireCaller } from '../auth.js';
-import { HttpError } from '../errors.js';
+import type { AppDeps, SessionServices } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { presentSession } from '../presenters.js';
 import { IdParams } from '../schemas.js';
-import { presentSession } from './bot.js';
 
 /**
  * The fields and the file of a multipart upload. The multipart parser (busboy, under @fastify/multipart) reports a
@@ -38,34 +37,25 @@ async function readUpload(
       if (part.type === 'file') {
         file = await part.toBuffer();
         if (part.file.truncated)
-          throw new HttpError(413, 'PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
+          throw new ApiError('PAYLOAD_TOO_LARGE', 'the session file is larger than 1 MB');
       } else {
         fields[part.fieldname] = String(part.value);
       }
     }
   } catch (error) {
-    const message = error instanceof Error && !(error instanceof HttpError) ? error.message : '';
+    const message = error instanceof Error && !(error instanceof ApiError) ? error.message : '';
     if (/unexpected end of multipart data/i.test(message)) {
-      throw new HttpError(
-        400,
+      throw new ApiError(
         'INVALID_MULTIPART',
         'the upload was incomplete: the multipart body ended before its closing boundary; send it again',
       );
     }
     if (/boundary not found/i.test(message)) {
-      throw new HttpError(400, 'INVALID_MULTIPART', 'the multipart content type has no boundary');
+      throw new ApiError('INVALID_MULTIPART', 'the multipart content type has no boundary');
     }
     throw error;
   }
   return { fields, file };
-}
-
-/** What the real-Telegram routes need; absent in a process without the mtcute adapter. */
-export interface SessionServices {
-  login: LoginManager;
-  check(credentials: SessionCredentials): Promise<SessionCheck>;
-  /** TELEGRAM_API_ID / TELEGRAM_API_HASH, if set. */
-  defaultApi: { apiId: number | undefined; apiHash: string | undefined };
 }
 
 const SandboxBody = Type.Object(
@@ -132,11 +122,7 @@ export function sessionRoutes(deps: AppDeps) {
 
   function services(): SessionServices {
     if (!deps.sessions)
-      throw new HttpError(
-        501,
-        'TELEGRAM_UNAVAILABLE',
-        'real Telegram sessions are not enabled in this process',
-      );
+      throw new ApiError('TELEGRAM_UNAVAILABLE', 'real Telegram sessions are not enabled in this process');
     return deps.sessions;
   }
 
@@ -145,7 +131,7 @@ export function sessionRoutes(deps: AppDeps) {
     const session = await store.sessions.get(id);
     // Another customer's session is answered like one that does not exist: ids tell nothing about other tenants.
     if (!session || (session.ownerUserId !== user.id && user.role !== 'admin')) {
-      throw new HttpError(404, 'NOT_FOUND', `no session ${id}`);
+      throw new ApiError('NOT_FOUND', `no session ${id}`);
     }
     return session;
   }
@@ -154,11 +140,7 @@ export function sessionRoutes(deps: AppDeps) {
     if (user.role === 'admin') return;
     const have = (await store.sessions.listByOwner(user.id)).length;
     if (have + adding > user.maxSessions) {
-      throw new HttpError(
-        409,
-        'SESSION_LIMIT',
-        `your plan allows ${user.maxSessions} sessions; you have ${have}`,
-      );
+      throw new ApiError('SESSION_LIMIT', `your plan allows ${user.maxSessions} sessions; you have ${have}`);
     }
   }
 
@@ -173,8 +155,7 @@ export function sessionRoutes(deps: AppDeps) {
     const apiId = body.api_id ?? fromSession ?? defaults.apiId;
     const apiHash = body.api_hash ?? defaults.apiHash;
     if (!apiId || !apiHash) {
-      throw new HttpError(
-        400,
+      throw new ApiError(
         'LOGIN_API_CREDENTIALS_MISSING',
         'give api_id and api_hash (from my.telegram.org), or set TELEGRAM_API_ID and TELEGRAM_API_HASH on the server',
       );
@@ -200,7 +181,8 @@ export function sessionRoutes(deps: AppDeps) {
     return { session: presentSession(created), format: imported.format };
   }
 
-  return async (app: FastifyInstance) => {
+  return async (plugin: FastifyInstance) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/api/sessions', { schema: { tags: ['sessions'] } }, async (request) => {
       const { user } = requireCaller(request);
       return { sessions: (await store.sessions.listByOwner(user.id)).map(presentSession) };
@@ -210,7 +192,7 @@ export function sessionRoutes(deps: AppDeps) {
       '/api/sessions/:id',
       { schema: { tags: ['sessions'], params: IdParams } },
       async (request, reply) => {
-        const session = await ownSession(request, (request.params as Static<typeof IdParams>).id);
+        const session = await ownSession(request, request.params.id);
         // A pool session lent to the customer goes back to the operator's pool; the customer's own is deleted.
         if (session.origin === 'pool') await store.sessions.assign(session.id, null);
         else await store.sessions.delete(session.id);
@@ -224,7 +206,7 @@ export function sessionRoutes(deps: AppDeps) {
       { schema: { tags: ['sessions'], body: SandboxBody } },
       async (request, reply) => {
         const { user } = requireCaller(request);
-        const { count } = request.body as Static<typeof SandboxBody>;
+        const { count } = request.body;
         await ensureRoom(user, count);
         const have = (await store.sessions.listByOwner(user.id)).length;
         const created: SessionRecord[] = [];
@@ -246,7 +228,7 @@ export function sessionRoutes(deps: AppDeps) {
       { schema: { tags: ['sessions'], body: LoginBody } },
       async (request, reply) => {
         const { user } = requireCaller(request);
-        const body = request.body as Static<typeof LoginBody>;
+        const { body } = request;
         const { login } = services();
         await makeRoomForLogin(user, login);
         const { apiId, apiHash } = apiCredentials(body);
@@ -260,19 +242,23 @@ export function sessionRoutes(deps: AppDeps) {
       },
     );
 
-    async function finishLogin(request: FastifyRequest, step: 'code' | 'password') {
+    /** The next step of a login: the code Telegram sent, or the account's 2FA password. */
+    async function finishLogin(
+      request: FastifyRequest,
+      loginId: string,
+      answer: { code: string } | { password: string },
+    ) {
       const { user } = requireCaller(request);
-      const { loginId } = request.params as Static<typeof LoginParams>;
       const owner = loginOwner.get(loginId);
       if (!owner || owner.userId !== user.id)
-        throw new HttpError(404, 'LOGIN_NOT_FOUND', 'no such login in progress (it may have expired)');
+        throw new ApiError('LOGIN_NOT_FOUND', 'no such login in progress (it may have expired)');
       const login = services().login;
       let result;
       try {
         result =
-          step === 'code'
-            ? await login.submitCode(loginId, (request.body as Static<typeof CodeBody>).code)
-            : await login.submitPassword(loginId, (request.body as Static<typeof PasswordBody>).password);
+          'code' in answer
+            ? await login.submitCode(loginId, answer.code)
+            : await login.submitPassword(loginId, answer.password);
       } finally {
         // Done, failed for good or expired: the login is gone from the manager, so from here too.
         if (!login.has(loginId)) loginOwner.delete(loginId);
@@ -298,12 +284,12 @@ export function sessionRoutes(deps: AppDeps) {
     app.post(
       '/api/sessions/login/:loginId/code',
       { schema: { tags: ['sessions'], params: LoginParams, body: CodeBody } },
-      (request) => finishLogin(request, 'code'),
+      (request) => finishLogin(request, request.params.loginId, request.body),
     );
     app.post(
       '/api/sessions/login/:loginId/password',
       { schema: { tags: ['sessions'], params: LoginParams, body: PasswordBody } },
-      (request) => finishLogin(request, 'password'),
+      (request) => finishLogin(request, request.params.loginId, request.body),
     );
 
     app.post('/api/sessions/import', { schema: { tags: ['sessions'] } }, async (request, reply) => {
@@ -315,7 +301,7 @@ export function sessionRoutes(deps: AppDeps) {
           ...(fields.api_hash ? { api_hash: fields.api_hash } : {}),
         };
         if (extra.api_id !== undefined && !(Number.isInteger(extra.api_id) && extra.api_id > 0)) {
-          throw new HttpError(400, 'VALIDATION_FAILED', 'api_id must be a positive whole number');
+          throw new ApiError('VALIDATION_FAILED', 'api_id must be a positive whole number');
         }
         const imported = file
           ? parseTelethonSessionFile(new Uint8Array(file))
@@ -323,8 +309,7 @@ export function sessionRoutes(deps: AppDeps) {
             ? parseSessionString(fields.session)
             : null;
         if (!imported)
-          throw new HttpError(
-            400,
+          throw new ApiError(
             'VALIDATION_FAILED',
             'send a session file (field "file") or a session string (field "session")',
           );
@@ -332,9 +317,9 @@ export function sessionRoutes(deps: AppDeps) {
       }
       const body = request.body as ImportJson | undefined;
       if (!body || typeof body !== 'object')
-        throw new HttpError(400, 'VALIDATION_FAILED', 'send {"session": "<string>"} or a multipart upload');
+        throw new ApiError('VALIDATION_FAILED', 'send {"session": "<string>"} or a multipart upload');
       const errors = importJsonErrors(body as unknown as Record<string, unknown>);
-      if (errors) throw new HttpError(400, 'VALIDATION_FAILED', errors);
+      if (errors) throw new ApiError('VALIDATION_FAILED', errors);
       return reply
         .status(201)
         .send(await storeImported(user, parseSessionString(body.session), body.label, body));
@@ -344,7 +329,7 @@ export function sessionRoutes(deps: AppDeps) {
       '/api/sessions/:id/check',
       { schema: { tags: ['sessions'], params: IdParams } },
       async (request) => {
-        const session = await ownSession(request, (request.params as Static<typeof IdParams>).id);
+        const session = await ownSession(request, request.params.id);
         if (session.driver === 'sandbox') {
           const account = await store.sandbox.getAccount(session.id);
           const dead = account !== null && account.status !== 'ok' && account.status !== 'limited';
@@ -363,8 +348,7 @@ export function sessionRoutes(deps: AppDeps) {
           const bot = await store.bots.forUser(owner.id);
           if (bot.desiredState === 'running') {
             // One auth key on two clients at once gets the session revoked (AUTH_KEY_DUPLICATED).
-            throw new HttpError(
-              409,
+            throw new ApiError(
               'SESSION_IN_USE',
               'the bot is running with this session: stop it before checking',
             );
