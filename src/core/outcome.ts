@@ -152,29 +152,28 @@ export function isDelivered(outcome: Outcome): boolean {
   return outcome.kind === 'sent' || outcome.kind === 'duplicate';
 }
 
-/** Plain words for a raw Telegram error or a runtime reason, for people (dashboard, CLI, API). */
-export function explain(codeOrReason: string): string {
-  return explainKnown(codeOrReason) ?? `Telegram answered ${codeOrReason.trim()}.`;
+/** Plain words for a raw Telegram error, for people (dashboard, CLI, API). Reasons are explained in reasons.ts. */
+export function explain(code: string): string {
+  return explainTelegram(code) ?? `Telegram answered ${code.trim()}.`;
 }
 
 /**
- * Plain words, or null for a free-form text that is neither a known reason nor a Telegram error (an error name
- * is UPPER_SNAKE_CASE: an unknown one is still said to come from Telegram).
+ * Plain words for a Telegram error, or null for a text that is not one (an error name is UPPER_SNAKE_CASE: an
+ * unknown one is still said to come from Telegram).
  */
-export function explainKnown(codeOrReason: string): string | null {
-  const key = codeOrReason.trim();
+export function explainTelegram(code: string): string | null {
+  const key = code.trim();
   const upper = key.toUpperCase();
   const flood = secondsAfter('FLOOD_WAIT_', upper) ?? secondsAfter('FLOOD_PREMIUM_WAIT_', upper);
   if (flood !== null)
     return `Telegram asked this account to slow down for ${flood} s; it pauses, others go on.`;
   const slow = secondsAfter('SLOWMODE_WAIT_', upper);
   if (slow !== null) return `The group has slow mode: this account may post there again in ${slow} s.`;
-  const known = EXPLANATIONS[key] ?? EXPLANATIONS[upper] ?? EXPLANATIONS[key.split(':')[0]!];
-  if (known) return known;
-  return /^[A-Z][A-Z0-9_]*$/.test(key) ? `Telegram answered ${key}.` : null;
+  if (!/^[A-Z][A-Z0-9_]*$/.test(key)) return null;
+  return Object.hasOwn(TELEGRAM_WORDS, key) ? TELEGRAM_WORDS[key]! : `Telegram answered ${key}.`;
 }
 
-const EXPLANATIONS: Record<string, string> = {
+const TELEGRAM_WORDS: Record<string, string> = {
   RANDOM_ID_DUPLICATE: 'The message was already delivered (a retry of the same post); counted as sent.',
   PEER_FLOOD: 'Telegram limited this account for spam; it is paused for hours. Check it with @SpamBot.',
   USER_RESTRICTED: 'This account is restricted by Telegram; it is paused for hours.',
@@ -205,49 +204,4 @@ const EXPLANATIONS: Record<string, string> = {
   TIMEOUT: 'Telegram did not answer in time; retried with the same message id.',
   RPC_CALL_FAIL: 'Telegram failed internally; retried with the same message id.',
   NETWORK_ERROR: 'The connection to Telegram failed; retried with the same message id.',
-  group_gap: 'Skipped: another of your accounts posted to this group too recently (minimum group gap).',
-  slowmode: 'Skipped: the group is in slow mode for this account.',
-  session_paused: 'Skipped: the account was paused (Telegram asked it to wait) past its time in this cycle.',
-  session_limited: 'Skipped: the account is limited by Telegram (spam); not handed to other accounts.',
-  session_dead: 'Skipped: the account’s session is no longer valid.',
-  pair_parked: 'Skipped: this account cannot post in this group right now; it is re-checked later.',
-  unknown_repeated: 'Skipped: this group failed twice with an unknown error; it is skipped for 3 cycles.',
-  source_invalid: 'The cycle stopped: the source post cannot be forwarded.',
-  stopped: 'Cancelled: the bot was stopped.',
-  missed: 'Missed: Stagger was not running when this post was due, and it was too late to post it.',
-  cycle_deadline: 'Not attempted: the cycle ended before this post’s turn.',
-  session_removed: 'Skipped: the session was removed from the bot.',
-  invalid_target: 'Failed: the group target is not valid.',
-  unknown: 'Failed with an error Telegram did not explain; a second one skips this group for 3 cycles.',
-  transient: 'Failed after retries: Telegram or the network kept failing (retried with the same message id).',
-  write_forbidden: 'Skipped: this account may not write in the group.',
-  not_member: 'Skipped: this account is not a member of the group. Stagger never joins groups.',
-  restricted: 'Skipped: the group is restricted for this account.',
-  topic_closed: 'Skipped: the forum topic is closed or deleted.',
-  payment_required: 'Skipped: the group asks for payment to post.',
-  banned_in_group: 'Skipped: this account is banned from writing in the group.',
-  admin_required: 'Skipped: the target is a channel where only admins post (a configuration error).',
-  unresolved: 'Skipped: this account does not know the group (not in its dialogs).',
-  no_access: 'Skipped: this account has no access to the group.',
-  flood_wait: 'Telegram asked this account to slow down; it pauses, the others go on.',
-  peer_flood: 'Telegram limited this account for spam; it is paused for hours.',
-  banned_in_many_groups: 'The account is banned in several groups; it is paused for hours.',
-  revoked: 'The session was logged out or revoked; log in again.',
-  deactivated: 'The account was deleted.',
-  banned: 'The account was banned by Telegram.',
-  duplicated: 'The session was used from two places at once; Telegram revoked it.',
-  frozen: 'The account is frozen by Telegram.',
-  'stop:cancel': 'Stopped by the customer.',
-  'stop:suspend': 'Stagger shut down or handed the bot to another worker; it resumes there.',
-  desired_stopped: 'Stopped by the customer.',
-  deleted: 'The bot was deleted.',
-  fenced: 'Another worker took over this bot.',
-  'stopped by the customer': 'Stopped by the customer.',
-  previous_cycle_overran:
-    'Skipped: the previous cycle ran into this cycle’s time (see the planner’s warnings).',
-  not_running: 'Skipped: Stagger was not running during this cycle’s time.',
-  no_post: 'Set the post to forward.',
-  no_groups: 'Add groups to post to.',
-  no_usable_session: 'No usable session: every session is dead or paused.',
-  bad_settings: 'The settings cannot run (starter mode needs total_cycle_minutes).',
 };

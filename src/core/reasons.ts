@@ -5,7 +5,12 @@
  * restricted the whole account), so nothing is explained without its kind. Numbers in the words come from the
  * policy in force, never from the text.
  */
-import type { GroupSkipReason, SessionDeadReason, SessionPauseReason } from './outcome.js';
+import {
+  explainTelegram,
+  type GroupSkipReason,
+  type SessionDeadReason,
+  type SessionPauseReason,
+} from './outcome.js';
 import type { NotReadyReason } from './readiness.js';
 import type { SkipReason } from './schedule.js';
 
@@ -132,6 +137,15 @@ export function explainReason(kind: ReasonKind, reason: string, policy: ExplainP
     case 'stop':
       return lookup(STOP_WORDS, reason);
   }
+}
+
+/**
+ * Words for a text stored as a reason of `kind`, or as an `error` (a Telegram error, or the session reason a
+ * skipped lane records as its cause); null when it is neither (free text is already words).
+ */
+export function explainText(kind: ReasonKind | 'error', text: string, policy: ExplainPolicy): string | null {
+  if (kind === 'error') return explainTelegram(text) ?? explainReason('session', text, policy);
+  return explainReason(kind, text, policy) ?? explainTelegram(text);
 }
 
 function lookup<K extends string>(table: Record<K, string>, key: string): string | null {

@@ -23,6 +23,7 @@ import { botRoutes } from './routes/bot.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { EventHub } from './sse.js';
+import { DEFAULT_RUNTIME_OPTIONS } from '../runtime/options.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -127,7 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.decorate('routeTable', routeTable);
 
-  const hub = new EventHub(deps.events);
+  const hub = new EventHub(deps.events, deps.policy ?? DEFAULT_RUNTIME_OPTIONS);
   app.addHook('onClose', async () => hub.close());
   const limits = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits };
 

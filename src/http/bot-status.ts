@@ -5,7 +5,36 @@
 import type { PostStatus } from '../core/model.js';
 import type { BotConfig } from '../storage/bots.js';
 import type { AppDeps } from './deps.js';
+import { nextCycleStart, type LastCycle, type NextCycle } from '../core/schedule.js';
+import { sessionStateAt } from '../core/session-state.js';
+import { DEFAULT_RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/options.js';
 import { iso } from './presenters.js';
+
+/**
+ * The next cycle's start by the runner's own rule (core/schedule.ts), seen from outside the runner: the latest
+ * cycle as it is now (a running one counts as ending when it is expected to), the runner taken as running all along.
+ */
+export function nextCycleFor(
+  bot: BotConfig,
+  last: LastCycle | null,
+  now: number,
+  policy: Pick<RuntimeOptions, 'planningLeadMs' | 'lateStartGraceMs'>,
+): NextCycle {
+  return nextCycleStart({
+    mode: bot.mode,
+    totalCycleMinutes: bot.totalCycleMinutes,
+    delayBetweenCycles: bot.settings.delayBetweenCycles,
+    anchor:
+      bot.anchorAt === null || bot.anchorCycleSeconds === null
+        ? null
+        : { at: bot.anchorAt, cycleSeconds: bot.anchorCycleSeconds },
+    last,
+    runnerStartedAt: Number.NEGATIVE_INFINITY,
+    now,
+    planningLeadMs: policy.planningLeadMs,
+    lateStartGraceMs: policy.lateStartGraceMs,
+  });
+}
 
 export async function botStatus(deps: AppDeps, bot: BotConfig) {
   const { store } = deps;
@@ -31,34 +60,20 @@ export async function botStatus(deps: AppDeps, bot: BotConfig) {
     };
   }
   const running = bot.desiredState === 'running';
-  let nextCycleAt: number | null = null;
-  if (running && cycle) {
-    if (
-      cycle.mode === 'starter' &&
-      cycle.cycleSeconds !== null &&
-      bot.anchorAt !== null &&
-      cycle.slot !== null
-    ) {
-      nextCycleAt = Math.max(
-        bot.anchorAt + (cycle.slot + 1) * cycle.cycleSeconds * 1000,
-        cycle.finishedAt ?? 0,
-      );
-    } else if (cycle.mode === 'enterprise') {
-      nextCycleAt = (cycle.finishedAt ?? cycle.expectedEndAt) + bot.settings.delayBetweenCycles * 1000;
-    }
-  }
+  const now = deps.clock.now();
+  const policy = deps.policy ?? DEFAULT_RUNTIME_OPTIONS;
+  const next = running && cycle ? nextCycleFor(bot, cycle, now, policy) : null;
+  const nextCycleAt = next?.ok ? next.at : null;
   return {
     status: running ? (bot.needsAttention ? 'needs_attention' : 'running') : 'stopped',
     execution_mode: bot.mode,
     total_cycle_minutes: bot.totalCycleMinutes,
     cycle: cycleView,
     nextCycleAt: iso(nextCycleAt),
-    sessions: sessions.map((s) => ({
-      id: s.id,
-      label: s.label,
-      state: s.status,
-      cooldownUntil: iso(s.cooldownUntil),
-    })),
+    sessions: sessions.map((s) => {
+      const state = sessionStateAt(s, now);
+      return { id: s.id, label: s.label, state: state.status, cooldownUntil: iso(state.cooldownUntil) };
+    }),
     stats: { sent: bot.counters.sent, failed: bot.counters.failed, floodWaits: bot.counters.floodWaits },
     lastError: bot.lastError,
   };

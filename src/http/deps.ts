@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { BotControl } from '../runtime/bot-control.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Listener } from '../runtime/events.js';
+import type { RuntimeOptions } from '../runtime/options.js';
 import type { Store } from '../storage/store.js';
 import type { Gateway } from '../telegram/gateway.js';
 import type { LoginManager } from '../telegram/mtcute/login.js';
@@ -38,6 +39,8 @@ export interface AppDeps {
   cluster?: () => Promise<unknown>;
   /** Where the built dashboard is; served at / when present. */
   webRoot?: string;
+  /** The runtime's tunables, for the rules the API shares with it (next cycle, words quoting numbers). */
+  policy?: RuntimeOptions;
   /** Overrides of the default rate limits (tests; see rate-limits.ts). */
   rateLimits?: Partial<RateLimits>;
 }

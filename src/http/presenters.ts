@@ -2,6 +2,9 @@
  * How records look in responses, shared by the customer's and the operator's routes: times as ISO text, sessions
  * without secrets.
  */
+import { explainReason, type ExplainPolicy } from '../core/reasons.js';
+import { sessionStateAt } from '../core/session-state.js';
+import { DEFAULT_RUNTIME_OPTIONS } from '../runtime/options.js';
 import type { SessionRecord } from '../storage/sessions.js';
 
 /** A stored time as ISO text; a time that no date can show (e.g. out-of-range data) is null, never a crash. */
@@ -11,14 +14,25 @@ export function iso(ms: number | null | undefined): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
-export function presentSession(s: SessionRecord) {
+/**
+ * A session as it is at `at` (core/session-state.ts): a FLOOD_WAIT that has ended shows as active, whether or not
+ * the runner has written that down yet. `stateText` says the state's reason in words of its kind (a session's
+ * `restricted` is the account, not a group).
+ */
+export function presentSession(
+  s: SessionRecord,
+  at: number,
+  policy: ExplainPolicy = DEFAULT_RUNTIME_OPTIONS,
+) {
+  const state = sessionStateAt(s, at);
   return {
     id: s.id,
     label: s.label,
     driver: s.driver,
-    state: s.status,
-    stateReason: s.statusReason,
-    cooldownUntil: iso(s.cooldownUntil),
+    state: state.status,
+    stateReason: state.statusReason,
+    stateText: state.statusReason ? explainReason('session', state.statusReason, policy) : null,
+    cooldownUntil: iso(state.cooldownUntil),
     account:
       s.tgUserId || s.tgUsername || s.tgName
         ? { id: s.tgUserId, username: s.tgUsername, name: s.tgName }

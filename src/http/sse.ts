@@ -3,7 +3,8 @@
  * every 15 s keeps proxies from closing an idle stream.
  */
 import type { ServerResponse } from 'node:http';
-import { explainKnown } from '../core/outcome.js';
+import { explainTelegram } from '../core/outcome.js';
+import { explainText, type ExplainPolicy, type ReasonKind } from '../core/reasons.js';
 import type { Listener, RuntimeEvent } from '../runtime/events.js';
 
 interface Client {
@@ -11,12 +12,24 @@ interface Client {
   response: ServerResponse;
 }
 
-/** The event as clients see it: with an ISO time and, for failures, the reason in plain words. */
-export function presentEvent(event: RuntimeEvent): Record<string, unknown> {
+/** Whose reason an event carries: a post's, a session's, a cycle's, the bot's attention or its stop. */
+function reasonKind(type: RuntimeEvent['type']): ReasonKind | null {
+  if (type.startsWith('post.')) return 'post';
+  if (type.startsWith('session.')) return 'session';
+  if (type.startsWith('cycle.')) return 'cycle';
+  if (type === 'bot.attention') return 'attention';
+  if (type === 'bot.stopped') return 'stop';
+  return null;
+}
+
+/** The event as clients see it: with an ISO time and, for failures, the reason in plain words of its kind. */
+export function presentEvent(event: RuntimeEvent, policy: ExplainPolicy): Record<string, unknown> {
   const out: Record<string, unknown> = { ...event, time: new Date(event.at).toISOString() };
-  const reasonText = 'reason' in event && event.reason ? explainKnown(event.reason) : null;
+  const kind = reasonKind(event.type);
+  const reason = 'reason' in event && event.reason ? event.reason : null;
+  const reasonText = reason ? (kind ? explainText(kind, reason, policy) : explainTelegram(reason)) : null;
   if (reasonText) out.reasonText = reasonText;
-  const errorText = 'error' in event && event.error ? explainKnown(event.error) : null;
+  const errorText = 'error' in event && event.error ? explainText('error', event.error, policy) : null;
   if (errorText) out.errorText = errorText;
   return out;
 }
@@ -27,7 +40,10 @@ export class EventHub {
   private readonly keepalive: NodeJS.Timeout;
   private sequence = 0;
 
-  constructor(source: { on(listener: Listener): () => void }) {
+  constructor(
+    source: { on(listener: Listener): () => void },
+    private readonly policy: ExplainPolicy,
+  ) {
     this.unsubscribe = source.on((event) => this.publish(event));
     this.keepalive = setInterval(() => {
       for (const c of this.clients) c.response.write(': keepalive\n\n');
@@ -63,7 +79,7 @@ export class EventHub {
     let payload: string | null = null;
     for (const client of this.clients) {
       if (client.userId !== event.userId) continue;
-      payload ??= `id: ${++this.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event))}\n\n`;
+      payload ??= `id: ${++this.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(presentEvent(event, this.policy))}\n\n`;
       client.response.write(payload);
     }
   }

@@ -30,7 +30,15 @@ export interface BotCounters {
 /** A bot as its customer configured it (the API's view), with the runtime's flags and counters. */
 export interface BotConfig extends Pick<
   BotSnapshot,
-  'id' | 'userId' | 'postLink' | 'mode' | 'totalCycleMinutes' | 'settings' | 'desiredState' | 'anchorAt'
+  | 'id'
+  | 'userId'
+  | 'postLink'
+  | 'mode'
+  | 'totalCycleMinutes'
+  | 'settings'
+  | 'desiredState'
+  | 'anchorAt'
+  | 'anchorCycleSeconds'
 > {
   needsAttention: boolean;
   lastError: string | null;
@@ -57,6 +65,7 @@ function configFromRow(row: Selectable<BotsTable>, groups: string[]): BotConfig 
     needsAttention: bool(row.needs_attention),
     lastError: row.last_error,
     anchorAt: numOrNull(row.anchor_at),
+    anchorCycleSeconds: row.anchor_cycle_seconds === null ? null : num(row.anchor_cycle_seconds),
     counters: {
       sent: num(row.sent_count),
       duplicates: num(row.duplicate_count),

@@ -42,6 +42,8 @@ export interface Session {
   driver: SessionDriver;
   state: SessionStatus;
   stateReason: string | null;
+  /** The state's reason in words (a session's own kind of reason). */
+  stateText: string | null;
   cooldownUntil: string | null;
   account: { id: string | null; username: string | null; name: string | null } | null;
   createdAt: string | null;

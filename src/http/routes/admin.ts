@@ -116,7 +116,7 @@ export function adminRoutes(deps: AppDeps) {
     app.get('/api/admin/users/:id', { schema: { tags: ['admin'], params: IdParams } }, async (request) => {
       const found = await user(request.params.id);
       const sessions = await store.sessions.listByOwner(found.id);
-      return { user: presentUser(found), sessions: sessions.map(presentSession) };
+      return { user: presentUser(found), sessions: sessions.map((s) => presentSession(s, deps.clock.now())) };
     });
 
     app.patch(
@@ -185,7 +185,7 @@ export function adminRoutes(deps: AppDeps) {
 
     app.get('/api/admin/sessions', { schema: { tags: ['admin'] } }, async () => ({
       sessions: (await store.sessions.listAll()).map((s) => ({
-        ...presentSession(s),
+        ...presentSession(s, deps.clock.now()),
         ownerUserId: s.ownerUserId,
         origin: s.origin,
       })),
@@ -207,7 +207,7 @@ export function adminRoutes(deps: AppDeps) {
             }),
           );
         }
-        return reply.status(201).send({ sessions: created.map(presentSession) });
+        return reply.status(201).send({ sessions: created.map((s) => presentSession(s, deps.clock.now())) });
       },
     );
 
@@ -220,7 +220,12 @@ export function adminRoutes(deps: AppDeps) {
         const target = await user(request.body.userId);
         if (session.ownerUserId !== null && session.ownerUserId !== target.id) await deps.gateway.release(id);
         await store.sessions.assign(id, target.id);
-        return { session: { ...presentSession((await store.sessions.get(id))!), ownerUserId: target.id } };
+        return {
+          session: {
+            ...presentSession((await store.sessions.get(id))!, deps.clock.now()),
+            ownerUserId: target.id,
+          },
+        };
       },
     );
 
@@ -232,7 +237,12 @@ export function adminRoutes(deps: AppDeps) {
         await poolSession(id);
         await store.sessions.assign(id, null);
         await deps.gateway.release(id);
-        return { session: { ...presentSession((await store.sessions.get(id))!), ownerUserId: null } };
+        return {
+          session: {
+            ...presentSession((await store.sessions.get(id))!, deps.clock.now()),
+            ownerUserId: null,
+          },
+        };
       },
     );
 

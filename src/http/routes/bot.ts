@@ -12,11 +12,15 @@ import { explain } from '../../core/outcome.js';
 import { planCycle } from '../../core/plan.js';
 import { planToJson } from '../../core/plan-json.js';
 import { parsePostLink, type PostRef } from '../../core/post-link.js';
+import { readiness, type NotReadyReason } from '../../core/readiness.js';
+import { explainText, type ExplainPolicy } from '../../core/reasons.js';
+import { usableAt } from '../../core/session-state.js';
 import { resolveStartMode } from '../../core/start-mode.js';
+import { DEFAULT_RUNTIME_OPTIONS } from '../../runtime/options.js';
 import type { BotConfig } from '../../storage/bots.js';
 import type { User } from '../../storage/users.js';
 import { requireCaller } from '../auth.js';
-import { botStatus } from '../bot-status.js';
+import { botStatus, nextCycleFor } from '../bot-status.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { iso, presentSession } from '../presenters.js';
@@ -72,7 +76,7 @@ const PostsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function presentPost(p: PostRecord & { cycleNumber: number }) {
+export function presentPost(p: PostRecord & { cycleNumber: number }, policy: ExplainPolicy) {
   return {
     id: p.id,
     cycle: p.cycleNumber,
@@ -82,9 +86,9 @@ export function presentPost(p: PostRecord & { cycleNumber: number }) {
     plannedAt: iso(p.plannedAt),
     status: p.status,
     reason: p.reason,
-    reasonText: p.reason ? explain(p.reason) : null,
+    reasonText: p.reason ? explainText('post', p.reason, policy) : null,
     error: p.error,
-    errorText: p.error ? explain(p.error) : null,
+    errorText: p.error ? (explainText('error', p.error, policy) ?? explain(p.error)) : null,
     attempts: p.attempts,
     sentAt: iso(p.sentAt),
   };
@@ -100,6 +104,20 @@ export function presentSettings(bot: BotConfig) {
   };
 }
 
+/** A start the bot's readiness refuses, as the original contract's codes. */
+function startRefusal(reason: NotReadyReason): ApiError {
+  switch (reason) {
+    case 'no_post':
+      return new ApiError('NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
+    case 'no_groups':
+      return new ApiError('NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
+    case 'bad_settings':
+      return new ApiError('STARTER_REQUIRES_CYCLE_MINUTES', 'starter mode requires total_cycle_minutes > 0');
+    default:
+      return new ApiError('NO_USABLE_SESSION', 'no usable Telegram session: add or log in a session first');
+  }
+}
+
 export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
   const { store } = deps;
   const preflight = new RateLimitedPreflight(deps);
@@ -110,6 +128,15 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     return { user, bot: await store.bots.forUser(user.id) };
   }
 
+  /** When the bot's next cycle starts by the runner's rule; a stopped bot's first one is a planning lead away. */
+  async function nextStartOf(bot: BotConfig): Promise<number> {
+    const now = deps.clock.now();
+    const policy = deps.policy ?? DEFAULT_RUNTIME_OPTIONS;
+    if (bot.desiredState !== 'running') return now + policy.planningLeadMs;
+    const next = nextCycleFor(bot, await store.bots.latestCycle(bot.id), now, policy);
+    return next.ok ? next.at : now;
+  }
+
   return async (plugin: FastifyInstance) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.post('/api/bot/start', { schema: { tags: ['bot'], body: StartBody } }, async (request) => {
@@ -118,42 +145,58 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         throw new ApiError('PLAN_INACTIVE', `your plan is ${user.planStatus}: starting needs an active plan`);
       }
       const resolved = resolveStartMode(request.body, user.planType);
-      let sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
+      const now = deps.clock.now();
+      let sessions = await store.sessions.listByOwner(user.id);
+      const alive = () => sessions.filter((s) => s.status !== 'dead');
       if (bot.desiredState === 'running') {
         // Starting a running bot changes nothing.
         return {
           status: 'running',
           execution_mode: bot.mode,
           total_cycle_minutes: bot.totalCycleMinutes,
-          sessions: sessions.map(presentSession),
+          sessions: alive().map((s) => presentSession(s, now)),
         };
       }
-      if (!bot.postLink)
-        throw new ApiError('NO_POST_LINK', 'set the post to forward first (PUT /api/bot/post)');
-      if (bot.groups.length === 0) throw new ApiError('NO_GROUPS', 'add groups first (PUT /api/bot/groups)');
-      if (sessions.length === 0) {
+      const check = () =>
+        readiness(
+          {
+            postLink: bot.postLink,
+            groupCount: bot.groups.length,
+            sessions,
+            mode: resolved.mode,
+            totalCycleMinutes: resolved.totalCycleMinutes,
+          },
+          now,
+        );
+      let ready = check();
+      if (!ready.ok && ready.reason === 'no_usable_session') {
+        // A customer without a live session gets the operator's pool sessions, up to the plan's limit.
         if (user.maxSessions <= 0) {
           throw new ApiError(
             'NO_USABLE_SESSION',
             'no usable Telegram session: add or log in a session first',
           );
         }
-        sessions = await store.sessions.assignFromPool(user.id, user.maxSessions);
-        if (sessions.length === 0) {
+        const lent = await store.sessions.assignFromPool(user.id, user.maxSessions);
+        if (lent.length === 0) {
           throw new ApiError(
             'SESSION_POOL_EMPTY',
             'no usable session, and the operator’s session pool is empty',
           );
         }
+        sessions = [...sessions, ...lent];
+        ready = check();
       }
+      // Every session paused is no refusal: the bot starts and waits for the first pause to end.
+      if (!ready.ok && ready.reason !== 'sessions_paused') throw startRefusal(ready.reason);
       if (await store.bots.start(bot.id, resolved.mode, resolved.totalCycleMinutes))
         await deps.control.started(bot.id);
-      const now = (await store.bots.get(bot.id))!;
+      const started = (await store.bots.get(bot.id))!;
       return {
         status: 'running',
-        execution_mode: now.mode,
-        total_cycle_minutes: now.totalCycleMinutes,
-        sessions: sessions.map(presentSession),
+        execution_mode: started.mode,
+        total_cycle_minutes: started.totalCycleMinutes,
+        sessions: alive().map((s) => presentSession(s, now)),
       };
     });
 
@@ -199,7 +242,9 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         mode: bot.mode,
         totalCycleMinutes: bot.totalCycleMinutes,
       });
-      const sessions = (await store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
+      // The sessions the runner would plan with: those usable when the next cycle starts (core rules).
+      const at = await nextStartOf(bot);
+      const sessions = (await store.sessions.listByOwner(user.id)).filter((s) => usableAt(s, at));
       const plan = planCycle({
         mode: resolved.mode,
         sessions: sessions.map((s) => s.id),
@@ -271,7 +316,10 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         limit: query.limit ?? 50,
         cursor: query.cursor,
       });
-      return { posts: page.posts.map(presentPost), nextCursor: page.nextCursor };
+      return {
+        posts: page.posts.map((p) => presentPost(p, deps.policy ?? DEFAULT_RUNTIME_OPTIONS)),
+        nextCursor: page.nextCursor,
+      };
     });
 
     app.get('/api/bot/events', { schema: { tags: ['bot'] } }, async (request, reply) => {

@@ -178,14 +178,16 @@ export function sessionRoutes(deps: AppDeps) {
       apiId,
       apiHash,
     });
-    return { session: presentSession(created), format: imported.format };
+    return { session: presentSession(created, deps.clock.now()), format: imported.format };
   }
 
   return async (plugin: FastifyInstance) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
     app.get('/api/sessions', { schema: { tags: ['sessions'] } }, async (request) => {
       const { user } = requireCaller(request);
-      return { sessions: (await store.sessions.listByOwner(user.id)).map(presentSession) };
+      return {
+        sessions: (await store.sessions.listByOwner(user.id)).map((s) => presentSession(s, deps.clock.now())),
+      };
     });
 
     app.delete(
@@ -219,7 +221,7 @@ export function sessionRoutes(deps: AppDeps) {
             }),
           );
         }
-        return reply.status(201).send({ sessions: created.map(presentSession) });
+        return reply.status(201).send({ sessions: created.map((s) => presentSession(s, deps.clock.now())) });
       },
     );
 
@@ -278,7 +280,7 @@ export function sessionRoutes(deps: AppDeps) {
         tgUsername: result.account.username,
         tgName: name || null,
       });
-      return { status: 'done', session: presentSession(created) };
+      return { status: 'done', session: presentSession(created, deps.clock.now()) };
     }
 
     app.post(

@@ -96,7 +96,11 @@ function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: (
               </td>
               <td>
                 <Badge value={s.state} />
-                {s.stateReason && <div className="muted small">{s.stateReason.replaceAll('_', ' ')}</div>}
+                {s.stateReason && (
+                  <div className="muted small" data-testid="session-state-text">
+                    {s.stateText ?? s.stateReason.replaceAll('_', ' ')}
+                  </div>
+                )}
               </td>
               <td>{s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}</td>
               <td>
