@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
 import type { SessionServices } from './http/routes/sessions.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type PinoLogger } from './logger.js';
 import { LocalBotControl, type BotControl } from './runtime/bot-control.js';
 import { SystemClock, type Clock } from './runtime/clock.js';
 import { EventBus } from './runtime/events.js';
@@ -37,7 +37,7 @@ export interface ServiceOptions {
   runtime?: boolean;
   /** Serve the HTTP API (and the dashboard) on config.host:config.port. */
   api?: boolean;
-  logger?: Logger;
+  logger?: PinoLogger;
   clock?: Clock;
   /** Replaces the real mtcute client (offline tests use the network-layer harness). */
   telegramClientFactory?: (params: ClientParams) => TelegramClient;
@@ -92,7 +92,7 @@ export class Service {
   private constructor(
     readonly config: Config,
     readonly store: Store,
-    readonly logger: Logger,
+    readonly logger: PinoLogger,
     readonly clock: Clock,
     readonly gateway: Gateway,
     readonly runtime: Runtime | null,

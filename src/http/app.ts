@@ -13,7 +13,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { PinoLogger as Logger } from '../logger.js';
 import type { BotControl } from '../runtime/bot-control.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Listener } from '../runtime/events.js';

@@ -21,7 +21,8 @@ import {
 import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
 import type { PostRef } from '../core/post-link.js';
 import type { Gateway } from '../telegram/gateway.js';
-import type { BotState, RuntimeLogger } from './bot-state.js';
+import type { Logger } from '../logger.js';
+import type { BotState } from './bot-state.js';
 import { sleepUntil, type Clock } from './clock.js';
 import type { GuardReservation } from './group-guard.js';
 import type { RuntimeOptions } from './options.js';
@@ -32,7 +33,7 @@ export interface CycleDeps {
   gateway: Gateway;
   batcher: WriteBatcher;
   options: RuntimeOptions;
-  logger: RuntimeLogger;
+  logger: Logger;
 }
 
 export interface CycleInput {
