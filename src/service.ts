@@ -103,11 +103,13 @@ export class Service {
   static async start(config: Config, options: ServiceOptions = {}): Promise<Service> {
     const logger = options.logger ?? createLogger({ level: config.logLevel });
     const clock = options.clock ?? new SystemClock();
+    // Every stamp the repositories write comes from the service's one clock.
     const store = await openStore({
       dataDir: config.dataDir,
       url: config.databaseUrl,
       poolSize: config.databasePoolSize,
       secretKey: config.secretKey,
+      now: () => clock.now(),
     });
     for (const m of store.migrations?.results ?? [])
       logger.info({ migration: m.name, status: m.status }, 'migration');
@@ -184,7 +186,7 @@ export class Service {
     if (this.runtime) {
       const pid = process.pid;
       this.keeper = new LeaseKeeper(
-        new LeaseRepository(this.store.db, this.store.dialect),
+        new LeaseRepository(this.store.db, this.store.dialect, () => this.clock.now()),
         this.runtime,
         this.clock,
         {
@@ -219,7 +221,9 @@ export class Service {
 
   private async listen(control: BotControl, options: ServiceOptions): Promise<void> {
     const leases =
-      this.store.dialect === 'postgres' ? new LeaseRepository(this.store.db, this.store.dialect) : null;
+      this.store.dialect === 'postgres'
+        ? new LeaseRepository(this.store.db, this.store.dialect, () => this.clock.now())
+        : null;
     const aliveWithin = this.config.lease.seconds * 1000;
     const sessions: SessionServices = {
       login: this.login,
