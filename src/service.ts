@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
 import type { SessionServices } from './http/routes/sessions.js';
 import { createLogger, type PinoLogger } from './logger.js';
+import { closeInOrder } from './shutdown.js';
 import { LocalBotControl, type BotControl } from './runtime/bot-control.js';
 import { SystemClock, type Clock } from './runtime/clock.js';
 import { EventBus } from './runtime/events.js';
@@ -49,6 +50,8 @@ export interface ServiceOptions {
 }
 
 const HOUR = 3600_000;
+/** How long a shutdown waits for the parts to close before it lets the process go. */
+const CLOSE_WITHIN_MS = 10_000;
 
 /**
  * The real Telegram gateway on the store: session strings (decrypted) and API credentials from the sessions
@@ -264,21 +267,29 @@ export class Service {
 
   /**
    * Graceful: stop taking requests, let the calls on the wire finish; cycles stay `running` in the store and
-   * resume on the next start. Idempotent.
+   * resume on the next start. Each part closes on its own — one that fails or hangs is logged and the rest still
+   * close — and the whole is bounded (CLOSE_WITHIN_MS). Idempotent.
    */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.stopping.abort();
-      await this.app?.close();
-      // Leases first: runners stop (calls on the wire finish) and every lease is released for the others at once.
-      await this.keeper?.close();
-      await this.runtime?.close();
-      await this.relay?.close();
-      await this.listener?.close();
-      await this.login.close();
-      await this.gateway.close();
-      await this.store.close();
-      this.logger.info('stopped');
+      const parts: [string, { close(): Promise<unknown> } | null][] = [
+        ['api', this.app],
+        // Leases first: runners stop (calls on the wire finish) and every lease is released for the others at once.
+        ['lease keeper', this.keeper],
+        ['runtime', this.runtime],
+        ['event relay', this.relay],
+        ['pg listener', this.listener],
+        ['login manager', this.login],
+        ['gateway', this.gateway],
+        ['store', this.store],
+      ];
+      const notClosed = await closeInOrder(
+        parts.flatMap(([name, part]) => (part ? [{ name, close: () => part.close() }] : [])),
+        { clock: this.clock, withinMs: CLOSE_WITHIN_MS, logger: this.logger },
+      );
+      if (notClosed.length === 0) this.logger.info('stopped');
+      else this.logger.warn({ notClosed }, 'stopped; some parts did not close');
     })();
     return this.closed;
   }
