@@ -96,10 +96,6 @@ export class LeaseKeeper {
     return this.options.workerId;
   }
 
-  heldBotIds(): string[] {
-    return [...this.held.keys()];
-  }
-
   async start(): Promise<void> {
     await this.store.registerWorker(this.options.workerId, this.options.host, this.options.pid);
     this.loop = this.run();

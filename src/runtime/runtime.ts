@@ -24,8 +24,6 @@ export interface RuntimeDeps {
   options?: Partial<RuntimeOptions>;
   logger?: Logger;
   events?: EventBus;
-  /** Told when a runner ends on its own (desired state stopped, bot deleted, lease lost). */
-  onRunnerExit?: RunnerExitListener;
 }
 
 export class Runtime {
@@ -44,10 +42,6 @@ export class Runtime {
     this.events =
       deps.events ?? new EventBus((error) => this.deps.logger.error({ err: error }, 'event listener failed'));
     this.batcher = new WriteBatcher(deps.store, deps.clock);
-  }
-
-  get clock(): Clock {
-    return this.deps.clock;
   }
 
   isRunning(botId: string): boolean {
@@ -118,7 +112,6 @@ export class Runtime {
     // A bot that stops running here closes its Telegram connections (a new owner may connect next).
     for (const sessionId of runner.sessionIds())
       void this.deps.gateway.release(sessionId).catch(() => undefined);
-    this.deps.onRunnerExit?.(botId, exit);
     for (const listener of this.exitListeners) listener(botId, exit);
   }
 
