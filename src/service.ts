@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
 import type { SessionServices } from './http/deps.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type PinoLogger } from './logger.js';
+import { closeInOrder } from './shutdown.js';
 import { LocalBotControl, type BotControl } from './runtime/bot-control.js';
 import { SystemClock, type Clock } from './runtime/clock.js';
 import { EventBus } from './runtime/events.js';
@@ -37,7 +38,7 @@ export interface ServiceOptions {
   runtime?: boolean;
   /** Serve the HTTP API (and the dashboard) on config.host:config.port. */
   api?: boolean;
-  logger?: Logger;
+  logger?: PinoLogger;
   clock?: Clock;
   /** Replaces the real mtcute client (offline tests use the network-layer harness). */
   telegramClientFactory?: (params: ClientParams) => TelegramClient;
@@ -49,6 +50,8 @@ export interface ServiceOptions {
 }
 
 const HOUR = 3600_000;
+/** How long a shutdown waits for the parts to close before it lets the process go. */
+const CLOSE_WITHIN_MS = 10_000;
 
 /**
  * The real Telegram gateway on the store: session strings (decrypted) and API credentials from the sessions
@@ -92,7 +95,7 @@ export class Service {
   private constructor(
     readonly config: Config,
     readonly store: Store,
-    readonly logger: Logger,
+    readonly logger: PinoLogger,
     readonly clock: Clock,
     readonly gateway: Gateway,
     readonly runtime: Runtime | null,
@@ -103,11 +106,13 @@ export class Service {
   static async start(config: Config, options: ServiceOptions = {}): Promise<Service> {
     const logger = options.logger ?? createLogger({ level: config.logLevel });
     const clock = options.clock ?? new SystemClock();
+    // Every stamp the repositories write comes from the service's one clock.
     const store = await openStore({
       dataDir: config.dataDir,
       url: config.databaseUrl,
       poolSize: config.databasePoolSize,
       secretKey: config.secretKey,
+      now: () => clock.now(),
     });
     for (const m of store.migrations?.results ?? [])
       logger.info({ migration: m.name, status: m.status }, 'migration');
@@ -184,7 +189,7 @@ export class Service {
     if (this.runtime) {
       const pid = process.pid;
       this.keeper = new LeaseKeeper(
-        new LeaseRepository(this.store.db, this.store.dialect),
+        new LeaseRepository(this.store.db, this.store.dialect, () => this.clock.now()),
         this.runtime,
         this.clock,
         {
@@ -219,7 +224,9 @@ export class Service {
 
   private async listen(control: BotControl, options: ServiceOptions): Promise<void> {
     const leases =
-      this.store.dialect === 'postgres' ? new LeaseRepository(this.store.db, this.store.dialect) : null;
+      this.store.dialect === 'postgres'
+        ? new LeaseRepository(this.store.db, this.store.dialect, () => this.clock.now())
+        : null;
     const aliveWithin = this.config.lease.seconds * 1000;
     const sessions: SessionServices = {
       login: this.login,
@@ -260,21 +267,29 @@ export class Service {
 
   /**
    * Graceful: stop taking requests, let the calls on the wire finish; cycles stay `running` in the store and
-   * resume on the next start. Idempotent.
+   * resume on the next start. Each part closes on its own — one that fails or hangs is logged and the rest still
+   * close — and the whole is bounded (CLOSE_WITHIN_MS). Idempotent.
    */
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.stopping.abort();
-      await this.app?.close();
-      // Leases first: runners stop (calls on the wire finish) and every lease is released for the others at once.
-      await this.keeper?.close();
-      await this.runtime?.close();
-      await this.relay?.close();
-      await this.listener?.close();
-      await this.login.close();
-      await this.gateway.close();
-      await this.store.close();
-      this.logger.info('stopped');
+      const parts: [string, { close(): Promise<unknown> } | null][] = [
+        ['api', this.app],
+        // Leases first: runners stop (calls on the wire finish) and every lease is released for the others at once.
+        ['lease keeper', this.keeper],
+        ['runtime', this.runtime],
+        ['event relay', this.relay],
+        ['pg listener', this.listener],
+        ['login manager', this.login],
+        ['gateway', this.gateway],
+        ['store', this.store],
+      ];
+      const notClosed = await closeInOrder(
+        parts.flatMap(([name, part]) => (part ? [{ name, close: () => part.close() }] : [])),
+        { clock: this.clock, withinMs: CLOSE_WITHIN_MS, logger: this.logger },
+      );
+      if (notClosed.length === 0) this.logger.info('stopped');
+      else this.logger.warn({ notClosed }, 'stopped; some parts did not close');
     })();
     return this.closed;
   }

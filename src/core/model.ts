@@ -6,7 +6,6 @@
 import type { ExecutionMode } from './plan.js';
 
 export type SessionDriver = 'sandbox' | 'mtcute';
-export const SESSION_DRIVERS: readonly SessionDriver[] = ['sandbox', 'mtcute'];
 
 /** `paused`: a cooldown with an end (FLOOD_WAIT, PEER_FLOOD…). `dead`: retired until someone logs in again. */
 export type SessionStatus = 'active' | 'paused' | 'dead';

@@ -3,7 +3,7 @@
  * here rather than in app.ts (which imports the routes).
  */
 import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { PinoLogger } from '../logger.js';
 import type { BotControl } from '../runtime/bot-control.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Listener } from '../runtime/events.js';
@@ -33,7 +33,7 @@ export interface AppDeps {
   gateway: Gateway;
   /** The runtime's event stream (this process's, or relayed from the workers). */
   events: { on(listener: Listener): () => void };
-  logger?: Logger | false;
+  logger?: PinoLogger | false;
   sessions?: SessionServices;
   /** Cluster view for GET /api/admin/cluster (when workers run on PostgreSQL). */
   cluster?: () => Promise<unknown>;

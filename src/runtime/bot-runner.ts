@@ -16,19 +16,20 @@ import { planCycle, type ExecutionMode } from '../core/plan.js';
 import { readiness } from '../core/readiness.js';
 import { nextCycleStart } from '../core/schedule.js';
 import { parsePostLink, type PostRef } from '../core/post-link.js';
-import { BotState, type RuntimeLogger } from './bot-state.js';
+import type { Logger } from '../logger.js';
+import { BotState } from './bot-state.js';
 import { sleepUntil } from './clock.js';
 import { CycleExecution, type CycleDeps } from './cycle-execution.js';
 import type { EventBus } from './events.js';
 import type { RandomSource } from './random.js';
-import type { Lease } from './runtime.js';
+import type { Lease } from './lease.js';
 import type { NewPost, RuntimeStore } from './store.js';
 
 export interface RunnerDeps extends CycleDeps {
   store: RuntimeStore;
   events: EventBus;
   random: RandomSource;
-  logger: RuntimeLogger;
+  logger: Logger;
 }
 
 /** `cancel`: a customer's stop — the rest of the cycle is cancelled. `suspend`: shutdown or hand-over — the

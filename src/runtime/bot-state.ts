@@ -8,18 +8,10 @@ import { pauseOverBy } from '../core/session-state.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './events.js';
 import { GroupGuard } from './group-guard.js';
+import type { Lease } from './lease.js';
 import type { RuntimeOptions } from './options.js';
 import { Semaphore } from './semaphore.js';
-import type { Lease } from './runtime.js';
 import type { Fence, RuntimeStore } from './store.js';
-
-export interface RuntimeLogger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
-export const silentLogger: RuntimeLogger = { info() {}, warn() {}, error() {} };
 
 export class BotState {
   readonly botId: string;

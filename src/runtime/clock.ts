@@ -1,7 +1,7 @@
 /**
- * Time for the runtime. Nothing in src/runtime reads Date.now() or calls setTimeout directly: it is given a
- * Clock. `SystemClock` is the real one; `VirtualClock` lets tests and `stagger simulate` run an hour-long cycle in
- * milliseconds, jump, and wake late on purpose.
+ * Time for the runtime. Nothing else in src/runtime reads Date.now() or calls setTimeout directly (the lint
+ * holds it to that): it is given a Clock. `SystemClock` is the real one; `VirtualClock` lets tests and
+ * `stagger simulate` run an hour-long cycle in milliseconds, jump, and wake late on purpose.
  */
 
 export interface Clock {

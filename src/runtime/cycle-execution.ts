@@ -23,7 +23,8 @@ import { react, type Effect } from '../core/reaction.js';
 import { isLimitedAt, usableAt } from '../core/session-state.js';
 import type { PostRef } from '../core/post-link.js';
 import type { Gateway } from '../telegram/gateway.js';
-import { pairKey, type BotState, type RuntimeLogger } from './bot-state.js';
+import type { Logger } from '../logger.js';
+import { pairKey, type BotState } from './bot-state.js';
 import { sleepUntil, type Clock } from './clock.js';
 import type { GuardReservation } from './group-guard.js';
 import type { RuntimeOptions } from './options.js';
@@ -34,7 +35,7 @@ export interface CycleDeps {
   gateway: Gateway;
   batcher: WriteBatcher;
   options: RuntimeOptions;
-  logger: RuntimeLogger;
+  logger: Logger;
 }
 
 export interface CycleInput {

@@ -11,7 +11,7 @@ import { LeaseKeeper, type LeaseGrant, type LeaseStore } from './lease-keeper.js
 import { MemoryRuntimeStore } from './memory-store.js';
 import { SeededRandom } from './random.js';
 import { Runtime } from './runtime.js';
-import { silentLogger } from './bot-state.js';
+import { silentLogger } from '../logger.js';
 import type { ForwardRequest, Gateway } from '../telegram/gateway.js';
 
 const LEASE = 5_000;

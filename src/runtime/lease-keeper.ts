@@ -8,9 +8,10 @@
  * the lease length, minus a margin — which is before anyone else may take the lease. A bot whose lease is lost
  * stops here, and its Telegram connections close, before anything else happens.
  */
-import type { RuntimeLogger } from './bot-state.js';
+import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
-import type { Lease, Runtime } from './runtime.js';
+import type { Lease } from './lease.js';
+import type { Runtime } from './runtime.js';
 
 export interface LeaseGrant {
   botId: string;
@@ -80,7 +81,7 @@ export class LeaseKeeper {
     private readonly runtime: Runtime,
     private readonly clock: Clock,
     private readonly options: LeaseKeeperOptions,
-    private readonly logger: RuntimeLogger,
+    private readonly logger: Logger,
   ) {
     // Clocks drift and requests take time: stop a good while before the database would let the lease go.
     this.margin = Math.min(1_000, options.leaseMs / 4);
@@ -93,10 +94,6 @@ export class LeaseKeeper {
 
   get workerId(): string {
     return this.options.workerId;
-  }
-
-  heldBotIds(): string[] {
-    return [...this.held.keys()];
   }
 
   async start(): Promise<void> {

@@ -444,8 +444,17 @@ describe('stop, start and isolation', () => {
       sessions: sessions(2),
       groups: groups(1),
     });
+    // Stop once the first post is out (its result is committed before the event), however long that takes here.
+    const firstSent = new Promise<void>((resolve) => {
+      const off = runtime.events.on((event) => {
+        if (event.type === 'post.sent' && event.botId === botId) {
+          off();
+          resolve();
+        }
+      });
+    });
     runtime.startBot(botId);
-    await new Promise((r) => setTimeout(r, 100));
+    await firstSent;
     const t0 = Date.now();
     await runtime.stopBot(botId);
     expect(Date.now() - t0).toBeLessThan(1000);

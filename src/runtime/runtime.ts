@@ -4,23 +4,15 @@
  * goes through the injected Clock; everything that touches Telegram goes through the Gateway.
  */
 import type { Gateway } from '../telegram/gateway.js';
-import { silentLogger, type RuntimeLogger } from './bot-state.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { BotRunner, type RunnerExit, type StopMode } from './bot-runner.js';
 import type { Clock } from './clock.js';
 import { EventBus } from './events.js';
+import type { Lease } from './lease.js';
 import { DEFAULT_RUNTIME_OPTIONS, type RuntimeOptions } from './options.js';
 import { CryptoRandom, type RandomSource } from './random.js';
-import type { Fence, RuntimeStore } from './store.js';
+import type { RuntimeStore } from './store.js';
 import { WriteBatcher } from './write-batcher.js';
-
-/**
- * The right to run a bot in this process (scale-out): the fence checked by the database on every `sending` mark,
- * and a local check made just before each Telegram call — false once this worker's lease deadline has passed.
- */
-export interface Lease {
-  fence: Fence;
-  holds(): boolean;
-}
 
 export type RunnerExitListener = (botId: string, exit: RunnerExit | 'error') => void;
 
@@ -30,17 +22,15 @@ export interface RuntimeDeps {
   store: RuntimeStore;
   random?: RandomSource;
   options?: Partial<RuntimeOptions>;
-  logger?: RuntimeLogger;
+  logger?: Logger;
   events?: EventBus;
-  /** Told when a runner ends on its own (desired state stopped, bot deleted, lease lost). */
-  onRunnerExit?: RunnerExitListener;
 }
 
 export class Runtime {
   readonly events: EventBus;
   readonly batcher: WriteBatcher;
   readonly options: RuntimeOptions;
-  private readonly deps: RuntimeDeps & { random: RandomSource; logger: RuntimeLogger };
+  private readonly deps: RuntimeDeps & { random: RandomSource; logger: Logger };
   private readonly runners = new Map<string, BotRunner>();
   private readonly leases = new Map<string, Lease | null>();
   private readonly closing = new AbortController();
@@ -52,10 +42,6 @@ export class Runtime {
     this.events =
       deps.events ?? new EventBus((error) => this.deps.logger.error({ err: error }, 'event listener failed'));
     this.batcher = new WriteBatcher(deps.store, deps.clock);
-  }
-
-  get clock(): Clock {
-    return this.deps.clock;
   }
 
   isRunning(botId: string): boolean {
@@ -126,7 +112,6 @@ export class Runtime {
     // A bot that stops running here closes its Telegram connections (a new owner may connect next).
     for (const sessionId of runner.sessionIds())
       void this.deps.gateway.release(sessionId).catch(() => undefined);
-    this.deps.onRunnerExit?.(botId, exit);
     for (const listener of this.exitListeners) listener(botId, exit);
   }
 

@@ -35,30 +35,35 @@ export interface ClusterView {
 }
 
 export class LeaseRepository {
+  /**
+   * Leases are timed by the database's clock (`dbNow`); `now` stamps what this process records, such as the end of
+   * a cycle it closes — the service passes its Clock.
+   */
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly dialect: Dialect,
+    private readonly now: () => number = Date.now,
   ) {
     if (dialect !== 'postgres') throw new Error('leases need PostgreSQL');
   }
 
-  private now() {
+  private dbNow() {
     return dbNowMs(this.dialect);
   }
 
   async databaseNow(): Promise<number> {
-    const row = await sql<{ now: string }>`select ${this.now()} as now`.execute(this.db);
+    const row = await sql<{ now: string }>`select ${this.dbNow()} as now`.execute(this.db);
     return num(row.rows[0]!.now);
   }
 
   async registerWorker(id: string, host: string, pid: number): Promise<void> {
     await sql`insert into workers (id, host, pid, started_at, heartbeat_at)
-              values (${id}, ${host}, ${pid}, ${this.now()}, ${this.now()})
+              values (${id}, ${host}, ${pid}, ${this.dbNow()}, ${this.dbNow()})
               on conflict (id) do update set heartbeat_at = excluded.heartbeat_at`.execute(this.db);
   }
 
   async heartbeat(id: string): Promise<void> {
-    await sql`update workers set heartbeat_at = ${this.now()} where id = ${id}`.execute(this.db);
+    await sql`update workers set heartbeat_at = ${this.dbNow()} where id = ${id}`.execute(this.db);
   }
 
   async removeWorker(id: string): Promise<void> {
@@ -67,10 +72,10 @@ export class LeaseRepository {
 
   /** Workers seen within `withinMs`; old rows of dead workers are cleaned up on the way. */
   async liveWorkerCount(withinMs: number): Promise<number> {
-    await sql`delete from workers where heartbeat_at < ${this.now()} - ${withinMs * 20}`.execute(this.db);
+    await sql`delete from workers where heartbeat_at < ${this.dbNow()} - ${withinMs * 20}`.execute(this.db);
     const row = await sql<{
       n: string;
-    }>`select count(*) as n from workers where heartbeat_at > ${this.now()} - ${withinMs}`.execute(this.db);
+    }>`select count(*) as n from workers where heartbeat_at > ${this.dbNow()} - ${withinMs}`.execute(this.db);
     return num(row.rows[0]!.n);
   }
 
@@ -97,8 +102,8 @@ export class LeaseRepository {
       held.map((h) => [h.botId, h.epoch]),
     );
     const rows = await sql<{ bot_id: string; epoch: string; expires_at: string }>`
-      update leases l set expires_at = ${this.now()} + ${leaseMs} from ${v}
-      where l.bot_id = v.bot_id and l.epoch = v.epoch and l.owner_id = ${ownerId} and l.expires_at > ${this.now()}
+      update leases l set expires_at = ${this.dbNow()} + ${leaseMs} from ${v}
+      where l.bot_id = v.bot_id and l.epoch = v.epoch and l.owner_id = ${ownerId} and l.expires_at > ${this.dbNow()}
       returning l.bot_id, l.epoch, l.expires_at`.execute(this.db);
     return rows.rows.map(grant);
   }
@@ -122,13 +127,13 @@ export class LeaseRepository {
     const rows = await sql<{ bot_id: string; epoch: string; expires_at: string }>`
       with candidates as (
         select l.bot_id from leases l join bots b on b.id = l.bot_id
-                where b.desired_state = 'running' and (l.owner_id is null or l.expires_at <= ${this.now()})
-          and l.expires_at <= ${this.now()} - ${freeFor} and ${only}
+                where b.desired_state = 'running' and (l.owner_id is null or l.expires_at <= ${this.dbNow()})
+          and l.expires_at <= ${this.dbNow()} - ${freeFor} and ${only}
         order by l.expires_at, l.bot_id
         limit ${max}
         for update of l skip locked
       )
-      update leases l set owner_id = ${ownerId}, epoch = l.epoch + 1, expires_at = ${this.now()} + ${leaseMs}
+      update leases l set owner_id = ${ownerId}, epoch = l.epoch + 1, expires_at = ${this.dbNow()} + ${leaseMs}
       from candidates c where l.bot_id = c.bot_id
       returning l.bot_id, l.epoch, l.expires_at`.execute(this.db);
     return rows.rows.map(grant);
@@ -144,7 +149,7 @@ export class LeaseRepository {
     const candidates = await sql<{ id: string }>`
       select b.id from bots b left join leases l on l.bot_id = b.id
       where b.desired_state = 'stopped'
-        and (l.bot_id is null or l.owner_id is null or l.expires_at <= ${this.now()})
+        and (l.bot_id is null or l.owner_id is null or l.expires_at <= ${this.dbNow()})
         and exists (select 1 from cycles c where c.bot_id = b.id and c.status = 'running')`.execute(this.db);
     const closed: string[] = [];
     for (const { id } of candidates.rows) {
@@ -152,10 +157,10 @@ export class LeaseRepository {
         const still = await sql<{ id: string }>`
           select b.id from bots b left join leases l on l.bot_id = b.id
           where b.id = ${id} and b.desired_state = 'stopped'
-            and (l.bot_id is null or l.owner_id is null or l.expires_at <= ${this.now()})
+            and (l.bot_id is null or l.owner_id is null or l.expires_at <= ${this.dbNow()})
           for update of b`.execute(trx);
         if (still.rows.length === 0) return false;
-        await closeStaleCycles(trx, id, Date.now());
+        await closeStaleCycles(trx, id, this.now());
         return true;
       });
       if (done) closed.push(int64(id));
@@ -167,7 +172,7 @@ export class LeaseRepository {
   async release(ownerId: string, botIds: readonly string[]): Promise<void> {
     if (botIds.length === 0) return;
     // Free from now on (database time): whoever needs it takes it; after a while, anyone does (see claim).
-    await sql`update leases set owner_id = null, expires_at = ${this.now()}
+    await sql`update leases set owner_id = null, expires_at = ${this.dbNow()}
               where owner_id = ${ownerId} and bot_id in (${sql.join(botIds.map((id) => sql`${id}`))})`.execute(
       this.db,
     );

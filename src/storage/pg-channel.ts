@@ -9,6 +9,7 @@ import pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
+import type { Logger } from '../logger.js';
 import type { BotControl } from '../runtime/bot-control.js';
 import type { EventBus } from '../runtime/events.js';
 import { type RuntimeEvent } from '../runtime/events.js';
@@ -18,8 +19,6 @@ export const CONTROL_CHANNEL = 'stagger_control';
 export const EVENTS_CHANNEL = 'stagger_events';
 /** PostgreSQL refuses NOTIFY payloads from 8000 bytes on. */
 const MAX_PAYLOAD = 7_500;
-
-type Logger = { warn(obj: object, msg?: string): void };
 
 export class PgListener {
   private client: pg.Client | null = null;

@@ -88,4 +88,12 @@ describe.runIf(run)('lease sweep on PostgreSQL', () => {
     expect(await leases.closeOrphanedCycles()).toEqual([held.botId]);
     expect(await leases.closeOrphanedCycles()).toEqual([]);
   });
+
+  it('stamps the cycles it closes with the clock it was given', async () => {
+    const at = Date.UTC(2030, 0, 1);
+    const stamped = new LeaseRepository(fx.store!.db, fx.store!.dialect, () => at);
+    const orphan = await botWithCycle('stopped');
+    expect(await stamped.closeOrphanedCycles()).toEqual([orphan.botId]);
+    expect((await fx.cycles(orphan.botId))[0]).toMatchObject({ status: 'stopped', finishedAt: at });
+  });
 });

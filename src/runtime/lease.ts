@@ -1,0 +1,14 @@
+/**
+ * The right to run a bot in this process (scale-out). Its own module because the runtime, each runner and its
+ * state all hold one, and the lease keeper hands them out.
+ */
+import type { Fence } from './store.js';
+
+/**
+ * The fence checked by the database on every `sending` mark, and a local check made just before each Telegram
+ * call — false once this worker's lease deadline has passed.
+ */
+export interface Lease {
+  fence: Fence;
+  holds(): boolean;
+}
