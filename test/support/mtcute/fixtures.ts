@@ -1,5 +1,5 @@
 /**
- * TL objects for offline tests (see test-harness.ts): channels, groups, messages, users, sessions. Only the fields
+ * TL objects for offline tests (see offline-telegram.ts): channels, groups, messages, users, sessions. Only the fields
  * mtcute needs to parse them.
  */
 import { Long, type tl } from '@mtcute/core';
@@ -7,7 +7,7 @@ import { writeStringSession } from '@mtcute/core/utils.js';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { SessionCredentials } from './mtcute-gateway.js';
+import type { SessionCredentials } from '../../../src/telegram/mtcute/mtcute-gateway.js';
 
 export const API_ID = 12345;
 export const API_HASH = '0123456789abcdef0123456789abcdef';
