@@ -38,20 +38,11 @@ import {
   type ChatPeer,
   type PeerCache,
 } from './peers.js';
+import type { CredentialSource } from './session-credentials.js';
 
 export type { PeerCache } from './peers.js';
 export { MemoryPeerCache } from './peers.js';
-
-export interface SessionCredentials {
-  /** mtcute session string. */
-  authString: string;
-  apiId: number;
-  apiHash: string;
-}
-
-export interface CredentialSource {
-  get(sessionId: string): Promise<SessionCredentials | null>;
-}
+export type { CredentialSource, SessionCredentials } from './session-credentials.js';
 
 export interface MtcuteGatewayOptions {
   credentials: CredentialSource;

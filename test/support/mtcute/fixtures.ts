@@ -7,7 +7,7 @@ import { writeStringSession } from '@mtcute/core/utils.js';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { SessionCredentials } from '../../../src/telegram/mtcute/mtcute-gateway.js';
+import type { SessionCredentials } from '../../../src/telegram/mtcute/session-credentials.js';
 
 export const API_ID = 12345;
 export const API_HASH = '0123456789abcdef0123456789abcdef';
