@@ -208,6 +208,15 @@ export function forwardUpdates(request: tl.RpcMethod, messageId: number): tl.Raw
   };
 }
 
+/** The PeerCache's stored form of a peer (what the resolver writes), to start from a warm cache. */
+export function storedChannel(id: number, accessHash: string): string {
+  return JSON.stringify({ v: 1, type: 'channel', id: String(id), accessHash });
+}
+
+export function storedChat(id: number): string {
+  return JSON.stringify({ v: 1, type: 'chat', id: String(id) });
+}
+
 // ---- sessions of other libraries, built from their published formats (import tests) --------------------------
 
 /** A random 256-byte auth key (never all zeros). */
