@@ -19,7 +19,7 @@ import {
   telethonSessionFile,
   telethonString,
   urlsafeBase64,
-} from '../src/telegram/mtcute/test-fixtures.js';
+} from './support/mtcute/fixtures.js';
 
 const run = runCli;
 

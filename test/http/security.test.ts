@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_HASH, API_ID, sessionString } from '../../src/telegram/mtcute/test-fixtures.js';
+import { API_HASH, API_ID, sessionString } from '../support/mtcute/fixtures.js';
 import { readyCustomer, testApi, type TestApi } from '../support/api.js';
 
 let api: TestApi;

@@ -21,7 +21,7 @@ import type { ClientParams } from '../../src/telegram/mtcute/client-factory.js';
 import { LoginErrorCode, LoginManager } from '../../src/telegram/mtcute/login.js';
 import type { MtcuteGateway } from '../../src/telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from '../../src/telegram/mtcute/session-check.js';
-import { OfflineTelegram, rpcError, transportOf } from '../../src/telegram/mtcute/test-harness.js';
+import { OfflineTelegram, rpcError, transportOf } from '../support/mtcute/offline-telegram.js';
 import {
   API_HASH,
   API_ID,
@@ -40,14 +40,14 @@ import {
   telethonString,
   urlsafeBase64,
   user,
-} from '../../src/telegram/mtcute/test-fixtures.js';
+} from '../support/mtcute/fixtures.js';
 import {
   answerLogin,
   LOGIN_ACCOUNT,
   LOGIN_CODE,
   LOGIN_PASSWORD,
   LOGIN_PHONE,
-} from '../../src/telegram/mtcute/test-login.js';
+} from '../support/mtcute/login-answers.js';
 import { SandboxGateway } from '../../src/telegram/sandbox/sandbox-gateway.js';
 import { testApi, type TestApi } from '../support/api.js';
 

@@ -7,7 +7,7 @@
 import type { tl } from '@mtcute/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runE2e, type E2eIo } from '../../scripts/e2e-telegram.js';
-import { OfflineTelegram, rpcError } from '../../src/telegram/mtcute/test-harness.js';
+import { OfflineTelegram, rpcError } from '../support/mtcute/offline-telegram.js';
 import {
   API_HASH,
   API_ID,
@@ -21,8 +21,8 @@ import {
   resolvedPeer,
   telethonString,
   user,
-} from '../../src/telegram/mtcute/test-fixtures.js';
-import { SrpServer } from '../../src/telegram/mtcute/test-srp.js';
+} from '../support/mtcute/fixtures.js';
+import { SrpServer } from '../support/mtcute/srp-server.js';
 import { runTs } from '../support/processes.js';
 
 const ALL_VARIABLES = [

@@ -38,7 +38,7 @@ import {
   type PeerCache,
   type SessionCredentials,
 } from '../../src/telegram/mtcute/mtcute-gateway.js';
-import { OfflineTelegram, rpcError, type RpcErrorAnswer } from '../../src/telegram/mtcute/test-harness.js';
+import { OfflineTelegram, rpcError, type RpcErrorAnswer } from '../support/mtcute/offline-telegram.js';
 import {
   API_HASH,
   channel,
@@ -49,7 +49,7 @@ import {
   message,
   resolvedPeer,
   sessionString,
-} from '../../src/telegram/mtcute/test-fixtures.js';
+} from '../support/mtcute/fixtures.js';
 import type { PostRef } from '../../src/core/post-link.js';
 import type { TelegramAnswer } from '../../src/core/outcome.js';
 

@@ -1,6 +1,6 @@
 /**
- * Turning what mtcute throws into the raw `TelegramAnswer` the core classifier reads, and the one 64-bit
- * conversion the gateway needs (our bigint random_id → mtcute's Long).
+ * Turning what mtcute throws into the raw `TelegramAnswer` the core classifier reads, the refusals the adapter
+ * answers itself, and the one 64-bit conversion the gateway needs (our bigint random_id → mtcute's Long).
  */
 import { Long, MtPeerNotFoundError, MtTimeoutError, tl } from '@mtcute/core';
 import type { TelegramAnswer } from '../../core/outcome.js';
@@ -36,6 +36,11 @@ export function rpcErrorText(error: tl.RpcError): string {
     (v) => typeof v === 'number',
   );
   return value === undefined ? text : text.replace('%d', String(value));
+}
+
+/** A refusal in Telegram's words, for what the adapter decides without asking Telegram (or from its answer). */
+export function refusal(error: string, code = 400): TelegramAnswer {
+  return { ok: false, error, code };
 }
 
 /**

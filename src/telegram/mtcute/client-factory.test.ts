@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LogManager } from '@mtcute/core/utils.js';
 import { buildClient, NO_FLOOD_SLEEP } from './client-factory.js';
-import { isOfflineTransport, NullTransport, OfflineTelegram, transportOf } from './test-harness.js';
+import {
+  isOfflineTransport,
+  NullTransport,
+  OfflineTelegram,
+  transportOf,
+} from '../../../test/support/mtcute/offline-telegram.js';
 import type { TelegramClient } from '@mtcute/node';
 
 const clients: TelegramClient[] = [];

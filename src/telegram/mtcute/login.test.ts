@@ -2,9 +2,14 @@ import { readStringSession } from '@mtcute/core/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStaggerError, type StaggerError } from '../../core/errors.js';
 import { LoginManager, type LoginManagerOptions } from './login.js';
-import { OfflineTelegram, rpcError } from './test-harness.js';
-import { API_HASH, API_ID } from './test-fixtures.js';
-import { answerLogin, LOGIN_CODE, LOGIN_PASSWORD, LOGIN_PHONE } from './test-login.js';
+import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
+import { API_HASH, API_ID } from '../../../test/support/mtcute/fixtures.js';
+import {
+  answerLogin,
+  LOGIN_CODE,
+  LOGIN_PASSWORD,
+  LOGIN_PHONE,
+} from '../../../test/support/mtcute/login-answers.js';
 
 const PHONE = LOGIN_PHONE;
 const CODE = LOGIN_CODE;

@@ -8,7 +8,7 @@ import { parsePostLink, type PostRef } from '../../core/post-link.js';
 import type { ForwardRequest, SessionHandle } from '../gateway.js';
 import { longToBigint } from './answers.js';
 import { MemoryPeerCache, MtcuteGateway, type SessionCredentials } from './mtcute-gateway.js';
-import { OfflineTelegram, PASS_THROUGH, rpcError } from './test-harness.js';
+import { OfflineTelegram, PASS_THROUGH, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
 import {
   basicGroup,
   channel,
@@ -23,7 +23,7 @@ import {
   message,
   resolvedPeer,
   sessionString,
-} from './test-fixtures.js';
+} from '../../../test/support/mtcute/fixtures.js';
 
 type Forward = tl.messages.RawForwardMessagesRequest;
 

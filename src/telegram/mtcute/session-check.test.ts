@@ -1,8 +1,8 @@
 import { readStringSession } from '@mtcute/core/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkSession } from './session-check.js';
-import { OfflineTelegram, rpcError } from './test-harness.js';
-import { credentials, user } from './test-fixtures.js';
+import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
+import { credentials, user } from '../../../test/support/mtcute/fixtures.js';
 
 let telegram: OfflineTelegram;
 afterEach(() => telegram.destroyAll());

@@ -18,7 +18,7 @@ import type { TelegramClient } from '@mtcute/node';
 import { classifyError } from '../../core/outcome.js';
 import { answerFromError } from './answers.js';
 import { createDefaultClient, NO_FLOOD_SLEEP, type ClientParams } from './client-factory.js';
-import type { SessionCredentials } from './mtcute-gateway.js';
+import type { SessionCredentials } from './session-credentials.js';
 
 export interface SessionAccount {
   /** Decimal user id. */

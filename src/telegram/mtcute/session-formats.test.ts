@@ -18,8 +18,8 @@ import {
   telethonSessionFile,
   telethonString,
   urlsafeBase64,
-} from './test-fixtures.js';
-import { OfflineTelegram } from './test-harness.js';
+} from '../../../test/support/mtcute/fixtures.js';
+import { OfflineTelegram } from '../../../test/support/mtcute/offline-telegram.js';
 
 // ---- builders from the published formats ---------------------------------------------------------------------
 

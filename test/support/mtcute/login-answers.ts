@@ -3,9 +3,9 @@
  * the 2FA password `LOGIN_PASSWORD`, checked by a real SRP server — and `LOGIN_ACCOUNT` is the account.
  */
 import type { tl } from '@mtcute/core';
-import { user } from './test-fixtures.js';
-import { rpcError, type OfflineTelegram } from './test-harness.js';
-import { SrpServer } from './test-srp.js';
+import { user } from './fixtures.js';
+import { rpcError, type OfflineTelegram } from './offline-telegram.js';
+import { SrpServer } from './srp-server.js';
 
 export const LOGIN_PHONE = '+44 7700 900123';
 export const LOGIN_CODE = '12345';

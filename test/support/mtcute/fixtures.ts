@@ -1,5 +1,5 @@
 /**
- * TL objects for offline tests (see test-harness.ts): channels, groups, messages, users, sessions. Only the fields
+ * TL objects for offline tests (see offline-telegram.ts): channels, groups, messages, users, sessions. Only the fields
  * mtcute needs to parse them.
  */
 import { Long, type tl } from '@mtcute/core';
@@ -7,7 +7,7 @@ import { writeStringSession } from '@mtcute/core/utils.js';
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { SessionCredentials } from './mtcute-gateway.js';
+import type { SessionCredentials } from '../../../src/telegram/mtcute/session-credentials.js';
 
 export const API_ID = 12345;
 export const API_HASH = '0123456789abcdef0123456789abcdef';
@@ -206,6 +206,15 @@ export function forwardUpdates(request: tl.RpcMethod, messageId: number): tl.Raw
     date: 0,
     seq: 0,
   };
+}
+
+/** The PeerCache's stored form of a peer (what the resolver writes), to start from a warm cache. */
+export function storedChannel(id: number, accessHash: string): string {
+  return JSON.stringify({ v: 1, type: 'channel', id: String(id), accessHash });
+}
+
+export function storedChat(id: number): string {
+  return JSON.stringify({ v: 1, type: 'chat', id: String(id) });
 }
 
 // ---- sessions of other libraries, built from their published formats (import tests) --------------------------

@@ -30,7 +30,7 @@ import {
   staggerNetworkMiddlewares,
   type ClientParams,
   type TelegramLogger,
-} from './client-factory.js';
+} from '../../../src/telegram/mtcute/client-factory.js';
 
 export interface RpcErrorAnswer {
   _: 'mt_rpc_error';

@@ -1,0 +1,197 @@
+import { readStringSession } from '@mtcute/core/utils.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TelegramAnswer } from '../../core/outcome.js';
+import { VirtualClock } from '../../runtime/clock.js';
+import { credentials, sessionString } from '../../../test/support/mtcute/fixtures.js';
+import { OfflineTelegram } from '../../../test/support/mtcute/offline-telegram.js';
+import { NO_FLOOD_SLEEP } from './client-factory.js';
+import { ClientPool, type SessionClient } from './client-pool.js';
+import type { SessionCredentials } from './session-credentials.js';
+
+const NOOP = { info() {}, warn() {}, error() {} };
+const NEAREST_DC = { _: 'nearestDc', country: 'GB', thisDc: 2, nearestDc: 2 };
+const OK: TelegramAnswer = { ok: true };
+
+let telegram: OfflineTelegram;
+let pools: ClientPool[] = [];
+
+afterEach(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  pools = [];
+  await telegram.destroyAll();
+});
+
+function setup(o: { sessions?: Record<string, SessionCredentials | null>; releaseGraceMs?: number } = {}) {
+  telegram = new OfflineTelegram({ answers: { 'help.getNearestDc': NEAREST_DC } });
+  const sessions = o.sessions ?? { s1: credentials() };
+  const clock = new VirtualClock();
+  const credentialReads: string[] = [];
+  const changed: { sessionId: string; authString: string }[] = [];
+  const pool = new ClientPool({
+    credentials: {
+      async get(id) {
+        credentialReads.push(id);
+        return sessions[id] ?? null;
+      },
+    },
+    createClient: telegram.createClient,
+    logger: NOOP,
+    clock,
+    releaseGraceMs: o.releaseGraceMs ?? 30_000,
+    onAuthStringChanged: async (sessionId, authString) => {
+      changed.push({ sessionId, authString });
+    },
+  });
+  pools.push(pool);
+  return { pool, clock, credentialReads, changed };
+}
+
+/** One cheap call on the session's client. */
+async function ping(client: SessionClient): Promise<TelegramAnswer> {
+  await client.tg.call({ _: 'help.getNearestDc' }, NO_FLOOD_SLEEP);
+  return OK;
+}
+
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  if (!done()) throw new Error('condition never became true');
+}
+
+describe('reuse', () => {
+  it('one client per session, shared by concurrent first calls; each session its own', async () => {
+    const { pool, credentialReads } = setup({ sessions: { s1: credentials(), s2: credentials() } });
+    const seen: SessionClient[] = [];
+    const run = (id: string) =>
+      pool.run(id, async (client) => {
+        seen.push(client);
+        return ping(client);
+      });
+    expect(await Promise.all([run('s1'), run('s1'), run('s1'), run('s2')])).toEqual([OK, OK, OK, OK]);
+    await run('s1');
+    expect(telegram.clients).toHaveLength(2);
+    expect(credentialReads.sort()).toEqual(['s1', 's2']);
+    const s1 = seen.filter((c) => c.sessionId === 's1');
+    expect(new Set(s1.map((c) => c.tg)).size).toBe(1);
+    expect(seen.find((c) => c.sessionId === 's2')?.tg).not.toBe(s1[0]!.tg);
+  });
+
+  it('a session that cannot run is answered and not kept: the next call tries again', async () => {
+    const { pool, credentialReads } = setup({ sessions: { gone: null } });
+    const unusable = { ok: false, error: 'AUTH_KEY_UNREGISTERED', code: 401 };
+    expect(await pool.run('gone', ping)).toEqual(unusable);
+    expect(await pool.run('gone', ping)).toEqual(unusable);
+    expect(credentialReads).toEqual(['gone', 'gone']);
+    expect(telegram.clients).toHaveLength(0);
+  });
+
+  it('what a call throws is answered, and the client stays', async () => {
+    const { pool } = setup();
+    expect(
+      await pool.run('s1', async () => {
+        throw new Error('boom');
+      }),
+    ).toEqual({ ok: false, error: 'NETWORK_ERROR' });
+    expect(await pool.run('s1', ping)).toEqual(OK);
+    expect(telegram.clients).toHaveLength(1);
+    expect(telegram.isDestroyed(0)).toBe(false);
+  });
+});
+
+describe('release', () => {
+  it('destroys the client; the next call makes a new one; release and close are idempotent', async () => {
+    const { pool } = setup();
+    await pool.run('s1', ping);
+    await Promise.all([pool.release('s1'), pool.release('s1')]);
+    await pool.release('s1');
+    expect(telegram.isDestroyed(0)).toBe(true);
+
+    await pool.run('s1', ping);
+    expect(telegram.clients).toHaveLength(2);
+    await pool.close();
+    await pool.close();
+    expect(telegram.isDestroyed(1)).toBe(true);
+    await expect(pool.run('s1', ping)).rejects.toThrow(/closed/);
+  });
+
+  it('a dead-key answer closes the client at once', async () => {
+    const { pool } = setup();
+    const dead = { ok: false, error: 'SESSION_REVOKED', code: 401 } as const;
+    expect(await pool.run('s1', async () => dead)).toEqual(dead);
+    await pool.release('s1'); // waits for the close already under way
+    expect(telegram.isDestroyed(0)).toBe(true);
+  });
+
+  it('waits for a call on the wire at most the grace, measured on the injected clock', async () => {
+    const { pool, clock } = setup({ releaseGraceMs: 30_000 });
+    let answer!: (value: unknown) => void;
+    telegram.on('help.getNearestDc', () => new Promise((resolve) => (answer = resolve)));
+    const call = pool.run('s1', ping);
+    await until(() => telegram.count('help.getNearestDc') === 1);
+
+    let released = false;
+    const release = pool.release('s1').then(() => (released = true));
+    await clock.advance(29_999);
+    expect(released).toBe(false);
+    expect(telegram.isDestroyed(0)).toBe(false);
+
+    await clock.advance(1);
+    await release;
+    expect(telegram.isDestroyed(0)).toBe(true);
+    answer(NEAREST_DC);
+    await call;
+  });
+
+  it('a call that ends within the grace lets the release go on at once, leaving no wait behind', async () => {
+    const { pool, clock } = setup({ releaseGraceMs: 30_000 });
+    let answer!: (value: unknown) => void;
+    telegram.on('help.getNearestDc', () => new Promise((resolve) => (answer = resolve)));
+    const call = pool.run('s1', ping);
+    await until(() => telegram.count('help.getNearestDc') === 1);
+    const release = pool.release('s1');
+    await until(() => clock.pending === 1);
+    answer(NEAREST_DC);
+    expect(await call).toEqual(OK);
+    await release;
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('never two live clients: a call racing a release waits for the old client to be destroyed', async () => {
+    const { pool } = setup();
+    await pool.run('s1', ping);
+    const release = pool.release('s1');
+    const next = pool.run('s1', async (client) => {
+      expect(telegram.isDestroyed(0)).toBe(true);
+      return ping(client);
+    });
+    expect((await Promise.all([release, next]))[1]).toEqual(OK);
+    expect(telegram.clients).toHaveLength(2);
+  });
+});
+
+describe('auth-key persistence', () => {
+  it('a changed key or DC is reported after the first call, and once only', async () => {
+    const { pool, changed } = setup();
+    const moved = sessionString(4);
+    await pool.run('s1', async (client) => {
+      // what mtcute does on USER_MIGRATE: another primary DC (and key) in the client's storage
+      await client.tg.importSession(moved, true);
+      return ping(client);
+    });
+    await until(() => changed.length === 1);
+    expect(changed[0]!.sessionId).toBe('s1');
+    expect(readStringSession(changed[0]!.authString).primaryDcs.main.id).toBe(4);
+
+    await pool.run('s1', ping);
+    await pool.release('s1');
+    expect(changed).toHaveLength(1);
+  });
+
+  it('an unchanged session is never reported', async () => {
+    const { pool, changed } = setup();
+    await pool.run('s1', ping);
+    await pool.run('s1', ping);
+    await pool.close();
+    expect(changed).toEqual([]);
+  });
+});

@@ -1,0 +1,239 @@
+/**
+ * A session's input peer for a chat (a group target or the source's chat).
+ *
+ * - Peers are resolved once per (session, chat) and kept in the durable PeerCache; a warm cache makes zero
+ *   resolve calls, also for a new gateway after a restart. A cold cache goes through mtcute's own `resolvePeer`.
+ * - An id the account has never met is looked up in its dialogs, once per session per process (a failed read is
+ *   not repeated for a minute); still unknown, it is answered PEER_ID_INVALID without calling Telegram again.
+ * - A cached peer Telegram refuses may carry a stale access hash: the next call resolves that chat again.
+ * - Only groups and channels are peers here: Stagger never messages users.
+ */
+import { Chat, MtArgumentError, MtPeerNotFoundError, type tl } from '@mtcute/core';
+import type { GroupTarget } from '../../core/group-targets.js';
+import type { TelegramAnswer } from '../../core/outcome.js';
+import type { ChatRef } from '../../core/post-link.js';
+import { answerFromError, describeError, isRpcError, refusal } from './answers.js';
+import type { TelegramLogger } from './client-factory.js';
+import type { SessionClient } from './client-pool.js';
+import {
+  isChatPeer,
+  markedIdNumber,
+  markedIdOf,
+  parseStoredPeer,
+  peerKey,
+  serializePeer,
+  usernameKey,
+  type ChatPeer,
+  type PeerCache,
+} from './peers.js';
+import type { TelegramClock } from './telegram-clock.js';
+
+/** A peer (and whether it came from a cache, so may be stale), or the answer that says why there is none. */
+export type Resolved = { peer: ChatPeer; cached: boolean } | { answer: TelegramAnswer };
+
+export function isUnresolved(resolved: Resolved): resolved is { answer: TelegramAnswer } {
+  return 'answer' in resolved;
+}
+
+export interface PeerResolverOptions {
+  peers: PeerCache;
+  logger: TelegramLogger;
+  clock: TelegramClock;
+}
+
+const PEER_ID_INVALID: TelegramAnswer = refusal('PEER_ID_INVALID');
+/** Answers that may mean a cached access hash went stale: the next call resolves that chat again. */
+const STALE_PEER_ERRORS = new Set(['PEER_ID_INVALID', 'CHANNEL_INVALID', 'CHAT_ID_INVALID']);
+
+/** How long a failed dialogs read is not repeated (no storm of scans when Telegram struggles). */
+const DIALOG_RETRY_MS = 60_000;
+
+export class PeerResolver {
+  private readonly peers: PeerCache;
+  private readonly logger: TelegramLogger;
+  private readonly clock: TelegramClock;
+  /** sessionId → peer key → input peer: what the PeerCache said, without asking it again. */
+  private readonly memo = new Map<string, Map<string, ChatPeer>>();
+  /** `${sessionId} ${key}` of cached peers Telegram refused: resolved again (not read from the cache). */
+  private readonly stale = new Set<string>();
+  /** `${sessionId} ${key}` of ids still unknown after the dialogs were read. */
+  private readonly unknown = new Set<string>();
+  private readonly dialogsRead = new Set<string>();
+  private readonly dialogScans = new Map<string, Promise<TelegramAnswer | null>>();
+  private readonly dialogScanFailed = new Map<string, { at: number; answer: TelegramAnswer }>();
+
+  constructor(options: PeerResolverOptions) {
+    this.peers = options.peers;
+    this.logger = options.logger;
+    this.clock = options.clock;
+  }
+
+  async resolve(client: SessionClient, chat: ChatRef): Promise<Resolved> {
+    const { sessionId } = client;
+    const key = peerKey(chat);
+    const memo = this.memoOf(sessionId);
+    const known = memo.get(key);
+    if (known) return { peer: known, cached: true };
+    const flag = `${sessionId} ${key}`;
+    if (!this.stale.has(flag)) {
+      const stored = await this.peers.get(sessionId, key);
+      const peer = stored === null ? null : parseStoredPeer(stored);
+      if (peer && isChatPeer(peer)) {
+        memo.set(key, peer);
+        return { peer, cached: true };
+      }
+    }
+    if (this.unknown.has(flag)) return { answer: PEER_ID_INVALID };
+    return chat.kind === 'username'
+      ? this.resolveUsername(client, chat.username)
+      : this.resolveId(client, chat.chatId);
+  }
+
+  /**
+   * Telegram answered a call made with a cached peer: when the answer may mean a stale access hash, the next call
+   * resolves the chat again instead of trusting the cache.
+   */
+  markStale(sessionId: string, chat: ChatRef, answer: TelegramAnswer): void {
+    if (answer.ok || !STALE_PEER_ERRORS.has(answer.error)) return;
+    const key = peerKey(chat);
+    this.memoOf(sessionId).delete(key);
+    this.stale.add(`${sessionId} ${key}`);
+  }
+
+  /**
+   * Reads all dialogs (archived too) once per session per process and caches every group and channel in them.
+   * Concurrent reads of one session share one scan. Null when read; else the answer that stopped it.
+   */
+  readDialogs(client: SessionClient): Promise<TelegramAnswer | null> {
+    const { sessionId } = client;
+    if (this.dialogsRead.has(sessionId)) return Promise.resolve(null);
+    const failed = this.dialogScanFailed.get(sessionId);
+    if (failed && this.clock.now() - failed.at < DIALOG_RETRY_MS) return Promise.resolve(failed.answer);
+    let scan = this.dialogScans.get(sessionId);
+    if (!scan) {
+      scan = this.scanDialogs(client).finally(() => this.dialogScans.delete(sessionId));
+      this.dialogScans.set(sessionId, scan);
+    }
+    return scan;
+  }
+
+  /**
+   * How many of the targets' ids would need Telegram to resolve (0 once the dialogs were read); the cached ones
+   * are remembered on the way.
+   */
+  async countCold(sessionId: string, targets: readonly GroupTarget[]): Promise<number> {
+    if (this.dialogsRead.has(sessionId)) return 0;
+    const memo = this.memoOf(sessionId);
+    let cold = 0;
+    for (const target of targets) {
+      if (target.chat.kind !== 'id') continue;
+      const key = peerKey(target.chat);
+      if (memo.has(key)) continue;
+      const stored = await this.peers.get(sessionId, key);
+      const peer = stored === null ? null : parseStoredPeer(stored);
+      if (peer && isChatPeer(peer)) memo.set(key, peer);
+      else cold++;
+    }
+    return cold;
+  }
+
+  private memoOf(sessionId: string): Map<string, ChatPeer> {
+    let map = this.memo.get(sessionId);
+    if (!map) {
+      map = new Map();
+      this.memo.set(sessionId, map);
+    }
+    return map;
+  }
+
+  private async remember(sessionId: string, keys: string[], peer: ChatPeer): Promise<void> {
+    const value = serializePeer(peer);
+    const memo = this.memoOf(sessionId);
+    for (const key of keys) {
+      memo.set(key, peer);
+      this.stale.delete(`${sessionId} ${key}`);
+      this.unknown.delete(`${sessionId} ${key}`);
+      if (value !== null) await this.peers.put(sessionId, key, value);
+    }
+  }
+
+  private async resolveUsername(client: SessionClient, username: string): Promise<Resolved> {
+    let peer: tl.TypeInputPeer;
+    try {
+      peer = await client.tg.resolvePeer(username);
+    } catch (error) {
+      if (error instanceof MtPeerNotFoundError) return { answer: refusal('USERNAME_NOT_OCCUPIED') };
+      if (error instanceof MtArgumentError) return { answer: refusal('USERNAME_INVALID') };
+      return { answer: answerFromError(error) };
+    }
+    if (!isChatPeer(peer)) {
+      // Stagger never messages users privately.
+      this.logger.warn({ sessionId: client.sessionId, username }, 'the username is not a group or channel');
+      return { answer: PEER_ID_INVALID };
+    }
+    await this.remember(client.sessionId, [usernameKey(username), `id:${markedIdOf(peer)}`], peer);
+    return { peer, cached: false };
+  }
+
+  private async resolveId(client: SessionClient, chatId: string): Promise<Resolved> {
+    const { sessionId } = client;
+    const key = `id:${chatId}`;
+    const marked = markedIdNumber(chatId);
+    if (marked === null || marked >= 0) return { answer: PEER_ID_INVALID };
+    try {
+      const peer = await client.tg.resolvePeer(marked);
+      if (isChatPeer(peer)) {
+        await this.remember(sessionId, [key], peer);
+        return { peer, cached: false };
+      }
+    } catch (error) {
+      // mtcute refuses ids that are no chat at all (e.g. exactly -1000000000000).
+      if (error instanceof MtArgumentError) return { answer: PEER_ID_INVALID };
+      const notFound =
+        error instanceof MtPeerNotFoundError || (isRpcError(error) && STALE_PEER_ERRORS.has(error.text));
+      if (!notFound) return { answer: answerFromError(error) };
+    }
+    // Never met by mtcute: the account's dialogs, read once per session per process.
+    const scan = await this.readDialogs(client);
+    if (scan) return { answer: scan };
+    const found = this.memoOf(sessionId).get(key);
+    if (found) return { peer: found, cached: false };
+    this.unknown.add(`${sessionId} ${key}`);
+    this.logger.warn(
+      { sessionId, chatId },
+      'chat is not in the account’s dialogs; answering PEER_ID_INVALID',
+    );
+    return { answer: PEER_ID_INVALID };
+  }
+
+  private async scanDialogs(client: SessionClient): Promise<TelegramAnswer | null> {
+    const { sessionId, tg } = client;
+    let count = 0;
+    try {
+      for await (const dialog of tg.iterDialogs({ archived: 'keep' })) {
+        const chat = dialog.peer;
+        if (!(chat instanceof Chat) || chat.isMin) continue;
+        let peer: tl.TypeInputPeer;
+        try {
+          peer = chat.inputPeer;
+        } catch {
+          continue;
+        }
+        if (!isChatPeer(peer)) continue;
+        const keys = [`id:${markedIdOf(peer)}`];
+        for (const u of chat.usernames ?? []) if (u.active) keys.push(usernameKey(u.username));
+        await this.remember(sessionId, keys, peer);
+        count++;
+      }
+    } catch (error) {
+      this.logger.warn({ sessionId, ...describeError(error) }, 'reading the dialogs failed');
+      const answer = answerFromError(error);
+      this.dialogScanFailed.set(sessionId, { at: this.clock.now(), answer });
+      return answer;
+    }
+    this.dialogScanFailed.delete(sessionId);
+    this.dialogsRead.add(sessionId);
+    this.logger.info({ sessionId, chats: count }, 'dialogs read');
+    return null;
+  }
+}

@@ -1,0 +1,152 @@
+import type { tl } from '@mtcute/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseGroupTarget } from '../../core/group-targets.js';
+import type { PostRef } from '../../core/post-link.js';
+import { VirtualClock } from '../../runtime/clock.js';
+import {
+  channel,
+  channelChatId,
+  channelFull,
+  credentials,
+  dialogs,
+  storedChannel,
+} from '../../../test/support/mtcute/fixtures.js';
+import { OfflineTelegram } from '../../../test/support/mtcute/offline-telegram.js';
+import type { SessionHandle } from '../gateway.js';
+import { ClientPool } from './client-pool.js';
+import { PeerResolver } from './peer-resolver.js';
+import { MemoryPeerCache } from './peers.js';
+import { Preflight } from './preflight.js';
+import { SourceCheck } from './source-check.js';
+
+const NOOP = { info() {}, warn() {}, error() {} };
+const START = Date.UTC(2026, 0, 1);
+const SESSIONS = ['s1', 's2', 's3'];
+
+let telegram: OfflineTelegram;
+let pools: ClientPool[] = [];
+
+afterEach(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+  pools = [];
+  await telegram.destroyAll();
+});
+
+async function setup(list: tl.RawChannel[], o: { concurrency?: number } = {}) {
+  telegram = new OfflineTelegram();
+  const clock = new VirtualClock(START);
+  const peers = new MemoryPeerCache();
+  for (const id of SESSIONS)
+    for (const c of list)
+      await peers.put(id, `id:${channelChatId(c.id)}`, storedChannel(c.id, c.accessHash!.toString()));
+  const sessions = Object.fromEntries(SESSIONS.map((id) => [id, credentials()]));
+  const pool = new ClientPool({
+    credentials: { get: async (id) => sessions[id] ?? null },
+    createClient: telegram.createClient,
+    logger: NOOP,
+    clock,
+    releaseGraceMs: 30_000,
+  });
+  pools.push(pool);
+  const resolver = new PeerResolver({ peers, logger: NOOP, clock });
+  const preflight = new Preflight({
+    pool,
+    resolver,
+    sourceCheck: new SourceCheck(resolver, 60_000),
+    clock,
+    callTimeoutMs: 60_000,
+    concurrency: o.concurrency ?? 4,
+  });
+  let active = 0;
+  const calls = { maxActive: 0 };
+  telegram.on('channels.getFullChannel', async (req) => {
+    active++;
+    calls.maxActive = Math.max(calls.maxActive, active);
+    await new Promise((r) => setTimeout(r, 5));
+    active--;
+    const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
+    return channelFull(list.find((c) => c.id === input.channelId)!);
+  });
+  return { preflight, clock, calls };
+}
+
+function sessions(ids = SESSIONS): SessionHandle[] {
+  return ids.map((id) => ({ id, driver: 'mtcute' }));
+}
+
+describe('preflight', () => {
+  it('a ban with an end date holds until then, judged on the injected clock', async () => {
+    const until = START / 1000 + 60;
+    const muted = channel(1_900_000_001, {
+      accessHash: '1',
+      bannedRights: { sendMessages: true, untilDate: until },
+    });
+    const forever = channel(1_900_000_002, { accessHash: '2', defaultBannedRights: { sendMessages: true } });
+    const { preflight, clock } = await setup([muted, forever]);
+    const targets = [muted, forever].map((c) => parseGroupTarget(channelChatId(c.id)));
+    const canWrite = async () =>
+      (await preflight.run(sessions(['s1']), targets, null)).rows.map((r) => r.canWrite);
+
+    expect(await canWrite()).toEqual([false, false]);
+    clock.jump(59_000);
+    expect(await canWrite()).toEqual([false, false]);
+    clock.jump(1_000);
+    expect(await canWrite()).toEqual([true, false]);
+  });
+
+  it('checks at most `concurrency` sessions at a time, and reports rows in session order', async () => {
+    const list = [channel(1_900_000_011, { accessHash: '11' }), channel(1_900_000_012, { accessHash: '12' })];
+    const targets = list.map((c) => parseGroupTarget(channelChatId(c.id)));
+    const one = await setup(list, { concurrency: 1 });
+    const report = await one.preflight.run(sessions(), targets, null);
+    expect(one.calls.maxActive).toBe(1);
+    expect(report.rows.map((r) => r.sessionId)).toEqual(['s1', 's1', 's2', 's2', 's3', 's3']);
+    await pools[0]!.close();
+    await telegram.destroyAll();
+
+    const two = await setup(list, { concurrency: 2 });
+    await two.preflight.run(sessions(), targets, null);
+    expect(two.calls.maxActive).toBe(2);
+  });
+
+  it('one cold id is resolved by itself; the dialogs are read only for more than one', async () => {
+    const known = channel(1_900_000_021, { accessHash: '21' });
+    const cold = [channel(1_900_000_022, { accessHash: '22' }), channel(1_900_000_023, { accessHash: '23' })];
+    const { preflight } = await setup([known]);
+    telegram.on('channels.getChannels', (req) => {
+      const ids = (req as tl.channels.RawGetChannelsRequest).id.map((c) =>
+        c._ === 'inputChannel' ? c.channelId : 0,
+      );
+      return { _: 'messages.chats', chats: cold.filter((c) => ids.includes(c.id)) };
+    });
+    telegram.on('messages.getDialogs', (req) =>
+      (req as tl.messages.RawGetDialogsRequest).offsetPeer._ === 'inputPeerEmpty'
+        ? dialogs(cold)
+        : dialogs([]),
+    );
+    telegram.on('channels.getFullChannel', (req) => {
+      const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
+      return channelFull([known, ...cold].find((c) => c.id === input.channelId)!);
+    });
+    const target = (c: tl.RawChannel) => parseGroupTarget(channelChatId(c.id));
+
+    await preflight.run(sessions(['s1']), [target(known), target(cold[0]!)], null);
+    expect(telegram.count('messages.getDialogs')).toBe(0);
+    expect(telegram.count('channels.getChannels')).toBe(1);
+
+    const report = await preflight.run(sessions(['s2']), [target(known), ...cold.map(target)], null);
+    expect(telegram.count('messages.getDialogs')).toBeGreaterThanOrEqual(1);
+    expect(telegram.count('channels.getChannels')).toBe(1);
+    expect(report.rows.every((r) => r.member === true && r.error === null)).toBe(true);
+  });
+
+  it('a source and no session: NO_SESSION, nothing connected', async () => {
+    const { preflight } = await setup([]);
+    const source: PostRef = { chat: { kind: 'username', username: 'src' }, messageId: 1, canonical: 'src' };
+    expect(await preflight.run([], [], source)).toEqual({
+      source: { ok: false, error: 'NO_SESSION' },
+      rows: [],
+    });
+    expect(telegram.clients).toHaveLength(0);
+  });
+});

@@ -1,0 +1,126 @@
+import type { tl } from '@mtcute/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PostRef } from '../../core/post-link.js';
+import { VirtualClock } from '../../runtime/clock.js';
+import {
+  basicGroup,
+  channel,
+  channelChatId,
+  channelMessages,
+  chats,
+  message,
+  storedChannel,
+  storedChat,
+} from '../../../test/support/mtcute/fixtures.js';
+import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
+import { connectedClient } from '../../../test/support/mtcute/session-client.js';
+import { PeerResolver } from './peer-resolver.js';
+import { MemoryPeerCache } from './peers.js';
+import { SourceCheck } from './source-check.js';
+
+const NOOP = { info() {}, warn() {}, error() {} };
+const SOURCE = channel(1_800_000_001, { broadcast: true, accessHash: '31' });
+const GROUP = basicGroup(4242);
+const channelPost: PostRef = {
+  chat: { kind: 'id', chatId: channelChatId(SOURCE.id) },
+  messageId: 42,
+  canonical: `https://t.me/c/${SOURCE.id}/42`,
+};
+const groupPost: PostRef = { chat: { kind: 'id', chatId: '-4242' }, messageId: 42, canonical: 'group post' };
+
+let telegram: OfflineTelegram;
+afterEach(() => telegram.destroyAll());
+
+/** A source check on a warm PeerCache: only the getMessages calls reach the stub. */
+async function setup() {
+  telegram = new OfflineTelegram();
+  const peers = new MemoryPeerCache();
+  await peers.put('s1', `id:${channelChatId(SOURCE.id)}`, storedChannel(SOURCE.id, '31'));
+  await peers.put('s1', 'id:-4242', storedChat(GROUP.id));
+  const resolver = new PeerResolver({ peers, logger: NOOP, clock: new VirtualClock() });
+  const check = new SourceCheck(resolver, 60_000);
+  const client = await connectedClient(telegram);
+  return { check, client };
+}
+
+function groupMessages(messages: tl.TypeMessage[], list: tl.TypeChat[] = [GROUP]): tl.messages.RawMessages {
+  return { _: 'messages.messages', messages, topics: [], chats: list, users: [] };
+}
+
+function groupMessage(chatId: number, id: number, o: Partial<tl.RawMessage> = {}): tl.RawMessage {
+  return { _: 'message', id, peerId: { _: 'peerChat', chatId }, date: 1_700_000_000, message: 'hi', ...o };
+}
+
+describe('a basic group source (messages.getMessages looks ids up across the account)', () => {
+  it('ok when the message is in this group', async () => {
+    const { check, client } = await setup();
+    telegram.on('messages.getMessages', groupMessages([groupMessage(GROUP.id, 42)]));
+    expect(await check.check(client, groupPost)).toEqual({ ok: true });
+    expect(telegram.calls('messages.getMessages')[0]?.id).toEqual([{ _: 'inputMessageID', id: 42 }]);
+  });
+
+  it('the same id in another chat is not the source: MSG_ID_INVALID', async () => {
+    const { check, client } = await setup();
+    telegram.on('messages.getMessages', groupMessages([groupMessage(999, 42)]));
+    expect(await check.check(client, groupPost)).toEqual({ ok: false, error: 'MSG_ID_INVALID', code: 400 });
+  });
+
+  it('a service message cannot be forwarded: MSG_ID_INVALID', async () => {
+    const { check, client } = await setup();
+    const service: tl.RawMessageService = {
+      _: 'messageService',
+      id: 42,
+      peerId: { _: 'peerChat', chatId: GROUP.id },
+      date: 1_700_000_000,
+      action: { _: 'messageActionChatJoinedByLink', inviterId: 1 },
+    };
+    telegram.on('messages.getMessages', groupMessages([service]));
+    expect(await check.check(client, groupPost)).toEqual({ ok: false, error: 'MSG_ID_INVALID', code: 400 });
+  });
+
+  it('a group the account lost access to: CHANNEL_PRIVATE', async () => {
+    const { check, client } = await setup();
+    telegram.on(
+      'messages.getMessages',
+      groupMessages([groupMessage(GROUP.id, 42)], [{ _: 'chatForbidden', id: GROUP.id, title: 'gone' }]),
+    );
+    expect(await check.check(client, groupPost)).toEqual({ ok: false, error: 'CHANNEL_PRIVATE', code: 400 });
+  });
+});
+
+describe('a channel source', () => {
+  it('one channels.getMessages call on the channel', async () => {
+    const { check, client } = await setup();
+    telegram.on('channels.getMessages', channelMessages([message(SOURCE.id, 42)], [SOURCE]));
+    expect(await check.check(client, channelPost)).toEqual({ ok: true });
+    expect(telegram.calls('channels.getMessages')[0]?.channel).toMatchObject({ channelId: SOURCE.id });
+    expect(telegram.count('messages.getMessages')).toBe(0);
+  });
+
+  it('a cached channel Telegram calls invalid is resolved again on the next check', async () => {
+    const { check, client } = await setup();
+    telegram.on('channels.getMessages', rpcError(400, 'CHANNEL_INVALID'));
+    telegram.on('channels.getChannels', chats([SOURCE]));
+    expect(await check.check(client, channelPost)).toEqual({
+      ok: false,
+      error: 'CHANNEL_INVALID',
+      code: 400,
+    });
+    expect(telegram.count('channels.getChannels')).toBe(0);
+
+    telegram.on('channels.getMessages', channelMessages([message(SOURCE.id, 42)], [SOURCE]));
+    expect(await check.check(client, channelPost)).toEqual({ ok: true });
+    expect(telegram.count('channels.getChannels')).toBe(1);
+  });
+
+  it('an aborted check asks nothing and answers a transient error', async () => {
+    const { check, client } = await setup();
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await check.check(client, channelPost, aborted.signal)).toEqual({
+      ok: false,
+      error: 'NETWORK_ERROR',
+    });
+    expect(telegram.count('channels.getMessages')).toBe(0);
+  });
+});
