@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vites
 import { runCli } from './support/cli.js';
 import { runStagger } from './support/processes.js';
 import { LIMITS, type NumberRange } from '../src/core/limits.js';
-import { API_HASH, API_ID, authKey, telethonString } from '../src/telegram/mtcute/test-fixtures.js';
+import { API_HASH, API_ID, authKey, telethonString } from './support/mtcute/fixtures.js';
 
 const run = runCli;
 
