@@ -124,8 +124,19 @@ export function statusOf(error: StaggerError): number {
   return isErrorCode(error.code) ? STATUS[error.code] : STATUS.INTERNAL;
 }
 
-export function errorBody(code: string, message: string, details?: unknown) {
-  return { error: details === undefined ? { code, message } : { code, message, details } };
+/**
+ * The API's one error shape. `retryable: true` (only when so) tells a client that the same request may succeed
+ * later — a login step Telegram could not answer now, a flood wait — as opposed to one that needs a change.
+ */
+export function errorBody(code: string, message: string, details?: unknown, retryable = false) {
+  return {
+    error: {
+      code,
+      message,
+      ...(details === undefined ? {} : { details }),
+      ...(retryable ? { retryable: true } : {}),
+    },
+  };
 }
 
 /** The largest request head Node reads (its default); a larger one is answered in the API's error shape. */
@@ -198,7 +209,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       if (status === 429 && typeof retryAfter === 'number')
         void reply.header('retry-after', String(Math.ceil(retryAfter)));
       if (status >= 500) request.log.error({ err: known }, 'request failed');
-      return reply.status(status).send(errorBody(known.code, known.message, known.details));
+      return reply.status(status).send(errorBody(known.code, known.message, known.details, known.retryable));
     }
     // Another client error of Fastify or a plugin (e.g. a multipart field named __proto__): its code and status
     // are theirs, passed on as they are; BAD_REQUEST names one that has no code.

@@ -19,6 +19,7 @@ import { parsePostLink, type PostRef } from '../core/post-link.js';
 import type { Logger } from '../logger.js';
 import { BotState } from './bot-state.js';
 import { sleepUntil } from './clock.js';
+import { recordFinal } from './post-results.js';
 import { CycleExecution, type CycleDeps } from './cycle-execution.js';
 import type { EventBus } from './events.js';
 import type { RandomSource } from './random.js';
@@ -397,26 +398,8 @@ export class BotRunner {
     return 'done';
   }
 
-  private async writeFinal(
-    post: PostRecord,
-    status: PostStatus,
-    reason: string,
-    error: string | null,
-  ): Promise<void> {
-    post.status = status;
-    post.reason = reason;
-    post.error = error;
-    await this.deps.batcher.writeResult({ postId: post.id, botId: post.botId, status, reason, error });
-    this.st.emit({
-      type: 'post.cancelled',
-      cycleId: post.cycleId,
-      postId: post.id,
-      sessionId: post.sessionId,
-      groupKey: post.groupKey,
-      status,
-      reason,
-      error,
-    });
+  private writeFinal(post: PostRecord, status: PostStatus, reason: string, error: string | null) {
+    return recordFinal({ batcher: this.deps.batcher, state: this.st }, post, status, reason, error);
   }
 
   /**

@@ -27,6 +27,7 @@ import type { Logger } from '../logger.js';
 import { pairKey, type BotState } from './bot-state.js';
 import { sleepUntil, type Clock } from './clock.js';
 import type { GuardReservation } from './group-guard.js';
+import { recordFinal } from './post-results.js';
 import type { RuntimeOptions } from './options.js';
 import type { WriteBatcher } from './write-batcher.js';
 
@@ -473,44 +474,16 @@ export class CycleExecution {
     error: string | null,
     sentAt: number | null = null,
   ): Promise<'done'> {
-    post.status = status;
-    post.reason = reason;
-    post.error = error;
-    post.sentAt = sentAt;
     this.notBefore.delete(post.id);
     this.intendedAt.delete(post.id);
-    const counters = COUNTERS[status];
-    await this.deps.batcher.writeResult(
-      { postId: post.id, botId: post.botId, status, reason, error, attempts: post.attempts, sentAt },
-      counters,
+    await recordFinal(
+      { batcher: this.deps.batcher, state: this.input.state },
+      post,
+      status,
+      reason,
+      error,
+      sentAt,
     );
-    const base = {
-      cycleId: post.cycleId,
-      postId: post.id,
-      sessionId: post.sessionId,
-      groupKey: post.groupKey,
-    };
-    if (status === 'sent' || status === 'duplicate') {
-      this.input.state.emit({
-        type: 'post.sent',
-        ...base,
-        plannedAt: post.plannedAt,
-        duplicate: status === 'duplicate',
-      });
-    } else {
-      const type =
-        status === 'failed' ? 'post.failed' : status === 'cancelled' ? 'post.cancelled' : 'post.skipped';
-      this.input.state.emit({ type, ...base, status, reason, error });
-    }
     return 'done';
   }
 }
-
-const COUNTERS: Partial<Record<PostStatus, CounterDelta>> = {
-  sent: { sent: 1 },
-  duplicate: { sent: 1, duplicates: 1 },
-  failed: { failed: 1 },
-  skipped: { skipped: 1 },
-  missed: { skipped: 1 },
-  not_attempted: { skipped: 1 },
-};

@@ -384,6 +384,7 @@ describe('POST /api/sessions/login', () => {
     ],
     ['a password before the code', () => undefined, 'password', 409, 'LOGIN_NOT_WAITING_FOR_PASSWORD'],
   ];
+  const RETRYABLE = new Set(['LOGIN_FLOOD_WAIT', 'LOGIN_PHONE_FLOOD']);
   const failureCases = failures.map(([name, arrange, step, status, code, details]) => ({
     name,
     arrange,
@@ -409,6 +410,8 @@ describe('POST /api/sessions/login', () => {
       expect(res.statusCode).toBe(status);
       expect(res.json().error).toMatchObject({ code, message: expect.any(String) });
       if (details) expect(res.json().error.details).toEqual(details);
+      // A step that may succeed later says so; one that needs a change does not.
+      expect(res.json().error.retryable ?? false).toBe(RETRYABLE.has(code));
       // A flood wait also says when to come back, in the standard header.
       if (details?.retryAfterSeconds)
         expect(res.headers['retry-after']).toBe(String(details.retryAfterSeconds));
