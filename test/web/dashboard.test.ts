@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/storage/store.js';
 import { runStagger, until, type Child } from '../support/processes.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -361,6 +362,51 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     await limit.waitFor();
     expect(await limit.textContent()).toMatch(/\b3\b/);
     await shot(page, 'sessions');
+  });
+
+  it('shows a session whose FLOOD_WAIT has ended as active, and an account restriction in the account’s words', async () => {
+    const auth = { headers: { authorization: `Bearer ${demoToken}` } };
+    const listed = (await (await fetch(`${url}/api/sessions`, auth)).json()) as {
+      sessions: { id: string }[];
+    };
+    const [ended, restricted] = listed.sessions;
+    // Written as the runner would have left them: one pause ended a minute ago, the other lasts.
+    const store = await openStore({ dataDir });
+    try {
+      await store.runtime.updateSession(ended!.id, {
+        status: 'paused',
+        statusReason: 'flood_wait',
+        cooldownUntil: Date.now() - 59_000,
+      });
+      await store.runtime.updateSession(restricted!.id, {
+        status: 'paused',
+        statusReason: 'restricted',
+        cooldownUntil: Date.now() + 3_600_000,
+      });
+    } finally {
+      await store.close();
+    }
+    await go(page, 'Overview');
+    await settled(page);
+    expect(await page.locator('main').textContent()).toContain('1 paused');
+    await go(page, 'Sessions');
+    await settled(page);
+    const row = (label: string) => page.getByRole('row', { name: new RegExp(`^${label}\\b`) });
+    await row('sandbox 1').getByText('active').waitFor();
+    expect(await row('sandbox 1').textContent()).not.toMatch(/flood|paused/i);
+    await row('sandbox 2').getByText('Telegram restricted this account; it is paused for hours.').waitFor();
+    await shot(page, 'sessions-states');
+    const restore = await openStore({ dataDir });
+    try {
+      for (const s of [ended!, restricted!])
+        await restore.runtime.updateSession(s.id, {
+          status: 'active',
+          statusReason: null,
+          cooldownUntil: null,
+        });
+    } finally {
+      await restore.close();
+    }
   });
 
   it('gives the operator users and plans, the session pool, every bot and the cluster view', async () => {

@@ -8,6 +8,7 @@ import { useAction, useResource } from '../hooks';
 import { Link } from '../router';
 import type { BotStatus } from '../types';
 import { Badge, ErrorText, Loading, Relative, formatTime } from '../ui';
+import { stateNow } from '../session-state';
 
 const STATUS_WORDS: Record<BotStatus['status'], string> = {
   running: 'The bot is running: posts go out on schedule.',
@@ -69,9 +70,9 @@ export function Overview() {
               </dl>
               <p className="muted small">
                 {s.sessions.length} session{s.sessions.length === 1 ? '' : 's'}:{' '}
-                {s.sessions.filter((x) => x.state === 'active').length} active,{' '}
-                {s.sessions.filter((x) => x.state === 'paused').length} paused,{' '}
-                {s.sessions.filter((x) => x.state === 'dead').length} dead.{' '}
+                {s.sessions.filter((x) => stateNow(x).status === 'active').length} active,{' '}
+                {s.sessions.filter((x) => stateNow(x).status === 'paused').length} paused,{' '}
+                {s.sessions.filter((x) => stateNow(x).status === 'dead').length} dead.{' '}
                 <Link to="/app/sessions">Manage sessions</Link>
               </p>
             </section>

@@ -4,6 +4,7 @@ import { api, messageOf } from '../api';
 import { useOnEvents } from '../feed';
 import { useAction, useResource } from '../hooks';
 import type { Session } from '../types';
+import { stateNow } from '../session-state';
 import {
   Badge,
   ConfirmButton,
@@ -86,6 +87,7 @@ function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: (
       <DataTable columns={['Session', 'State', 'Cooldown until', 'Account', 'Added', 'Actions']}>
         {sessions.map((s) => {
           const result = checks[s.id];
+          const state = stateNow(s);
           return (
             <tr key={s.id}>
               <td>
@@ -95,14 +97,16 @@ function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: (
                 </div>
               </td>
               <td>
-                <Badge value={s.state} />
-                {s.stateReason && (
+                <Badge value={state.status} />
+                {s.stateReason && state.status !== 'active' && (
                   <div className="muted small" data-testid="session-state-text">
                     {s.stateText ?? s.stateReason.replaceAll('_', ' ')}
                   </div>
                 )}
               </td>
-              <td>{s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}</td>
+              <td>
+                {state.cooldownUntil !== null && s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}
+              </td>
               <td>
                 {s.account
                   ? [s.account.name, s.account.username && `@${s.account.username}`]

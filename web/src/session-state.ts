@@ -1,0 +1,20 @@
+/**
+ * A session's state as it is when the page renders, by the server's own rule (src/core/session-state.ts, pure):
+ * a pause the last answer showed is over on screen once its time has passed, whenever the page draws next.
+ */
+import type { SessionStatus } from '../../src/core/model.js';
+import { sessionStateAt, type EffectiveSessionState } from '../../src/core/session-state.js';
+
+export function stateNow(
+  s: { state: SessionStatus; stateReason?: string | null; cooldownUntil: string | null },
+  now: number = Date.now(),
+): EffectiveSessionState {
+  return sessionStateAt(
+    {
+      status: s.state,
+      statusReason: s.stateReason ?? null,
+      cooldownUntil: s.cooldownUntil === null ? null : Date.parse(s.cooldownUntil),
+    },
+    now,
+  );
+}
