@@ -72,6 +72,21 @@ export interface Plan<S = string, G = string> {
   warnings: PlanWarning[];
 }
 
+/** With no mode given anywhere, the mode is enterprise (DESIGN.md §1). */
+export function modeOrDefault(mode: ExecutionMode | null | undefined): ExecutionMode {
+  return mode ?? 'enterprise';
+}
+
+/** Why a cycle of this mode and length cannot be planned, or null (starter needs a cycle length). */
+export function cycleSettingsProblem(
+  mode: ExecutionMode | null | undefined,
+  totalCycleMinutes: number | null | undefined,
+): string | null {
+  return modeOrDefault(mode) === 'starter' && !((totalCycleMinutes ?? 0) > 0)
+    ? 'starter mode needs total_cycle_minutes > 0'
+    : null;
+}
+
 export function isExecutionMode(value: unknown): value is ExecutionMode {
   return value === 'starter' || value === 'enterprise';
 }

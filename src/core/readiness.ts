@@ -3,7 +3,7 @@
  * can run when it has a valid post, groups, and a session usable at the time; when every session is paused the
  * bot may still be started (it waits for the first pause to end), which is a separate answer, not a refusal.
  */
-import type { ExecutionMode } from './plan.js';
+import { cycleSettingsProblem, type ExecutionMode } from './plan.js';
 import { tryParsePostLink } from './post-link.js';
 import { sessionStateAt, usableAt, type StoredSessionState } from './session-state.js';
 
@@ -34,9 +34,8 @@ export function readiness<S extends StoredSessionState>(input: ReadinessInput<S>
     return { ok: false, reason: 'no_post', message: `the post link is not valid: ${input.postLink}` };
   }
   if (input.groupCount === 0) return { ok: false, reason: 'no_groups', message: 'the group list is empty' };
-  if ((input.mode ?? 'enterprise') === 'starter' && !((input.totalCycleMinutes ?? 0) > 0)) {
-    return { ok: false, reason: 'bad_settings', message: 'starter mode needs total_cycle_minutes > 0' };
-  }
+  const settings = cycleSettingsProblem(input.mode, input.totalCycleMinutes);
+  if (settings !== null) return { ok: false, reason: 'bad_settings', message: settings };
   const usable = input.sessions.filter((s) => usableAt(s, at));
   if (usable.length > 0) return { ok: true, usable };
   const paused = input.sessions.map((s) => sessionStateAt(s, at)).filter((s) => s.status === 'paused');

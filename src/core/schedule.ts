@@ -5,7 +5,7 @@
  * runs late rather than losing a whole cycle. Enterprise cycles start `delay_between_cycles` after the previous one
  * completed. Pure: the caller writes the new anchor and the skipped record this returns.
  */
-import type { ExecutionMode } from './plan.js';
+import { cycleSettingsProblem, modeOrDefault, type ExecutionMode } from './plan.js';
 
 export interface LastCycle {
   number: number;
@@ -66,7 +66,7 @@ export type NextCycle =
 
 export function nextCycleStart(input: ScheduleInput): NextCycle {
   const { last, now, planningLeadMs: lead, lateStartGraceMs: grace } = input;
-  const mode: ExecutionMode = input.mode ?? 'enterprise';
+  const mode = modeOrDefault(input.mode);
   const following = (last?.number ?? 0) + 1;
   if (mode === 'enterprise') {
     if (last && last.mode === 'enterprise' && last.status !== 'stopped' && last.status !== 'skipped') {
@@ -76,10 +76,9 @@ export function nextCycleStart(input: ScheduleInput): NextCycle {
     return start(now + lead, null, false, following);
   }
 
-  const minutes = input.totalCycleMinutes;
-  if (minutes === null || !(minutes > 0)) {
-    return { ok: false, reason: 'bad_settings', message: 'starter mode needs total_cycle_minutes > 0' };
-  }
+  const problem = cycleSettingsProblem(mode, input.totalCycleMinutes);
+  if (problem !== null) return { ok: false, reason: 'bad_settings', message: problem };
+  const minutes = input.totalCycleMinutes!;
   const periodMs = minutes * 60_000;
   if (input.anchor === null || input.anchor.cycleSeconds !== minutes * 60) {
     const newAnchor = { at: now + lead, cycleSeconds: minutes * 60 };

@@ -12,7 +12,7 @@ import {
   type PostStatus,
 } from '../core/model.js';
 import { classifyAnswer, type TelegramAnswer } from '../core/outcome.js';
-import { planCycle, type ExecutionMode } from '../core/plan.js';
+import { modeOrDefault, planCycle } from '../core/plan.js';
 import { readiness } from '../core/readiness.js';
 import { nextCycleStart } from '../core/schedule.js';
 import { parsePostLink, type PostRef } from '../core/post-link.js';
@@ -261,7 +261,7 @@ export class BotRunner {
       return null;
     }
     const sessions = ready.usable;
-    const mode: ExecutionMode = bot.mode ?? 'enterprise';
+    const mode = modeOrDefault(bot.mode);
     const plan = planCycle({
       mode,
       sessions,
