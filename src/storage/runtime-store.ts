@@ -18,16 +18,21 @@ import {
   type SessionStatus,
 } from '../core/model.js';
 import type { ExecutionMode } from '../core/plan.js';
-import type {
-  BotRuntimePatch,
-  CommitBatch,
-  NewCycle,
-  NewPost,
-  PostPatch,
-  RuntimeStore,
-  SendingMark,
-  SessionPatch,
+import {
+  POST_PATCH_COLUMNS,
+  POST_PATCH_FIELDS,
+  type BotRuntimePatch,
+  type CommitBatch,
+  type NewCycle,
+  type NewPost,
+  type PatchValue,
+  type PostPatch,
+  type PostPatchField,
+  type RuntimeStore,
+  type SendingMark,
+  type SessionPatch,
 } from '../runtime/store.js';
+import { COUNTER_COLUMNS, COUNTER_FIELDS } from './bot-counters.js';
 import { bool, int64, json, num, numOrNull, type DbInt } from './codec.js';
 import type { Dialect } from './database.js';
 import type { CyclesTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
@@ -84,24 +89,11 @@ export function sessionFromRow(row: Selectable<TelegramSessionsTable>): SessionI
   };
 }
 
-/** Columns a post patch may set, with their SQL types, in a fixed order. */
-const PATCH_COLUMNS: { field: keyof PostPatch; column: keyof PostsTable; type: SqlType; int64?: boolean }[] =
-  [
-    { field: 'status', column: 'status', type: 'text' },
-    { field: 'reason', column: 'reason', type: 'text' },
-    { field: 'error', column: 'error', type: 'text' },
-    { field: 'attempts', column: 'attempts', type: 'integer' },
-    { field: 'sentAt', column: 'sent_at', type: 'bigint' },
-    { field: 'sessionId', column: 'session_id', type: 'bigint', int64: true },
-    { field: 'plannedAt', column: 'planned_at', type: 'bigint' },
-  ];
-
-const COUNTER_COLUMNS: Record<keyof CounterDelta, keyof Schema['bots']> = {
-  sent: 'sent_count',
-  duplicates: 'duplicate_count',
-  failed: 'failed_count',
-  skipped: 'skipped_count',
-  floodWaits: 'flood_wait_count',
+const SQL_TYPES: Record<PatchValue, SqlType> = {
+  text: 'text',
+  integer: 'integer',
+  bigint: 'bigint',
+  id: 'bigint',
 };
 
 export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
@@ -354,36 +346,40 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     const merged = new Map<string, PostPatch>();
     for (const p of patches)
       merged.set(p.postId, { ...merged.get(p.postId), ...stripUndefined(p) } as PostPatch);
-    const shapes = new Map<string, PostPatch[]>();
+    const shapes = new Map<string, { fields: PostPatchField[]; patches: PostPatch[] }>();
     for (const p of merged.values()) {
-      const shape = PATCH_COLUMNS.filter((c) => p[c.field] !== undefined)
-        .map((c) => c.column)
-        .join(',');
-      if (shape === '') continue;
-      shapes.set(shape, [...(shapes.get(shape) ?? []), p]);
+      const fields = POST_PATCH_FIELDS.filter((f) => p[f] !== undefined);
+      if (fields.length === 0) continue;
+      const key = fields.join(',');
+      const shape = shapes.get(key) ?? { fields, patches: [] };
+      shape.patches.push(p);
+      shapes.set(key, shape);
     }
-    for (const list of shapes.values()) {
-      const cols = PATCH_COLUMNS.filter((c) => list[0]![c.field] !== undefined);
-      for (const part of chunks(list, Math.floor(2000 / (cols.length + 1)))) {
+    for (const { fields, patches: list } of shapes.values()) {
+      const columns = fields.map((f) => POST_PATCH_COLUMNS[f]);
+      for (const part of chunks(list, Math.floor(2000 / (fields.length + 1)))) {
         const v = valuesTable(
           this.dialect,
-          [{ name: 'id', type: 'bigint' }, ...cols.map((c) => ({ name: c.column, type: c.type }))],
+          [
+            { name: 'id', type: 'bigint' },
+            ...columns.map((c) => ({ name: c.column, type: SQL_TYPES[c.value] })),
+          ],
           part.map((p) => [
             this.bind(p.postId),
-            ...cols.map((c) => {
-              const value = p[c.field] as unknown;
-              return c.int64 && typeof value === 'string' ? this.bind(value) : value;
+            ...fields.map((f) => {
+              const value = p[f];
+              return POST_PATCH_COLUMNS[f].value === 'id' ? this.bind(value as string) : value;
             }),
           ]),
         );
-        const sets = sql.join(cols.map((c) => sql`${sql.ref(c.column)} = ${sql.ref(`v.${c.column}`)}`));
+        const sets = sql.join(columns.map((c) => sql`${sql.ref(c.column)} = ${sql.ref(`v.${c.column}`)}`));
         await sql`update posts set ${sets} from ${v} where posts.id = v.id`.execute(trx);
       }
     }
     // All bots' counters in one statement.
     const deltas = [...counters].filter(([, d]) => Object.values(d).some((n) => n !== 0));
     if (deltas.length > 0) {
-      const keys = Object.keys(COUNTER_COLUMNS) as (keyof CounterDelta)[];
+      const keys = COUNTER_FIELDS;
       const v = valuesTable(
         this.dialect,
         [{ name: 'id', type: 'bigint' }, ...keys.map((k) => ({ name: k, type: 'bigint' as const }))],

@@ -2,7 +2,7 @@
  * The runtime's repository contract, run on memory, SQLite and PostgreSQL: the same assertions on each engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewPost } from '../../src/runtime/store.js';
+import { POST_PATCH_FIELDS, type NewPost, type PostPatch } from '../../src/runtime/store.js';
 import { requirePostgres } from '../support/postgres.js';
 import { fixtureFor, type EngineName, type Fixture } from '../support/store-fixture.js';
 
@@ -152,6 +152,31 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
       const config = (await fx.store.bots.get(botId))!;
       expect(config.counters).toEqual({ sent: 1, duplicates: 0, failed: 0, skipped: 1, floodWaits: 1 });
     }
+  });
+
+  it('sets every field a patch may set, each to its own column', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 2, groups: ['-1001'] });
+    const { posts } = await fx.runtime.createCycle(
+      cycleOf(botId, 0),
+      newPosts(botId, sessionIds, ['-1001'], 0),
+    );
+    // Required: a field added to PostPatch needs a value here, and the table (checked below) a column.
+    const every: Required<PostPatch> = {
+      postId: posts[0]!.id,
+      botId,
+      status: 'failed',
+      reason: 'unknown_error',
+      error: 'WEIRD_ERROR',
+      attempts: 7,
+      sentAt: 1_767_225_612_345,
+      sessionId: sessionIds[1]!,
+      plannedAt: 1_767_225_600_999,
+    };
+    const { postId: _p, botId: _b, ...fields } = every;
+    expect([...POST_PATCH_FIELDS].sort()).toEqual(Object.keys(fields).sort());
+    await fx.runtime.writeResults([every], new Map());
+    const stored = (await fx.runtime.getActiveCycle(botId))!.posts[0]!;
+    expect(stored).toEqual({ ...posts[0], ...fields });
   });
 
   it('refuses a fenced mark without the matching lease', async () => {
