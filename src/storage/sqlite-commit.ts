@@ -7,10 +7,12 @@
  * statement that marks.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import type { CounterDelta } from '../core/model.js';
 import { POST_PATCH_COLUMNS, POST_PATCH_FIELDS, type CommitBatch, type PostPatch } from '../runtime/store.js';
 import { COUNTER_COLUMNS, COUNTER_FIELDS } from './bot-counters.js';
 import { int64 } from './codec.js';
+import type { Schema } from './schema.js';
 
 const MARK =
   "update posts set status = 'sending', attempts = ? where id = ? and status in ('planned', 'sending')";
@@ -38,7 +40,10 @@ export class SqliteCommitter {
   private prepared: Statements | null = null;
   private readonly run: (batch: CommitBatch) => Set<string>;
 
-  constructor(private readonly sqlite: BetterSqlite3.Database) {
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly sqlite: BetterSqlite3.Database,
+  ) {
     this.run = sqlite.transaction((batch: CommitBatch) => {
       const statements = this.statements();
       for (const patch of batch.patches) this.applyPatch(statements, patch);
@@ -59,14 +64,16 @@ export class SqliteCommitter {
     });
   }
 
-  /** Synchronous: the caller holds the connection (no other transaction can interleave). */
-  commit(batch: CommitBatch): Set<string> {
-    this.sqlite.pragma('synchronous = NORMAL');
-    try {
-      return this.run(batch);
-    } finally {
-      this.sqlite.pragma('synchronous = FULL');
-    }
+  async commit(batch: CommitBatch): Promise<Set<string>> {
+    // Holding Kysely's one connection keeps every other transaction out while the batch runs synchronously.
+    return this.db.connection().execute(async () => {
+      this.sqlite.pragma('synchronous = NORMAL');
+      try {
+        return this.run(batch);
+      } finally {
+        this.sqlite.pragma('synchronous = FULL');
+      }
+    });
   }
 
   private statements(): Statements {
