@@ -24,7 +24,10 @@ export interface SendingMark {
   postId: string;
   botId: string;
   attempts: number;
-  /** Null where no lease is used (one process owns everything). */
+  /**
+   * Null where no lease is used (one process owns everything). Leases exist only on PostgreSQL (and in memory, for
+   * tests): a fenced mark reaching SQLite fails its whole commit rather than being marked unchecked.
+   */
   fence: Fence | null;
 }
 

@@ -3,25 +3,27 @@
  * better-sqlite3 transaction with prepared statements. Through Kysely the same batch cost ~0.5 ms (building and
  * compiling every query, a promise per statement); here it is tens of microseconds, which is what lets one
  * process sustain thousands of posts a second. The commit does not wait for fsync (the random_ids were committed
- * synchronously when the cycle was planned; Telegram deduplicates a re-send). The fence is checked in the
- * statement that marks.
+ * synchronously when the cycle was planned; Telegram deduplicates a re-send).
+ *
+ * No fence: one process owns every bot on SQLite (leases need PostgreSQL). A fenced mark arriving here means a
+ * lease is in use that nothing checks, so it is refused loudly rather than marked.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { CounterDelta } from '../core/model.js';
-import { POST_PATCH_COLUMNS, POST_PATCH_FIELDS, type CommitBatch, type PostPatch } from '../runtime/store.js';
+import {
+  POST_PATCH_COLUMNS,
+  POST_PATCH_FIELDS,
+  type CommitBatch,
+  type PostPatch,
+  type SendingMark,
+} from '../runtime/store.js';
 import { COUNTER_COLUMNS, COUNTER_FIELDS } from './bot-counters.js';
 import { int64 } from './codec.js';
 import type { Schema } from './schema.js';
 
 const MARK =
   "update posts set status = 'sending', attempts = ? where id = ? and status in ('planned', 'sending')";
-
-const NOW_MS = "cast((julianday('now') - 2440587.5) * 86400000 as integer)";
-
-const FENCED_MARK =
-  `${MARK} and exists (select 1 from leases l where l.bot_id = posts.bot_id and l.owner_id = ? and l.epoch = ? ` +
-  `and l.expires_at > ${NOW_MS})`;
 
 const ADD_COUNTERS =
   `update bots set ${COUNTER_FIELDS.map((k) => `${COUNTER_COLUMNS[k]} = ${COUNTER_COLUMNS[k]} + ?`).join(', ')} ` +
@@ -30,7 +32,6 @@ const ADD_COUNTERS =
 /** Prepared on first use: the store may be opened before the migrations that create these tables. */
 interface Statements {
   mark: BetterSqlite3.Statement;
-  fencedMark: BetterSqlite3.Statement;
   addCounters: BetterSqlite3.Statement;
   /** One statement per set of patched fields, keyed by a bit per field of POST_PATCH_FIELDS. */
   patches: Map<number, BetterSqlite3.Statement>;
@@ -50,14 +51,7 @@ export class SqliteCommitter {
       for (const [botId, delta] of batch.counters) applyCounters(statements, botId, delta);
       const accepted = new Set<string>();
       for (const mark of batch.marks) {
-        const result = mark.fence
-          ? statements.fencedMark.run(
-              mark.attempts,
-              BigInt(mark.postId),
-              mark.fence.ownerId,
-              mark.fence.epoch,
-            )
-          : statements.mark.run(mark.attempts, BigInt(mark.postId));
+        const result = statements.mark.run(mark.attempts, BigInt(mark.postId));
         if (Number(result.changes) === 1) accepted.add(int64(mark.postId));
       }
       return accepted;
@@ -65,6 +59,7 @@ export class SqliteCommitter {
   }
 
   async commit(batch: CommitBatch): Promise<Set<string>> {
+    refuseFences(batch.marks);
     // Holding Kysely's one connection keeps every other transaction out while the batch runs synchronously.
     return this.db.connection().execute(async () => {
       this.sqlite.pragma('synchronous = NORMAL');
@@ -79,7 +74,6 @@ export class SqliteCommitter {
   private statements(): Statements {
     this.prepared ??= {
       mark: this.sqlite.prepare(MARK),
-      fencedMark: this.sqlite.prepare(FENCED_MARK),
       addCounters: this.sqlite.prepare(ADD_COUNTERS),
       patches: new Map(),
     };
@@ -112,4 +106,14 @@ export class SqliteCommitter {
 
 function applyCounters(statements: Statements, botId: string, delta: CounterDelta): void {
   statements.addCounters.run(...COUNTER_FIELDS.map((k) => delta[k] ?? 0), BigInt(botId));
+}
+
+function refuseFences(marks: readonly SendingMark[]): void {
+  const fenced = marks.find((m) => m.fence !== null);
+  if (fenced) {
+    throw new Error(
+      `a fenced sending mark (post ${fenced.postId}, owner ${fenced.fence!.ownerId}) reached SQLite, ` +
+        'which holds no leases: leases and their fences need PostgreSQL',
+    );
+  }
 }
