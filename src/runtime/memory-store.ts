@@ -16,16 +16,18 @@ import {
   type SessionInfo,
 } from '../core/model.js';
 import type { ExecutionMode } from '../core/plan.js';
-import type {
-  BotRuntimePatch,
-  CommitBatch,
-  Fence,
-  NewCycle,
-  NewPost,
-  PostPatch,
-  RuntimeStore,
-  SendingMark,
-  SessionPatch,
+import {
+  POST_PATCH_FIELDS,
+  type BotRuntimePatch,
+  type CommitBatch,
+  type Fence,
+  type NewCycle,
+  type NewPost,
+  type PostPatch,
+  type PostPatchField,
+  type RuntimeStore,
+  type SendingMark,
+  type SessionPatch,
 } from './store.js';
 
 export interface NewBot {
@@ -240,43 +242,47 @@ export class MemoryRuntimeStore implements RuntimeStore {
     Object.assign(cycle, { status, reason, finishedAt });
   }
 
+  /** The same order as the SQL stores: outcomes and counters first, then the marks. */
   async commit(batch: CommitBatch): Promise<Set<string>> {
-    await this.writeResults(batch.patches, batch.counters);
-    return this.markSending(batch.marks);
+    for (const patch of batch.patches) this.applyPatch(patch);
+    for (const [botId, delta] of batch.counters) {
+      const bot = this.bots.get(botId);
+      if (!bot) continue;
+      for (const [k, v] of Object.entries(delta) as [keyof CounterDelta, number][]) bot.counters[k] += v;
+    }
+    const accepted = new Set<string>();
+    for (const mark of batch.marks) if (this.applyMark(mark)) accepted.add(mark.postId);
+    return accepted;
   }
 
-  async markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
-    const accepted = new Set<string>();
-    for (const mark of marks) {
-      // A fenced mark needs the bot's lease held with the same owner and epoch (as the SQL store checks).
-      const held = this.fences.get(mark.botId);
-      const fence = mark.fence;
-      if (fence && (!held || fence.ownerId !== held.ownerId || fence.epoch !== held.epoch)) continue;
-      const post = this.posts.get(mark.postId);
-      if (!post || FINAL_POST_STATUSES.has(post.status)) continue;
-      post.status = 'sending';
-      post.attempts = mark.attempts;
-      accepted.add(mark.postId);
-    }
-    return accepted;
+  markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
+    return this.commit({ marks, patches: [], counters: new Map() });
   }
 
   async writeResults(
     patches: readonly PostPatch[],
     counters: ReadonlyMap<string, CounterDelta>,
   ): Promise<void> {
-    for (const patch of patches) {
-      const post = this.posts.get(patch.postId);
-      if (!post) continue;
-      const { postId: _p, botId: _b, ...fields } = patch;
-      for (const [k, v] of Object.entries(fields))
-        if (v !== undefined) (post as unknown as Record<string, unknown>)[k] = v;
-    }
-    for (const [botId, delta] of counters) {
-      const bot = this.bots.get(botId);
-      if (!bot) continue;
-      for (const [k, v] of Object.entries(delta) as [keyof CounterDelta, number][]) bot.counters[k] += v;
-    }
+    await this.commit({ marks: [], patches, counters });
+  }
+
+  /** Sets the fields the SQL stores have columns for (a post's field has the patch field's name). */
+  private applyPatch(patch: PostPatch): void {
+    const post = this.posts.get(patch.postId) as Record<PostPatchField, unknown> | undefined;
+    if (!post) return;
+    for (const field of POST_PATCH_FIELDS) if (patch[field] !== undefined) post[field] = patch[field];
+  }
+
+  private applyMark(mark: SendingMark): boolean {
+    // A fenced mark needs the bot's lease held with the same owner and epoch (as PostgreSQL checks).
+    const held = this.fences.get(mark.botId);
+    const fence = mark.fence;
+    if (fence && (!held || fence.ownerId !== held.ownerId || fence.epoch !== held.epoch)) return false;
+    const post = this.posts.get(mark.postId);
+    if (!post || FINAL_POST_STATUSES.has(post.status)) return false;
+    post.status = 'sending';
+    post.attempts = mark.attempts;
+    return true;
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {

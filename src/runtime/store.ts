@@ -24,7 +24,10 @@ export interface SendingMark {
   postId: string;
   botId: string;
   attempts: number;
-  /** Null where no lease is used (one process owns everything). */
+  /**
+   * Null where no lease is used (one process owns everything). Leases exist only on PostgreSQL (and in memory, for
+   * tests): a fenced mark reaching SQLite fails its whole commit rather than being marked unchecked.
+   */
   fence: Fence | null;
 }
 
@@ -45,6 +48,35 @@ export interface PostPatch {
   sessionId?: string;
   plannedAt?: number;
 }
+
+/** The post fields a patch may set; `postId` and `botId` only say which post. */
+export type PostPatchField = Exclude<keyof PostPatch, 'postId' | 'botId'>;
+
+/**
+ * How a patched value is stored: `text`; `integer` (a count); `bigint` (epoch milliseconds, a JS number); `id` (a
+ * 64-bit id as a decimal string, bound as a bigint on SQLite and as the string itself on PostgreSQL).
+ */
+export type PatchValue = 'text' | 'integer' | 'bigint' | 'id';
+
+/**
+ * Where each field of a patch is stored: the one list every store writes patches from (SQLite's prepared
+ * statements, PostgreSQL's batch statement, the memory store). A field added to PostPatch without an entry here
+ * does not compile.
+ */
+export const POST_PATCH_COLUMNS = {
+  status: { column: 'status', value: 'text' },
+  reason: { column: 'reason', value: 'text' },
+  error: { column: 'error', value: 'text' },
+  attempts: { column: 'attempts', value: 'integer' },
+  sentAt: { column: 'sent_at', value: 'bigint' },
+  sessionId: { column: 'session_id', value: 'id' },
+  plannedAt: { column: 'planned_at', value: 'bigint' },
+} as const satisfies {
+  readonly [F in PostPatchField]: { readonly column: string; readonly value: PatchValue };
+};
+
+/** The patchable fields in the table's order (a statement's columns come in this order). */
+export const POST_PATCH_FIELDS = Object.keys(POST_PATCH_COLUMNS) as readonly PostPatchField[];
 
 export interface SessionPatch {
   status?: SessionStatus;

@@ -1,9 +1,9 @@
 /**
  * The runtime's persistence on SQLite or PostgreSQL. The writes of exactly-once posting are batched: one
- * transaction a batch (`commit`) holds the outcomes of finished calls and the `sending` marks of new ones, with
- * the lease fence checked in the statement that marks.
+ * transaction a batch (`commit`) holds the outcomes of finished calls and the `sending` marks of new ones, written
+ * by the engine's committer (sqlite-commit.ts, postgres-commit.ts).
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import {
   DEFAULT_BOT_SETTINGS,
   type BotSnapshot,
@@ -28,13 +28,14 @@ import type {
   SendingMark,
   SessionPatch,
 } from '../runtime/store.js';
-import { bool, int64, json, num, numOrNull, type DbInt } from './codec.js';
+import { bool, int64, json, num, numOrNull } from './codec.js';
 import type { Dialect } from './database.js';
 import type { CyclesTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
+import { PostgresCommitter } from './postgres-commit.js';
 import { SqliteCommitter } from './sqlite-commit.js';
 import { SqlRepository } from './repository.js';
 import type BetterSqlite3 from 'better-sqlite3';
-import { chunks, dbNowMs, valuesTable, type SqlType } from './sql-helpers.js';
+import { chunks } from './sql-helpers.js';
 
 export function cycleFromRow(row: Selectable<CyclesTable>): CycleRecord {
   return {
@@ -84,32 +85,16 @@ export function sessionFromRow(row: Selectable<TelegramSessionsTable>): SessionI
   };
 }
 
-/** Columns a post patch may set, with their SQL types, in a fixed order. */
-const PATCH_COLUMNS: { field: keyof PostPatch; column: keyof PostsTable; type: SqlType; int64?: boolean }[] =
-  [
-    { field: 'status', column: 'status', type: 'text' },
-    { field: 'reason', column: 'reason', type: 'text' },
-    { field: 'error', column: 'error', type: 'text' },
-    { field: 'attempts', column: 'attempts', type: 'integer' },
-    { field: 'sentAt', column: 'sent_at', type: 'bigint' },
-    { field: 'sessionId', column: 'session_id', type: 'bigint', int64: true },
-    { field: 'plannedAt', column: 'planned_at', type: 'bigint' },
-  ];
-
-const COUNTER_COLUMNS: Record<keyof CounterDelta, keyof Schema['bots']> = {
-  sent: 'sent_count',
-  duplicates: 'duplicate_count',
-  failed: 'failed_count',
-  skipped: 'skipped_count',
-  floodWaits: 'flood_wait_count',
-};
-
 export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
-  private readonly sqliteCommitter: SqliteCommitter | null;
+  /** The engine's writer of `commit` batches. */
+  private readonly committer: Pick<RuntimeStore, 'commit'>;
 
-  constructor(db: Kysely<Schema>, dialect: Dialect, sqlite: BetterSqlite3.Database | null = null) {
+  /** `sqlite`: the handle SQLite's committer runs its prepared statements on (null on PostgreSQL). */
+  constructor(db: Kysely<Schema>, dialect: Dialect, sqlite: BetterSqlite3.Database | null) {
     super(db, dialect);
-    this.sqliteCommitter = sqlite ? new SqliteCommitter(sqlite) : null;
+    if (dialect === 'postgres') this.committer = new PostgresCommitter(db);
+    else if (sqlite) this.committer = new SqliteCommitter(db, sqlite);
+    else throw new Error('the SQLite runtime store needs the better-sqlite3 handle for its commits');
   }
 
   async loadBot(botId: string): Promise<BotSnapshot | null> {
@@ -284,118 +269,13 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     await this.commit({ marks: [], patches, counters });
   }
 
-  /** One transaction (one fsync) per batch: outcomes of finished calls first, then the marks of new ones. */
+  /** One transaction per batch: outcomes of finished calls first, then the marks of new ones. */
   async commit(batch: CommitBatch): Promise<Set<string>> {
     if (batch.marks.length === 0 && batch.patches.length === 0 && batch.counters.size === 0) return new Set();
     // These commits need not wait for the disk (fsync): were the machine to lose this batch, its posts would go
     // out again with the same random_ids, which Telegram deduplicates. What must be on disk first — the
     // random_ids (createCycle) — is committed synchronously. A crash of this process loses nothing either way.
-    const committer = this.sqliteCommitter;
-    if (committer) {
-      // Holding the one connection keeps every other transaction out while the batch runs synchronously.
-      return this.db.connection().execute(async () => committer.commit(batch));
-    }
-    return this.db.transaction().execute(async (trx) => {
-      if (this.dialect === 'postgres') await sql`set local synchronous_commit = off`.execute(trx);
-      await this.applyPatches(trx, batch.patches, batch.counters);
-      return this.applyMarks(trx, batch.marks);
-    });
-  }
-
-  private async applyMarks(trx: Kysely<Schema>, marks: readonly SendingMark[]): Promise<Set<string>> {
-    const accepted = new Set<string>();
-    const unfenced = marks.filter((m) => m.fence === null);
-    const fenced = marks.filter((m) => m.fence !== null);
-    for (const part of chunks(unfenced, 500)) {
-      const v = valuesTable(
-        this.dialect,
-        [
-          { name: 'id', type: 'bigint' },
-          { name: 'attempts', type: 'integer' },
-        ],
-        part.map((m) => [this.bind(m.postId), m.attempts]),
-      );
-      const rows = await sql<{ id: DbInt }>`
-        update posts set status = 'sending', attempts = v.attempts from ${v}
-        where posts.id = v.id and posts.status in ('planned', 'sending')
-        returning posts.id`.execute(trx);
-      for (const r of rows.rows) accepted.add(int64(r.id));
-    }
-    for (const part of chunks(fenced, 250)) {
-      // Fencing: the mark succeeds only while the lease is held by this owner with this epoch — checked in the
-      // same statement, against the database's clock.
-      const v = valuesTable(
-        this.dialect,
-        [
-          { name: 'id', type: 'bigint' },
-          { name: 'attempts', type: 'integer' },
-          { name: 'owner_id', type: 'text' },
-          { name: 'epoch', type: 'bigint' },
-        ],
-        part.map((m) => [this.bind(m.postId), m.attempts, m.fence!.ownerId, m.fence!.epoch]),
-      );
-      const rows = await sql<{ id: DbInt }>`
-        update posts set status = 'sending', attempts = v.attempts from ${v}
-        where posts.id = v.id and posts.status in ('planned', 'sending')
-          and exists (select 1 from leases l where l.bot_id = posts.bot_id and l.owner_id = v.owner_id
-                      and l.epoch = v.epoch and l.expires_at > ${dbNowMs(this.dialect)})
-        returning posts.id`.execute(trx);
-      for (const r of rows.rows) accepted.add(int64(r.id));
-    }
-    return accepted;
-  }
-
-  private async applyPatches(
-    trx: Kysely<Schema>,
-    patches: readonly PostPatch[],
-    counters: ReadonlyMap<string, CounterDelta>,
-  ): Promise<void> {
-    // Patches of one post in one batch apply in order: merge them first, then one statement per shape.
-    const merged = new Map<string, PostPatch>();
-    for (const p of patches)
-      merged.set(p.postId, { ...merged.get(p.postId), ...stripUndefined(p) } as PostPatch);
-    const shapes = new Map<string, PostPatch[]>();
-    for (const p of merged.values()) {
-      const shape = PATCH_COLUMNS.filter((c) => p[c.field] !== undefined)
-        .map((c) => c.column)
-        .join(',');
-      if (shape === '') continue;
-      shapes.set(shape, [...(shapes.get(shape) ?? []), p]);
-    }
-    for (const list of shapes.values()) {
-      const cols = PATCH_COLUMNS.filter((c) => list[0]![c.field] !== undefined);
-      for (const part of chunks(list, Math.floor(2000 / (cols.length + 1)))) {
-        const v = valuesTable(
-          this.dialect,
-          [{ name: 'id', type: 'bigint' }, ...cols.map((c) => ({ name: c.column, type: c.type }))],
-          part.map((p) => [
-            this.bind(p.postId),
-            ...cols.map((c) => {
-              const value = p[c.field] as unknown;
-              return c.int64 && typeof value === 'string' ? this.bind(value) : value;
-            }),
-          ]),
-        );
-        const sets = sql.join(cols.map((c) => sql`${sql.ref(c.column)} = ${sql.ref(`v.${c.column}`)}`));
-        await sql`update posts set ${sets} from ${v} where posts.id = v.id`.execute(trx);
-      }
-    }
-    // All bots' counters in one statement.
-    const deltas = [...counters].filter(([, d]) => Object.values(d).some((n) => n !== 0));
-    if (deltas.length > 0) {
-      const keys = Object.keys(COUNTER_COLUMNS) as (keyof CounterDelta)[];
-      const v = valuesTable(
-        this.dialect,
-        [{ name: 'id', type: 'bigint' }, ...keys.map((k) => ({ name: k, type: 'bigint' as const }))],
-        deltas.map(([botId, d]) => [this.bind(botId), ...keys.map((k) => d[k] ?? 0)]),
-      );
-      const sets = sql.join(
-        keys.map(
-          (k) => sql`${sql.ref(COUNTER_COLUMNS[k])} = ${sql.ref(COUNTER_COLUMNS[k])} + ${sql.ref(`v.${k}`)}`,
-        ),
-      );
-      await sql`update bots set ${sets} from ${v} where bots.id = v.id`.execute(trx);
-    }
+    return this.committer.commit(batch);
   }
 
   async updateSession(sessionId: string, patch: SessionPatch): Promise<void> {
@@ -471,8 +351,4 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
       .where('key', '=', groupKey)
       .execute();
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

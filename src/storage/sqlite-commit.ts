@@ -1,105 +1,119 @@
 /**
- * The runtime's hot write path on SQLite: outcomes and `sending` marks of a batch, in one synchronous
+ * The runtime's commit on SQLite: outcomes, counters and `sending` marks of a batch in one synchronous
  * better-sqlite3 transaction with prepared statements. Through Kysely the same batch cost ~0.5 ms (building and
  * compiling every query, a promise per statement); here it is tens of microseconds, which is what lets one
- * process sustain thousands of posts a second. Same rules as the Kysely path it replaces (see runtime-store.ts):
- * the fence is checked in the statement that marks, and the commit does not wait for fsync (the random_ids were
- * committed synchronously when the cycle was planned; Telegram deduplicates a re-send).
+ * process sustain thousands of posts a second. The commit does not wait for fsync (the random_ids were committed
+ * synchronously when the cycle was planned; Telegram deduplicates a re-send).
+ *
+ * No fence: one process owns every bot on SQLite (leases need PostgreSQL). A fenced mark arriving here means a
+ * lease is in use that nothing checks, so it is refused loudly rather than marked.
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import type { CounterDelta } from '../core/model.js';
-import type { CommitBatch, PostPatch } from '../runtime/store.js';
+import {
+  POST_PATCH_COLUMNS,
+  POST_PATCH_FIELDS,
+  type CommitBatch,
+  type PostPatch,
+  type SendingMark,
+} from '../runtime/store.js';
+import { COUNTER_COLUMNS, COUNTER_FIELDS } from './bot-counters.js';
 import { int64 } from './codec.js';
+import type { Schema } from './schema.js';
 
-const PATCH_FIELDS: { field: keyof PostPatch; column: string; int64?: boolean }[] = [
-  { field: 'status', column: 'status' },
-  { field: 'reason', column: 'reason' },
-  { field: 'error', column: 'error' },
-  { field: 'attempts', column: 'attempts' },
-  { field: 'sentAt', column: 'sent_at' },
-  { field: 'sessionId', column: 'session_id', int64: true },
-  { field: 'plannedAt', column: 'planned_at' },
-];
+const MARK =
+  "update posts set status = 'sending', attempts = ? where id = ? and status in ('planned', 'sending')";
 
-const NOW_MS = "cast((julianday('now') - 2440587.5) * 86400000 as integer)";
+const ADD_COUNTERS =
+  `update bots set ${COUNTER_FIELDS.map((k) => `${COUNTER_COLUMNS[k]} = ${COUNTER_COLUMNS[k]} + ?`).join(', ')} ` +
+  'where id = ?';
+
+/** Prepared on first use: the store may be opened before the migrations that create these tables. */
+interface Statements {
+  mark: BetterSqlite3.Statement;
+  addCounters: BetterSqlite3.Statement;
+  /** One statement per set of patched fields, keyed by a bit per field of POST_PATCH_FIELDS. */
+  patches: Map<number, BetterSqlite3.Statement>;
+}
 
 export class SqliteCommitter {
-  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private prepared: Statements | null = null;
   private readonly run: (batch: CommitBatch) => Set<string>;
 
-  constructor(private readonly sqlite: BetterSqlite3.Database) {
+  constructor(
+    private readonly db: Kysely<Schema>,
+    private readonly sqlite: BetterSqlite3.Database,
+  ) {
     this.run = sqlite.transaction((batch: CommitBatch) => {
-      this.applyPatches(batch.patches);
-      this.applyCounters(batch.counters);
-      return this.applyMarks(batch);
+      const statements = this.statements();
+      for (const patch of batch.patches) this.applyPatch(statements, patch);
+      for (const [botId, delta] of batch.counters) applyCounters(statements, botId, delta);
+      const accepted = new Set<string>();
+      for (const mark of batch.marks) {
+        const result = statements.mark.run(mark.attempts, BigInt(mark.postId));
+        if (Number(result.changes) === 1) accepted.add(int64(mark.postId));
+      }
+      return accepted;
     });
   }
 
-  private statement(text: string): BetterSqlite3.Statement {
-    let s = this.statements.get(text);
-    if (!s) {
-      s = this.sqlite.prepare(text);
-      this.statements.set(text, s);
-    }
-    return s;
+  async commit(batch: CommitBatch): Promise<Set<string>> {
+    refuseFences(batch.marks);
+    // Holding Kysely's one connection keeps every other transaction out while the batch runs synchronously.
+    return this.db.connection().execute(async () => {
+      this.sqlite.pragma('synchronous = NORMAL');
+      try {
+        return this.run(batch);
+      } finally {
+        this.sqlite.pragma('synchronous = FULL');
+      }
+    });
   }
 
-  /** Synchronous: the caller holds the connection (no other transaction can interleave). */
-  commit(batch: CommitBatch): Set<string> {
-    this.sqlite.pragma('synchronous = NORMAL');
-    try {
-      return this.run(batch);
-    } finally {
-      this.sqlite.pragma('synchronous = FULL');
-    }
+  private statements(): Statements {
+    this.prepared ??= {
+      mark: this.sqlite.prepare(MARK),
+      addCounters: this.sqlite.prepare(ADD_COUNTERS),
+      patches: new Map(),
+    };
+    return this.prepared;
   }
 
-  private applyPatches(patches: readonly PostPatch[]): void {
-    for (const patch of patches) {
-      const fields = PATCH_FIELDS.filter((f) => patch[f.field] !== undefined);
-      if (fields.length === 0) continue;
-      const text = `update posts set ${fields.map((f) => `${f.column} = ?`).join(', ')} where id = ?`;
-      const values = fields.map((f) => {
-        const value = patch[f.field] as unknown;
-        return f.int64 && typeof value === 'string' ? BigInt(value) : value;
-      });
-      this.statement(text).run(...values, BigInt(patch.postId));
+  private applyPatch(statements: Statements, patch: PostPatch): void {
+    let shape = 0;
+    const values: unknown[] = [];
+    for (let bit = 0; bit < POST_PATCH_FIELDS.length; bit++) {
+      const field = POST_PATCH_FIELDS[bit]!;
+      const value = patch[field];
+      if (value === undefined) continue;
+      shape |= 1 << bit;
+      // A 64-bit id travels as a decimal string; safeIntegers binds it exactly as a bigint.
+      values.push(POST_PATCH_COLUMNS[field].value === 'id' ? BigInt(value as string) : value);
     }
-  }
-
-  private applyCounters(counters: ReadonlyMap<string, CounterDelta>): void {
-    const update = this.statement(
-      'update bots set sent_count = sent_count + ?, duplicate_count = duplicate_count + ?, ' +
-        'failed_count = failed_count + ?, skipped_count = skipped_count + ?, flood_wait_count = flood_wait_count + ? ' +
-        'where id = ?',
-    );
-    for (const [botId, d] of counters) {
-      update.run(
-        d.sent ?? 0,
-        d.duplicates ?? 0,
-        d.failed ?? 0,
-        d.skipped ?? 0,
-        d.floodWaits ?? 0,
-        BigInt(botId),
+    if (shape === 0) return;
+    let update = statements.patches.get(shape);
+    if (!update) {
+      const columns = POST_PATCH_FIELDS.filter((_, bit) => shape & (1 << bit)).map(
+        (field) => `${POST_PATCH_COLUMNS[field].column} = ?`,
       );
+      update = this.sqlite.prepare(`update posts set ${columns.join(', ')} where id = ?`);
+      statements.patches.set(shape, update);
     }
+    update.run(...values, BigInt(patch.postId));
   }
+}
 
-  private applyMarks(batch: CommitBatch): Set<string> {
-    const accepted = new Set<string>();
-    const plain = this.statement(
-      "update posts set status = 'sending', attempts = ? where id = ? and status in ('planned', 'sending')",
+function applyCounters(statements: Statements, botId: string, delta: CounterDelta): void {
+  statements.addCounters.run(...COUNTER_FIELDS.map((k) => delta[k] ?? 0), BigInt(botId));
+}
+
+function refuseFences(marks: readonly SendingMark[]): void {
+  const fenced = marks.find((m) => m.fence !== null);
+  if (fenced) {
+    throw new Error(
+      `a fenced sending mark (post ${fenced.postId}, owner ${fenced.fence!.ownerId}) reached SQLite, ` +
+        'which holds no leases: leases and their fences need PostgreSQL',
     );
-    const fenced = this.statement(
-      "update posts set status = 'sending', attempts = ? where id = ? and status in ('planned', 'sending') " +
-        `and exists (select 1 from leases l where l.bot_id = posts.bot_id and l.owner_id = ? and l.epoch = ? and l.expires_at > ${NOW_MS})`,
-    );
-    for (const mark of batch.marks) {
-      const result = mark.fence
-        ? fenced.run(mark.attempts, BigInt(mark.postId), mark.fence.ownerId, mark.fence.epoch)
-        : plain.run(mark.attempts, BigInt(mark.postId));
-      if (Number(result.changes) === 1) accepted.add(int64(mark.postId));
-    }
-    return accepted;
   }
 }

@@ -2,7 +2,8 @@
  * The runtime's repository contract, run on memory, SQLite and PostgreSQL: the same assertions on each engine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NewPost } from '../../src/runtime/store.js';
+import type { MemoryRuntimeStore } from '../../src/runtime/memory-store.js';
+import { POST_PATCH_FIELDS, type Fence, type NewPost, type PostPatch } from '../../src/runtime/store.js';
 import { requirePostgres } from '../support/postgres.js';
 import { fixtureFor, type EngineName, type Fixture } from '../support/store-fixture.js';
 
@@ -44,6 +45,23 @@ const cycleOf = (botId: string, at: number) => ({
   reason: null,
   warnings: [{ code: 'IDLE_SESSIONS', message: 'x' }],
 });
+
+/** Gives `fence` the bot's lease: in memory directly; on PostgreSQL as a row the database's clock still honours. */
+async function holdLease(fx: Fixture, botId: string, fence: Fence): Promise<void> {
+  if (!fx.store) {
+    (fx.runtime as MemoryRuntimeStore).fences.set(botId, fence);
+    return;
+  }
+  await fx.store.db
+    .insertInto('leases')
+    .values({
+      bot_id: fx.store.runtime.bind(botId),
+      owner_id: fence.ownerId,
+      epoch: fence.epoch,
+      expires_at: Date.now() + 60_000,
+    })
+    .execute();
+}
 
 describe.each(engines)('runtime store contract on %s', (engine) => {
   let fx: Fixture;
@@ -154,7 +172,33 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
     }
   });
 
-  it('refuses a fenced mark without the matching lease', async () => {
+  it('sets every field a patch may set, each to its own column', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 2, groups: ['-1001'] });
+    const { posts } = await fx.runtime.createCycle(
+      cycleOf(botId, 0),
+      newPosts(botId, sessionIds, ['-1001'], 0),
+    );
+    // Required: a field added to PostPatch needs a value here, and the table (checked below) a column.
+    const every: Required<PostPatch> = {
+      postId: posts[0]!.id,
+      botId,
+      status: 'failed',
+      reason: 'unknown_error',
+      error: 'WEIRD_ERROR',
+      attempts: 7,
+      sentAt: 1_767_225_612_345,
+      sessionId: sessionIds[1]!,
+      plannedAt: 1_767_225_600_999,
+    };
+    const { postId: _p, botId: _b, ...fields } = every;
+    expect([...POST_PATCH_FIELDS].sort()).toEqual(Object.keys(fields).sort());
+    await fx.runtime.writeResults([every], new Map());
+    const stored = (await fx.runtime.getActiveCycle(botId))!.posts[0]!;
+    expect(stored).toEqual({ ...posts[0], ...fields });
+  });
+
+  // Leases (and so fences) exist only in memory and on PostgreSQL; SQLite refuses a fenced mark (below).
+  it.runIf(engine !== 'sqlite')('refuses a fenced mark without the matching lease', async () => {
     const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001'] });
     const { posts } = await fx.runtime.createCycle(
       cycleOf(botId, 0),
@@ -166,6 +210,57 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
     );
     expect((await fx.runtime.getActiveCycle(botId))!.posts[0]!.status).toBe('planned');
   });
+
+  it.runIf(engine !== 'sqlite')(
+    'accepts a fenced mark only while that owner holds the lease with that epoch',
+    async () => {
+      const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002', '-1003'] });
+      const { posts } = await fx.runtime.createCycle(
+        cycleOf(botId, 0),
+        newPosts(botId, sessionIds, ['-1001', '-1002', '-1003'], 0),
+      );
+      const [a, b, c] = posts;
+      const fence = { ownerId: 'worker-a', epoch: 3 };
+      await holdLease(fx, botId, fence);
+      const marked = await fx.runtime.markSending([
+        { postId: a!.id, botId, attempts: 1, fence },
+        { postId: b!.id, botId, attempts: 1, fence: { ownerId: 'worker-a', epoch: 2 } },
+        { postId: c!.id, botId, attempts: 1, fence: { ownerId: 'worker-b', epoch: 3 } },
+      ]);
+      expect([...marked]).toEqual([a!.id]);
+      const stored = (await fx.runtime.getActiveCycle(botId))!.posts;
+      expect(stored.map((p) => p.status)).toEqual(['sending', 'planned', 'planned']);
+    },
+  );
+
+  it.runIf(engine === 'sqlite')(
+    'refuses a fenced mark loudly: SQLite holds no leases to check it against',
+    async () => {
+      const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002'] });
+      const { posts } = await fx.runtime.createCycle(
+        cycleOf(botId, 0),
+        newPosts(botId, sessionIds, ['-1001', '-1002'], 0),
+      );
+      const fence = { ownerId: 'worker-a', epoch: 3 };
+      await expect(
+        fx.runtime.commit({
+          marks: [
+            { postId: posts[0]!.id, botId, attempts: 1, fence: null },
+            { postId: posts[1]!.id, botId, attempts: 1, fence },
+          ],
+          patches: [{ postId: posts[1]!.id, botId, error: 'FLOOD_WAIT_5' }],
+          counters: new Map([[botId, { floodWaits: 1 }]]),
+        }),
+      ).rejects.toThrow(/fenced .*PostgreSQL/);
+      // Nothing of the refused batch was written.
+      const stored = (await fx.runtime.getActiveCycle(botId))!.posts;
+      expect(stored.map((p) => [p.status, p.attempts, p.error])).toEqual([
+        ['planned', 0, null],
+        ['planned', 0, null],
+      ]);
+      expect((await fx.store!.bots.get(botId))!.counters.floodWaits).toBe(0);
+    },
+  );
 
   it('remembers sessions’ cooldowns and (session, group) states', async () => {
     const { botId, sessionIds } = await fx.addBot({ sessions: 2, groups: ['-1001', '-1002'] });
