@@ -32,6 +32,7 @@ import {
   channelMessages,
   chats,
   dialogs,
+  gramjsString,
   message,
   mtcuteString,
   pyrogramString,
@@ -624,6 +625,12 @@ describe('POST /api/sessions/import', () => {
         ),
       'telethon-string',
       { id: 5, ipAddress: '2001:0b28:f23f:f005:0000:0000:0000:000a', port: 443, ipv6: true },
+    ],
+    [
+      'a GramJS string (a 14-character address: 275 bytes, like a Telethon IPv6 string)',
+      (key) => gramjsString(2, '149.154.167.51', 443, key),
+      'gramjs-string',
+      { id: 2, ipAddress: '149.154.167.51', port: 443 },
     ],
     [
       'a Pyrogram string',

@@ -14,6 +14,7 @@ import {
 } from './session-formats.js';
 import {
   authKey as newKey,
+  gramjsString,
   pyrogramString,
   telethonSessionFile,
   telethonString,
@@ -130,6 +131,93 @@ describe('Telethon strings', () => {
     const s = parseSessionString(telethonString(2, [149, 154, 167, 40], 443, newKey()));
     expect(s.testMode).toBe(true);
     expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main.testMode).toBe(true);
+  });
+});
+
+describe('GramJS strings', () => {
+  it('reads a 14-character IPv4 address (275 bytes, as long as a Telethon IPv6 string) — not as Telethon', () => {
+    const authKey = newKey();
+    const text = gramjsString(2, '149.154.167.51', 443, authKey);
+    expect(Buffer.from(text.slice(1), 'base64')).toHaveLength(275);
+    const s = parseSessionString(text);
+    expect(s).toMatchObject({
+      format: 'gramjs-string',
+      dcId: 2,
+      ipAddress: '149.154.167.51',
+      port: 443,
+      ipv6: false,
+      userId: null,
+      isBot: null,
+      testMode: false,
+      apiId: null,
+    });
+    expect(Buffer.from(s.authKey).equals(Buffer.from(authKey))).toBe(true);
+    expectLoads(s);
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main).toMatchObject({
+      id: 2,
+      ipAddress: '149.154.167.51',
+      port: 443,
+    });
+  });
+
+  it.each([
+    ['a 13-character IPv4 address', 5, '91.108.56.130', false],
+    ['a 15-character IPv4 address', 3, '149.154.175.100', false],
+    ['an IPv6 address', 4, '2001:67c:4e8:f004::a', true],
+  ])('reads %s', (_name, dcId, address, ipv6) => {
+    const s = parseSessionString(gramjsString(dcId, address, 443, newKey()));
+    expect(s).toMatchObject({ format: 'gramjs-string', dcId, ipAddress: address, port: 443, ipv6 });
+    expectLoads(s);
+  });
+
+  it('recognises GramJS test servers by address, and keeps a port other than 443', () => {
+    const s = parseSessionString(gramjsString(2, '149.154.167.40', 80, newKey()));
+    expect(s).toMatchObject({ testMode: true, port: 80 });
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main).toMatchObject({
+      ipAddress: '149.154.167.40',
+      port: 80,
+      testMode: true,
+    });
+  });
+
+  it('a browser’s WebSocket host name stands for the DC: its well-known address is used', () => {
+    const s = parseSessionString(gramjsString(4, 'vesta.web.telegram.org', 443, newKey()));
+    expect(s).toMatchObject({ format: 'gramjs-string', dcId: 4, ipAddress: null, port: null });
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main).toMatchObject({
+      id: 4,
+      ipAddress: '149.154.167.91',
+      port: 443,
+    });
+  });
+
+  it('refuses a corrupt GramJS string, never quoting it', () => {
+    const authKey = newKey();
+    const secrets = [Buffer.from(authKey).toString('base64'), Buffer.from(authKey).toString('hex')];
+    const good = gramjsString(2, '149.154.167.51', 443, authKey);
+    const bytes = Buffer.from(good.slice(1), 'base64');
+    expectInvalid(() => parseSessionString(good.slice(0, 300)), /decodes to \d+ bytes/, secrets);
+    expectInvalid(
+      () => parseSessionString(`1${bytes.subarray(0, 274).toString('base64')}`),
+      /decodes to 274 bytes/,
+      secrets,
+    );
+    expectInvalid(() => parseSessionString(gramjsString(9, '149.154.167.51', 443, authKey)), /DC 9/, secrets);
+    expectInvalid(
+      () => parseSessionString(gramjsString(2, '149.154.167.51', 0, authKey)),
+      /GramJS session string names port 0/,
+      secrets,
+    );
+    expectInvalid(
+      () => parseSessionString(gramjsString(2, '149.154.167.51', 443, new Uint8Array(256))),
+      /all zeros/,
+    );
+    // Neither an IP address nor a host name where the address goes: not GramJS, and no Telethon length either.
+    expectInvalid(
+      () => parseSessionString(gramjsString(2, 'no address here!', 443, authKey)),
+      /decodes to 277 bytes/,
+      secrets,
+    );
+    expectInvalid(() => parseSessionString(`2${good.slice(1)}`), /version "2"/, secrets);
   });
 });
 

@@ -242,6 +242,21 @@ export function telethonString(dcId: number, ip: number[], port: number, key: Ui
   return `1${urlsafeBase64(bytes)}`;
 }
 
+/**
+ * GramJS (the `telegram` package's StringSession): "1" + standard base64 of dc id, the address length (2 bytes,
+ * big-endian), the address as text, port (2 bytes, big-endian) and the key.
+ */
+export function gramjsString(dcId: number, address: string, port: number, key: Uint8Array): string {
+  const text = Buffer.from(address, 'utf8');
+  const bytes = Buffer.alloc(1 + 2 + text.length + 2 + key.length);
+  bytes.writeUInt8(dcId, 0);
+  bytes.writeUInt16BE(text.length, 1);
+  text.copy(bytes, 3);
+  bytes.writeUInt16BE(port, 3 + text.length);
+  bytes.set(key, 5 + text.length);
+  return `1${bytes.toString('base64')}`;
+}
+
 /** Pyrogram ≥ 2: struct '>BI?256sQ?', urlsafe base64 without padding. */
 export function pyrogramString(o: {
   dcId: number;
