@@ -187,6 +187,11 @@ describe('stagger sessions import', () => {
         /unrecognised|truncated/,
       ],
       [
+        'a Pyrogram string of a bot',
+        () => [pyrogramString({ dcId: 2, apiId: 1, authKey: key, userId: 1n, isBot: true })],
+        /bots cannot forward into groups the way Stagger needs; import a user account/,
+      ],
+      [
         'a padded mtcute string',
         () => [
           Buffer.concat([Buffer.from(mtcuteString(key), 'base64url'), Buffer.alloc(8, 1)]).toString(

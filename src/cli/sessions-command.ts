@@ -1,7 +1,7 @@
 /**
  * `stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]`: imports a Telethon
  * `.session` file, a Telethon, GramJS or Pyrogram string session, or an mtcute string for a customer. Corrupt or
- * truncated input is refused with a clear error and nothing is stored.
+ * truncated input, and a bot's session, is refused with a clear error and nothing is stored.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { configOrUsage, usageOnStaggerErrorAsync } from './process.js';

@@ -711,6 +711,16 @@ describe('POST /api/sessions/import', () => {
       ],
       ['text that is no session', 'hello-this-is-not-a-session', /not valid base64|unrecognised/],
       [
+        'a Pyrogram string of a bot',
+        pyrogramString({ dcId: 2, apiId: 1, authKey: key, userId: 1n, isBot: true }),
+        /bots cannot forward into groups the way Stagger needs; import a user account/,
+      ],
+      [
+        'an mtcute string of a bot',
+        mtcuteString(key, 2, 7_000_000_001, true),
+        /bots cannot forward into groups the way Stagger needs; import a user account/,
+      ],
+      [
         'a string broken over two lines',
         `${telethon.slice(0, 80)}\n${telethon.slice(80)}`,
         /one unbroken line/,

@@ -15,6 +15,7 @@ import {
 import {
   authKey as newKey,
   gramjsString,
+  mtcuteString,
   pyrogramString,
   telethonSessionFile,
   telethonString,
@@ -261,11 +262,10 @@ describe('Pyrogram strings', () => {
         testMode: false,
         authKey: newKey(),
         userId: 9_007_199_254_740_993n,
-        isBot: true,
+        isBot: false,
       }),
     );
     expect(s.userId).toBe('9007199254740993');
-    expect(s.isBot).toBe(true);
     expect(readStringSession(toMtcuteSessionString(s)).self).toBeNull();
     expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main.ipAddress).toBe('91.108.56.130');
   });
@@ -334,6 +334,28 @@ describe('mtcute strings', () => {
     } finally {
       await telegram.destroyAll();
     }
+  });
+});
+
+describe('bot sessions are refused: Stagger posts as a user', () => {
+  const words =
+    /belongs to a bot: bots cannot forward into groups the way Stagger needs; import a user account/;
+
+  it('a Pyrogram string of a bot', () => {
+    const bot = { dcId: 2, apiId: 1, authKey: newKey(), userId: 7_000_000_001n, isBot: true };
+    expectInvalid(() => parseSessionString(pyrogramString(bot)), /Pyrogram session string belongs to a bot/);
+    expectInvalid(() => parseSessionString(pyrogramString(bot)), words);
+  });
+
+  it('an old Pyrogram string of a bot', () => {
+    const bytes = Buffer.from(oldPyrogramString(3, newKey(), 777000), 'base64url');
+    bytes[262] = 1;
+    expectInvalid(() => parseSessionString(bytes.toString('base64url')), words);
+  });
+
+  it('an mtcute string of a bot', () => {
+    expectInvalid(() => parseSessionString(mtcuteString(newKey(), 2, 7_000_000_001, true)), words);
+    expect(parseSessionString(mtcuteString(newKey(), 2, 7_000_000_001, false)).isBot).toBe(false);
   });
 });
 

@@ -14,6 +14,9 @@
  * - mtcute string: what `readStringSession` of `@mtcute/core/utils.js` reads (version byte 3).
  * - Telethon `.session` file: SQLite with a table `sessions(dc_id, server_address, port, auth_key, takeout_id)`.
  *
+ * A session that says it is a bot's (Pyrogram and mtcute strings do; Telethon and GramJS ones cannot tell) is
+ * refused: Stagger forwards as a member of the groups, which a bot cannot do the same way.
+ *
  * Every failure is a `StaggerError('SESSION_IMPORT_INVALID')` whose message says what is wrong in words and never
  * quotes the input: a session string is a password.
  */
@@ -255,6 +258,17 @@ function parseGramjs(bytes: Uint8Array, address: string): ImportedSession {
   };
 }
 
+/**
+ * Stagger posts as a user does: it finds groups in the account's dialogs and forwards into groups the account is a
+ * member of. Telegram refuses bots the dialogs call, and a bot is only in the groups someone added it to.
+ */
+function refuseBot(format: SessionFormat): never {
+  invalid(
+    `the ${label(format)} belongs to a bot: bots cannot forward into groups the way Stagger needs; import a user account`,
+    { format },
+  );
+}
+
 function readBool(byte: number | undefined, what: string): boolean {
   if (byte !== 0 && byte !== 1) {
     invalid(`the Pyrogram session string has an invalid ${what} flag; the session is corrupt`, {
@@ -287,6 +301,7 @@ function parsePyrogram(bytes: Uint8Array): ImportedSession {
   const isBot = readBool(view.getUint8(offset), 'is-bot');
   checkDcId(dcId, 'pyrogram-string', testMode);
   checkAuthKey(authKey, 'pyrogram-string');
+  if (isBot) refuseBot('pyrogram-string');
   return {
     format: 'pyrogram-string',
     dcId,
@@ -335,6 +350,7 @@ function parseMtcute(text: string, bytes: Uint8Array): ImportedSession {
   }
   const testMode = Boolean(main.testMode);
   checkDcId(main.id, 'mtcute-string', testMode);
+  if (data.self?.isBot) refuseBot('mtcute-string');
   return {
     format: 'mtcute-string',
     dcId: main.id,
@@ -351,7 +367,7 @@ function parseMtcute(text: string, bytes: Uint8Array): ImportedSession {
 
 /**
  * Detects and reads a Telethon, GramJS, Pyrogram or mtcute session string (surrounding whitespace and quotes are
- * ignored). Throws `StaggerError('SESSION_IMPORT_INVALID')` for anything corrupt, truncated, or unknown.
+ * ignored). Throws `StaggerError('SESSION_IMPORT_INVALID')` for anything corrupt, truncated, unknown or a bot's.
  */
 export function parseSessionString(input: string): ImportedSession {
   const text = input

@@ -277,13 +277,13 @@ export function pyrogramString(o: {
   return urlsafeBase64(bytes).replace(/=+$/, '');
 }
 
-/** An mtcute session string with the given key on a production DC. */
-export function mtcuteString(key: Uint8Array, dcId = 2, userId: number | null = null): string {
+/** An mtcute session string with the given key on a production DC (of a user, or of a bot). */
+export function mtcuteString(key: Uint8Array, dcId = 2, userId: number | null = null, isBot = false): string {
   const dc = { id: dcId, ipAddress: '149.154.167.51', port: 443 };
   return writeStringSession({
     version: 3,
     primaryDcs: { main: dc, media: dc },
-    self: userId === null ? null : { userId, isBot: false, isPremium: false, usernames: [] },
+    self: userId === null ? null : { userId, isBot, isPremium: false, usernames: [] },
     authKey: key,
   });
 }
