@@ -9,7 +9,7 @@
  * Environment:
  *   TELEGRAM_API_ID, TELEGRAM_API_HASH  the API pair from https://my.telegram.org
  *   STAGGER_E2E_PHONE                   the account's phone number (interactive login), or
- *   STAGGER_E2E_SESSION                 a session string to reuse (mtcute, Telethon or Pyrogram)
+ *   STAGGER_E2E_SESSION                 a session string to reuse (mtcute, Telethon, GramJS or Pyrogram)
  *   STAGGER_E2E_SOURCE                  a t.me post link the account can read and forward
  *   STAGGER_E2E_TARGET                  a test group the account is ALREADY a member of (-100… id, @name or link)
  *   STAGGER_E2E_SAVE_SESSION            optional: a file to write the mtcute session string to (mode 0600), so

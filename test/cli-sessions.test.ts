@@ -14,6 +14,7 @@ import {
   API_HASH,
   API_ID,
   authKey,
+  gramjsString,
   mtcuteString,
   pyrogramString,
   telethonSessionFile,
@@ -91,6 +92,7 @@ describe('stagger sessions import', () => {
       (k: Uint8Array) => telethonString(4, [149, 154, 167, 91], 443, k),
       'telethon-string',
     ],
+    ['a GramJS string', (k: Uint8Array) => gramjsString(2, '149.154.167.51', 443, k), 'gramjs-string'],
     [
       'a Pyrogram string',
       (k: Uint8Array) => pyrogramString({ dcId: 2, apiId: 99, authKey: k, userId: 42n }),
@@ -115,6 +117,18 @@ describe('stagger sessions import', () => {
     const [session] = await stored();
     expect(session!.key.equals(Buffer.from(key))).toBe(true);
     expect(session!.format).toBe('mine');
+  });
+
+  it('a GramJS string holding "/" (standard base64) is read as a string, not as a missing file', async () => {
+    const key = authKey();
+    key.fill(0xff, 0, 6); // three 0xff bytes in one base64 group: "////"
+    const input = gramjsString(2, '149.154.167.51', 443, key);
+    expect(input).toContain('/');
+    const { code, stdout, stderr } = await run('sessions', 'import', '--user', userId, input);
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toContain('(gramjs-string)');
+    const [session] = await stored();
+    expect(session!.key.equals(Buffer.from(key))).toBe(true);
   });
 
   it('a mistyped path is reported as a missing file, and the same session is not imported twice', async () => {
@@ -171,6 +185,11 @@ describe('stagger sessions import', () => {
         'a truncated Pyrogram string',
         () => [pyrogramString({ dcId: 2, apiId: 1, authKey: key, userId: 1n }).slice(0, 300)],
         /unrecognised|truncated/,
+      ],
+      [
+        'a Pyrogram string of a bot',
+        () => [pyrogramString({ dcId: 2, apiId: 1, authKey: key, userId: 1n, isBot: true })],
+        /bots cannot forward into groups the way Stagger needs; import a user account/,
       ],
       [
         'a padded mtcute string',

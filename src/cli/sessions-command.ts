@@ -1,7 +1,7 @@
 /**
  * `stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]`: imports a Telethon
- * `.session` file, a Telethon or Pyrogram string session, or an mtcute string for a customer. Corrupt or truncated
- * input is refused with a clear error and nothing is stored.
+ * `.session` file, a Telethon, GramJS or Pyrogram string session, or an mtcute string for a customer. Corrupt or
+ * truncated input, and a bot's session, is refused with a clear error and nothing is stored.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { configOrUsage, usageOnStaggerErrorAsync } from './process.js';
@@ -14,6 +14,12 @@ const help = 'usage: stagger sessions import --user ID FILE|STRING [--label L] [
 
 /** Telegram's api_id is a 32-bit integer (`int` in its schema). */
 const MAX_API_ID = 2 ** 31 - 1;
+
+/**
+ * A session string: hundreds of base64 characters (the shortest, a Telethon string, has 353). GramJS writes the
+ * standard alphabet, so its strings may hold "/" and must not be taken for a path that does not exist.
+ */
+const SESSION_STRING = /^[A-Za-z0-9_\-+/]{300,}={0,2}$/;
 
 export async function sessionsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -55,7 +61,9 @@ export async function sessionsCommand(argv: string[]): Promise<number> {
     throw new UsageError('--api-hash must be 32 hex digits');
   }
   // A path that does not exist is reported as such, not parsed as a (broken) session string.
-  const looksLikePath = input.includes('/') || input.endsWith('.session') || input.endsWith('.txt');
+  const looksLikePath =
+    !SESSION_STRING.test(input) &&
+    (input.includes('/') || input.endsWith('.session') || input.endsWith('.txt'));
   if (looksLikePath && !existsSync(input)) throw new UsageError(`no such file: ${input}`);
   if (looksLikePath && !statSync(input).isFile()) throw new UsageError(`not a file: ${input}`);
   let imported;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAnswer, classifyError, explain, explainTelegram, isDelivered } from './outcome.js';
 
-describe('classifyError: the table of notes/telegram-errors.md', () => {
+describe('classifyError: the table of docs/telegram.md', () => {
   const cases: [string, Record<string, unknown>][] = [
     ['FLOOD_WAIT_30', { kind: 'session_pause', seconds: 30, reason: 'flood_wait' }],
     ['FLOOD_PREMIUM_WAIT_7', { kind: 'session_pause', seconds: 7, reason: 'flood_wait' }],
@@ -9,6 +9,7 @@ describe('classifyError: the table of notes/telegram-errors.md', () => {
     ['PEER_FLOOD', { kind: 'session_pause', seconds: null, reason: 'peer_flood' }],
     ['USER_RESTRICTED', { kind: 'session_pause', seconds: null, reason: 'restricted' }],
     ['FROZEN_METHOD_INVALID', { kind: 'session_dead', reason: 'frozen' }],
+    ['FROZEN_PARTICIPANT_MISSING', { kind: 'session_dead', reason: 'frozen' }],
     ['CHAT_WRITE_FORBIDDEN', { kind: 'group_skip', reason: 'write_forbidden' }],
     ['CHAT_FORBIDDEN', { kind: 'group_skip', reason: 'no_access' }],
     ['CHAT_SEND_MEDIA_FORBIDDEN', { kind: 'group_skip', reason: 'write_forbidden' }],
@@ -18,6 +19,9 @@ describe('classifyError: the table of notes/telegram-errors.md', () => {
     ['USER_NOT_PARTICIPANT', { kind: 'group_skip', reason: 'not_member' }],
     ['TOPIC_CLOSED', { kind: 'group_skip', reason: 'topic_closed' }],
     ['TOPIC_DELETED', { kind: 'group_skip', reason: 'topic_closed' }],
+    ['TOPIC_ID_INVALID', { kind: 'group_skip', reason: 'topic_invalid' }],
+    ['PREMIUM_ACCOUNT_REQUIRED', { kind: 'group_skip', reason: 'premium_required' }],
+    ['PAYMENT_UNSUPPORTED', { kind: 'group_skip', reason: 'payment_required' }],
     ['ALLOW_PAYMENT_REQUIRED_100', { kind: 'group_skip', reason: 'payment_required' }],
     ['USER_BANNED_IN_CHANNEL', { kind: 'group_skip', reason: 'banned_in_group' }],
     ['CHAT_ADMIN_REQUIRED', { kind: 'group_skip', reason: 'admin_required' }],
@@ -35,6 +39,7 @@ describe('classifyError: the table of notes/telegram-errors.md', () => {
     ['USER_DEACTIVATED_BAN', { kind: 'session_dead', reason: 'banned' }],
     ['PHONE_NUMBER_BANNED', { kind: 'session_dead', reason: 'banned' }],
     ['AUTH_KEY_DUPLICATED', { kind: 'session_dead', reason: 'duplicated' }],
+    ['SESSION_PASSWORD_NEEDED', { kind: 'session_dead', reason: 'needs_login' }],
     ['RANDOM_ID_DUPLICATE', { kind: 'duplicate' }],
     ['TIMEOUT', { kind: 'transient' }],
     ['RPC_CALL_FAIL', { kind: 'transient' }],
@@ -55,10 +60,45 @@ describe('classifyError: the table of notes/telegram-errors.md', () => {
     expect(classifyError('CHANNEL_PRIVATE', 400, 'source')).toMatchObject({ kind: 'source_invalid' });
   });
 
-  it('does not parse malformed waits as waits', () => {
-    expect(classifyError('FLOOD_WAIT_').kind).toBe('unknown');
-    expect(classifyError('FLOOD_WAIT_X').kind).toBe('unknown');
+  it('does not take a malformed wait’s number: a flood wait without one is the long pause', () => {
+    const long = { kind: 'session_pause', seconds: null, reason: 'flood_limit' };
+    expect(classifyError('FLOOD_WAIT_')).toMatchObject(long);
+    expect(classifyError('FLOOD_WAIT_X')).toMatchObject(long);
     expect(classifyError('SLOWMODE_WAIT_-3').kind).toBe('unknown');
+  });
+
+  describe('every 420 pauses the session', () => {
+    it.each([
+      ['P0NY_FLOODWAIT', null, 'flood_limit'],
+      ['FLOOD_TEST_PHONE_WAIT_X', null, 'flood_limit'],
+      ['FLOOD_TEST_PHONE_WAIT_40', 40, 'flood_wait'],
+      ['SOME_NEW_LIMIT', null, 'flood_limit'],
+      ['SOME_NEW_LIMIT_90', 90, 'flood_wait'],
+      ['FLOOD_WAIT_999999999', 999_999_999, 'flood_wait'],
+      // 10 digits and more: no duration anyone means (and none that overflows a timer) — the long pause
+      ['FLOOD_WAIT_1234567890', null, 'flood_limit'],
+      ['FLOOD_WAIT_99999999999999999999', null, 'flood_limit'],
+    ])('%s (420)', (error, seconds, reason) => {
+      expect(classifyError(error, 420)).toEqual({ kind: 'session_pause', seconds, reason, error });
+    });
+
+    it('the 420s with a meaning of their own keep it', () => {
+      expect(classifyError('SLOWMODE_WAIT_45', 420)).toMatchObject({ kind: 'group_cooldown', seconds: 45 });
+      expect(classifyError('FROZEN_METHOD_INVALID', 420)).toMatchObject({
+        kind: 'session_dead',
+        reason: 'frozen',
+      });
+    });
+
+    it('without a code, a name that says FLOOD and WAIT is still a flood wait', () => {
+      expect(classifyError('P0NY_FLOODWAIT')).toMatchObject({ kind: 'session_pause', reason: 'flood_limit' });
+      expect(classifyError('FLOOD_TEST_PHONE_WAIT_40')).toMatchObject({ seconds: 40, reason: 'flood_wait' });
+      expect(classifyError('FLOOD_WAIT_12345678901')).toMatchObject({ seconds: null, reason: 'flood_limit' });
+      // …but PEER_FLOOD is a spam limit, and a name that is neither stays unknown
+      expect(classifyError('PEER_FLOOD')).toMatchObject({ reason: 'peer_flood' });
+      expect(classifyError('SOME_NEW_LIMIT').kind).toBe('unknown');
+      expect(classifyError('SOME_NEW_LIMIT', 400).kind).toBe('unknown');
+    });
   });
 
   it('classifies answers; only sent and duplicate count as delivered', () => {
@@ -71,9 +111,14 @@ describe('classifyError: the table of notes/telegram-errors.md', () => {
     expect(explain('FLOOD_WAIT_90')).toContain('90 s');
     expect(explain('SLOWMODE_WAIT_30')).toContain('slow mode');
     expect(explain('PEER_FLOOD')).toContain('spam');
+    expect(explain('FLOOD_TEST_PHONE_WAIT_40')).toContain('40 s');
+    expect(explain('P0NY_FLOODWAIT')).toContain('without saying for how long');
+    expect(explain('SESSION_PASSWORD_NEEDED')).toContain('log in again');
+    expect(explain('TOPIC_ID_INVALID')).toContain('topic');
     expect(explain('NEVER_SEEN')).toBe('Telegram answered NEVER_SEEN.');
     // Free-form text is not passed off as a Telegram answer.
     expect(explainTelegram('stopped while the network was down')).toBeNull();
+    expect(explainTelegram('stopped during a flood wait')).toBeNull();
     expect(explainTelegram('WEIRD_NEW_ERROR')).toBe('Telegram answered WEIRD_NEW_ERROR.');
   });
 });

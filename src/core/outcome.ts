@@ -1,7 +1,7 @@
 /**
  * Every answer Telegram can give to "forward this post there", classified once. Gateways report raw answers
  * (`{ ok: true }` or the error text); this module decides what they mean, and the runtime reacts to the class.
- * The table is `notes/telegram-errors.md`; the plain-words explanations are what the dashboard shows.
+ * The table is in `docs/telegram.md` (section 3); the plain-words explanations are what the dashboard shows.
  */
 
 /** What a gateway reports for one call. Never thrown: a Telegram answer is data. */
@@ -12,14 +12,22 @@ export type GroupSkipReason =
   | 'not_member'
   | 'restricted'
   | 'topic_closed'
+  | 'topic_invalid'
+  | 'premium_required'
   | 'payment_required'
   | 'banned_in_group'
   | 'admin_required'
   | 'unresolved'
   | 'no_access';
 
-export type SessionPauseReason = 'flood_wait' | 'peer_flood' | 'restricted' | 'banned_in_many_groups';
-export type SessionDeadReason = 'frozen' | 'revoked' | 'deactivated' | 'banned' | 'duplicated';
+/**
+ * `flood_wait`: Telegram said how long to wait; `flood_limit`: a rate limit (code 420) without a usable duration.
+ * Both are about how often the account calls, not about what it posts.
+ */
+export type SessionPauseReason =
+  'flood_wait' | 'flood_limit' | 'peer_flood' | 'restricted' | 'banned_in_many_groups';
+export type SessionDeadReason =
+  'frozen' | 'revoked' | 'deactivated' | 'banned' | 'duplicated' | 'needs_login';
 export type SourceInvalidReason = 'forwards_restricted' | 'message_missing' | 'source_private';
 
 export type Outcome =
@@ -27,7 +35,7 @@ export type Outcome =
   | { kind: 'duplicate' }
   | { kind: 'group_cooldown'; seconds: number; error: string }
   | { kind: 'group_skip'; reason: GroupSkipReason; error: string }
-  /** `seconds: null` = the long, configurable pause (PEER_FLOOD and friends give no duration). */
+  /** `seconds: null` = the long, configurable pause (PEER_FLOOD, a 420 without a duration…). */
   | { kind: 'session_pause'; seconds: number | null; reason: SessionPauseReason; error: string }
   | { kind: 'session_dead'; reason: SessionDeadReason; error: string }
   | { kind: 'source_invalid'; reason: SourceInvalidReason; error: string }
@@ -54,6 +62,8 @@ const SESSION_DEAD: Record<string, SessionDeadReason> = {
   AUTH_KEY_DUPLICATED: 'duplicated',
   FROZEN_METHOD_INVALID: 'frozen',
   FROZEN_PARTICIPANT_MISSING: 'frozen',
+  // The key exists but its login stopped before the two-step password: nothing can be sent with it.
+  SESSION_PASSWORD_NEEDED: 'needs_login',
 };
 
 const GROUP_SKIP: Record<string, GroupSkipReason> = {
@@ -64,8 +74,12 @@ const GROUP_SKIP: Record<string, GroupSkipReason> = {
   USER_NOT_PARTICIPANT: 'not_member',
   TOPIC_CLOSED: 'topic_closed',
   TOPIC_DELETED: 'topic_closed',
+  TOPIC_ID_INVALID: 'topic_invalid',
   USER_BANNED_IN_CHANNEL: 'banned_in_group',
   CHAT_ADMIN_REQUIRED: 'admin_required',
+  PREMIUM_ACCOUNT_REQUIRED: 'premium_required',
+  // The group charges for posting and this account cannot pay there; Stagger never pays either way.
+  PAYMENT_UNSUPPORTED: 'payment_required',
   PEER_ID_INVALID: 'unresolved',
   CHANNEL_INVALID: 'unresolved',
   CHAT_ID_INVALID: 'unresolved',
@@ -96,12 +110,42 @@ const TRANSIENT = new Set([
   'ETIMEDOUT',
 ]);
 
-/** `FLOOD_WAIT_30` → 30. Also parses FLOOD_PREMIUM_WAIT_X, which mtcute leaves unparsed. */
+/** Telegram's code for "too many calls, wait": FLOOD_WAIT_X and every other rate limit. */
+const FLOOD_CODE = 420;
+
+/**
+ * A wait as written by Telegram: at most 9 digits (about 31 years). A longer number is no duration anyone
+ * could mean, so it is treated as no duration (the long pause), never as a huge or overflowing one.
+ */
+function waitSeconds(digits: string | undefined): number | null {
+  return digits !== undefined && /^\d{1,9}$/.test(digits) ? Number(digits) : null;
+}
+
+/** `SLOWMODE_WAIT_30` → 30. */
 function secondsAfter(prefix: string, text: string): number | null {
-  if (!text.startsWith(prefix)) return null;
-  const rest = text.slice(prefix.length);
-  if (!/^\d{1,9}$/.test(rest)) return null;
-  return Number(rest);
+  return text.startsWith(prefix) ? waitSeconds(text.slice(prefix.length)) : null;
+}
+
+/**
+ * An error name that says it is a flood wait — FLOOD_WAIT_X, FLOOD_PREMIUM_WAIT_X, FLOOD_TEST_PHONE_WAIT_X,
+ * P0NY_FLOODWAIT — is one whatever code came with it: a gateway that lost the code must not keep the account
+ * posting through a limit. (PEER_FLOOD has no WAIT: a spam limit, classified on its own.)
+ */
+function isFloodName(error: string): boolean {
+  return /^[A-Z0-9_]+$/.test(error) && error.includes('FLOOD') && error.includes('WAIT');
+}
+
+/** The seconds of a rate limit's trailing `_X`; null when it gives none that can be used. */
+function floodSeconds(error: string): number | null {
+  return waitSeconds(/_(\d+)$/.exec(error)?.[1]);
+}
+
+/** A rate limit on this account: for the seconds it gives, else the long pause. */
+function floodPause(error: string): Outcome {
+  const seconds = floodSeconds(error);
+  return seconds === null
+    ? { kind: 'session_pause', seconds: null, reason: 'flood_limit', error }
+    : { kind: 'session_pause', seconds, reason: 'flood_wait', error };
 }
 
 export function classifyAnswer(answer: TelegramAnswer, phase: CallPhase = 'forward'): Outcome {
@@ -113,8 +157,7 @@ export function classifyError(rawError: string, code?: number, phase: CallPhase 
   const error = rawError.trim().toUpperCase();
   if (error === 'RANDOM_ID_DUPLICATE') return { kind: 'duplicate' };
 
-  const flood = secondsAfter('FLOOD_WAIT_', error) ?? secondsAfter('FLOOD_PREMIUM_WAIT_', error);
-  if (flood !== null) return { kind: 'session_pause', seconds: flood, reason: 'flood_wait', error };
+  if (isFloodName(error)) return floodPause(error);
   const slow = secondsAfter('SLOWMODE_WAIT_', error);
   if (slow !== null) return { kind: 'group_cooldown', seconds: slow, error };
   if (error === 'PEER_FLOOD') return { kind: 'session_pause', seconds: null, reason: 'peer_flood', error };
@@ -140,6 +183,9 @@ export function classifyError(rawError: string, code?: number, phase: CallPhase 
   if (secondsAfter('ALLOW_PAYMENT_REQUIRED_', error) !== null || error === 'ALLOW_PAYMENT_REQUIRED') {
     return { kind: 'group_skip', reason: 'payment_required', error };
   }
+  // Every other 420 is a rate limit too, however it is named (SLOWMODE_WAIT_X and FROZEN_METHOD_INVALID, also
+  // sent with 420, were recognised above).
+  if (code === FLOOD_CODE) return floodPause(error);
 
   if (TRANSIENT.has(error) || (code !== undefined && (code >= 500 || code === -500 || code === -503))) {
     return { kind: 'transient', error };
@@ -164,9 +210,12 @@ export function explain(code: string): string {
 export function explainTelegram(code: string): string | null {
   const key = code.trim();
   const upper = key.toUpperCase();
-  const flood = secondsAfter('FLOOD_WAIT_', upper) ?? secondsAfter('FLOOD_PREMIUM_WAIT_', upper);
-  if (flood !== null)
-    return `Telegram asked this account to slow down for ${flood} s; it pauses, others go on.`;
+  if (isFloodName(upper)) {
+    const flood = floodSeconds(upper);
+    return flood !== null
+      ? `Telegram asked this account to slow down for ${flood} s; it pauses, others go on.`
+      : 'Telegram asked this account to slow down without saying for how long; it pauses for hours, others go on.';
+  }
   const slow = secondsAfter('SLOWMODE_WAIT_', upper);
   if (slow !== null) return `The group has slow mode: this account may post there again in ${slow} s.`;
   if (!/^[A-Z][A-Z0-9_]*$/.test(key)) return null;
@@ -184,8 +233,11 @@ const TELEGRAM_WORDS: Record<string, string> = {
   USER_NOT_PARTICIPANT: 'This account is not a member of the group. Stagger never joins groups.',
   TOPIC_CLOSED: 'The forum topic is closed.',
   TOPIC_DELETED: 'The forum topic was deleted.',
+  TOPIC_ID_INVALID: 'The forum topic does not exist in the group (check the topic in the group list).',
   USER_BANNED_IN_CHANNEL: 'This account is banned from writing in the group.',
   CHAT_ADMIN_REQUIRED: 'The target is a channel where only admins post: a configuration error.',
+  PREMIUM_ACCOUNT_REQUIRED: 'Telegram requires a Premium account to post this there.',
+  PAYMENT_UNSUPPORTED: 'The group charges for posting and this account cannot pay there; Stagger never pays.',
   PEER_ID_INVALID: 'This account has never met this chat (not in its dialogs).',
   CHANNEL_INVALID: 'The chat id is not valid for this account.',
   CHAT_ID_INVALID: 'The chat id is not valid.',
@@ -201,6 +253,9 @@ const TELEGRAM_WORDS: Record<string, string> = {
   PHONE_NUMBER_BANNED: 'The phone number is banned by Telegram.',
   AUTH_KEY_DUPLICATED: 'The session was used from two places at once; Telegram revoked it. Log in again.',
   FROZEN_METHOD_INVALID: 'The account is frozen by Telegram.',
+  FROZEN_PARTICIPANT_MISSING: 'The account is frozen by Telegram.',
+  SESSION_PASSWORD_NEEDED:
+    'The session key lost its login (it stopped at the two-step verification password); log in again.',
   TIMEOUT: 'Telegram did not answer in time; retried with the same message id.',
   RPC_CALL_FAIL: 'Telegram failed internally; retried with the same message id.',
   NETWORK_ERROR: 'The connection to Telegram failed; retried with the same message id.',

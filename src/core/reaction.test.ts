@@ -125,6 +125,17 @@ describe('react: one Telegram answer → effects and the lane’s next step', ()
     });
   });
 
+  it('a 420 without a duration pauses the session for the long pause, like a FLOOD_WAIT: the lane waits or hands over', () => {
+    expect(react(classifyError('P0NY_FLOODWAIT', 420), ctx())).toEqual({
+      effects: [
+        { type: 'guard', action: 'release' },
+        { type: 'put_back', error: 'P0NY_FLOODWAIT', floodWait: true },
+        { type: 'pause_session', seconds: 21_600, reason: 'flood_limit', error: 'P0NY_FLOODWAIT' },
+      ],
+      lane: { kind: 'again' },
+    });
+  });
+
   it('PEER_FLOOD and USER_RESTRICTED pause the session for the long pause and skip the rest of its lane', () => {
     for (const [error, reason] of [
       ['PEER_FLOOD', 'peer_flood'],

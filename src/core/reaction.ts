@@ -2,8 +2,8 @@
  * What to do about one Telegram answer to a forward — decided here, applied by the runtime. `react` maps an
  * outcome (outcome.ts) and what the runtime knows at that moment to an ordered list of effects (the post's result,
  * the (session, group) pair, the session, the group guard) and what the session's lane does next. It executes
- * nothing: the runtime applies the effects in order and decides nothing again. The table it implements is
- * notes/telegram-errors.md.
+ * nothing: the runtime applies the effects in order and decides nothing again. The table it implements is in
+ * docs/telegram.md (section 3).
  */
 import type { PairState, PostStatus } from './model.js';
 import type { Outcome, SessionDeadReason, SessionPauseReason } from './outcome.js';
@@ -181,12 +181,14 @@ export function react(outcome: Outcome, ctx: ReactionContext): Reaction {
     }
     case 'session_pause': {
       const seconds = outcome.seconds ?? policy.limitedPauseSeconds;
-      if (outcome.reason === 'flood_wait') {
+      if (outcome.reason === 'flood_wait' || outcome.reason === 'flood_limit') {
+        // A limit on how often the account calls, not on what it posts: the post waits for the pause to end, or
+        // (when it ends too late) goes to a healthy account — unlike a spam limit, below.
         return {
           effects: [
             release,
             { type: 'put_back', error: outcome.error, floodWait: true },
-            { type: 'pause_session', seconds, reason: 'flood_wait', error: outcome.error },
+            { type: 'pause_session', seconds, reason: outcome.reason, error: outcome.error },
           ],
           lane: { kind: 'again' },
         };

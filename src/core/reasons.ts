@@ -51,6 +51,8 @@ const GROUP_SKIP_WORDS: Record<GroupSkipReason, string> = {
   not_member: 'Skipped: this account is not a member of the group. Stagger never joins groups.',
   restricted: 'Skipped: the group is restricted for this account.',
   topic_closed: 'Skipped: the forum topic is closed or deleted.',
+  topic_invalid: 'Skipped: the forum topic does not exist in the group (check the topic in the group list).',
+  premium_required: 'Skipped: Telegram requires a Premium account to post this there.',
   payment_required: 'Skipped: the group asks for payment to post.',
   banned_in_group: 'Skipped: this account is banned from writing in the group.',
   admin_required: 'Skipped: the target is a channel where only admins post (a configuration error).',
@@ -84,6 +86,8 @@ const POST_WORDS: Record<PostReason, Words> = {
 
 const SESSION_WORDS: Record<SessionReason, string> = {
   flood_wait: 'Telegram asked this account to slow down; it pauses, the others go on.',
+  flood_limit:
+    'Telegram asked this account to slow down without saying for how long; it is paused for hours, the others go on.',
   peer_flood: 'Telegram limited this account for spam; it is paused for hours. Check it with @SpamBot.',
   restricted: 'Telegram restricted this account; it is paused for hours.',
   banned_in_many_groups: 'The account is banned in several groups; it is paused for hours.',
@@ -92,6 +96,7 @@ const SESSION_WORDS: Record<SessionReason, string> = {
   banned: 'The account was banned by Telegram.',
   duplicated: 'The session was used from two places at once; Telegram revoked it. Log in again.',
   frozen: 'The account is frozen by Telegram.',
+  needs_login: 'The session key lost its login; log in again.',
 };
 
 const ATTENTION_WORDS: Record<NotReadyReason, string> = {

@@ -1,6 +1,6 @@
 /**
  * Behaviour beyond the seed note, on the sandbox and a virtual clock: the per-group guard, anchored cycles,
- * hand-offs, and the reaction to every class of Telegram answer (notes/telegram-errors.md).
+ * hand-offs, and the reaction to every class of Telegram answer (the table in docs/telegram.md).
  */
 import { describe, expect, it } from 'vitest';
 import { SystemClock } from './clock.js';
@@ -248,6 +248,21 @@ describe('outcomes and reactions', () => {
     expect(session.cooldownUntil! - world.startAt).toBe(5_000 + 6 * 3600_000);
   });
 
+  it('a flood wait without a duration pauses the session for hours; in enterprise its groups go to the others', async () => {
+    const world = new SimulatedWorld();
+    const g = groups(6);
+    await world.fault({ session: 's0', error: 'P0NY_FLOODWAIT', atSeconds: 5 });
+    const botId = await start(world, { mode: 'enterprise', sessions: sessions(2), groups: g });
+    await world.runCycles(botId, 1);
+    await world.runtime.stopBot(botId);
+    const deliveries = await world.deliveries();
+    expect(deliveries.map((d) => d.group).sort()).toEqual([...g].sort());
+    expect(deliveries.filter((d) => d.session === 's0').map((d) => d.group)).toEqual([g[0]]);
+    expect(world.store.session('s0')).toMatchObject({ status: 'paused', statusReason: 'flood_limit' });
+    expect(world.store.session('s0').cooldownUntil! - world.startAt).toBe(5_000 + 6 * 3600_000);
+    expect(world.store.botRuntime(botId).counters.floodWaits).toBe(1);
+  });
+
   it('SLOWMODE_WAIT cools down that (session, group) only, and the guard learns the slow mode', async () => {
     const world = new SimulatedWorld();
     const g = groups(3);
@@ -353,6 +368,31 @@ describe('outcomes and reactions', () => {
     expect(world.store.listPosts(botId).map((p) => p.status)).toEqual(['duplicate', 'sent']);
     expect(world.store.botRuntime(botId).counters).toMatchObject({ sent: 2, duplicates: 1, failed: 0 });
   });
+
+  it.each(['enterprise', 'starter'] as const)(
+    'an unknown error is never retried in its cycle (%s): the post is attempted once, and not handed over',
+    async (mode) => {
+      const world = new SimulatedWorld();
+      const g = groups(3);
+      // Every call of s0 to g1 gets the unknown error: a retry or a hand-over would show as another call.
+      await world.fault({ session: 's0', group: g[1], error: 'SOMETHING_NEW', times: -1 });
+      const botId = await start(world, {
+        mode,
+        ...(mode === 'starter' ? { totalCycleMinutes: 60 } : {}),
+        sessions: sessions(2),
+        groups: g,
+      });
+      await world.runCycles(botId, 1);
+      await world.runtime.stopBot(botId);
+      const calls = world.calls.filter((c) => c.method === 'forward' && c.groupKey === g[1]);
+      const failed = world.store.listPosts(botId).filter((p) => p.status === 'failed');
+      expect(failed).toEqual([
+        expect.objectContaining({ sessionId: 's0', groupKey: g[1], reason: 'unknown', attempts: 1 }),
+      ]);
+      // Starter: s1 posts to g1 as planned (once); enterprise: g1 is s0's only, so nobody else calls it.
+      expect(calls.map((c) => c.sessionId)).toEqual(mode === 'starter' ? ['s0', 's1'] : ['s0']);
+    },
+  );
 
   it('two unknown failures of one (session, group) skip it for three cycles', async () => {
     const world = new SimulatedWorld();

@@ -32,6 +32,7 @@ import {
   channelMessages,
   chats,
   dialogs,
+  gramjsString,
   message,
   mtcuteString,
   pyrogramString,
@@ -626,6 +627,12 @@ describe('POST /api/sessions/import', () => {
       { id: 5, ipAddress: '2001:0b28:f23f:f005:0000:0000:0000:000a', port: 443, ipv6: true },
     ],
     [
+      'a GramJS string (a 14-character address: 275 bytes, like a Telethon IPv6 string)',
+      (key) => gramjsString(2, '149.154.167.51', 443, key),
+      'gramjs-string',
+      { id: 2, ipAddress: '149.154.167.51', port: 443 },
+    ],
+    [
       'a Pyrogram string',
       (key) => pyrogramString({ dcId: 3, apiId: 123456, authKey: key, userId: 5_123_456_789n }),
       'pyrogram-string',
@@ -703,6 +710,16 @@ describe('POST /api/sessions/import', () => {
         /mtcute/,
       ],
       ['text that is no session', 'hello-this-is-not-a-session', /not valid base64|unrecognised/],
+      [
+        'a Pyrogram string of a bot',
+        pyrogramString({ dcId: 2, apiId: 1, authKey: key, userId: 1n, isBot: true }),
+        /bots cannot forward into groups the way Stagger needs; import a user account/,
+      ],
+      [
+        'an mtcute string of a bot',
+        mtcuteString(key, 2, 7_000_000_001, true),
+        /bots cannot forward into groups the way Stagger needs; import a user account/,
+      ],
       [
         'a string broken over two lines',
         `${telethon.slice(0, 80)}\n${telethon.slice(80)}`,

@@ -14,6 +14,8 @@ import {
 } from './session-formats.js';
 import {
   authKey as newKey,
+  gramjsString,
+  mtcuteString,
   pyrogramString,
   telethonSessionFile,
   telethonString,
@@ -133,6 +135,93 @@ describe('Telethon strings', () => {
   });
 });
 
+describe('GramJS strings', () => {
+  it('reads a 14-character IPv4 address (275 bytes, as long as a Telethon IPv6 string) — not as Telethon', () => {
+    const authKey = newKey();
+    const text = gramjsString(2, '149.154.167.51', 443, authKey);
+    expect(Buffer.from(text.slice(1), 'base64')).toHaveLength(275);
+    const s = parseSessionString(text);
+    expect(s).toMatchObject({
+      format: 'gramjs-string',
+      dcId: 2,
+      ipAddress: '149.154.167.51',
+      port: 443,
+      ipv6: false,
+      userId: null,
+      isBot: null,
+      testMode: false,
+      apiId: null,
+    });
+    expect(Buffer.from(s.authKey).equals(Buffer.from(authKey))).toBe(true);
+    expectLoads(s);
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main).toMatchObject({
+      id: 2,
+      ipAddress: '149.154.167.51',
+      port: 443,
+    });
+  });
+
+  it.each([
+    ['a 13-character IPv4 address', 5, '91.108.56.130', false],
+    ['a 15-character IPv4 address', 3, '149.154.175.100', false],
+    ['an IPv6 address', 4, '2001:67c:4e8:f004::a', true],
+  ])('reads %s', (_name, dcId, address, ipv6) => {
+    const s = parseSessionString(gramjsString(dcId, address, 443, newKey()));
+    expect(s).toMatchObject({ format: 'gramjs-string', dcId, ipAddress: address, port: 443, ipv6 });
+    expectLoads(s);
+  });
+
+  it('recognises GramJS test servers by address, and keeps a port other than 443', () => {
+    const s = parseSessionString(gramjsString(2, '149.154.167.40', 80, newKey()));
+    expect(s).toMatchObject({ testMode: true, port: 80 });
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main).toMatchObject({
+      ipAddress: '149.154.167.40',
+      port: 80,
+      testMode: true,
+    });
+  });
+
+  it('a browser’s WebSocket host name stands for the DC: its well-known address is used', () => {
+    const s = parseSessionString(gramjsString(4, 'vesta.web.telegram.org', 443, newKey()));
+    expect(s).toMatchObject({ format: 'gramjs-string', dcId: 4, ipAddress: null, port: null });
+    expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main).toMatchObject({
+      id: 4,
+      ipAddress: '149.154.167.91',
+      port: 443,
+    });
+  });
+
+  it('refuses a corrupt GramJS string, never quoting it', () => {
+    const authKey = newKey();
+    const secrets = [Buffer.from(authKey).toString('base64'), Buffer.from(authKey).toString('hex')];
+    const good = gramjsString(2, '149.154.167.51', 443, authKey);
+    const bytes = Buffer.from(good.slice(1), 'base64');
+    expectInvalid(() => parseSessionString(good.slice(0, 300)), /decodes to \d+ bytes/, secrets);
+    expectInvalid(
+      () => parseSessionString(`1${bytes.subarray(0, 274).toString('base64')}`),
+      /decodes to 274 bytes/,
+      secrets,
+    );
+    expectInvalid(() => parseSessionString(gramjsString(9, '149.154.167.51', 443, authKey)), /DC 9/, secrets);
+    expectInvalid(
+      () => parseSessionString(gramjsString(2, '149.154.167.51', 0, authKey)),
+      /GramJS session string names port 0/,
+      secrets,
+    );
+    expectInvalid(
+      () => parseSessionString(gramjsString(2, '149.154.167.51', 443, new Uint8Array(256))),
+      /all zeros/,
+    );
+    // Neither an IP address nor a host name where the address goes: not GramJS, and no Telethon length either.
+    expectInvalid(
+      () => parseSessionString(gramjsString(2, 'no address here!', 443, authKey)),
+      /decodes to 277 bytes/,
+      secrets,
+    );
+    expectInvalid(() => parseSessionString(`2${good.slice(1)}`), /version "2"/, secrets);
+  });
+});
+
 describe('Pyrogram strings', () => {
   it('reads a Pyrogram ≥ 2 string (271 bytes) with api id, user id and bot flag', () => {
     const authKey = newKey();
@@ -173,11 +262,10 @@ describe('Pyrogram strings', () => {
         testMode: false,
         authKey: newKey(),
         userId: 9_007_199_254_740_993n,
-        isBot: true,
+        isBot: false,
       }),
     );
     expect(s.userId).toBe('9007199254740993');
-    expect(s.isBot).toBe(true);
     expect(readStringSession(toMtcuteSessionString(s)).self).toBeNull();
     expect(readStringSession(toMtcuteSessionString(s)).primaryDcs.main.ipAddress).toBe('91.108.56.130');
   });
@@ -246,6 +334,28 @@ describe('mtcute strings', () => {
     } finally {
       await telegram.destroyAll();
     }
+  });
+});
+
+describe('bot sessions are refused: Stagger posts as a user', () => {
+  const words =
+    /belongs to a bot: bots cannot forward into groups the way Stagger needs; import a user account/;
+
+  it('a Pyrogram string of a bot', () => {
+    const bot = { dcId: 2, apiId: 1, authKey: newKey(), userId: 7_000_000_001n, isBot: true };
+    expectInvalid(() => parseSessionString(pyrogramString(bot)), /Pyrogram session string belongs to a bot/);
+    expectInvalid(() => parseSessionString(pyrogramString(bot)), words);
+  });
+
+  it('an old Pyrogram string of a bot', () => {
+    const bytes = Buffer.from(oldPyrogramString(3, newKey(), 777000), 'base64url');
+    bytes[262] = 1;
+    expectInvalid(() => parseSessionString(bytes.toString('base64url')), words);
+  });
+
+  it('an mtcute string of a bot', () => {
+    expectInvalid(() => parseSessionString(mtcuteString(newKey(), 2, 7_000_000_001, true)), words);
+    expect(parseSessionString(mtcuteString(newKey(), 2, 7_000_000_001, false)).isBot).toBe(false);
   });
 });
 

@@ -4,11 +4,18 @@
  * Formats (all public):
  * - Telethon string: `'1'` + urlsafe base64 of dc_id (1 byte), IPv4 (4 bytes) or IPv6 (16 bytes), port (2 bytes,
  *   big-endian), auth_key (256 bytes) → 263 or 275 bytes.
+ * - GramJS string (the `telegram` npm package's StringSession): `'1'` + base64 of dc_id (1 byte), the length of the
+ *   server address (2 bytes, big-endian), the address as text, port (2 bytes, big-endian), auth_key (256 bytes) →
+ *   261 bytes + the address (a 14-character IPv4 address gives 275, the length of a Telethon IPv6 string). In a
+ *   browser GramJS writes a WebSocket host name (`venus.web.telegram.org`) instead of an IP address.
  * - Pyrogram ≥ 2 string: urlsafe base64 without padding of dc_id (1), api_id (4), test_mode (1), auth_key (256),
  *   user_id (8), is_bot (1) = 271 bytes (big-endian). Older Pyrogram: dc_id, test_mode, auth_key, user_id (4 or 8),
  *   is_bot = 263 or 267 bytes.
  * - mtcute string: what `readStringSession` of `@mtcute/core/utils.js` reads (version byte 3).
  * - Telethon `.session` file: SQLite with a table `sessions(dc_id, server_address, port, auth_key, takeout_id)`.
+ *
+ * A session that says it is a bot's (Pyrogram and mtcute strings do; Telethon and GramJS ones cannot tell) is
+ * refused: Stagger forwards as a member of the groups, which a bot cannot do the same way.
  *
  * Every failure is a `StaggerError('SESSION_IMPORT_INVALID')` whose message says what is wrong in words and never
  * quotes the input: a session string is a password.
@@ -17,11 +24,13 @@ import { readStringSession, writeStringSession, type BasicDcOption } from '@mtcu
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StaggerError } from '../../core/errors.js';
 
-export type SessionFormat = 'telethon-string' | 'pyrogram-string' | 'mtcute-string' | 'telethon-file';
+export type SessionFormat =
+  'telethon-string' | 'gramjs-string' | 'pyrogram-string' | 'mtcute-string' | 'telethon-file';
 
 export interface ImportedSession {
   format: SessionFormat;
@@ -44,6 +53,10 @@ export const SessionImportErrorCode = 'SESSION_IMPORT_INVALID';
 const AUTH_KEY_BYTES = 256;
 const TELETHON_IPV4_BYTES = 1 + 4 + 2 + AUTH_KEY_BYTES; // 263
 const TELETHON_IPV6_BYTES = 1 + 16 + 2 + AUTH_KEY_BYTES; // 275
+const GRAMJS_BYTES_BESIDES_ADDRESS = 1 + 2 + 2 + AUTH_KEY_BYTES; // 261
+/** A DNS name (GramJS in a browser stores the DC's WebSocket host): labels of letters, digits and inner hyphens. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/i;
 const PYROGRAM_BYTES = 1 + 4 + 1 + AUTH_KEY_BYTES + 8 + 1; // 271
 const PYROGRAM_OLD_32_BYTES = 1 + 1 + AUTH_KEY_BYTES + 4 + 1; // 263
 const PYROGRAM_OLD_64_BYTES = 1 + 1 + AUTH_KEY_BYTES + 8 + 1; // 267
@@ -112,6 +125,8 @@ function label(format: SessionFormat): string {
   switch (format) {
     case 'telethon-string':
       return 'Telethon session string';
+    case 'gramjs-string':
+      return 'GramJS session string';
     case 'pyrogram-string':
       return 'Pyrogram session string';
     case 'mtcute-string':
@@ -157,22 +172,42 @@ function formatIpv6(bytes: Uint8Array): string {
   return groups.join(':');
 }
 
-function parseTelethon(text: string): ImportedSession {
+/**
+ * The GramJS layout's server address, when `bytes` fit it exactly: the address length must account for every byte
+ * (address, port, a 256-byte key), and the address must be an IP address or a host name. A Telethon IPv6 string
+ * (275 bytes) fits only if its address began 000e: followed by 14 bytes of address text — no Telegram address.
+ */
+function gramjsAddress(bytes: Uint8Array): string | null {
+  if (bytes.length <= GRAMJS_BYTES_BESIDES_ADDRESS) return null;
+  const length = ((bytes[1] ?? 0) << 8) | (bytes[2] ?? 0);
+  if (bytes.length !== GRAMJS_BYTES_BESIDES_ADDRESS + length) return null;
+  // latin1 keeps every byte a character: non-ASCII text fails both tests below instead of being "repaired".
+  const address = Buffer.from(bytes.subarray(3, 3 + length)).toString('latin1');
+  return isIP(address) !== 0 || HOST_NAME.test(address) ? address : null;
+}
+
+/** Telethon and GramJS strings: both are a version digit, "1", and base64 after it; the layout tells them apart. */
+function parseVersionOneString(text: string): ImportedSession {
   const version = text[0];
-  const bytes = decodeBase64(text.slice(1), 'the Telethon session string');
-  if (bytes.length !== TELETHON_IPV4_BYTES && bytes.length !== TELETHON_IPV6_BYTES) {
+  const bytes = decodeBase64(text.slice(1), 'the Telethon or GramJS session string');
+  const address = gramjsAddress(bytes);
+  if (address === null && bytes.length !== TELETHON_IPV4_BYTES && bytes.length !== TELETHON_IPV6_BYTES) {
     invalid(
-      `the Telethon session string decodes to ${bytes.length} bytes; a Telethon string holds ` +
-        `${TELETHON_IPV4_BYTES} (IPv4) or ${TELETHON_IPV6_BYTES} (IPv6) bytes — it is truncated or damaged; copy it again in full`,
-      { format: 'telethon-string', bytes: bytes.length },
+      `the GramJS or Telethon session string decodes to ${bytes.length} bytes; a Telethon string holds ` +
+        `${TELETHON_IPV4_BYTES} (IPv4) or ${TELETHON_IPV6_BYTES} (IPv6) bytes, a GramJS string ` +
+        `${GRAMJS_BYTES_BESIDES_ADDRESS} and its server address — it is truncated or damaged; copy it again in full`,
+      { bytes: bytes.length },
     );
   }
   if (version !== '1') {
     invalid(
-      `the session string starts with version "${version}"; Telethon strings start with "1" (an unknown or damaged string)`,
-      { format: 'telethon-string' },
+      `the session string starts with version "${version}"; Telethon and GramJS strings start with "1" (an unknown or damaged string)`,
     );
   }
+  return address === null ? parseTelethon(bytes) : parseGramjs(bytes, address);
+}
+
+function parseTelethon(bytes: Uint8Array): ImportedSession {
   const ipv6 = bytes.length === TELETHON_IPV6_BYTES;
   const ipLength = ipv6 ? 16 : 4;
   const dcId = bytes[0] ?? 0;
@@ -195,6 +230,43 @@ function parseTelethon(text: string): ImportedSession {
     testMode,
     apiId: null,
   };
+}
+
+function parseGramjs(bytes: Uint8Array, address: string): ImportedSession {
+  const dcId = bytes[0] ?? 0;
+  const portAt = 3 + address.length;
+  const port = ((bytes[portAt] ?? 0) << 8) | (bytes[portAt + 1] ?? 0);
+  const authKey = bytes.slice(portAt + 2);
+  const ipVersion = isIP(address);
+  // A browser's WebSocket host cannot be dialled over TCP: the DC's well-known address is used instead.
+  const ipAddress = ipVersion === 0 ? null : address;
+  const testMode = ipAddress !== null && TEST_DC_ADDRESSES.has(ipAddress);
+  checkDcId(dcId, 'gramjs-string', testMode);
+  if (port === 0) invalid('the GramJS session string names port 0; the session is corrupt', {});
+  checkAuthKey(authKey, 'gramjs-string');
+  return {
+    format: 'gramjs-string',
+    dcId,
+    ipAddress,
+    port: ipAddress === null ? null : port,
+    ipv6: ipVersion === 6,
+    authKey,
+    userId: null,
+    isBot: null,
+    testMode,
+    apiId: null,
+  };
+}
+
+/**
+ * Stagger posts as a user does: it finds groups in the account's dialogs and forwards into groups the account is a
+ * member of. Telegram refuses bots the dialogs call, and a bot is only in the groups someone added it to.
+ */
+function refuseBot(format: SessionFormat): never {
+  invalid(
+    `the ${label(format)} belongs to a bot: bots cannot forward into groups the way Stagger needs; import a user account`,
+    { format },
+  );
 }
 
 function readBool(byte: number | undefined, what: string): boolean {
@@ -229,6 +301,7 @@ function parsePyrogram(bytes: Uint8Array): ImportedSession {
   const isBot = readBool(view.getUint8(offset), 'is-bot');
   checkDcId(dcId, 'pyrogram-string', testMode);
   checkAuthKey(authKey, 'pyrogram-string');
+  if (isBot) refuseBot('pyrogram-string');
   return {
     format: 'pyrogram-string',
     dcId,
@@ -277,6 +350,7 @@ function parseMtcute(text: string, bytes: Uint8Array): ImportedSession {
   }
   const testMode = Boolean(main.testMode);
   checkDcId(main.id, 'mtcute-string', testMode);
+  if (data.self?.isBot) refuseBot('mtcute-string');
   return {
     format: 'mtcute-string',
     dcId: main.id,
@@ -292,8 +366,8 @@ function parseMtcute(text: string, bytes: Uint8Array): ImportedSession {
 }
 
 /**
- * Detects and reads a Telethon, Pyrogram or mtcute session string (surrounding whitespace and quotes are ignored).
- * Throws `StaggerError('SESSION_IMPORT_INVALID')` for anything corrupt, truncated or unknown.
+ * Detects and reads a Telethon, GramJS, Pyrogram or mtcute session string (surrounding whitespace and quotes are
+ * ignored). Throws `StaggerError('SESSION_IMPORT_INVALID')` for anything corrupt, truncated, unknown or a bot's.
  */
 export function parseSessionString(input: string): ImportedSession {
   const text = input
@@ -306,9 +380,9 @@ export function parseSessionString(input: string): ImportedSession {
       length: text.length,
     });
   }
-  // Telethon: a version digit, then base64. No Pyrogram or mtcute string starts with a digit (their first byte,
-  // the DC id or the version, is < 4, which base64 writes as "A").
-  if (/^[0-9]/.test(text)) return parseTelethon(text);
+  // Telethon and GramJS: a version digit, then base64. No Pyrogram or mtcute string starts with a digit (their
+  // first byte, the DC id or the version, is < 4, which base64 writes as "A").
+  if (/^[0-9]/.test(text)) return parseVersionOneString(text);
 
   const bytes = decodeBase64(text, 'the session string');
   if (
@@ -320,8 +394,8 @@ export function parseSessionString(input: string): ImportedSession {
   }
   if (bytes[0] === MTCUTE_VERSION) return parseMtcute(text, bytes);
   invalid(
-    `unrecognised session string (${text.length} characters, ${bytes.length} bytes): expected a Telethon string ` +
-      `(starts with "1", ${TELETHON_IPV4_BYTES} or ${TELETHON_IPV6_BYTES} bytes), a Pyrogram string ` +
+    `unrecognised session string (${text.length} characters, ${bytes.length} bytes): expected a Telethon or ` +
+      `GramJS string (starts with "1"), a Pyrogram string ` +
       `(${PYROGRAM_BYTES} bytes, or ${PYROGRAM_OLD_32_BYTES}/${PYROGRAM_OLD_64_BYTES} for old versions) or an mtcute ` +
       'string (version 3); it may be truncated or from another library',
     { length: text.length, bytes: bytes.length },

@@ -242,6 +242,21 @@ export function telethonString(dcId: number, ip: number[], port: number, key: Ui
   return `1${urlsafeBase64(bytes)}`;
 }
 
+/**
+ * GramJS (the `telegram` package's StringSession): "1" + standard base64 of dc id, the address length (2 bytes,
+ * big-endian), the address as text, port (2 bytes, big-endian) and the key.
+ */
+export function gramjsString(dcId: number, address: string, port: number, key: Uint8Array): string {
+  const text = Buffer.from(address, 'utf8');
+  const bytes = Buffer.alloc(1 + 2 + text.length + 2 + key.length);
+  bytes.writeUInt8(dcId, 0);
+  bytes.writeUInt16BE(text.length, 1);
+  text.copy(bytes, 3);
+  bytes.writeUInt16BE(port, 3 + text.length);
+  bytes.set(key, 5 + text.length);
+  return `1${bytes.toString('base64')}`;
+}
+
 /** Pyrogram ≥ 2: struct '>BI?256sQ?', urlsafe base64 without padding. */
 export function pyrogramString(o: {
   dcId: number;
@@ -262,13 +277,13 @@ export function pyrogramString(o: {
   return urlsafeBase64(bytes).replace(/=+$/, '');
 }
 
-/** An mtcute session string with the given key on a production DC. */
-export function mtcuteString(key: Uint8Array, dcId = 2, userId: number | null = null): string {
+/** An mtcute session string with the given key on a production DC (of a user, or of a bot). */
+export function mtcuteString(key: Uint8Array, dcId = 2, userId: number | null = null, isBot = false): string {
   const dc = { id: dcId, ipAddress: '149.154.167.51', port: 443 };
   return writeStringSession({
     version: 3,
     primaryDcs: { main: dc, media: dc },
-    self: userId === null ? null : { userId, isBot: false, isPremium: false, usernames: [] },
+    self: userId === null ? null : { userId, isBot, isPremium: false, usernames: [] },
     authKey: key,
   });
 }
