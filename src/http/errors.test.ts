@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CoreErrorCode, StaggerError } from '../core/errors.js';
-import { LoginErrorCode } from '../telegram/mtcute/login.js';
+import { LoginErrorCode } from '../telegram/mtcute/login-errors.js';
 import { SessionImportErrorCode } from '../telegram/mtcute/session-formats.js';
 import { SessionDuplicateCode } from '../telegram/session-import.js';
 import { answerUnreadableRequest, ApiError, STATUS, statusOf, type ErrorCode } from './errors.js';

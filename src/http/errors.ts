@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { StaggerError, type CoreErrorCode } from '../core/errors.js';
-import type { LoginErrorCode } from '../telegram/mtcute/login.js';
+import type { LoginErrorCode } from '../telegram/mtcute/login-errors.js';
 import type { SessionImportErrorCode } from '../telegram/mtcute/session-formats.js';
 import type { SessionDuplicateCode } from '../telegram/session-import.js';
 import { RECORD_ID_FORMAT } from './schemas.js';

@@ -9,10 +9,10 @@
  * Errors are `StaggerError`s with stable codes (`LoginErrorCode`). Their messages never contain the phone number,
  * the code, the password or the session.
  */
-import { MtUnsupportedError, SentCode, type User } from '@mtcute/core';
+import { SentCode, type User } from '@mtcute/core';
 import type { TelegramClient } from '@mtcute/node';
 import { randomUUID } from 'node:crypto';
-import { StaggerError } from '../../core/errors.js';
+import type { StaggerError } from '../../core/errors.js';
 import { describeError, isRpcError, rpcErrorText } from './answers.js';
 import {
   buildClient,
@@ -20,27 +20,7 @@ import {
   type ClientParams,
   type TelegramLogger,
 } from './client-factory.js';
-
-export const LoginErrorCode = {
-  NotFound: 'LOGIN_NOT_FOUND',
-  Busy: 'LOGIN_BUSY',
-  TooMany: 'LOGIN_TOO_MANY_PENDING',
-  ApiCredentialsMissing: 'LOGIN_API_CREDENTIALS_MISSING',
-  ApiCredentialsInvalid: 'LOGIN_API_CREDENTIALS_INVALID',
-  PhoneInvalid: 'LOGIN_PHONE_INVALID',
-  PhoneBanned: 'LOGIN_PHONE_BANNED',
-  PhoneFlood: 'LOGIN_PHONE_FLOOD',
-  FloodWait: 'LOGIN_FLOOD_WAIT',
-  CodeInvalid: 'LOGIN_CODE_INVALID',
-  CodeExpired: 'LOGIN_CODE_EXPIRED',
-  PasswordRequired: 'LOGIN_PASSWORD_REQUIRED',
-  PasswordInvalid: 'LOGIN_PASSWORD_INVALID',
-  NotWaitingForCode: 'LOGIN_NOT_WAITING_FOR_CODE',
-  NotWaitingForPassword: 'LOGIN_NOT_WAITING_FOR_PASSWORD',
-  SignUpRequired: 'LOGIN_SIGNUP_REQUIRED',
-  Network: 'LOGIN_NETWORK_ERROR',
-  Failed: 'LOGIN_FAILED',
-} as const;
+import { LoginErrorCode, loginError, telegramLoginError, type LoginDoing } from './login-errors.js';
 
 export interface LoginAccount {
   /** Decimal user id. */
@@ -89,14 +69,6 @@ interface PendingLogin {
 }
 
 const NOOP_LOGGER: TelegramLogger = { info() {}, warn() {}, error() {} };
-
-function loginError(
-  code: string,
-  message: string,
-  options: { details?: unknown; retryable?: boolean } = {},
-): StaggerError {
-  return new StaggerError(code, message, options);
-}
 
 /** `+1 (555) 010-99-88` → `15550109988`. */
 function normalizePhone(phone: string): string | null {
@@ -349,73 +321,13 @@ export class LoginManager {
     return { status: 'done', authString, account: account(user) };
   }
 
-  private mapError(error: unknown, doing: string): StaggerError {
-    if (error instanceof StaggerError) return error;
-    if (error instanceof MtUnsupportedError) {
-      return loginError(
-        LoginErrorCode.SignUpRequired,
-        'this phone number has no Telegram account; sign up in an official Telegram app first',
-      );
-    }
-    if (!isRpcError(error)) {
+  private mapError(error: unknown, doing: LoginDoing): StaggerError {
+    const mapped = telegramLoginError(error, doing);
+    // Not Telegram's answer: what went wrong on the way is only in the log.
+    if (mapped.code === LoginErrorCode.Network) {
       this.logger.warn({ ...describeError(error) }, `login: ${doing} failed`);
-      return loginError(LoginErrorCode.Network, `could not reach Telegram while ${doing}; try again`, {
-        retryable: true,
-      });
     }
-    const text = rpcErrorText(error);
-    const flood = /^(?:FLOOD_WAIT|FLOOD_PREMIUM_WAIT|FLOOD_TEST_PHONE_WAIT)_(\d+)$/.exec(text);
-    if (flood) {
-      const retryAfterSeconds = Number(flood[1]);
-      return loginError(
-        LoginErrorCode.FloodWait,
-        `Telegram asks to wait ${retryAfterSeconds} s before trying again`,
-        { details: { retryAfterSeconds }, retryable: true },
-      );
-    }
-    switch (text) {
-      case 'PHONE_CODE_INVALID':
-      case 'PHONE_CODE_EMPTY':
-        return loginError(LoginErrorCode.CodeInvalid, 'the login code is wrong; check it and try again');
-      case 'PHONE_CODE_EXPIRED':
-        return loginError(
-          LoginErrorCode.CodeExpired,
-          'the login code has expired; start the login again for a new code',
-        );
-      case 'PASSWORD_HASH_INVALID':
-        return loginError(LoginErrorCode.PasswordInvalid, 'the two-step verification password is wrong');
-      case 'PHONE_NUMBER_INVALID':
-        return loginError(LoginErrorCode.PhoneInvalid, 'Telegram says this phone number is not valid');
-      case 'PHONE_NUMBER_BANNED':
-        return loginError(LoginErrorCode.PhoneBanned, 'this phone number is banned by Telegram');
-      case 'PHONE_NUMBER_FLOOD':
-        return loginError(
-          LoginErrorCode.PhoneFlood,
-          'Telegram refuses more login codes for this number for now (too many attempts); try again later',
-          { retryable: true },
-        );
-      case 'PHONE_NUMBER_UNOCCUPIED':
-        return loginError(
-          LoginErrorCode.SignUpRequired,
-          'this phone number has no Telegram account; sign up in an official Telegram app first',
-        );
-      case 'API_ID_INVALID':
-      case 'API_ID_PUBLISHED_FLOOD':
-        return loginError(
-          LoginErrorCode.ApiCredentialsInvalid,
-          'Telegram refused the API id/hash; check them at my.telegram.org',
-        );
-      case 'SESSION_PASSWORD_NEEDED':
-        return loginError(
-          LoginErrorCode.PasswordRequired,
-          'this account needs its two-step verification password',
-        );
-      default:
-        return loginError(LoginErrorCode.Failed, `Telegram refused the login while ${doing}: ${text}`, {
-          details: { error: text, code: error.code },
-          retryable: error.code >= 500 || error.code < 0,
-        });
-    }
+    return mapped;
   }
 
   private async destroy(tg: TelegramClient): Promise<void> {
