@@ -105,6 +105,8 @@ export const STATUS: Record<ErrorCode, number> = {
   TELEGRAM_UNAVAILABLE: 501,
   LOGIN_NETWORK_ERROR: 502,
   LOGIN_FAILED: 502,
+  // Telegram did not answer a login step in time: an upstream that timed out.
+  LOGIN_TIMEOUT: 504,
   LOGIN_TOO_MANY_PENDING: 503,
 };
 

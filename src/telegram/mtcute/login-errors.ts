@@ -6,6 +6,7 @@
 import { MtUnsupportedError } from '@mtcute/core';
 import { StaggerError } from '../../core/errors.js';
 import { isRpcError, rpcErrorText } from './answers.js';
+import { LoginCallTimedOut, LoginCancelled } from './login-deadline.js';
 
 export const LoginErrorCode = {
   NotFound: 'LOGIN_NOT_FOUND',
@@ -25,6 +26,7 @@ export const LoginErrorCode = {
   NotWaitingForPassword: 'LOGIN_NOT_WAITING_FOR_PASSWORD',
   SignUpRequired: 'LOGIN_SIGNUP_REQUIRED',
   Network: 'LOGIN_NETWORK_ERROR',
+  Timeout: 'LOGIN_TIMEOUT',
   Failed: 'LOGIN_FAILED',
 } as const;
 
@@ -42,6 +44,23 @@ export type LoginDoing = 'sending the code' | 'checking the code' | 'checking th
 /** What mtcute threw during a login, as the login's answer. */
 export function telegramLoginError(error: unknown, doing: LoginDoing): StaggerError {
   if (error instanceof StaggerError) return error;
+  if (error instanceof LoginCallTimedOut) {
+    const seconds = Math.ceil(error.afterMs / 1000);
+    // Before the code is sent there is no login to lose: the same request may work later. After, it is closed.
+    const starting = doing === 'sending the code';
+    return loginError(
+      LoginErrorCode.Timeout,
+      `Telegram did not answer in ${seconds} s while ${doing}; ` +
+        (starting ? 'no login was started, try again in a minute' : 'this login was closed, start it again'),
+      { details: { timeoutSeconds: seconds }, retryable: starting },
+    );
+  }
+  if (error instanceof LoginCancelled) {
+    return loginError(
+      LoginErrorCode.NotFound,
+      'this login was cancelled (a newer login replaced it, or the server is stopping); start again',
+    );
+  }
   if (error instanceof MtUnsupportedError) {
     return loginError(
       LoginErrorCode.SignUpRequired,

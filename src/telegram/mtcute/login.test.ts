@@ -2,7 +2,8 @@ import { readStringSession } from '@mtcute/core/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStaggerError, type StaggerError } from '../../core/errors.js';
 import { LoginManager, type LoginManagerOptions } from './login.js';
-import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
+import { VirtualClock } from '../../runtime/clock.js';
+import { OfflineTelegram, PASS_THROUGH, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
 import { API_HASH, API_ID } from '../../../test/support/mtcute/fixtures.js';
 import {
   answerLogin,
@@ -27,23 +28,35 @@ afterEach(async () => {
 
 function setup(o: Partial<LoginManagerOptions> & { password?: boolean } = {}) {
   telegram = new OfflineTelegram();
-  let clock = 1_000_000;
+  const clock = new VirtualClock();
   const manager = new LoginManager({
     apiId: API_ID,
     apiHash: API_HASH,
     createClient: telegram.createClient,
-    now: () => clock,
+    clock,
     sweepIntervalMs: 0,
     ...o,
   });
   managers.push(manager);
   answerLogin(telegram, o);
-  return {
-    manager,
-    advance(ms: number) {
-      clock += ms;
-    },
-  };
+  return { manager, clock };
+}
+
+/** Telegram receives `method` and never answers it; resolves when the request has gone out. */
+function unanswered(method: string): Promise<void> {
+  return new Promise((reached) =>
+    telegram.on(method, () => {
+      reached();
+      return PASS_THROUGH;
+    }),
+  );
+}
+
+/** A login call under way: whether it has settled yet, and its failure. */
+function underWay(promise: Promise<unknown>): { settled: () => boolean; failure: Promise<StaggerError> } {
+  let settled = false;
+  const watched = promise.finally(() => (settled = true));
+  return { settled: () => settled, failure: failure(watched) };
 }
 
 async function failure(promise: Promise<unknown>): Promise<StaggerError> {
@@ -172,12 +185,12 @@ describe('login', () => {
   });
 
   it('pending logins expire: the id is unknown afterwards and the client is closed', async () => {
-    const { manager, advance } = setup();
+    const { manager, clock } = setup();
     const { loginId } = await manager.start({ phone: PHONE });
     const other = await manager.start({ phone: PHONE });
-    advance(9 * 60_000);
+    await clock.advance(9 * 60_000);
     expect(await manager.sweepExpired()).toBe(0);
-    advance(60_000);
+    await clock.advance(60_000);
     expect(await manager.sweepExpired()).toBe(2);
     expect(telegram.isDestroyed(0)).toBe(true);
     expect(telegram.isDestroyed(1)).toBe(true);
@@ -189,9 +202,9 @@ describe('login', () => {
   });
 
   it('expired logins are also dropped when the next call comes', async () => {
-    const { manager, advance } = setup({ ttlMs: 1000 });
+    const { manager, clock } = setup({ ttlMs: 1000 });
     const { loginId } = await manager.start({ phone: PHONE });
-    advance(1000);
+    await clock.advance(1000);
     expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_NOT_FOUND');
     expect(telegram.isDestroyed(0)).toBe(true);
   });
@@ -212,11 +225,130 @@ describe('login', () => {
     await manager.close();
   });
 
-  it('the sweep timer does not keep the process alive and stops when nothing is pending', async () => {
-    const { manager } = setup({ sweepIntervalMs: 10 });
+  it('the sweep runs on the manager’s clock while logins are pending, and stops when none is', async () => {
+    const { manager, clock } = setup({ sweepIntervalMs: 30_000 });
+    await manager.start({ phone: PHONE });
     const { loginId } = await manager.start({ phone: PHONE });
     await manager.cancel(loginId);
+    expect(telegram.isDestroyed(1)).toBe(true);
+    await clock.advance(10 * 60_000 - 1);
+    expect(manager.size).toBe(1);
+    await clock.advance(1);
+    // swept without a call: the login's 10 minutes were up at the sweep's 20th round
     expect(manager.size).toBe(0);
     expect(telegram.isDestroyed(0)).toBe(true);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('a Telegram that does not answer', () => {
+  it('a code request never answered: LOGIN_TIMEOUT at the bound, its client closed, its place under the cap given back', async () => {
+    const { manager, clock } = setup({ maxPending: 1, callTimeoutMs: 30_000 });
+    const reached = unanswered('auth.sendCode');
+    const first = underWay(manager.start({ phone: PHONE }));
+    await reached;
+    // a code request under way holds a client: it counts against the cap
+    expect(manager.size).toBe(1);
+    expect((await failure(manager.start({ phone: PHONE }))).code).toBe('LOGIN_TOO_MANY_PENDING');
+    await clock.advance(29_999);
+    expect(first.settled()).toBe(false);
+    await clock.advance(1);
+    const e = await first.failure;
+    expect(e.code).toBe('LOGIN_TIMEOUT');
+    expect(e.message).toMatch(/did not answer in 30 s while sending the code/);
+    expect(e.details).toEqual({ timeoutSeconds: 30 });
+    // nothing was started: asking again may work
+    expect(e.retryable).toBe(true);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(manager.size).toBe(0);
+    expect(clock.pending).toBe(0);
+
+    answerLogin(telegram);
+    expect(await manager.start({ phone: PHONE })).toMatchObject({ codeType: 'app' });
+  });
+
+  it('a code check never answered: LOGIN_TIMEOUT, the login closed', async () => {
+    const { manager, clock } = setup({ callTimeoutMs: 20_000 });
+    const { loginId } = await manager.start({ phone: PHONE });
+    const reached = unanswered('auth.signIn');
+    const step = underWay(manager.submitCode(loginId, CODE));
+    await reached;
+    await clock.advance(19_999);
+    expect(step.settled()).toBe(false);
+    expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_BUSY');
+    await clock.advance(1);
+    const e = await step.failure;
+    expect(e.code).toBe('LOGIN_TIMEOUT');
+    expect(e.message).toMatch(/did not answer in 20 s while checking the code; this login was closed/);
+    expect(e.retryable).toBe(false);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(manager.size).toBe(0);
+    expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_NOT_FOUND');
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a password check never answered: LOGIN_TIMEOUT, the login closed', async () => {
+    const { manager, clock } = setup({ password: true });
+    const { loginId } = await manager.start({ phone: PHONE });
+    await manager.submitCode(loginId, CODE);
+    const reached = unanswered('auth.checkPassword');
+    const step = underWay(manager.submitPassword(loginId, PASSWORD));
+    await reached;
+    await clock.advance(30_000);
+    const e = await step.failure;
+    expect(e.code).toBe('LOGIN_TIMEOUT');
+    expect(e.message).toMatch(/while checking the password/);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(manager.size).toBe(0);
+  });
+
+  it('a password hint never answered: the login goes on without the hint', async () => {
+    const { manager, clock } = setup({ password: true });
+    const { loginId } = await manager.start({ phone: PHONE });
+    const reached = unanswered('account.getPassword');
+    const step = manager.submitCode(loginId, CODE);
+    await reached;
+    await clock.advance(30_000);
+    expect(await step).toEqual({ status: 'password_required', hint: null });
+    answerLogin(telegram, { password: true });
+    expect(await manager.submitPassword(loginId, PASSWORD)).toMatchObject({ status: 'done' });
+  });
+
+  it('the sweep closes a login whose call went unanswered past the bound (timers late, clock jumped)', async () => {
+    const { manager, clock } = setup();
+    const { loginId } = await manager.start({ phone: PHONE });
+    const reached = unanswered('auth.signIn');
+    const step = underWay(manager.submitCode(loginId, CODE));
+    await reached;
+    clock.jump(29_999);
+    expect(await manager.sweepExpired()).toBe(0);
+    clock.jump(1);
+    expect(await manager.sweepExpired()).toBe(1);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(manager.size).toBe(0);
+    expect((await step.failure).code).toBe('LOGIN_TIMEOUT');
+    expect(clock.pending).toBe(0);
+  });
+
+  it('cancelling or closing stops a call under way at once', async () => {
+    const { manager, clock } = setup();
+    const { loginId } = await manager.start({ phone: PHONE });
+    const signIn = unanswered('auth.signIn');
+    const step = underWay(manager.submitCode(loginId, CODE));
+    await signIn;
+    await manager.cancel(loginId);
+    const e = await step.failure;
+    expect(e.code).toBe('LOGIN_NOT_FOUND');
+    expect(e.message).toMatch(/cancelled/);
+    expect(telegram.isDestroyed(0)).toBe(true);
+
+    const sendCode = unanswered('auth.sendCode');
+    const start = underWay(manager.start({ phone: PHONE }));
+    await sendCode;
+    await manager.close();
+    expect((await start.failure).code).toBe('LOGIN_NOT_FOUND');
+    expect(telegram.isDestroyed(1)).toBe(true);
+    expect(manager.size).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 });

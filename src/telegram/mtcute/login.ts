@@ -2,12 +2,13 @@
  * Interactive login of a Telegram account, step by step over HTTP: phone → code → (2FA password) → an mtcute
  * session string for Stagger's database.
  *
- * Each pending login has its own client (in-memory storage) until it is done, fails for good, or expires (default
- * 10 minutes; expired logins are swept by a timer that never keeps the process alive, and on every call). Limits
- * are never waited through: a FLOOD_WAIT comes back at once as LOGIN_FLOOD_WAIT with `retryAfterSeconds`.
+ * Each login has its own client (in-memory storage) from the code request until it is done, fails for good, or
+ * expires (default 10 minutes). Every call to Telegram is bounded (default 30 s): one left unanswered ends the
+ * login with LOGIN_TIMEOUT and closes its client. Expired logins, and any whose call ran past the bound, are
+ * swept on the manager's clock while logins are pending, and on every call. Limits are never waited through: a
+ * FLOOD_WAIT comes back at once as LOGIN_FLOOD_WAIT with `retryAfterSeconds`.
  *
- * Errors are `StaggerError`s with stable codes (`LoginErrorCode`). Their messages never contain the phone number,
- * the code, the password or the session.
+ * Errors are `StaggerError`s with stable codes (`LoginErrorCode`, login-errors.ts).
  */
 import { SentCode, type User } from '@mtcute/core';
 import type { TelegramClient } from '@mtcute/node';
@@ -17,10 +18,13 @@ import { describeError, isRpcError, rpcErrorText } from './answers.js';
 import {
   buildClient,
   createDefaultClient,
+  NO_FLOOD_SLEEP,
   type ClientParams,
   type TelegramLogger,
 } from './client-factory.js';
+import { boundedCall, LoginCallTimedOut, LoginCancelled } from './login-deadline.js';
 import { LoginErrorCode, loginError, telegramLoginError, type LoginDoing } from './login-errors.js';
+import { wallClock, type TelegramClock } from './telegram-clock.js';
 
 export interface LoginAccount {
   /** Decimal user id. */
@@ -48,12 +52,15 @@ export interface LoginManagerOptions {
   apiId?: number;
   apiHash?: string;
   createClient?: (params: ClientParams) => TelegramClient;
-  now?: () => number;
+  /** The time of expiries, of the sweep and of the bound on each call. Default: the wall clock. */
+  clock?: TelegramClock;
   /** How long a pending login lives. Default 10 minutes. */
   ttlMs?: number;
-  /** At most this many pending logins at once. Default 100. */
+  /** How long one call to Telegram may go unanswered before the login is closed. Default 30 s. */
+  callTimeoutMs?: number;
+  /** At most this many logins at once (code requests under way included). Default 100. */
   maxPending?: number;
-  /** How often expired logins are swept (0: only on calls). Default 30 s. */
+  /** How often expired and stuck logins are swept (0: only on calls). Default 30 s. */
   sweepIntervalMs?: number;
   logger?: TelegramLogger;
 }
@@ -62,10 +69,14 @@ interface PendingLogin {
   id: string;
   tg: TelegramClient;
   phone: string;
+  /** `sending`: the code request is under way; the login counts against the cap, its id is not known outside. */
+  state: 'sending' | 'code' | 'password';
   phoneCodeHash: string;
-  state: 'code' | 'password';
   expiresAt: number;
+  /** A step (code or password) is being checked. */
   busy: boolean;
+  /** The call to Telegram under way: since when (the sweep ends one past the bound), and how to stop it. */
+  call: { since: number; controller: AbortController } | null;
 }
 
 const NOOP_LOGGER: TelegramLogger = { info() {}, warn() {}, error() {} };
@@ -91,13 +102,15 @@ export class LoginManager {
   private readonly apiId: number | undefined;
   private readonly apiHash: string | undefined;
   private readonly createClient: (params: ClientParams) => TelegramClient;
-  private readonly now: () => number;
+  private readonly clock: TelegramClock;
   private readonly ttlMs: number;
+  private readonly callTimeoutMs: number;
   private readonly maxPending: number;
   private readonly sweepIntervalMs: number;
   private readonly logger: TelegramLogger;
   private readonly pending = new Map<string, PendingLogin>();
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Stops the sweep loop; set while it runs. */
+  private sweeper: AbortController | undefined;
   private closed = false;
 
   constructor(options: LoginManagerOptions = {}) {
@@ -106,14 +119,15 @@ export class LoginManager {
     const logger = options.logger;
     this.createClient =
       options.createClient ?? (logger ? (p) => buildClient(p, { logger }) : createDefaultClient);
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? wallClock;
     this.ttlMs = options.ttlMs ?? 10 * 60_000;
+    this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.maxPending = options.maxPending ?? 100;
     this.sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
     this.logger = options.logger ?? NOOP_LOGGER;
   }
 
-  /** Number of logins waiting for a code or a password. */
+  /** Number of logins in progress (a code being sent, or waiting for a code or a password): what the cap counts. */
   get size(): number {
     return this.pending.size;
   }
@@ -121,7 +135,7 @@ export class LoginManager {
   /** Is this login still waiting for a code or a password (not done, not failed for good, not expired)? */
   has(loginId: string): boolean {
     const login = this.pending.get(loginId);
-    return login !== undefined && login.expiresAt > this.now();
+    return login !== undefined && login.state !== 'sending' && login.expiresAt > this.clock.now();
   }
 
   /** Sends the login code to the phone. */
@@ -159,35 +173,38 @@ export class LoginManager {
       );
     }
 
-    const tg = this.createClient({ apiId, apiHash });
+    const login: PendingLogin = {
+      id: randomUUID(),
+      tg: this.createClient({ apiId, apiHash }),
+      phone,
+      state: 'sending',
+      phoneCodeHash: '',
+      expiresAt: this.clock.now() + this.ttlMs,
+      busy: false,
+      call: null,
+    };
+    // Counted from here: a code request Telegram never answers holds a client, and the cap is what bounds them.
+    this.pending.set(login.id, login);
+    this.armSweep();
     let sent: SentCode | User;
     try {
-      sent = await tg.sendCode({ phone });
+      sent = await this.call(login, (abortSignal) => login.tg.sendCode({ phone, abortSignal }));
     } catch (error) {
-      await this.destroy(tg);
+      await this.end(login);
       throw this.mapError(error, 'sending the code');
     }
     if (!(sent instanceof SentCode)) {
-      await this.destroy(tg);
+      await this.end(login);
       throw loginError(
         LoginErrorCode.Failed,
         'Telegram answered the code request in an unexpected way; try again',
       );
     }
-    const id = randomUUID();
-    const expiresAt = this.now() + this.ttlMs;
-    this.pending.set(id, {
-      id,
-      tg,
-      phone,
-      phoneCodeHash: sent.phoneCodeHash,
-      state: 'code',
-      expiresAt,
-      busy: false,
-    });
-    this.armTimer();
-    this.logger.info({ loginId: id, codeType: sent.type }, 'login code sent');
-    return { loginId: id, codeType: String(sent.type), expiresAt };
+    login.phoneCodeHash = sent.phoneCodeHash;
+    login.state = 'code';
+    login.expiresAt = this.clock.now() + this.ttlMs;
+    this.logger.info({ loginId: login.id, codeType: sent.type }, 'login code sent');
+    return { loginId: login.id, codeType: String(sent.type), expiresAt: login.expiresAt };
   }
 
   /** Signs in with the code. Done, or a 2FA password is needed. */
@@ -201,22 +218,15 @@ export class LoginManager {
         );
       }
       try {
-        const user = await login.tg.signIn({
-          phone: login.phone,
-          phoneCodeHash: login.phoneCodeHash,
-          phoneCode,
-        });
+        const user = await this.call(login, (abortSignal) =>
+          login.tg.signIn({ phone: login.phone, phoneCodeHash: login.phoneCodeHash, phoneCode, abortSignal }),
+        );
         return await this.finish(login, user);
       } catch (error) {
         if (isRpcError(error) && rpcErrorText(error) === 'SESSION_PASSWORD_NEEDED') {
-          let hint: string | null = null;
-          try {
-            hint = await login.tg.getPasswordHint();
-          } catch (hintError) {
-            this.logger.warn({ loginId, ...describeError(hintError) }, 'could not read the password hint');
-          }
+          const hint = await this.passwordHint(login);
           login.state = 'password';
-          login.expiresAt = this.now() + this.ttlMs;
+          login.expiresAt = this.clock.now() + this.ttlMs;
           return { status: 'password_required', hint };
         }
         throw error;
@@ -230,48 +240,50 @@ export class LoginManager {
       if (password === '') {
         throw loginError(LoginErrorCode.PasswordInvalid, 'the two-step verification password is empty');
       }
-      const user = await login.tg.checkPassword(password);
+      const user = await this.call(login, (abortSignal) => login.tg.checkPassword({ password, abortSignal }));
       return this.finish(login, user);
     });
   }
 
-  /** Forgets a pending login (closing its client). Idempotent. */
+  /** Forgets a pending login (stopping its call to Telegram, closing its client). Idempotent. */
   async cancel(loginId: string): Promise<void> {
     const login = this.pending.get(loginId);
-    if (!login) return;
-    this.pending.delete(loginId);
-    await this.destroy(login.tg);
-    this.disarmIfIdle();
+    if (login) await this.end(login, new LoginCancelled());
   }
 
-  /** Closes every pending login and stops the sweep timer. */
+  /** Closes every pending login and stops the sweep. */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    this.disarmIfIdle();
-    await Promise.all(all.map((l) => this.destroy(l.tg)));
+    await Promise.all([...this.pending.values()].map((l) => this.end(l, new LoginCancelled())));
   }
 
-  /** Closes and forgets the logins past their time. */
+  /**
+   * Closes and forgets the logins past their time, and those whose call to Telegram has gone unanswered past the
+   * bound (normally the call's own deadline has ended them already; a stalled event loop or a clock that jumped
+   * leaves it to the sweep). Returns how many were closed.
+   */
   async sweepExpired(): Promise<number> {
-    const now = this.now();
-    const expired = [...this.pending.values()].filter((l) => l.expiresAt <= now && !l.busy);
-    for (const login of expired) this.pending.delete(login.id);
-    this.disarmIfIdle();
-    await Promise.all(expired.map((l) => this.destroy(l.tg)));
+    const now = this.clock.now();
+    const logins = [...this.pending.values()];
+    const stuck = logins.filter((l) => l.call !== null && now - l.call.since >= this.callTimeoutMs);
+    const expired = logins.filter((l) => !l.busy && l.call === null && l.expiresAt <= now);
+    await Promise.all([
+      ...stuck.map((l) => this.end(l, new LoginCallTimedOut(this.callTimeoutMs))),
+      ...expired.map((l) => this.end(l)),
+    ]);
+    if (stuck.length > 0) this.logger.warn({ count: stuck.length }, 'stuck logins closed');
     if (expired.length > 0) this.logger.info({ count: expired.length }, 'expired logins closed');
-    return expired.length;
+    return stuck.length + expired.length;
   }
 
   private async step(
     loginId: string,
-    expected: PendingLogin['state'],
+    expected: 'code' | 'password',
     run: (login: PendingLogin) => Promise<LoginStep>,
   ): Promise<LoginStep> {
     await this.sweepExpired();
     const login = this.pending.get(loginId);
-    if (!login) {
+    if (!login || login.state === 'sending') {
       throw loginError(
         LoginErrorCode.NotFound,
         `this login does not exist or has expired (a login lasts ${Math.round(this.ttlMs / 60_000)} minutes); start again`,
@@ -304,7 +316,7 @@ export class LoginManager {
       );
       // Mistyped code or password: the login stays, the user tries again. Anything else ends it.
       if (mapped.code !== LoginErrorCode.CodeInvalid && mapped.code !== LoginErrorCode.PasswordInvalid) {
-        await this.cancel(loginId);
+        await this.end(login);
       }
       throw mapped;
     } finally {
@@ -312,13 +324,55 @@ export class LoginManager {
     }
   }
 
+  /**
+   * One call to Telegram for `login`, within the bound. A login ended while the call ran (cancelled, swept) fails
+   * the call with the reason it was ended for, even if an answer came: its client is gone.
+   */
+  private async call<T>(login: PendingLogin, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    login.call = { since: this.clock.now(), controller };
+    try {
+      const result = await boundedCall(this.clock, this.callTimeoutMs, controller, run);
+      if (this.pending.get(login.id) !== login) throw controller.signal.reason ?? new LoginCancelled();
+      return result;
+    } finally {
+      login.call = null;
+    }
+  }
+
+  /** The 2FA hint, or null when Telegram does not give it (the login goes on without it). */
+  private async passwordHint(login: PendingLogin): Promise<string | null> {
+    try {
+      const password = await this.call(login, (abortSignal) =>
+        login.tg.call({ _: 'account.getPassword' }, { ...NO_FLOOD_SLEEP, abortSignal }),
+      );
+      return password.hint ?? null;
+    } catch (error) {
+      if (this.pending.get(login.id) !== login) throw error;
+      this.logger.warn({ loginId: login.id, ...describeError(error) }, 'could not read the password hint');
+      return null;
+    }
+  }
+
   private async finish(login: PendingLogin, user: User): Promise<LoginStep> {
     const authString = await login.tg.exportSession();
-    this.pending.delete(login.id);
-    await this.destroy(login.tg);
-    this.disarmIfIdle();
+    if (this.pending.get(login.id) !== login) throw new LoginCancelled();
+    await this.end(login);
     this.logger.info({ loginId: login.id, userId: String(user.raw.id) }, 'login done');
     return { status: 'done', authString, account: account(user) };
+  }
+
+  /** Forgets the login, stops its call to Telegram (with `reason`), closes its client. Idempotent. */
+  private async end(login: PendingLogin, reason: Error = new LoginCancelled()): Promise<void> {
+    if (this.pending.get(login.id) !== login) return;
+    this.pending.delete(login.id);
+    login.call?.controller.abort(reason);
+    this.disarmIfIdle();
+    try {
+      await login.tg.destroy();
+    } catch (error) {
+      this.logger.warn({ ...describeError(error) }, 'closing a login client failed');
+    }
   }
 
   private mapError(error: unknown, doing: LoginDoing): StaggerError {
@@ -330,25 +384,19 @@ export class LoginManager {
     return mapped;
   }
 
-  private async destroy(tg: TelegramClient): Promise<void> {
-    try {
-      await tg.destroy();
-    } catch (error) {
-      this.logger.warn({ ...describeError(error) }, 'closing a login client failed');
-    }
-  }
-
-  private armTimer(): void {
-    if (this.timer !== undefined || this.sweepIntervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      void this.sweepExpired();
-    }, this.sweepIntervalMs);
-    this.timer.unref();
+  /** The sweep runs on the manager's clock while logins are pending. */
+  private armSweep(): void {
+    if (this.sweeper !== undefined || this.sweepIntervalMs <= 0) return;
+    const stop = new AbortController();
+    this.sweeper = stop;
+    void (async () => {
+      while (await this.clock.sleep(this.sweepIntervalMs, stop.signal)) await this.sweepExpired();
+    })();
   }
 
   private disarmIfIdle(): void {
-    if (this.pending.size > 0 || this.timer === undefined) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.pending.size > 0 || this.sweeper === undefined) return;
+    this.sweeper.abort();
+    this.sweeper = undefined;
   }
 }
