@@ -357,15 +357,7 @@ describe('POST /api/sessions/login', () => {
       'start',
       429,
       'LOGIN_FLOOD_WAIT',
-      { retryAfterSeconds: 1800 },
-    ],
-    [
-      'a flood wait on the code',
-      (t) => t.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_60')),
-      'code',
-      429,
-      'LOGIN_FLOOD_WAIT',
-      { retryAfterSeconds: 60 },
+      { retryAfterSeconds: 1800, loginUsable: false },
     ],
     [
       'too many codes for the number',
@@ -435,6 +427,41 @@ describe('POST /api/sessions/login', () => {
       if (step !== 'password') expect(telegram.clients.every((_, i) => telegram.isDestroyed(i))).toBe(true);
     },
   );
+
+  it('a flood wait on the code: 429 with Retry-After; the login stays when the wait ends in time, else it ends', async () => {
+    const c = await customer();
+    const { loginId } = (await startLogin(c.token)).json();
+    telegram.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_60'));
+    const code = () =>
+      api.request('POST', `/api/sessions/login/${loginId}/code`, { token: c.token, body: { code: CODE } });
+    const waited = await code();
+    expect([waited.statusCode, waited.json().error.code]).toEqual([429, 'LOGIN_FLOOD_WAIT']);
+    expect(waited.headers['retry-after']).toBe('60');
+    expect(waited.json().error).toMatchObject({
+      details: { retryAfterSeconds: 60, loginUsable: true },
+      retryable: true,
+      message: expect.stringMatching(/this login stays open/),
+    });
+    await loginClock.advance(60_000);
+    answerLogin(telegram);
+    expect((await code()).json().status).toBe('done');
+
+    const other = (await startLogin(c.token)).json().loginId;
+    telegram.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_3600'));
+    const closed = await api.request('POST', `/api/sessions/login/${other}/code`, {
+      token: c.token,
+      body: { code: CODE },
+    });
+    expect([closed.statusCode, closed.json().error.code]).toEqual([429, 'LOGIN_FLOOD_WAIT']);
+    expect(closed.json().error.details).toEqual({ retryAfterSeconds: 3600, loginUsable: false });
+    expect(closed.json().error.retryable).toBeUndefined();
+    expect(telegram.isDestroyed(1)).toBe(true);
+    const gone = await api.request('POST', `/api/sessions/login/${other}/code`, {
+      token: c.token,
+      body: { code: CODE },
+    });
+    expect(gone.statusCode).toBe(404);
+  });
 
   it('an expired code ends the login: the next try is 404', async () => {
     telegram.on('auth.signIn', rpcError(400, 'PHONE_CODE_EXPIRED'));

@@ -41,13 +41,30 @@ export function loginError(
 /** What the login was doing when Telegram (or the way to it) failed, in the words of a message. */
 export type LoginDoing = 'sending the code' | 'checking the code' | 'checking the password';
 
+export interface LoginErrorContext {
+  doing: LoginDoing;
+  now: number;
+  /** When the login expires; null while the code is being requested (there is no login to keep yet). */
+  openUntil: number | null;
+}
+
+/** Does the login stay open after this error? A mistyped code or password, and a flood wait it outlasts. */
+export function keepsLogin(error: StaggerError): boolean {
+  if (error.code === LoginErrorCode.CodeInvalid || error.code === LoginErrorCode.PasswordInvalid) return true;
+  return (
+    error.code === LoginErrorCode.FloodWait &&
+    (error.details as { loginUsable?: unknown } | undefined)?.loginUsable === true
+  );
+}
+
 /** What mtcute threw during a login, as the login's answer. */
-export function telegramLoginError(error: unknown, doing: LoginDoing): StaggerError {
+export function telegramLoginError(error: unknown, context: LoginErrorContext): StaggerError {
+  const { doing } = context;
   if (error instanceof StaggerError) return error;
   if (error instanceof LoginCallTimedOut) {
     const seconds = Math.ceil(error.afterMs / 1000);
     // Before the code is sent there is no login to lose: the same request may work later. After, it is closed.
-    const starting = doing === 'sending the code';
+    const starting = context.openUntil === null;
     return loginError(
       LoginErrorCode.Timeout,
       `Telegram did not answer in ${seconds} s while ${doing}; ` +
@@ -74,14 +91,7 @@ export function telegramLoginError(error: unknown, doing: LoginDoing): StaggerEr
   }
   const text = rpcErrorText(error);
   const flood = /^(?:FLOOD_WAIT|FLOOD_PREMIUM_WAIT|FLOOD_TEST_PHONE_WAIT)_(\d+)$/.exec(text);
-  if (flood) {
-    const retryAfterSeconds = Number(flood[1]);
-    return loginError(
-      LoginErrorCode.FloodWait,
-      `Telegram asks to wait ${retryAfterSeconds} s before trying again`,
-      { details: { retryAfterSeconds }, retryable: true },
-    );
-  }
+  if (flood) return floodWaitError(Number(flood[1]), context);
   switch (text) {
     case 'PHONE_CODE_INVALID':
     case 'PHONE_CODE_EMPTY':
@@ -125,4 +135,38 @@ export function telegramLoginError(error: unknown, doing: LoginDoing): StaggerEr
         retryable: error.code >= 500 || error.code < 0,
       });
   }
+}
+
+/**
+ * A flood wait says how long, and whether this login can go on after it. On the code request nothing was sent:
+ * only a new login can follow. On the code or the password, Telegram refused to check it for now, so the login
+ * stays open when the wait ends before it expires (the code Telegram sent may still work then); otherwise it is
+ * closed and says so.
+ */
+function floodWaitError(retryAfterSeconds: number, context: LoginErrorContext): StaggerError {
+  const wait = waitText(retryAfterSeconds);
+  const { doing, now, openUntil } = context;
+  if (openUntil === null) {
+    return loginError(
+      LoginErrorCode.FloodWait,
+      `Telegram asks to wait ${wait} before it sends a login code to this number; no code was sent: start the login again after the wait`,
+      { details: { retryAfterSeconds, loginUsable: false }, retryable: true },
+    );
+  }
+  const loginUsable = now + retryAfterSeconds * 1000 < openUntil;
+  const what = doing === 'checking the code' ? 'the same code' : 'the password';
+  return loginError(
+    LoginErrorCode.FloodWait,
+    loginUsable
+      ? `Telegram asks to wait ${wait} before ${doing} again; this login stays open: after the wait, send ${what} again`
+      : `Telegram asks to wait ${wait} before ${doing} again, longer than this login lasts, so it was closed: start a new login after the wait`,
+    { details: { retryAfterSeconds, loginUsable }, retryable: loginUsable },
+  );
+}
+
+/** `45 s`, `1800 s (about 30 min)`, `86400 s (about 24 h)`. */
+function waitText(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${seconds} s (about ${Math.ceil(seconds / 60)} min)`;
+  return `${seconds} s (about ${Math.ceil(seconds / 3600)} h)`;
 }

@@ -161,27 +161,61 @@ describe('login', () => {
     expect(telegram.clients.every((_, i) => telegram.isDestroyed(i))).toBe(true);
   });
 
-  it('a flood wait comes back at once with retryAfterSeconds (no sleeping, no retry)', async () => {
+  it('a flood wait on the code request comes back at once: how long, and that no code was sent', async () => {
     const { manager } = setup();
     telegram.on('auth.sendCode', rpcError(420, 'FLOOD_WAIT_1800'));
     const started = performance.now();
     const e = await failure(manager.start({ phone: PHONE }));
     expect(performance.now() - started).toBeLessThan(500);
     expect(e.code).toBe('LOGIN_FLOOD_WAIT');
-    expect(e.details).toEqual({ retryAfterSeconds: 1800 });
+    expect(e.message).toMatch(/wait 1800 s \(about 30 min\).*no code was sent/);
+    expect(e.details).toEqual({ retryAfterSeconds: 1800, loginUsable: false });
     expect(e.retryable).toBe(true);
     expect(telegram.count('auth.sendCode')).toBe(1);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(manager.size).toBe(0);
+  });
 
-    telegram.on('auth.sendCode', {
-      _: 'auth.sentCode',
-      type: { _: 'auth.sentCodeTypeSms', length: 5 },
-      phoneCodeHash: 'hash-abc',
-    });
-    telegram.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_60'));
+  it('a flood wait on the code that ends before the login does keeps it: the same code works after the wait', async () => {
+    const { manager, clock } = setup();
     const { loginId } = await manager.start({ phone: PHONE });
-    const e2 = await failure(manager.submitCode(loginId, CODE));
-    expect(e2.code).toBe('LOGIN_FLOOD_WAIT');
-    expect(e2.details).toEqual({ retryAfterSeconds: 60 });
+    telegram.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_60'));
+    const e = await failure(manager.submitCode(loginId, CODE));
+    expect(e.code).toBe('LOGIN_FLOOD_WAIT');
+    expect(e.message).toMatch(/wait 60 s before checking the code again; this login stays open/);
+    expect(e.details).toEqual({ retryAfterSeconds: 60, loginUsable: true });
+    expect(e.retryable).toBe(true);
+    expect(manager.has(loginId)).toBe(true);
+    expect(telegram.isDestroyed(0)).toBe(false);
+    await clock.advance(60_000);
+    answerLogin(telegram);
+    expect(await manager.submitCode(loginId, CODE)).toMatchObject({ status: 'done' });
+  });
+
+  it('a flood wait longer than the login lasts closes it, and says so', async () => {
+    const { manager } = setup();
+    const { loginId } = await manager.start({ phone: PHONE });
+    telegram.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_3600'));
+    const e = await failure(manager.submitCode(loginId, CODE));
+    expect(e.code).toBe('LOGIN_FLOOD_WAIT');
+    expect(e.message).toMatch(/longer than this login lasts, so it was closed/);
+    expect(e.details).toEqual({ retryAfterSeconds: 3600, loginUsable: false });
+    expect(e.retryable).toBe(false);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect((await failure(manager.submitCode(loginId, CODE))).code).toBe('LOGIN_NOT_FOUND');
+  });
+
+  it('a flood wait on the password keeps the login when it ends in time', async () => {
+    const { manager, clock } = setup({ password: true });
+    const { loginId } = await manager.start({ phone: PHONE });
+    await manager.submitCode(loginId, CODE);
+    telegram.on('auth.checkPassword', rpcError(420, 'FLOOD_WAIT_30'));
+    const e = await failure(manager.submitPassword(loginId, PASSWORD));
+    expect(e.message).toMatch(/before checking the password again; this login stays open/);
+    expect(e.details).toEqual({ retryAfterSeconds: 30, loginUsable: true });
+    await clock.advance(30_000);
+    answerLogin(telegram, { password: true });
+    expect(await manager.submitPassword(loginId, PASSWORD)).toMatchObject({ status: 'done' });
   });
 
   it('pending logins expire: the id is unknown afterwards and the client is closed', async () => {

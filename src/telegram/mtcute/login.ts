@@ -6,7 +6,9 @@
  * expires (default 10 minutes). Every call to Telegram is bounded (default 30 s): one left unanswered ends the
  * login with LOGIN_TIMEOUT and closes its client. Expired logins, and any whose call ran past the bound, are
  * swept on the manager's clock while logins are pending, and on every call. Limits are never waited through: a
- * FLOOD_WAIT comes back at once as LOGIN_FLOOD_WAIT with `retryAfterSeconds`.
+ * FLOOD_WAIT comes back at once as LOGIN_FLOOD_WAIT with `retryAfterSeconds` and whether the login is still
+ * usable after the wait. A mistyped code or password, and a flood wait the login outlasts, keep it open;
+ * everything else ends it.
  *
  * Errors are `StaggerError`s with stable codes (`LoginErrorCode`, login-errors.ts).
  */
@@ -23,7 +25,13 @@ import {
   type TelegramLogger,
 } from './client-factory.js';
 import { boundedCall, LoginCallTimedOut, LoginCancelled } from './login-deadline.js';
-import { LoginErrorCode, loginError, telegramLoginError, type LoginDoing } from './login-errors.js';
+import {
+  keepsLogin,
+  LoginErrorCode,
+  loginError,
+  telegramLoginError,
+  type LoginErrorContext,
+} from './login-errors.js';
 import { wallClock, type TelegramClock } from './telegram-clock.js';
 
 export interface LoginAccount {
@@ -191,7 +199,7 @@ export class LoginManager {
       sent = await this.call(login, (abortSignal) => login.tg.sendCode({ phone, abortSignal }));
     } catch (error) {
       await this.end(login);
-      throw this.mapError(error, 'sending the code');
+      throw this.mapError(error, { doing: 'sending the code', now: this.clock.now(), openUntil: null });
     }
     if (!(sent instanceof SentCode)) {
       await this.end(login);
@@ -310,14 +318,12 @@ export class LoginManager {
     try {
       return await run(login);
     } catch (error) {
-      const mapped = this.mapError(
-        error,
-        expected === 'code' ? 'checking the code' : 'checking the password',
-      );
-      // Mistyped code or password: the login stays, the user tries again. Anything else ends it.
-      if (mapped.code !== LoginErrorCode.CodeInvalid && mapped.code !== LoginErrorCode.PasswordInvalid) {
-        await this.end(login);
-      }
+      const mapped = this.mapError(error, {
+        doing: expected === 'code' ? 'checking the code' : 'checking the password',
+        now: this.clock.now(),
+        openUntil: login.expiresAt,
+      });
+      if (!keepsLogin(mapped)) await this.end(login);
       throw mapped;
     } finally {
       login.busy = false;
@@ -375,11 +381,11 @@ export class LoginManager {
     }
   }
 
-  private mapError(error: unknown, doing: LoginDoing): StaggerError {
-    const mapped = telegramLoginError(error, doing);
+  private mapError(error: unknown, context: LoginErrorContext): StaggerError {
+    const mapped = telegramLoginError(error, context);
     // Not Telegram's answer: what went wrong on the way is only in the log.
     if (mapped.code === LoginErrorCode.Network) {
-      this.logger.warn({ ...describeError(error) }, `login: ${doing} failed`);
+      this.logger.warn({ ...describeError(error) }, `login: ${context.doing} failed`);
     }
     return mapped;
   }
