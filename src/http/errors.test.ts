@@ -81,6 +81,8 @@ describe('the error table', () => {
       TELEGRAM_UNAVAILABLE: 501,
       LOGIN_NETWORK_ERROR: 502,
       LOGIN_FAILED: 502,
+      LOGIN_MIGRATE_FAILED: 502,
+      LOGIN_PAYMENT_REQUIRED: 409,
       LOGIN_TIMEOUT: 504,
       LOGIN_TOO_MANY_PENDING: 503,
     });

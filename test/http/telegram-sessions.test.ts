@@ -49,6 +49,7 @@ import {
   LOGIN_CODE,
   LOGIN_PASSWORD,
   LOGIN_PHONE,
+  paymentRequired,
 } from '../support/mtcute/login-answers.js';
 import { SandboxGateway } from '../../src/telegram/sandbox/sandbox-gateway.js';
 import { testApi, type TestApi } from '../support/api.js';
@@ -387,9 +388,24 @@ describe('POST /api/sessions/login', () => {
       400,
       'LOGIN_API_CREDENTIALS_INVALID',
     ],
+    [
+      'Telegram asking for a payment to send the code',
+      (t) => t.on('auth.sendCode', paymentRequired()),
+      'start',
+      409,
+      'LOGIN_PAYMENT_REQUIRED',
+    ],
+    [
+      'a data-center move that did not work out',
+      (t) => t.on('auth.sendCode', rpcError(303, 'PHONE_MIGRATE_4')),
+      'start',
+      502,
+      'LOGIN_MIGRATE_FAILED',
+      { dcId: 4 },
+    ],
     ['a password before the code', () => undefined, 'password', 409, 'LOGIN_NOT_WAITING_FOR_PASSWORD'],
   ];
-  const RETRYABLE = new Set(['LOGIN_FLOOD_WAIT', 'LOGIN_PHONE_FLOOD']);
+  const RETRYABLE = new Set(['LOGIN_FLOOD_WAIT', 'LOGIN_PHONE_FLOOD', 'LOGIN_MIGRATE_FAILED']);
   const failureCases = failures.map(([name, arrange, step, status, code, details]) => ({
     name,
     arrange,
@@ -616,6 +632,8 @@ describe('POST /api/sessions/login', () => {
       LOGIN_SIGNUP_REQUIRED: 409,
       LOGIN_NETWORK_ERROR: 502,
       LOGIN_FAILED: 502,
+      LOGIN_MIGRATE_FAILED: 502,
+      LOGIN_PAYMENT_REQUIRED: 409,
       LOGIN_TIMEOUT: 504,
     });
     expect(status('SESSION_IMPORT_INVALID')).toBe(400);

@@ -3,7 +3,7 @@
  * src/http/errors.ts) and the one translation of what mtcute threw into those codes, in words a customer can act
  * on. Messages never contain the phone number, the code, the password or the session.
  */
-import { MtUnsupportedError } from '@mtcute/core';
+import { MtUnsupportedError, type tl } from '@mtcute/core';
 import { StaggerError } from '../../core/errors.js';
 import { isRpcError, rpcErrorText } from './answers.js';
 import { LoginCallTimedOut, LoginCancelled } from './login-deadline.js';
@@ -25,6 +25,8 @@ export const LoginErrorCode = {
   NotWaitingForCode: 'LOGIN_NOT_WAITING_FOR_CODE',
   NotWaitingForPassword: 'LOGIN_NOT_WAITING_FOR_PASSWORD',
   SignUpRequired: 'LOGIN_SIGNUP_REQUIRED',
+  PaymentRequired: 'LOGIN_PAYMENT_REQUIRED',
+  MigrateFailed: 'LOGIN_MIGRATE_FAILED',
   Network: 'LOGIN_NETWORK_ERROR',
   Timeout: 'LOGIN_TIMEOUT',
   Failed: 'LOGIN_FAILED',
@@ -54,6 +56,22 @@ export function keepsLogin(error: StaggerError): boolean {
   return (
     error.code === LoginErrorCode.FloodWait &&
     (error.details as { loginUsable?: unknown } | undefined)?.loginUsable === true
+  );
+}
+
+/** A code request that Telegram answered without sending a code. */
+export function codeNotSentError(answer: Exclude<tl.auth.TypeSentCode, tl.auth.RawSentCode>): StaggerError {
+  if (answer._ === 'auth.sentCodePaymentRequired') {
+    return loginError(
+      LoginErrorCode.PaymentRequired,
+      'Telegram sends a login code to this number only after a payment, which it offers in its official apps: ' +
+        'log the account in once with an official Telegram app (the next code then goes there), then try again',
+    );
+  }
+  // auth.sentCodeSuccess: a login without a code, which Telegram grants only to a request with logout tokens.
+  return loginError(
+    LoginErrorCode.Failed,
+    'Telegram answered the code request in an unexpected way; try again',
   );
 }
 
@@ -92,6 +110,18 @@ export function telegramLoginError(error: unknown, context: LoginErrorContext): 
   const text = rpcErrorText(error);
   const flood = /^(?:FLOOD_WAIT|FLOOD_PREMIUM_WAIT|FLOOD_TEST_PHONE_WAIT)_(\d+)$/.exec(text);
   if (flood) return floodWaitError(Number(flood[1]), context);
+  // mtcute follows a migrate itself (it moves to that data center and asks again, once): one that reaches the
+  // login is a move that failed or went round in a circle.
+  const migrate = /^(?:PHONE|NETWORK|USER)_MIGRATE_(\d+)$/.exec(text);
+  if (migrate) {
+    const dcId = Number(migrate[1]);
+    return loginError(
+      LoginErrorCode.MigrateFailed,
+      `Telegram serves this number from its data center ${dcId} and the login could not move there while ${doing}; ` +
+        (context.openUntil === null ? 'try again in a few minutes' : 'this login was closed, start it again'),
+      { details: { dcId }, retryable: context.openUntil === null },
+    );
+  }
   switch (text) {
     case 'PHONE_CODE_INVALID':
     case 'PHONE_CODE_EMPTY':

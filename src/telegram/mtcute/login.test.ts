@@ -7,6 +7,7 @@ import { OfflineTelegram, PASS_THROUGH, rpcError } from '../../../test/support/m
 import { API_HASH, API_ID } from '../../../test/support/mtcute/fixtures.js';
 import {
   answerLogin,
+  paymentRequired,
   LOGIN_CODE,
   LOGIN_PASSWORD,
   LOGIN_PHONE,
@@ -216,6 +217,39 @@ describe('login', () => {
     await clock.advance(30_000);
     answerLogin(telegram, { password: true });
     expect(await manager.submitPassword(loginId, PASSWORD)).toMatchObject({ status: 'done' });
+  });
+
+  it('Telegram asking for a payment before it sends the code → LOGIN_PAYMENT_REQUIRED, in plain words', async () => {
+    const { manager } = setup();
+    telegram.on('auth.sendCode', paymentRequired());
+    const e = await failure(manager.start({ phone: PHONE }));
+    expect(e.code).toBe('LOGIN_PAYMENT_REQUIRED');
+    expect(e.message).toMatch(/only after a payment.*official Telegram app/);
+    expect(e.retryable).toBe(false);
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(manager.size).toBe(0);
+  });
+
+  // The stub answers above mtcute's own migrate handling (mtcute moves to the DC and asks again once): a migrate
+  // the login sees is one mtcute could not follow, or that came back again after the move.
+  it('a data-center move that did not work out → LOGIN_MIGRATE_FAILED naming the DC, not LOGIN_FAILED', async () => {
+    const { manager } = setup();
+    telegram.on('auth.sendCode', rpcError(303, 'PHONE_MIGRATE_4'));
+    const e = await failure(manager.start({ phone: PHONE }));
+    expect(e.code).toBe('LOGIN_MIGRATE_FAILED');
+    expect(e.message).toMatch(/data center 4 .*while sending the code; try again in a few minutes/);
+    expect(e.details).toEqual({ dcId: 4 });
+    expect(e.retryable).toBe(true);
+    expect(telegram.isDestroyed(0)).toBe(true);
+
+    answerLogin(telegram);
+    const { loginId } = await manager.start({ phone: PHONE });
+    telegram.on('auth.signIn', rpcError(303, 'USER_MIGRATE_5'));
+    const step = await failure(manager.submitCode(loginId, CODE));
+    expect(step.code).toBe('LOGIN_MIGRATE_FAILED');
+    expect(step.message).toMatch(/this login was closed/);
+    expect(step.retryable).toBe(false);
+    expect(telegram.isDestroyed(1)).toBe(true);
   });
 
   it('pending logins expire: the id is unknown afterwards and the client is closed', async () => {

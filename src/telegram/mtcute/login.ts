@@ -12,7 +12,7 @@
  *
  * Errors are `StaggerError`s with stable codes (`LoginErrorCode`, login-errors.ts).
  */
-import { SentCode, type User } from '@mtcute/core';
+import { SentCode, type tl, type User } from '@mtcute/core';
 import type { TelegramClient } from '@mtcute/node';
 import { randomUUID } from 'node:crypto';
 import type { StaggerError } from '../../core/errors.js';
@@ -26,6 +26,7 @@ import {
 } from './client-factory.js';
 import { boundedCall, LoginCallTimedOut, LoginCancelled } from './login-deadline.js';
 import {
+  codeNotSentError,
   keepsLogin,
   LoginErrorCode,
   loginError,
@@ -194,20 +195,25 @@ export class LoginManager {
     // Counted from here: a code request Telegram never answers holds a client, and the cap is what bounds them.
     this.pending.set(login.id, login);
     this.armSweep();
-    let sent: SentCode | User;
+    let answer: tl.auth.TypeSentCode;
     try {
-      sent = await this.call(login, (abortSignal) => login.tg.sendCode({ phone, abortSignal }));
+      // auth.sendCode itself, not mtcute's sendCode: that one turns Telegram's request for a payment into an
+      // argument error, which would read here as a network failure.
+      answer = await this.call(login, (abortSignal) =>
+        login.tg.call(
+          { _: 'auth.sendCode', phoneNumber: phone, apiId, apiHash, settings: { _: 'codeSettings' } },
+          { ...NO_FLOOD_SLEEP, abortSignal },
+        ),
+      );
     } catch (error) {
       await this.end(login);
       throw this.mapError(error, { doing: 'sending the code', now: this.clock.now(), openUntil: null });
     }
-    if (!(sent instanceof SentCode)) {
+    if (answer._ !== 'auth.sentCode') {
       await this.end(login);
-      throw loginError(
-        LoginErrorCode.Failed,
-        'Telegram answered the code request in an unexpected way; try again',
-      );
+      throw codeNotSentError(answer);
     }
+    const sent = new SentCode(answer);
     login.phoneCodeHash = sent.phoneCodeHash;
     login.state = 'code';
     login.expiresAt = this.clock.now() + this.ttlMs;
