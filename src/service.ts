@@ -149,6 +149,7 @@ export class Service {
       });
     }
     const login = new LoginManager({
+      clock,
       ...(config.telegram.apiId ? { apiId: config.telegram.apiId } : {}),
       ...(config.telegram.apiHash ? { apiHash: config.telegram.apiHash } : {}),
       ...(options.telegramClientFactory ? { createClient: options.telegramClientFactory } : {}),

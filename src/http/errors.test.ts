@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CoreErrorCode, StaggerError } from '../core/errors.js';
-import { LoginErrorCode } from '../telegram/mtcute/login.js';
+import { LoginErrorCode } from '../telegram/mtcute/login-errors.js';
 import { SessionImportErrorCode } from '../telegram/mtcute/session-formats.js';
 import { SessionDuplicateCode } from '../telegram/session-import.js';
 import { answerUnreadableRequest, ApiError, STATUS, statusOf, type ErrorCode } from './errors.js';
@@ -81,6 +81,9 @@ describe('the error table', () => {
       TELEGRAM_UNAVAILABLE: 501,
       LOGIN_NETWORK_ERROR: 502,
       LOGIN_FAILED: 502,
+      LOGIN_MIGRATE_FAILED: 502,
+      LOGIN_PAYMENT_REQUIRED: 409,
+      LOGIN_TIMEOUT: 504,
       LOGIN_TOO_MANY_PENDING: 503,
     });
   });

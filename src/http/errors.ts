@@ -7,7 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { StaggerError, type CoreErrorCode } from '../core/errors.js';
-import type { LoginErrorCode } from '../telegram/mtcute/login.js';
+import type { LoginErrorCode } from '../telegram/mtcute/login-errors.js';
 import type { SessionImportErrorCode } from '../telegram/mtcute/session-formats.js';
 import type { SessionDuplicateCode } from '../telegram/session-import.js';
 import { RECORD_ID_FORMAT } from './schemas.js';
@@ -93,6 +93,8 @@ export const STATUS: Record<ErrorCode, number> = {
   LOGIN_NOT_WAITING_FOR_CODE: 409,
   LOGIN_NOT_WAITING_FOR_PASSWORD: 409,
   LOGIN_PASSWORD_REQUIRED: 409,
+  // Like a sign-up, something to do in an official Telegram app first. (Not 402: the payment is not Stagger's.)
+  LOGIN_PAYMENT_REQUIRED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
@@ -105,6 +107,9 @@ export const STATUS: Record<ErrorCode, number> = {
   TELEGRAM_UNAVAILABLE: 501,
   LOGIN_NETWORK_ERROR: 502,
   LOGIN_FAILED: 502,
+  LOGIN_MIGRATE_FAILED: 502,
+  // Telegram did not answer a login step in time: an upstream that timed out.
+  LOGIN_TIMEOUT: 504,
   LOGIN_TOO_MANY_PENDING: 503,
 };
 

@@ -15,13 +15,15 @@ import { StaggerError } from '../../src/core/errors.js';
 import type { AppDeps } from '../../src/http/deps.js';
 import { statusOf } from '../../src/http/errors.js';
 import { createLogger } from '../../src/logger.js';
+import { VirtualClock } from '../../src/runtime/clock.js';
 import { Service, storedMtcuteGateway } from '../../src/service.js';
 import { GatewayRouter } from '../../src/telegram/gateway.js';
 import type { ClientParams } from '../../src/telegram/mtcute/client-factory.js';
-import { LoginErrorCode, LoginManager } from '../../src/telegram/mtcute/login.js';
+import { LoginErrorCode } from '../../src/telegram/mtcute/login-errors.js';
+import { LoginManager } from '../../src/telegram/mtcute/login.js';
 import type { MtcuteGateway } from '../../src/telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from '../../src/telegram/mtcute/session-check.js';
-import { OfflineTelegram, rpcError, transportOf } from '../support/mtcute/offline-telegram.js';
+import { OfflineTelegram, PASS_THROUGH, rpcError, transportOf } from '../support/mtcute/offline-telegram.js';
 import {
   API_HASH,
   API_ID,
@@ -48,6 +50,7 @@ import {
   LOGIN_CODE,
   LOGIN_PASSWORD,
   LOGIN_PHONE,
+  paymentRequired,
 } from '../support/mtcute/login-answers.js';
 import { SandboxGateway } from '../../src/telegram/sandbox/sandbox-gateway.js';
 import { testApi, type TestApi } from '../support/api.js';
@@ -63,8 +66,9 @@ const ME = LOGIN_ACCOUNT;
 
 /** The harness of the current test (a fresh one per test; the app's clients are made through it). */
 let telegram: OfflineTelegram;
-/** Added to the LoginManager's clock (pending logins expire). */
-let loginSkewMs = 0;
+/** The LoginManager's clock: pending logins expire and calls to Telegram time out on it. */
+const loginClock = new VirtualClock();
+const LOGIN_CALL_TIMEOUT_MS = 30_000;
 
 interface TelegramApp {
   api: TestApi;
@@ -86,8 +90,9 @@ async function telegramApp(
     depsFrom: ({ store, clock, config }) => {
       login = new LoginManager({
         createClient,
-        now: () => Date.now() + loginSkewMs,
+        clock: loginClock,
         ttlMs: LOGIN_TTL_MS,
+        callTimeoutMs: LOGIN_CALL_TIMEOUT_MS,
         sweepIntervalMs: 0,
       });
       gateway = storedMtcuteGateway(store, config, { createClient });
@@ -158,7 +163,6 @@ beforeEach(() => {
   telegram = new OfflineTelegram();
   answerLogin(telegram);
   answerCheck(telegram);
-  loginSkewMs = 0;
 });
 
 afterEach(async () => {
@@ -174,6 +178,16 @@ afterAll(async () => {
 
 async function customer(maxSessions = 3) {
   return api.user({ name: 'customer', maxSessions, planType: 'ENTERPRISE' });
+}
+
+/** Telegram receives `method` and never answers it; resolves when the request has gone out. */
+function unanswered(method: string): Promise<void> {
+  return new Promise((reached) =>
+    telegram.on(method, () => {
+      reached();
+      return PASS_THROUGH;
+    }),
+  );
 }
 
 async function startLogin(token: string, body: object = { phone: PHONE }) {
@@ -345,15 +359,7 @@ describe('POST /api/sessions/login', () => {
       'start',
       429,
       'LOGIN_FLOOD_WAIT',
-      { retryAfterSeconds: 1800 },
-    ],
-    [
-      'a flood wait on the code',
-      (t) => t.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_60')),
-      'code',
-      429,
-      'LOGIN_FLOOD_WAIT',
-      { retryAfterSeconds: 60 },
+      { retryAfterSeconds: 1800, loginUsable: false },
     ],
     [
       'too many codes for the number',
@@ -383,9 +389,24 @@ describe('POST /api/sessions/login', () => {
       400,
       'LOGIN_API_CREDENTIALS_INVALID',
     ],
+    [
+      'Telegram asking for a payment to send the code',
+      (t) => t.on('auth.sendCode', paymentRequired()),
+      'start',
+      409,
+      'LOGIN_PAYMENT_REQUIRED',
+    ],
+    [
+      'a data-center move that did not work out',
+      (t) => t.on('auth.sendCode', rpcError(303, 'PHONE_MIGRATE_4')),
+      'start',
+      502,
+      'LOGIN_MIGRATE_FAILED',
+      { dcId: 4 },
+    ],
     ['a password before the code', () => undefined, 'password', 409, 'LOGIN_NOT_WAITING_FOR_PASSWORD'],
   ];
-  const RETRYABLE = new Set(['LOGIN_FLOOD_WAIT', 'LOGIN_PHONE_FLOOD']);
+  const RETRYABLE = new Set(['LOGIN_FLOOD_WAIT', 'LOGIN_PHONE_FLOOD', 'LOGIN_MIGRATE_FAILED']);
   const failureCases = failures.map(([name, arrange, step, status, code, details]) => ({
     name,
     arrange,
@@ -423,6 +444,41 @@ describe('POST /api/sessions/login', () => {
       if (step !== 'password') expect(telegram.clients.every((_, i) => telegram.isDestroyed(i))).toBe(true);
     },
   );
+
+  it('a flood wait on the code: 429 with Retry-After; the login stays when the wait ends in time, else it ends', async () => {
+    const c = await customer();
+    const { loginId } = (await startLogin(c.token)).json();
+    telegram.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_60'));
+    const code = () =>
+      api.request('POST', `/api/sessions/login/${loginId}/code`, { token: c.token, body: { code: CODE } });
+    const waited = await code();
+    expect([waited.statusCode, waited.json().error.code]).toEqual([429, 'LOGIN_FLOOD_WAIT']);
+    expect(waited.headers['retry-after']).toBe('60');
+    expect(waited.json().error).toMatchObject({
+      details: { retryAfterSeconds: 60, loginUsable: true },
+      retryable: true,
+      message: expect.stringMatching(/this login stays open/),
+    });
+    await loginClock.advance(60_000);
+    answerLogin(telegram);
+    expect((await code()).json().status).toBe('done');
+
+    const other = (await startLogin(c.token)).json().loginId;
+    telegram.on('auth.signIn', rpcError(420, 'FLOOD_WAIT_3600'));
+    const closed = await api.request('POST', `/api/sessions/login/${other}/code`, {
+      token: c.token,
+      body: { code: CODE },
+    });
+    expect([closed.statusCode, closed.json().error.code]).toEqual([429, 'LOGIN_FLOOD_WAIT']);
+    expect(closed.json().error.details).toEqual({ retryAfterSeconds: 3600, loginUsable: false });
+    expect(closed.json().error.retryable).toBeUndefined();
+    expect(telegram.isDestroyed(1)).toBe(true);
+    const gone = await api.request('POST', `/api/sessions/login/${other}/code`, {
+      token: c.token,
+      body: { code: CODE },
+    });
+    expect(gone.statusCode).toBe(404);
+  });
 
   it('an expired code ends the login: the next try is 404', async () => {
     telegram.on('auth.signIn', rpcError(400, 'PHONE_CODE_EXPIRED'));
@@ -472,9 +528,9 @@ describe('POST /api/sessions/login', () => {
   it('pending logins expire: 404 afterwards, their client closed, nothing stored', async () => {
     const c = await customer();
     const { loginId } = (await startLogin(c.token)).json();
-    loginSkewMs = LOGIN_TTL_MS - 1_000;
+    loginClock.jump(LOGIN_TTL_MS - 1_000);
     expect(app.login().has(loginId)).toBe(true);
-    loginSkewMs = LOGIN_TTL_MS + 1;
+    loginClock.jump(1_001);
     const res = await api.request('POST', `/api/sessions/login/${loginId}/code`, {
       token: c.token,
       body: { code: CODE },
@@ -483,6 +539,45 @@ describe('POST /api/sessions/login', () => {
     expect(res.json().error.message).toMatch(/expired/);
     expect(telegram.isDestroyed(0)).toBe(true);
     expect(telegram.count('auth.signIn')).toBe(0);
+    expect(await api.store.sessions.listByOwner(c.id)).toEqual([]);
+  });
+
+  it('a code request Telegram never answers → 504 LOGIN_TIMEOUT at the bound; nothing left pending', async () => {
+    const reached = unanswered('auth.sendCode');
+    const c = await customer();
+    const started = startLogin(c.token);
+    await reached;
+    await loginClock.advance(LOGIN_CALL_TIMEOUT_MS);
+    const res = await started;
+    expect([res.statusCode, res.json().error.code]).toEqual([504, 'LOGIN_TIMEOUT']);
+    expect(res.json().error).toMatchObject({
+      message: expect.stringMatching(/did not answer in 30 s/),
+      details: { timeoutSeconds: 30 },
+      retryable: true,
+    });
+    expect(telegram.isDestroyed(0)).toBe(true);
+    expect(app.login().size).toBe(0);
+  });
+
+  it('a code check Telegram never answers → 504 LOGIN_TIMEOUT; the login is over (404 next)', async () => {
+    const c = await customer();
+    const { loginId } = (await startLogin(c.token)).json();
+    const reached = unanswered('auth.signIn');
+    const checked = api.request('POST', `/api/sessions/login/${loginId}/code`, {
+      token: c.token,
+      body: { code: CODE },
+    });
+    await reached;
+    await loginClock.advance(LOGIN_CALL_TIMEOUT_MS);
+    const res = await checked;
+    expect([res.statusCode, res.json().error.code]).toEqual([504, 'LOGIN_TIMEOUT']);
+    expect(res.json().error.retryable).toBeUndefined();
+    expect(telegram.isDestroyed(0)).toBe(true);
+    const again = await api.request('POST', `/api/sessions/login/${loginId}/code`, {
+      token: c.token,
+      body: { code: CODE },
+    });
+    expect([again.statusCode, again.json().error.code]).toEqual([404, 'LOGIN_NOT_FOUND']);
     expect(await api.store.sessions.listByOwner(c.id)).toEqual([]);
   });
 
@@ -538,6 +633,9 @@ describe('POST /api/sessions/login', () => {
       LOGIN_SIGNUP_REQUIRED: 409,
       LOGIN_NETWORK_ERROR: 502,
       LOGIN_FAILED: 502,
+      LOGIN_MIGRATE_FAILED: 502,
+      LOGIN_PAYMENT_REQUIRED: 409,
+      LOGIN_TIMEOUT: 504,
     });
     expect(status('SESSION_IMPORT_INVALID')).toBe(400);
   });
@@ -1280,6 +1378,36 @@ describe('Service.start({ api: true, telegramClientFactory })', () => {
       expect(check.json()).toMatchObject({ ok: true, account: { id: '5000000001' } });
       expect(telegram.count('auth.sendCode')).toBe(1);
       expect(telegram.count('users.getUsers')).toBe(1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('runs logins on the service’s clock: a code request never answered is 504 after 30 s of that clock', async () => {
+    const clock = new VirtualClock();
+    const config = readConfig({ STAGGER_DATA_DIR: tempDir(), PORT: '0', ...API_ENV });
+    const service = await Service.start(config, {
+      api: true,
+      runtime: false,
+      clock,
+      logger: createLogger({ level: 'silent' }),
+      telegramClientFactory: (params) => telegram.createClient(params),
+    });
+    try {
+      const u = await service.store.users.create({ name: 'svc', maxSessions: 3, planType: 'ENTERPRISE' });
+      const { token } = await service.store.users.issueToken(u.id);
+      const reached = unanswered('auth.sendCode');
+      const started = service.app!.inject({
+        method: 'POST',
+        url: '/api/sessions/login',
+        headers: { authorization: `Bearer ${token}` },
+        payload: { phone: PHONE },
+      });
+      await reached;
+      await clock.advance(30_000);
+      const res = await started;
+      expect([res.statusCode, res.json().error.code]).toEqual([504, 'LOGIN_TIMEOUT']);
+      expect(telegram.isDestroyed(0)).toBe(true);
     } finally {
       await service.close();
     }

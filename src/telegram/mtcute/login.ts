@@ -2,45 +2,38 @@
  * Interactive login of a Telegram account, step by step over HTTP: phone → code → (2FA password) → an mtcute
  * session string for Stagger's database.
  *
- * Each pending login has its own client (in-memory storage) until it is done, fails for good, or expires (default
- * 10 minutes; expired logins are swept by a timer that never keeps the process alive, and on every call). Limits
- * are never waited through: a FLOOD_WAIT comes back at once as LOGIN_FLOOD_WAIT with `retryAfterSeconds`.
+ * Each login has its own client (in-memory storage) from the code request until it is done, fails for good, or
+ * expires (default 10 minutes). Every call to Telegram is bounded (default 30 s): one left unanswered ends the
+ * login with LOGIN_TIMEOUT and closes its client. Expired logins, and any whose call ran past the bound, are
+ * swept on the manager's clock while logins are pending, and on every call. Limits are never waited through: a
+ * FLOOD_WAIT comes back at once as LOGIN_FLOOD_WAIT with `retryAfterSeconds` and whether the login is still
+ * usable after the wait. A mistyped code or password, and a flood wait the login outlasts, keep it open;
+ * everything else ends it.
  *
- * Errors are `StaggerError`s with stable codes (`LoginErrorCode`). Their messages never contain the phone number,
- * the code, the password or the session.
+ * Errors are `StaggerError`s with stable codes (`LoginErrorCode`, login-errors.ts).
  */
-import { MtUnsupportedError, SentCode, type User } from '@mtcute/core';
+import { SentCode, type tl, type User } from '@mtcute/core';
 import type { TelegramClient } from '@mtcute/node';
 import { randomUUID } from 'node:crypto';
-import { StaggerError } from '../../core/errors.js';
+import type { StaggerError } from '../../core/errors.js';
 import { describeError, isRpcError, rpcErrorText } from './answers.js';
 import {
   buildClient,
   createDefaultClient,
+  NO_FLOOD_SLEEP,
   type ClientParams,
   type TelegramLogger,
 } from './client-factory.js';
-
-export const LoginErrorCode = {
-  NotFound: 'LOGIN_NOT_FOUND',
-  Busy: 'LOGIN_BUSY',
-  TooMany: 'LOGIN_TOO_MANY_PENDING',
-  ApiCredentialsMissing: 'LOGIN_API_CREDENTIALS_MISSING',
-  ApiCredentialsInvalid: 'LOGIN_API_CREDENTIALS_INVALID',
-  PhoneInvalid: 'LOGIN_PHONE_INVALID',
-  PhoneBanned: 'LOGIN_PHONE_BANNED',
-  PhoneFlood: 'LOGIN_PHONE_FLOOD',
-  FloodWait: 'LOGIN_FLOOD_WAIT',
-  CodeInvalid: 'LOGIN_CODE_INVALID',
-  CodeExpired: 'LOGIN_CODE_EXPIRED',
-  PasswordRequired: 'LOGIN_PASSWORD_REQUIRED',
-  PasswordInvalid: 'LOGIN_PASSWORD_INVALID',
-  NotWaitingForCode: 'LOGIN_NOT_WAITING_FOR_CODE',
-  NotWaitingForPassword: 'LOGIN_NOT_WAITING_FOR_PASSWORD',
-  SignUpRequired: 'LOGIN_SIGNUP_REQUIRED',
-  Network: 'LOGIN_NETWORK_ERROR',
-  Failed: 'LOGIN_FAILED',
-} as const;
+import { boundedCall, LoginCallTimedOut, LoginCancelled } from './login-deadline.js';
+import {
+  codeNotSentError,
+  keepsLogin,
+  LoginErrorCode,
+  loginError,
+  telegramLoginError,
+  type LoginErrorContext,
+} from './login-errors.js';
+import { wallClock, type TelegramClock } from './telegram-clock.js';
 
 export interface LoginAccount {
   /** Decimal user id. */
@@ -68,12 +61,15 @@ export interface LoginManagerOptions {
   apiId?: number;
   apiHash?: string;
   createClient?: (params: ClientParams) => TelegramClient;
-  now?: () => number;
+  /** The time of expiries, of the sweep and of the bound on each call. Default: the wall clock. */
+  clock?: TelegramClock;
   /** How long a pending login lives. Default 10 minutes. */
   ttlMs?: number;
-  /** At most this many pending logins at once. Default 100. */
+  /** How long one call to Telegram may go unanswered before the login is closed. Default 30 s. */
+  callTimeoutMs?: number;
+  /** At most this many logins at once (code requests under way included). Default 100. */
   maxPending?: number;
-  /** How often expired logins are swept (0: only on calls). Default 30 s. */
+  /** How often expired and stuck logins are swept (0: only on calls). Default 30 s. */
   sweepIntervalMs?: number;
   logger?: TelegramLogger;
 }
@@ -82,21 +78,17 @@ interface PendingLogin {
   id: string;
   tg: TelegramClient;
   phone: string;
+  /** `sending`: the code request is under way; the login counts against the cap, its id is not known outside. */
+  state: 'sending' | 'code' | 'password';
   phoneCodeHash: string;
-  state: 'code' | 'password';
   expiresAt: number;
+  /** A step (code or password) is being checked. */
   busy: boolean;
+  /** The call to Telegram under way: since when (the sweep ends one past the bound), and how to stop it. */
+  call: { since: number; controller: AbortController } | null;
 }
 
 const NOOP_LOGGER: TelegramLogger = { info() {}, warn() {}, error() {} };
-
-function loginError(
-  code: string,
-  message: string,
-  options: { details?: unknown; retryable?: boolean } = {},
-): StaggerError {
-  return new StaggerError(code, message, options);
-}
 
 /** `+1 (555) 010-99-88` → `15550109988`. */
 function normalizePhone(phone: string): string | null {
@@ -119,13 +111,15 @@ export class LoginManager {
   private readonly apiId: number | undefined;
   private readonly apiHash: string | undefined;
   private readonly createClient: (params: ClientParams) => TelegramClient;
-  private readonly now: () => number;
+  private readonly clock: TelegramClock;
   private readonly ttlMs: number;
+  private readonly callTimeoutMs: number;
   private readonly maxPending: number;
   private readonly sweepIntervalMs: number;
   private readonly logger: TelegramLogger;
   private readonly pending = new Map<string, PendingLogin>();
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Stops the sweep loop; set while it runs. */
+  private sweeper: AbortController | undefined;
   private closed = false;
 
   constructor(options: LoginManagerOptions = {}) {
@@ -134,14 +128,15 @@ export class LoginManager {
     const logger = options.logger;
     this.createClient =
       options.createClient ?? (logger ? (p) => buildClient(p, { logger }) : createDefaultClient);
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? wallClock;
     this.ttlMs = options.ttlMs ?? 10 * 60_000;
+    this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
     this.maxPending = options.maxPending ?? 100;
     this.sweepIntervalMs = options.sweepIntervalMs ?? 30_000;
     this.logger = options.logger ?? NOOP_LOGGER;
   }
 
-  /** Number of logins waiting for a code or a password. */
+  /** Number of logins in progress (a code being sent, or waiting for a code or a password): what the cap counts. */
   get size(): number {
     return this.pending.size;
   }
@@ -149,7 +144,7 @@ export class LoginManager {
   /** Is this login still waiting for a code or a password (not done, not failed for good, not expired)? */
   has(loginId: string): boolean {
     const login = this.pending.get(loginId);
-    return login !== undefined && login.expiresAt > this.now();
+    return login !== undefined && login.state !== 'sending' && login.expiresAt > this.clock.now();
   }
 
   /** Sends the login code to the phone. */
@@ -187,35 +182,43 @@ export class LoginManager {
       );
     }
 
-    const tg = this.createClient({ apiId, apiHash });
-    let sent: SentCode | User;
-    try {
-      sent = await tg.sendCode({ phone });
-    } catch (error) {
-      await this.destroy(tg);
-      throw this.mapError(error, 'sending the code');
-    }
-    if (!(sent instanceof SentCode)) {
-      await this.destroy(tg);
-      throw loginError(
-        LoginErrorCode.Failed,
-        'Telegram answered the code request in an unexpected way; try again',
-      );
-    }
-    const id = randomUUID();
-    const expiresAt = this.now() + this.ttlMs;
-    this.pending.set(id, {
-      id,
-      tg,
+    const login: PendingLogin = {
+      id: randomUUID(),
+      tg: this.createClient({ apiId, apiHash }),
       phone,
-      phoneCodeHash: sent.phoneCodeHash,
-      state: 'code',
-      expiresAt,
+      state: 'sending',
+      phoneCodeHash: '',
+      expiresAt: this.clock.now() + this.ttlMs,
       busy: false,
-    });
-    this.armTimer();
-    this.logger.info({ loginId: id, codeType: sent.type }, 'login code sent');
-    return { loginId: id, codeType: String(sent.type), expiresAt };
+      call: null,
+    };
+    // Counted from here: a code request Telegram never answers holds a client, and the cap is what bounds them.
+    this.pending.set(login.id, login);
+    this.armSweep();
+    let answer: tl.auth.TypeSentCode;
+    try {
+      // auth.sendCode itself, not mtcute's sendCode: that one turns Telegram's request for a payment into an
+      // argument error, which would read here as a network failure.
+      answer = await this.call(login, (abortSignal) =>
+        login.tg.call(
+          { _: 'auth.sendCode', phoneNumber: phone, apiId, apiHash, settings: { _: 'codeSettings' } },
+          { ...NO_FLOOD_SLEEP, abortSignal },
+        ),
+      );
+    } catch (error) {
+      await this.end(login);
+      throw this.mapError(error, { doing: 'sending the code', now: this.clock.now(), openUntil: null });
+    }
+    if (answer._ !== 'auth.sentCode') {
+      await this.end(login);
+      throw codeNotSentError(answer);
+    }
+    const sent = new SentCode(answer);
+    login.phoneCodeHash = sent.phoneCodeHash;
+    login.state = 'code';
+    login.expiresAt = this.clock.now() + this.ttlMs;
+    this.logger.info({ loginId: login.id, codeType: sent.type }, 'login code sent');
+    return { loginId: login.id, codeType: String(sent.type), expiresAt: login.expiresAt };
   }
 
   /** Signs in with the code. Done, or a 2FA password is needed. */
@@ -229,22 +232,15 @@ export class LoginManager {
         );
       }
       try {
-        const user = await login.tg.signIn({
-          phone: login.phone,
-          phoneCodeHash: login.phoneCodeHash,
-          phoneCode,
-        });
+        const user = await this.call(login, (abortSignal) =>
+          login.tg.signIn({ phone: login.phone, phoneCodeHash: login.phoneCodeHash, phoneCode, abortSignal }),
+        );
         return await this.finish(login, user);
       } catch (error) {
         if (isRpcError(error) && rpcErrorText(error) === 'SESSION_PASSWORD_NEEDED') {
-          let hint: string | null = null;
-          try {
-            hint = await login.tg.getPasswordHint();
-          } catch (hintError) {
-            this.logger.warn({ loginId, ...describeError(hintError) }, 'could not read the password hint');
-          }
+          const hint = await this.passwordHint(login);
           login.state = 'password';
-          login.expiresAt = this.now() + this.ttlMs;
+          login.expiresAt = this.clock.now() + this.ttlMs;
           return { status: 'password_required', hint };
         }
         throw error;
@@ -258,48 +254,50 @@ export class LoginManager {
       if (password === '') {
         throw loginError(LoginErrorCode.PasswordInvalid, 'the two-step verification password is empty');
       }
-      const user = await login.tg.checkPassword(password);
+      const user = await this.call(login, (abortSignal) => login.tg.checkPassword({ password, abortSignal }));
       return this.finish(login, user);
     });
   }
 
-  /** Forgets a pending login (closing its client). Idempotent. */
+  /** Forgets a pending login (stopping its call to Telegram, closing its client). Idempotent. */
   async cancel(loginId: string): Promise<void> {
     const login = this.pending.get(loginId);
-    if (!login) return;
-    this.pending.delete(loginId);
-    await this.destroy(login.tg);
-    this.disarmIfIdle();
+    if (login) await this.end(login, new LoginCancelled());
   }
 
-  /** Closes every pending login and stops the sweep timer. */
+  /** Closes every pending login and stops the sweep. */
   async close(): Promise<void> {
     this.closed = true;
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    this.disarmIfIdle();
-    await Promise.all(all.map((l) => this.destroy(l.tg)));
+    await Promise.all([...this.pending.values()].map((l) => this.end(l, new LoginCancelled())));
   }
 
-  /** Closes and forgets the logins past their time. */
+  /**
+   * Closes and forgets the logins past their time, and those whose call to Telegram has gone unanswered past the
+   * bound (normally the call's own deadline has ended them already; a stalled event loop or a clock that jumped
+   * leaves it to the sweep). Returns how many were closed.
+   */
   async sweepExpired(): Promise<number> {
-    const now = this.now();
-    const expired = [...this.pending.values()].filter((l) => l.expiresAt <= now && !l.busy);
-    for (const login of expired) this.pending.delete(login.id);
-    this.disarmIfIdle();
-    await Promise.all(expired.map((l) => this.destroy(l.tg)));
+    const now = this.clock.now();
+    const logins = [...this.pending.values()];
+    const stuck = logins.filter((l) => l.call !== null && now - l.call.since >= this.callTimeoutMs);
+    const expired = logins.filter((l) => !l.busy && l.call === null && l.expiresAt <= now);
+    await Promise.all([
+      ...stuck.map((l) => this.end(l, new LoginCallTimedOut(this.callTimeoutMs))),
+      ...expired.map((l) => this.end(l)),
+    ]);
+    if (stuck.length > 0) this.logger.warn({ count: stuck.length }, 'stuck logins closed');
     if (expired.length > 0) this.logger.info({ count: expired.length }, 'expired logins closed');
-    return expired.length;
+    return stuck.length + expired.length;
   }
 
   private async step(
     loginId: string,
-    expected: PendingLogin['state'],
+    expected: 'code' | 'password',
     run: (login: PendingLogin) => Promise<LoginStep>,
   ): Promise<LoginStep> {
     await this.sweepExpired();
     const login = this.pending.get(loginId);
-    if (!login) {
+    if (!login || login.state === 'sending') {
       throw loginError(
         LoginErrorCode.NotFound,
         `this login does not exist or has expired (a login lasts ${Math.round(this.ttlMs / 60_000)} minutes); start again`,
@@ -326,117 +324,91 @@ export class LoginManager {
     try {
       return await run(login);
     } catch (error) {
-      const mapped = this.mapError(
-        error,
-        expected === 'code' ? 'checking the code' : 'checking the password',
-      );
-      // Mistyped code or password: the login stays, the user tries again. Anything else ends it.
-      if (mapped.code !== LoginErrorCode.CodeInvalid && mapped.code !== LoginErrorCode.PasswordInvalid) {
-        await this.cancel(loginId);
-      }
+      const mapped = this.mapError(error, {
+        doing: expected === 'code' ? 'checking the code' : 'checking the password',
+        now: this.clock.now(),
+        openUntil: login.expiresAt,
+      });
+      if (!keepsLogin(mapped)) await this.end(login);
       throw mapped;
     } finally {
       login.busy = false;
     }
   }
 
+  /**
+   * One call to Telegram for `login`, within the bound. A login ended while the call ran (cancelled, swept) fails
+   * the call with the reason it was ended for, even if an answer came: its client is gone.
+   */
+  private async call<T>(login: PendingLogin, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    login.call = { since: this.clock.now(), controller };
+    try {
+      const result = await boundedCall(this.clock, this.callTimeoutMs, controller, run);
+      if (this.pending.get(login.id) !== login) throw controller.signal.reason ?? new LoginCancelled();
+      return result;
+    } finally {
+      login.call = null;
+    }
+  }
+
+  /** The 2FA hint, or null when Telegram does not give it (the login goes on without it). */
+  private async passwordHint(login: PendingLogin): Promise<string | null> {
+    try {
+      const password = await this.call(login, (abortSignal) =>
+        login.tg.call({ _: 'account.getPassword' }, { ...NO_FLOOD_SLEEP, abortSignal }),
+      );
+      return password.hint ?? null;
+    } catch (error) {
+      if (this.pending.get(login.id) !== login) throw error;
+      this.logger.warn({ loginId: login.id, ...describeError(error) }, 'could not read the password hint');
+      return null;
+    }
+  }
+
   private async finish(login: PendingLogin, user: User): Promise<LoginStep> {
     const authString = await login.tg.exportSession();
-    this.pending.delete(login.id);
-    await this.destroy(login.tg);
-    this.disarmIfIdle();
+    if (this.pending.get(login.id) !== login) throw new LoginCancelled();
+    await this.end(login);
     this.logger.info({ loginId: login.id, userId: String(user.raw.id) }, 'login done');
     return { status: 'done', authString, account: account(user) };
   }
 
-  private mapError(error: unknown, doing: string): StaggerError {
-    if (error instanceof StaggerError) return error;
-    if (error instanceof MtUnsupportedError) {
-      return loginError(
-        LoginErrorCode.SignUpRequired,
-        'this phone number has no Telegram account; sign up in an official Telegram app first',
-      );
-    }
-    if (!isRpcError(error)) {
-      this.logger.warn({ ...describeError(error) }, `login: ${doing} failed`);
-      return loginError(LoginErrorCode.Network, `could not reach Telegram while ${doing}; try again`, {
-        retryable: true,
-      });
-    }
-    const text = rpcErrorText(error);
-    const flood = /^(?:FLOOD_WAIT|FLOOD_PREMIUM_WAIT|FLOOD_TEST_PHONE_WAIT)_(\d+)$/.exec(text);
-    if (flood) {
-      const retryAfterSeconds = Number(flood[1]);
-      return loginError(
-        LoginErrorCode.FloodWait,
-        `Telegram asks to wait ${retryAfterSeconds} s before trying again`,
-        { details: { retryAfterSeconds }, retryable: true },
-      );
-    }
-    switch (text) {
-      case 'PHONE_CODE_INVALID':
-      case 'PHONE_CODE_EMPTY':
-        return loginError(LoginErrorCode.CodeInvalid, 'the login code is wrong; check it and try again');
-      case 'PHONE_CODE_EXPIRED':
-        return loginError(
-          LoginErrorCode.CodeExpired,
-          'the login code has expired; start the login again for a new code',
-        );
-      case 'PASSWORD_HASH_INVALID':
-        return loginError(LoginErrorCode.PasswordInvalid, 'the two-step verification password is wrong');
-      case 'PHONE_NUMBER_INVALID':
-        return loginError(LoginErrorCode.PhoneInvalid, 'Telegram says this phone number is not valid');
-      case 'PHONE_NUMBER_BANNED':
-        return loginError(LoginErrorCode.PhoneBanned, 'this phone number is banned by Telegram');
-      case 'PHONE_NUMBER_FLOOD':
-        return loginError(
-          LoginErrorCode.PhoneFlood,
-          'Telegram refuses more login codes for this number for now (too many attempts); try again later',
-          { retryable: true },
-        );
-      case 'PHONE_NUMBER_UNOCCUPIED':
-        return loginError(
-          LoginErrorCode.SignUpRequired,
-          'this phone number has no Telegram account; sign up in an official Telegram app first',
-        );
-      case 'API_ID_INVALID':
-      case 'API_ID_PUBLISHED_FLOOD':
-        return loginError(
-          LoginErrorCode.ApiCredentialsInvalid,
-          'Telegram refused the API id/hash; check them at my.telegram.org',
-        );
-      case 'SESSION_PASSWORD_NEEDED':
-        return loginError(
-          LoginErrorCode.PasswordRequired,
-          'this account needs its two-step verification password',
-        );
-      default:
-        return loginError(LoginErrorCode.Failed, `Telegram refused the login while ${doing}: ${text}`, {
-          details: { error: text, code: error.code },
-          retryable: error.code >= 500 || error.code < 0,
-        });
-    }
-  }
-
-  private async destroy(tg: TelegramClient): Promise<void> {
+  /** Forgets the login, stops its call to Telegram (with `reason`), closes its client. Idempotent. */
+  private async end(login: PendingLogin, reason: Error = new LoginCancelled()): Promise<void> {
+    if (this.pending.get(login.id) !== login) return;
+    this.pending.delete(login.id);
+    login.call?.controller.abort(reason);
+    this.disarmIfIdle();
     try {
-      await tg.destroy();
+      await login.tg.destroy();
     } catch (error) {
       this.logger.warn({ ...describeError(error) }, 'closing a login client failed');
     }
   }
 
-  private armTimer(): void {
-    if (this.timer !== undefined || this.sweepIntervalMs <= 0) return;
-    this.timer = setInterval(() => {
-      void this.sweepExpired();
-    }, this.sweepIntervalMs);
-    this.timer.unref();
+  private mapError(error: unknown, context: LoginErrorContext): StaggerError {
+    const mapped = telegramLoginError(error, context);
+    // Not Telegram's answer: what went wrong on the way is only in the log.
+    if (mapped.code === LoginErrorCode.Network) {
+      this.logger.warn({ ...describeError(error) }, `login: ${context.doing} failed`);
+    }
+    return mapped;
+  }
+
+  /** The sweep runs on the manager's clock while logins are pending. */
+  private armSweep(): void {
+    if (this.sweeper !== undefined || this.sweepIntervalMs <= 0) return;
+    const stop = new AbortController();
+    this.sweeper = stop;
+    void (async () => {
+      while (await this.clock.sleep(this.sweepIntervalMs, stop.signal)) await this.sweepExpired();
+    })();
   }
 
   private disarmIfIdle(): void {
-    if (this.pending.size > 0 || this.timer === undefined) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.pending.size > 0 || this.sweeper === undefined) return;
+    this.sweeper.abort();
+    this.sweeper = undefined;
   }
 }

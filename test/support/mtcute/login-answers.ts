@@ -2,7 +2,7 @@
  * Telegram's side of an interactive login, for offline tests: a code is sent, `LOGIN_CODE` signs in — or asks for
  * the 2FA password `LOGIN_PASSWORD`, checked by a real SRP server — and `LOGIN_ACCOUNT` is the account.
  */
-import type { tl } from '@mtcute/core';
+import { Long, type tl } from '@mtcute/core';
 import { user } from './fixtures.js';
 import { rpcError, type OfflineTelegram } from './offline-telegram.js';
 import { SrpServer } from './srp-server.js';
@@ -40,4 +40,18 @@ export function answerLogin(telegram: OfflineTelegram, options: { password?: boo
       ? { _: 'auth.authorization', user: LOGIN_ACCOUNT }
       : rpcError(400, 'PASSWORD_HASH_INVALID'),
   );
+}
+
+/** Telegram's answer to a code request when it sends the code only after a payment (Telegram Premium). */
+export function paymentRequired(): tl.auth.RawSentCodePaymentRequired {
+  return {
+    _: 'auth.sentCodePaymentRequired',
+    storeProduct: 'org.telegram.telegramPremium.threeMonths.code_x1',
+    phoneCodeHash: LOGIN_CODE_HASH,
+    supportEmailAddress: 'sms@telegram.org',
+    supportEmailSubject: 'Code request',
+    premiumDays: 7,
+    currency: 'EUR',
+    amount: Long.fromInt(100),
+  };
 }
