@@ -156,6 +156,20 @@ export interface PairState {
   lastError: string | null;
 }
 
+/** A pair nothing has happened to yet. */
+export function freshPair(sessionId: string, groupKey: string): PairState {
+  return {
+    sessionId,
+    groupKey,
+    cooldownUntil: null,
+    parkedUntil: null,
+    parkedReason: null,
+    unknownFailures: 0,
+    skipThroughCycle: null,
+    lastError: null,
+  };
+}
+
 export interface CounterDelta {
   sent?: number;
   duplicates?: number;

@@ -5,7 +5,7 @@
  * nothing: the runtime applies the effects in order and decides nothing again. The table it implements is in
  * docs/telegram.md (section 3).
  */
-import type { PairState, PostStatus } from './model.js';
+import { freshPair, type PairState, type PostStatus } from './model.js';
 import type { Outcome, SessionDeadReason, SessionPauseReason } from './outcome.js';
 import type { PostReason } from './reasons.js';
 
@@ -89,18 +89,7 @@ const finish = (
 ): Effect => ({ type: 'finish', status, reason, error, sentAt });
 
 function pairOf(ctx: ReactionContext): PairState {
-  return (
-    ctx.pair ?? {
-      sessionId: ctx.sessionId,
-      groupKey: ctx.groupKey,
-      cooldownUntil: null,
-      parkedUntil: null,
-      parkedReason: null,
-      unknownFailures: 0,
-      skipThroughCycle: null,
-      lastError: null,
-    }
-  );
+  return ctx.pair ?? freshPair(ctx.sessionId, ctx.groupKey);
 }
 
 export function react(outcome: Outcome, ctx: ReactionContext): Reaction {

@@ -64,6 +64,32 @@ export type NextCycle =
     }
   | { ok: false; reason: 'bad_settings'; message: string };
 
+/** The schedule's view of a bot: what it stores about its mode, cycle length, delays and anchor. */
+export interface ScheduledBot {
+  mode: ExecutionMode | null;
+  totalCycleMinutes: number | null;
+  settings: { delayBetweenCycles: number };
+  anchorAt: number | null;
+  anchorCycleSeconds: number | null;
+}
+
+/** The input of `nextCycleStart` for a stored bot. */
+export function scheduleInputOf(
+  bot: ScheduledBot,
+  at: Pick<ScheduleInput, 'last' | 'runnerStartedAt' | 'now' | 'planningLeadMs' | 'lateStartGraceMs'>,
+): ScheduleInput {
+  return {
+    mode: bot.mode,
+    totalCycleMinutes: bot.totalCycleMinutes,
+    delayBetweenCycles: bot.settings.delayBetweenCycles,
+    anchor:
+      bot.anchorAt === null || bot.anchorCycleSeconds === null
+        ? null
+        : { at: bot.anchorAt, cycleSeconds: bot.anchorCycleSeconds },
+    ...at,
+  };
+}
+
 export function nextCycleStart(input: ScheduleInput): NextCycle {
   const { last, now, planningLeadMs: lead, lateStartGraceMs: grace } = input;
   const mode = modeOrDefault(input.mode);

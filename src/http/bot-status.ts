@@ -5,7 +5,7 @@
 import type { PostStatus } from '../core/model.js';
 import type { BotConfig } from '../storage/bots.js';
 import type { AppDeps } from './deps.js';
-import { nextCycleStart, type LastCycle, type NextCycle } from '../core/schedule.js';
+import { nextCycleStart, scheduleInputOf, type LastCycle, type NextCycle } from '../core/schedule.js';
 import { sessionStateAt } from '../core/session-state.js';
 import { DEFAULT_RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/options.js';
 import { iso } from './presenters.js';
@@ -20,20 +20,15 @@ export function nextCycleFor(
   now: number,
   policy: Pick<RuntimeOptions, 'planningLeadMs' | 'lateStartGraceMs'>,
 ): NextCycle {
-  return nextCycleStart({
-    mode: bot.mode,
-    totalCycleMinutes: bot.totalCycleMinutes,
-    delayBetweenCycles: bot.settings.delayBetweenCycles,
-    anchor:
-      bot.anchorAt === null || bot.anchorCycleSeconds === null
-        ? null
-        : { at: bot.anchorAt, cycleSeconds: bot.anchorCycleSeconds },
-    last,
-    runnerStartedAt: Number.NEGATIVE_INFINITY,
-    now,
-    planningLeadMs: policy.planningLeadMs,
-    lateStartGraceMs: policy.lateStartGraceMs,
-  });
+  return nextCycleStart(
+    scheduleInputOf(bot, {
+      last,
+      runnerStartedAt: Number.NEGATIVE_INFINITY,
+      now,
+      planningLeadMs: policy.planningLeadMs,
+      lateStartGraceMs: policy.lateStartGraceMs,
+    }),
+  );
 }
 
 export async function botStatus(deps: AppDeps, bot: BotConfig) {

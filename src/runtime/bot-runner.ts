@@ -14,7 +14,7 @@ import {
 import { classifyAnswer, type TelegramAnswer } from '../core/outcome.js';
 import { modeOrDefault, planCycle } from '../core/plan.js';
 import { readiness } from '../core/readiness.js';
-import { nextCycleStart } from '../core/schedule.js';
+import { nextCycleStart, scheduleInputOf } from '../core/schedule.js';
 import { parsePostLink, type PostRef } from '../core/post-link.js';
 import type { Logger } from '../logger.js';
 import { BotState } from './bot-state.js';
@@ -154,20 +154,15 @@ export class BotRunner {
   private async nextStart(bot: BotSnapshot, last: CycleRecord | null): Promise<NextStart | null> {
     const { store, clock, options } = this.deps;
     const now = clock.now();
-    const next = nextCycleStart({
-      mode: bot.mode,
-      totalCycleMinutes: bot.totalCycleMinutes,
-      delayBetweenCycles: bot.settings.delayBetweenCycles,
-      anchor:
-        bot.anchorAt === null || bot.anchorCycleSeconds === null
-          ? null
-          : { at: bot.anchorAt, cycleSeconds: bot.anchorCycleSeconds },
-      last,
-      runnerStartedAt: this.startedAt,
-      now,
-      planningLeadMs: options.planningLeadMs,
-      lateStartGraceMs: options.lateStartGraceMs,
-    });
+    const next = nextCycleStart(
+      scheduleInputOf(bot, {
+        last,
+        runnerStartedAt: this.startedAt,
+        now,
+        planningLeadMs: options.planningLeadMs,
+        lateStartGraceMs: options.lateStartGraceMs,
+      }),
+    );
     if (!next.ok) {
       await this.attention(next.reason, next.message);
       return null;

@@ -130,25 +130,6 @@ export class BotState {
     });
   }
 
-  pair(sessionId: string, groupKey: string): PairState {
-    const key = pairKey(sessionId, groupKey);
-    let p = this.pairs.get(key);
-    if (!p) {
-      p = {
-        sessionId,
-        groupKey,
-        cooldownUntil: null,
-        parkedUntil: null,
-        parkedReason: null,
-        unknownFailures: 0,
-        skipThroughCycle: null,
-        lastError: null,
-      };
-      this.pairs.set(key, p);
-    }
-    return p;
-  }
-
   /** Slow mode learned from Telegram (SLOWMODE_WAIT, preflight): the guard spaces the group's posts by it. */
   async learnSlowmode(groupKey: string, seconds: number): Promise<void> {
     if (seconds <= (this.slowmodes.get(groupKey) ?? 0)) return;
