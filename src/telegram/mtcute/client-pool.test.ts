@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TelegramAnswer } from '../../core/outcome.js';
 import { VirtualClock } from '../../runtime/clock.js';
 import { credentials, sessionString } from '../../../test/support/mtcute/fixtures.js';
-import { OfflineTelegram } from '../../../test/support/mtcute/offline-telegram.js';
+import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
 import { NO_FLOOD_SLEEP } from './client-factory.js';
 import { ClientPool, type SessionClient } from './client-pool.js';
 import type { SessionCredentials } from './session-credentials.js';
@@ -193,5 +193,55 @@ describe('auth-key persistence', () => {
     await pool.run('s1', ping);
     await pool.close();
     expect(changed).toEqual([]);
+  });
+
+  describe('a lost key is never stored', () => {
+    const UNREGISTERED = rpcError(401, 'AUTH_KEY_UNREGISTERED');
+    const DEAD: TelegramAnswer = { ok: false, error: 'AUTH_KEY_UNREGISTERED', code: 401 };
+    /** What the database holds: the original key, replaced by each key the pool reports. */
+    function storedKey(changed: { authString: string }[], original: string): string {
+      return changed.at(-1)?.authString ?? original;
+    }
+
+    it('a transport -404 then AUTH_KEY_UNREGISTERED on the same call keeps the original key', async () => {
+      const original = sessionString();
+      const { pool, changed } = setup({ sessions: { s1: credentials(original) } });
+      telegram.on('help.getNearestDc', async (_request, { clientIndex }) => {
+        await telegram.resetAuthKey(clientIndex);
+        return UNREGISTERED;
+      });
+      expect(await pool.run('s1', ping)).toEqual(DEAD);
+      await pool.release('s1');
+      expect(telegram.isDestroyed(0)).toBe(true);
+      expect(storedKey(changed, original)).toBe(original);
+    });
+
+    it('a -404 on a call that succeeds, then AUTH_KEY_UNREGISTERED on the next, keeps the original key', async () => {
+      const original = sessionString();
+      const { pool, changed } = setup({ sessions: { s1: credentials(original) } });
+      telegram.on('help.getNearestDc', async (_request, { clientIndex, attempt }) => {
+        if (attempt > 0) return UNREGISTERED;
+        await telegram.resetAuthKey(clientIndex);
+        return NEAREST_DC;
+      });
+      expect(await pool.run('s1', ping)).toEqual(OK);
+      expect(await pool.run('s1', ping)).toEqual(DEAD);
+      await pool.close();
+      expect(storedKey(changed, original)).toBe(original);
+    });
+
+    it('a dead-key answer while the first call’s report is under way keeps the original key', async () => {
+      const original = sessionString();
+      const { pool, changed } = setup({ sessions: { s1: credentials(original) } });
+      const first = await pool.run('s1', async (client) => {
+        // Another key in the client, so the report after this first call has something to store.
+        await client.tg.importSession(sessionString(), true);
+        return ping(client);
+      });
+      expect(first).toEqual(OK);
+      expect(await pool.run('s1', async () => DEAD)).toEqual(DEAD);
+      await pool.close();
+      expect(storedKey(changed, original)).toBe(original);
+    });
   });
 });

@@ -8,8 +8,12 @@
  * - An answer that says the key is dead closes the client at once.
  * - The auth key is persisted: when the client's session string differs from the stored one (Telegram moved the
  *   account to another DC, or gave it a new key), it is reported after the first call and again on release.
+ * - Except once the key is known to be lost: after a dead-key answer, or a transport -404 (mtcute then drops the
+ *   key and makes a fresh one that is not logged in), the client's key is never reported. Storing it would replace
+ *   the customer's key with a useless one.
  */
 import { readStringSession } from '@mtcute/core/utils.js';
+import { TransportError } from '@mtcute/core';
 import type { TelegramClient } from '@mtcute/node';
 import { classifyError, type TelegramAnswer } from '../../core/outcome.js';
 import { answerFromError, describeError } from './answers.js';
@@ -38,6 +42,8 @@ interface ClientEntry extends SessionClient {
   /** The auth string the client runs on (updated when a change was reported). */
   authString: string;
   authChecked: boolean;
+  /** The key was lost (dead-key answer, transport -404): whatever key the client now holds is never stored. */
+  keyLost: boolean;
   inflight: Set<Promise<unknown>>;
 }
 
@@ -165,6 +171,23 @@ export class ClientPool {
       apiHash: creds.apiHash,
       ...(testMode ? { testMode } : {}),
     });
+    const entry: ClientEntry = {
+      sessionId,
+      tg,
+      authString: creds.authString,
+      authChecked: false,
+      keyLost: false,
+      inflight: new Set(),
+    };
+    // Listening replaces mtcute's own logging of these errors, so they are logged here.
+    tg.onError.add((error) => {
+      if (error instanceof TransportError && error.code === 404) {
+        entry.keyLost = true;
+        logger.warn({ sessionId }, 'telegram dropped the auth key (transport -404); the stored key is kept');
+        return;
+      }
+      logger.warn({ sessionId, ...describeError(error) }, 'telegram client error');
+    });
     try {
       await tg.importSession(creds.authString, true);
     } catch (error) {
@@ -180,14 +203,13 @@ export class ClientPool {
       return { answer: answerFromError(error) };
     }
     logger.info({ sessionId }, 'telegram client started');
-    return {
-      entry: { sessionId, tg, authString: creds.authString, authChecked: false, inflight: new Set() },
-    };
+    return { entry };
   }
 
   private afterCall(entry: ClientEntry, answer: TelegramAnswer): void {
     if (!answer.ok && classifyError(answer.error, answer.code).kind === 'session_dead') {
       // The key is dead (or used elsewhere): stop using it at once. The runtime retires the session.
+      entry.keyLost = true;
       this.options.logger.warn(
         { sessionId: entry.sessionId, error: answer.error },
         'session is dead; closing its client',
@@ -218,10 +240,11 @@ export class ClientPool {
 
   private async reportAuthChange(entry: ClientEntry): Promise<void> {
     const { onAuthStringChanged, logger } = this.options;
-    if (!onAuthStringChanged) return;
+    if (!onAuthStringChanged || entry.keyLost) return;
     try {
       const current = await entry.tg.exportSession();
-      if (sameSession(current, entry.authString)) return;
+      // A dead-key answer may have arrived while the session was read.
+      if (entry.keyLost || sameSession(current, entry.authString)) return;
       entry.authString = current;
       await onAuthStringChanged(entry.sessionId, current);
       logger.info({ sessionId: entry.sessionId }, 'session auth string changed; reported');

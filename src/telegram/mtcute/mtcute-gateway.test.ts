@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseGroupTarget, type GroupTarget } from '../../core/group-targets.js';
 import { classifyAnswer, type Outcome } from '../../core/outcome.js';
 import { parsePostLink, type PostRef } from '../../core/post-link.js';
+import { VirtualClock } from '../../runtime/clock.js';
 import type { ForwardRequest, SessionHandle } from '../gateway.js';
 import { longToBigint } from './answers.js';
 import { MemoryPeerCache, MtcuteGateway, type SessionCredentials } from './mtcute-gateway.js';
@@ -59,6 +60,8 @@ function setup(
     peers?: MemoryPeerCache;
     telegram?: OfflineTelegram;
     callTimeoutMs?: number;
+    clock?: VirtualClock;
+    dialogRefreshMs?: number;
   } = {},
 ) {
   telegram = o.telegram ?? new OfflineTelegram();
@@ -68,6 +71,8 @@ function setup(
   const changed: { sessionId: string; authString: string }[] = [];
   const gateway = new MtcuteGateway({
     ...(o.callTimeoutMs !== undefined ? { callTimeoutMs: o.callTimeoutMs } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.dialogRefreshMs !== undefined ? { dialogRefreshMs: o.dialogRefreshMs } : {}),
     credentials: {
       async get(id) {
         credentialReads.push(id);
@@ -260,6 +265,45 @@ describe('forward', () => {
     expect(toPeers[0]).toMatchObject({ _: 'inputPeerChannel', channelId: archived.id });
     expect(toPeers[1]).toMatchObject({ _: 'inputPeerChannel', channelId: known.id });
     expect(toPeers[2]).toEqual({ _: 'inputPeerChat', chatId: 777 });
+  });
+
+  it('a group joined after the dialogs read is found by a re-read, at most once per session per refresh time', async () => {
+    const clock = new VirtualClock();
+    const { gateway } = setup({ clock, dialogRefreshMs: 10 * 60_000 });
+    answerPeers(telegram);
+    answerDialogs(telegram, []);
+    /** Dialog scans started: each begins with the first page (no offset peer). */
+    const dialogReads = () =>
+      telegram.calls('messages.getDialogs').filter((c) => c.offsetPeer._ === 'inputPeerEmpty').length;
+    const joinedLater = channel(1_600_000_001, { accessHash: '99' });
+    const later = parseGroupTarget(channelChatId(joinedLater.id));
+    const unresolved = { ok: false, error: 'PEER_ID_INVALID', code: 400 };
+
+    expect(await gateway.forward(request({ target: later }))).toEqual(unresolved);
+    expect(dialogReads()).toBe(1);
+
+    answerDialogs(telegram, [joinedLater]); // the account joins the group
+    await clock.advance(9 * 60_000);
+    expect(await gateway.forward(request({ target: later }))).toEqual(unresolved);
+    expect(dialogReads()).toBe(1);
+
+    await clock.advance(60_000);
+    expect(await gateway.forward(request({ target: later }))).toMatchObject({ ok: true });
+    expect(dialogReads()).toBe(2);
+    expect(telegram.calls('messages.forwardMessages').at(-1)?.toPeer).toMatchObject({
+      _: 'inputPeerChannel',
+      channelId: joinedLater.id,
+    });
+
+    // another target Telegram does not know, right after the re-read: no second re-read
+    const never = parseGroupTarget('-1009999999999');
+    expect(await gateway.forward(request({ target: never }))).toEqual(unresolved);
+    expect(dialogReads()).toBe(2);
+
+    // a released session's next client reads the dialogs afresh
+    await gateway.release('s1');
+    expect(await gateway.forward(request({ target: never }))).toEqual(unresolved);
+    expect(dialogReads()).toBe(3);
   });
 
   it('an unknown username answers USERNAME_NOT_OCCUPIED (unresolved)', async () => {

@@ -48,7 +48,12 @@ export interface MtcuteGatewayOptions {
   releaseGraceMs?: number;
   /** Sessions preflight checks at the same time (targets of one session always go one after another). Default 4. */
   preflightConcurrency?: number;
-  /** The release grace, the dialogs-read retry and ban expiry run on it. Default: the wall clock. */
+  /**
+   * How old an account's dialogs read must be before a target it cannot resolve reads them again (a group joined
+   * since). At most one re-read per session per this time. Default 10 minutes.
+   */
+  dialogRefreshMs?: number;
+  /** The release grace, the dialogs-read retry and re-read, and ban expiry run on it. Default: the wall clock. */
   clock?: TelegramClock;
 }
 
@@ -61,6 +66,7 @@ function defaultClientFactory(logger: TelegramLogger | undefined): ClientFactory
 
 export class MtcuteGateway implements Gateway {
   private readonly pool: ClientPool;
+  private readonly resolver: PeerResolver;
   private readonly forwarding: PostForward;
   private readonly sourceCheck: SourceCheck;
   private readonly preflightCheck: Preflight;
@@ -77,7 +83,13 @@ export class MtcuteGateway implements Gateway {
       releaseGraceMs: options.releaseGraceMs ?? 30_000,
       onAuthStringChanged: options.onAuthStringChanged,
     });
-    const resolver = new PeerResolver({ peers: options.peers, logger, clock });
+    const resolver = new PeerResolver({
+      peers: options.peers,
+      logger,
+      clock,
+      ...(options.dialogRefreshMs !== undefined ? { dialogRefreshMs: options.dialogRefreshMs } : {}),
+    });
+    this.resolver = resolver;
     this.forwarding = new PostForward(resolver, callTimeoutMs);
     this.sourceCheck = new SourceCheck(resolver, callTimeoutMs);
     this.preflightCheck = new Preflight({
@@ -108,8 +120,10 @@ export class MtcuteGateway implements Gateway {
     return this.preflightCheck.run(sessions, targets, source);
   }
 
-  release(sessionId: string): Promise<void> {
-    return this.pool.release(sessionId);
+  async release(sessionId: string): Promise<void> {
+    await this.pool.release(sessionId);
+    // The next client starts without what this one learnt from the dialogs (groups may have been joined since).
+    this.resolver.forget(sessionId);
   }
 
   close(): Promise<void> {

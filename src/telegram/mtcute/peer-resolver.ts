@@ -3,8 +3,12 @@
  *
  * - Peers are resolved once per (session, chat) and kept in the durable PeerCache; a warm cache makes zero
  *   resolve calls, also for a new gateway after a restart. A cold cache goes through mtcute's own `resolvePeer`.
- * - An id the account has never met is looked up in its dialogs, once per session per process (a failed read is
- *   not repeated for a minute); still unknown, it is answered PEER_ID_INVALID without calling Telegram again.
+ * - An id the account has never met is looked up in its dialogs (a failed read is not repeated for a minute); still
+ *   unknown, it is answered PEER_ID_INVALID without calling Telegram again. A group the account joins later is
+ *   only in a later read: an unknown id reads the dialogs again once the last read is `dialogRefreshMs` old, so at
+ *   most one re-read per session per that time, whatever the number of unknown targets.
+ * - What was learnt from the dialogs (read, unknown ids) is forgotten when the session's client is released: its
+ *   next client starts with a fresh read.
  * - A cached peer Telegram refuses may carry a stale access hash: the next call resolves that chat again.
  * - Only groups and channels are peers here: Stagger never messages users.
  */
@@ -39,6 +43,8 @@ export interface PeerResolverOptions {
   peers: PeerCache;
   logger: TelegramLogger;
   clock: TelegramClock;
+  /** How old the last dialogs read must be before an unknown id reads them again. Default 10 minutes. */
+  dialogRefreshMs?: number;
 }
 
 const PEER_ID_INVALID: TelegramAnswer = refusal('PEER_ID_INVALID');
@@ -47,6 +53,7 @@ const STALE_PEER_ERRORS = new Set(['PEER_ID_INVALID', 'CHANNEL_INVALID', 'CHAT_I
 
 /** How long a failed dialogs read is not repeated (no storm of scans when Telegram struggles). */
 const DIALOG_RETRY_MS = 60_000;
+const DIALOG_REFRESH_MS = 10 * 60_000;
 
 export class PeerResolver {
   private readonly peers: PeerCache;
@@ -58,7 +65,9 @@ export class PeerResolver {
   private readonly stale = new Set<string>();
   /** `${sessionId} ${key}` of ids still unknown after the dialogs were read. */
   private readonly unknown = new Set<string>();
-  private readonly dialogsRead = new Set<string>();
+  private readonly dialogRefreshMs: number;
+  /** sessionId → when its dialogs were last read (on the clock). */
+  private readonly dialogsReadAt = new Map<string, number>();
   private readonly dialogScans = new Map<string, Promise<TelegramAnswer | null>>();
   private readonly dialogScanFailed = new Map<string, { at: number; answer: TelegramAnswer }>();
 
@@ -66,6 +75,7 @@ export class PeerResolver {
     this.peers = options.peers;
     this.logger = options.logger;
     this.clock = options.clock;
+    this.dialogRefreshMs = options.dialogRefreshMs ?? DIALOG_REFRESH_MS;
   }
 
   async resolve(client: SessionClient, chat: ChatRef): Promise<Resolved> {
@@ -83,7 +93,7 @@ export class PeerResolver {
         return { peer, cached: true };
       }
     }
-    if (this.unknown.has(flag)) return { answer: PEER_ID_INVALID };
+    if (this.unknown.has(flag) && !this.dialogsStale(sessionId)) return { answer: PEER_ID_INVALID };
     return chat.kind === 'username'
       ? this.resolveUsername(client, chat.username)
       : this.resolveId(client, chat.chatId);
@@ -101,12 +111,13 @@ export class PeerResolver {
   }
 
   /**
-   * Reads all dialogs (archived too) once per session per process and caches every group and channel in them.
-   * Concurrent reads of one session share one scan. Null when read; else the answer that stopped it.
+   * Reads all dialogs (archived too) and caches every group and channel in them, unless they were read less than
+   * `dialogRefreshMs` ago. Concurrent reads of one session share one scan. Null when read; else the answer that
+   * stopped it.
    */
   readDialogs(client: SessionClient): Promise<TelegramAnswer | null> {
     const { sessionId } = client;
-    if (this.dialogsRead.has(sessionId)) return Promise.resolve(null);
+    if (this.dialogsReadAt.has(sessionId) && !this.dialogsStale(sessionId)) return Promise.resolve(null);
     const failed = this.dialogScanFailed.get(sessionId);
     if (failed && this.clock.now() - failed.at < DIALOG_RETRY_MS) return Promise.resolve(failed.answer);
     let scan = this.dialogScans.get(sessionId);
@@ -122,7 +133,7 @@ export class PeerResolver {
    * are remembered on the way.
    */
   async countCold(sessionId: string, targets: readonly GroupTarget[]): Promise<number> {
-    if (this.dialogsRead.has(sessionId)) return 0;
+    if (this.dialogsReadAt.has(sessionId)) return 0;
     const memo = this.memoOf(sessionId);
     let cold = 0;
     for (const target of targets) {
@@ -135,6 +146,20 @@ export class PeerResolver {
       else cold++;
     }
     return cold;
+  }
+
+  /** The session's client was released: its next one reads the dialogs afresh. */
+  forget(sessionId: string): void {
+    this.dialogsReadAt.delete(sessionId);
+    this.dialogScanFailed.delete(sessionId);
+    const prefix = `${sessionId} `;
+    for (const flag of this.unknown) if (flag.startsWith(prefix)) this.unknown.delete(flag);
+  }
+
+  /** Never read, or read long enough ago that a group joined since may be missing. */
+  private dialogsStale(sessionId: string): boolean {
+    const at = this.dialogsReadAt.get(sessionId);
+    return at === undefined || this.clock.now() - at >= this.dialogRefreshMs;
   }
 
   private memoOf(sessionId: string): Map<string, ChatPeer> {
@@ -193,7 +218,7 @@ export class PeerResolver {
         error instanceof MtPeerNotFoundError || (isRpcError(error) && STALE_PEER_ERRORS.has(error.text));
       if (!notFound) return { answer: answerFromError(error) };
     }
-    // Never met by mtcute: the account's dialogs, read once per session per process.
+    // Never met by mtcute: the account's dialogs, read again when the last read may predate a join.
     const scan = await this.readDialogs(client);
     if (scan) return { answer: scan };
     const found = this.memoOf(sessionId).get(key);
@@ -232,7 +257,7 @@ export class PeerResolver {
       return answer;
     }
     this.dialogScanFailed.delete(sessionId);
-    this.dialogsRead.add(sessionId);
+    this.dialogsReadAt.set(sessionId, this.clock.now());
     this.logger.info({ sessionId, chats: count }, 'dialogs read');
     return null;
   }

@@ -18,11 +18,12 @@ import { FakeConnection } from '@fuman/net';
 import {
   IntermediatePacketCodec,
   MemoryStorage,
+  TransportError,
   type RpcCallMiddleware,
   type TelegramTransport,
   type tl,
 } from '@mtcute/core';
-import { LogManager } from '@mtcute/core/utils.js';
+import { LogManager, readStringSession } from '@mtcute/core/utils.js';
 import type { TelegramClient } from '@mtcute/node';
 import { randomBytes } from 'node:crypto';
 import {
@@ -122,6 +123,8 @@ export class NullTransport implements TelegramTransport {
 export class OfflineTelegram {
   readonly requests: RecordedRequest[] = [];
   readonly clients: TelegramClient[] = [];
+  /** Each client's storage, by creation index. */
+  private readonly storages: MemoryStorage[] = [];
   readonly transport = new NullTransport();
   private readonly answers = new Map<string, StubAnswer>();
   private readonly logLevel: number;
@@ -188,8 +191,23 @@ export class OfflineTelegram {
       throw new Error('OfflineTelegram: the client was built without the offline transport');
     }
     this.clients.push(tg);
+    this.storages.push(storage);
     return tg;
   };
+
+  /**
+   * What mtcute does on a transport -404 that reconnecting did not cure: it reports the TransportError on the
+   * client's error channel, drops the auth key and makes a fresh one, which is not logged in. The key exchange is
+   * not run: the fresh key is put straight into the client's storage, on its primary DC.
+   */
+  async resetAuthKey(clientIndex: number): Promise<void> {
+    const tg = this.clients[clientIndex];
+    const storage = this.storages[clientIndex];
+    if (!tg || !storage) throw new Error(`no client #${clientIndex}`);
+    const dcId = readStringSession(await tg.exportSession()).primaryDcs.main.id;
+    tg.onError.emit(new TransportError(404));
+    await storage.authKeys.set(dcId, randomBytes(256));
+  }
 
   /** Throws unless every client made here runs on the offline transport. */
   assertOffline(): void {
