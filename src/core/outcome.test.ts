@@ -56,8 +56,23 @@ describe('classifyError: the table of docs/telegram.md', () => {
     expect(classifyError('WHATEVER', 400).kind).toBe('unknown');
   });
 
-  it('CHANNEL_PRIVATE is about the source when checking the source', () => {
-    expect(classifyError('CHANNEL_PRIVATE', 400, 'source')).toMatchObject({ kind: 'source_invalid' });
+  it.each(['CHANNEL_PRIVATE', 'PEER_ID_INVALID', 'CHANNEL_INVALID', 'USERNAME_NOT_OCCUPIED'])(
+    '%s reading the source means this session cannot read it, not that a group is unreachable',
+    (error) => {
+      expect(classifyError(error, 400, 'source')).toEqual({ kind: 'source_unreachable', error });
+      expect(classifyError(error, 400, 'forward').kind).toBe('group_skip');
+    },
+  );
+
+  it('an answer a gateway marks as about the source is classified in the source phase', () => {
+    expect(classifyAnswer({ ok: false, error: 'PEER_ID_INVALID', phase: 'source' }, 'forward')).toEqual({
+      kind: 'source_unreachable',
+      error: 'PEER_ID_INVALID',
+    });
+    expect(classifyAnswer({ ok: false, error: 'CHAT_FORWARDS_RESTRICTED', phase: 'source' })).toMatchObject({
+      kind: 'source_invalid',
+      reason: 'forwards_restricted',
+    });
   });
 
   it('does not take a malformed wait’s number: a flood wait without one is the long pause', () => {

@@ -4,8 +4,13 @@
  * The table is in `docs/telegram.md` (section 3); the plain-words explanations are what the dashboard shows.
  */
 
-/** What a gateway reports for one call. Never thrown: a Telegram answer is data. */
-export type TelegramAnswer = { ok: true; messageId?: number } | { ok: false; error: string; code?: number };
+/**
+ * What a gateway reports for one call. Never thrown: a Telegram answer is data. `phase: 'source'` marks an error
+ * that came from reading the source inside another call (a forward could not resolve the source chat): it is
+ * about the source, not the target.
+ */
+export type TelegramAnswer =
+  { ok: true; messageId?: number } | { ok: false; error: string; code?: number; phase?: CallPhase };
 
 export type GroupSkipReason =
   | 'write_forbidden'
@@ -28,7 +33,8 @@ export type SessionPauseReason =
   'flood_wait' | 'flood_limit' | 'peer_flood' | 'restricted' | 'banned_in_many_groups';
 export type SessionDeadReason =
   'frozen' | 'revoked' | 'deactivated' | 'banned' | 'duplicated' | 'needs_login';
-export type SourceInvalidReason = 'forwards_restricted' | 'message_missing' | 'source_private';
+/** `source_unreachable`: no session of the bot can read the source (each one answered as `source_unreachable`). */
+export type SourceInvalidReason = 'forwards_restricted' | 'message_missing' | 'source_unreachable';
 
 export type Outcome =
   | { kind: 'sent' }
@@ -39,14 +45,16 @@ export type Outcome =
   | { kind: 'session_pause'; seconds: number | null; reason: SessionPauseReason; error: string }
   | { kind: 'session_dead'; reason: SessionDeadReason; error: string }
   | { kind: 'source_invalid'; reason: SourceInvalidReason; error: string }
+  /** This session cannot read the source (not a member of its private chat, never met it): others may. */
+  | { kind: 'source_unreachable'; error: string }
   | { kind: 'transient'; error: string }
   | { kind: 'unknown'; error: string };
 
 export type OutcomeKind = Outcome['kind'];
 
 /**
- * Where the call was made. CHANNEL_PRIVATE is about the source when we check the source, and about the target
- * when we forward (the source was checked at the start of the cycle).
+ * Where the call was made. CHANNEL_PRIVATE, PEER_ID_INVALID… are about the source when we read the source — this
+ * session cannot read it — and about the target when we forward (each session checks the source first).
  */
 export type CallPhase = 'source' | 'forward';
 
@@ -93,6 +101,17 @@ const SOURCE_INVALID: Record<string, SourceInvalidReason> = {
   MESSAGE_ID_INVALID: 'message_missing',
   MESSAGE_IDS_EMPTY: 'message_missing',
 };
+
+/** Answers to reading the source that say this session cannot see its chat (another session may). */
+const SOURCE_UNREACHABLE = new Set([
+  'CHANNEL_PRIVATE',
+  'CHAT_FORBIDDEN',
+  'PEER_ID_INVALID',
+  'CHANNEL_INVALID',
+  'CHAT_ID_INVALID',
+  'USERNAME_NOT_OCCUPIED',
+  'USERNAME_INVALID',
+]);
 
 const TRANSIENT = new Set([
   'TIMEOUT',
@@ -150,7 +169,7 @@ function floodPause(error: string): Outcome {
 
 export function classifyAnswer(answer: TelegramAnswer, phase: CallPhase = 'forward'): Outcome {
   if (answer.ok) return { kind: 'sent' };
-  return classifyError(answer.error, answer.code, phase);
+  return classifyError(answer.error, answer.code, answer.phase ?? phase);
 }
 
 export function classifyError(rawError: string, code?: number, phase: CallPhase = 'forward'): Outcome {
@@ -167,11 +186,8 @@ export function classifyError(rawError: string, code?: number, phase: CallPhase 
   const dead = SESSION_DEAD[error];
   if (dead) return { kind: 'session_dead', reason: dead, error };
 
-  if (error === 'CHANNEL_PRIVATE') {
-    return phase === 'source'
-      ? { kind: 'source_invalid', reason: 'source_private', error }
-      : { kind: 'group_skip', reason: 'no_access', error };
-  }
+  if (phase === 'source' && SOURCE_UNREACHABLE.has(error)) return { kind: 'source_unreachable', error };
+  if (error === 'CHANNEL_PRIVATE') return { kind: 'group_skip', reason: 'no_access', error };
   const source = SOURCE_INVALID[error];
   if (source) return { kind: 'source_invalid', reason: source, error };
 

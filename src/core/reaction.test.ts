@@ -163,6 +163,18 @@ describe('react: one Telegram answer → effects and the lane’s next step', ()
     });
   });
 
+  it('a source this session cannot read hands the post on, parks no pair and stops nothing', () => {
+    const unreachable = classifyError('CHANNEL_PRIVATE', 400, 'source');
+    expect(react(unreachable, ctx())).toEqual({
+      effects: [
+        { type: 'guard', action: 'release' },
+        { type: 'put_back', error: 'CHANNEL_PRIVATE', floodWait: false },
+        { type: 'note_source_unreachable', error: 'CHANNEL_PRIVATE' },
+      ],
+      lane: { kind: 'end', reason: 'source_unreachable', error: 'CHANNEL_PRIVATE' },
+    });
+  });
+
   it('an invalid source cancels the post and halts the cycle', () => {
     expect(react(of('CHAT_FORWARDS_RESTRICTED'), ctx())).toEqual({
       effects: [

@@ -62,6 +62,8 @@ export type Effect =
   | { type: 'pause_session'; seconds: number; reason: SessionPauseReason; error: string }
   | { type: 'retire_session'; reason: SessionDeadReason; error: string }
   | { type: 'note_banned' }
+  /** This session cannot read the source: nothing of this cycle goes to it any more. */
+  | { type: 'note_source_unreachable'; error: string }
   /** The cycle stops: nothing more can be forwarded (the source is gone or protected). */
   | { type: 'halt_cycle'; reason: string; error: string };
 
@@ -208,6 +210,16 @@ export function react(outcome: Outcome, ctx: ReactionContext): Reaction {
           { type: 'halt_cycle', reason: `source_invalid:${outcome.reason}`, error: outcome.error },
         ],
         lane: { kind: 'halt' },
+      };
+    case 'source_unreachable':
+      // About this session and the source, not the group: no pair is parked, the post goes to a session that reads it.
+      return {
+        effects: [
+          release,
+          { type: 'put_back', error: outcome.error, floodWait: false },
+          { type: 'note_source_unreachable', error: outcome.error },
+        ],
+        lane: { kind: 'end', reason: 'source_unreachable', error: outcome.error },
       };
     case 'unknown': {
       const before = pairOf(ctx);

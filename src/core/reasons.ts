@@ -26,6 +26,7 @@ export type PostReason =
   | 'pair_parked'
   | 'unknown_repeated'
   | 'source_invalid'
+  | 'source_unreachable'
   | 'stopped'
   | 'missed'
   | 'cycle_deadline'
@@ -75,6 +76,8 @@ const POST_WORDS: Record<PostReason, Words> = {
   unknown_repeated: (p) =>
     `Skipped: this group failed ${p.unknownFailuresBeforeSkip} times with an unknown error; it is skipped for ${cycles(p.unknownSkipCycles)}.`,
   source_invalid: 'Cancelled: the source post cannot be forwarded, so the cycle stopped.',
+  source_unreachable:
+    'Skipped: this account cannot read the source post (for example, it is not a member of the private source chat).',
   stopped: 'Cancelled: the bot was stopped.',
   missed: 'Missed: Stagger was not running when this post was due, and it was too late to post it.',
   cycle_deadline: 'Not attempted: the cycle ended before this post’s turn.',

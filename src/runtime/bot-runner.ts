@@ -10,12 +10,14 @@ import {
   type CycleRecord,
   type PostRecord,
   type PostStatus,
+  type SessionInfo,
 } from '../core/model.js';
-import { classifyAnswer, type TelegramAnswer } from '../core/outcome.js';
+import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
 import { modeOrDefault, planCycle } from '../core/plan.js';
 import { readiness } from '../core/readiness.js';
 import { nextCycleStart, scheduleInputOf } from '../core/schedule.js';
 import { parsePostLink, type PostRef } from '../core/post-link.js';
+import { judgeSourceAccess, type SourceAccess, type SourceCheckResult } from '../core/source-access.js';
 import type { Logger } from '../logger.js';
 import { BotState } from './bot-state.js';
 import { sleepUntil } from './clock.js';
@@ -322,23 +324,23 @@ export class BotRunner {
       resumed: resumedAt !== null,
     });
     const source = this.source(bot);
-    const check: Awaited<ReturnType<BotRunner['checkSource']>> = source
-      ? await this.checkSource(bot, source)
-      : { ok: false, reason: 'source_invalid:no_post', error: null };
-    if (check === 'halt') return this.interrupted(cycle, posts, false);
-    if (!check.ok || !source) {
-      const error = check.ok ? null : check.error;
+    const access = source ? await this.checkSource(bot, source) : null;
+    if (access === 'halt') return this.interrupted(cycle, posts, false);
+    if (!source || !access || access.verdict.kind === 'stop') {
+      const stop = access?.verdict.kind === 'stop' ? access.verdict : null;
+      const error = stop?.error ?? null;
       for (const post of posts) {
         if (!FINAL_POST_STATUSES.has(post.status))
           await this.writeFinal(post, 'cancelled', 'source_invalid', error);
       }
-      return this.close(cycle, posts, 'aborted', check.ok ? 'source_invalid:no_post' : check.reason, error);
+      return this.close(cycle, posts, 'aborted', stop?.reason ?? 'source_invalid:no_post', error);
     }
     const execution = new CycleExecution(this.deps, {
       bot,
       cycle,
       posts,
       source,
+      sourceUnreachable: new Map(access.unreachable.map((u) => [u.sessionId, u.error])),
       state: st,
       signal,
       resumedAt,
@@ -398,59 +400,60 @@ export class BotRunner {
   }
 
   /**
-   * Is the source post there and forwardable? One call per cycle (not one failure per group). Tries the
-   * sessions in order; session trouble moves on to the next one; an unclear answer lets the cycle go ahead.
+   * Which sessions can read the source post, and whether the cycle runs (core/source-access.ts decides): each
+   * active session checks it once per cycle, before its first post. A protected or deleted post stops the checks
+   * at once (it is the same for every session); session trouble is applied as on a forward.
    */
-  private async checkSource(
-    bot: BotSnapshot,
-    source: PostRef,
-  ): Promise<{ ok: true } | { ok: false; reason: string; error: string | null } | 'halt'> {
-    const { clock, gateway, options, logger } = this.deps;
-    const st = this.st;
-    const signal = this.controller.signal;
+  private async checkSource(bot: BotSnapshot, source: PostRef): Promise<SourceAccess | 'halt'> {
+    const checks: SourceCheckResult[] = [];
     for (const info of bot.sessions) {
-      const session = await st.refreshCooldown(info.id);
-      if (!session || session.status !== 'active') continue;
-      if ((this.sourceCooldown.get(session.id) ?? 0) > clock.now()) continue;
-      for (let attempt = 1; attempt <= options.maxTransientAttempts; attempt++) {
-        let answer: TelegramAnswer;
-        try {
-          answer = await gateway.checkSource({ id: session.id, driver: session.driver }, source, signal);
-        } catch (error) {
-          logger.error({ err: error, botId: this.botId }, 'source check threw; treated as a network error');
-          answer = { ok: false, error: 'NETWORK_ERROR' };
-        }
-        const outcome = classifyAnswer(answer, 'source');
-        if (outcome.kind === 'sent' || outcome.kind === 'duplicate') return { ok: true };
-        if (outcome.kind === 'source_invalid') {
-          return { ok: false, reason: `source_invalid:${outcome.reason}`, error: outcome.error };
-        }
-        if (outcome.kind === 'transient') {
-          if (!(await clock.sleep(options.transientBackoffMs * 2 ** (attempt - 1), signal))) return 'halt';
-          continue;
-        }
-        if (outcome.kind === 'session_dead') await st.retire(session.id, outcome.reason, outcome.error);
-        if (outcome.kind === 'session_pause') {
-          // A FLOOD_WAIT on reading messages is about that method only: this session skips the check for a while.
-          this.sourceCooldown.set(
-            session.id,
-            clock.now() + (outcome.seconds ?? options.limitedPauseSeconds) * 1000,
-          );
-        }
-        if (
-          outcome.kind === 'unknown' ||
-          outcome.kind === 'group_skip' ||
-          outcome.kind === 'group_cooldown'
-        ) {
-          logger.warn(
-            { botId: this.botId, error: outcome.error },
-            'unclear answer to the source check; going ahead',
-          );
-          return { ok: true };
-        }
-        break;
-      }
+      const session = await this.st.refreshCooldown(info.id);
+      if (!session || session.status === 'dead') continue;
+      const cooling = (this.sourceCooldown.get(session.id) ?? 0) > this.deps.clock.now();
+      // Paused or rate-limited on reading: unchecked, it may still post later in the cycle.
+      const outcome =
+        session.status === 'active' && !cooling ? await this.checkSourceAs(session, source) : null;
+      if (outcome === 'halt') return 'halt';
+      checks.push({ sessionId: session.id, outcome });
+      if (outcome?.kind === 'source_invalid') break;
     }
-    return { ok: true };
+    return judgeSourceAccess(checks);
+  }
+
+  /** One session's source check, retried while the failure is transient; null when it gave no answer. */
+  private async checkSourceAs(session: SessionInfo, source: PostRef): Promise<Outcome | null | 'halt'> {
+    const { clock, gateway, options, logger } = this.deps;
+    const signal = this.controller.signal;
+    for (let attempt = 1; attempt <= options.maxTransientAttempts; attempt++) {
+      let answer: TelegramAnswer;
+      try {
+        answer = await gateway.checkSource({ id: session.id, driver: session.driver }, source, signal);
+      } catch (error) {
+        logger.error({ err: error, botId: this.botId }, 'source check threw; treated as a network error');
+        answer = { ok: false, error: 'NETWORK_ERROR' };
+      }
+      const outcome = classifyAnswer(answer, 'source');
+      if (outcome.kind === 'transient') {
+        if (!(await clock.sleep(options.transientBackoffMs * 2 ** (attempt - 1), signal))) return 'halt';
+        continue;
+      }
+      if (outcome.kind === 'session_dead') await this.st.retire(session.id, outcome.reason, outcome.error);
+      if (outcome.kind === 'session_pause') {
+        // A FLOOD_WAIT on reading messages is about that method only: this session skips the check for a while.
+        this.sourceCooldown.set(
+          session.id,
+          clock.now() + (outcome.seconds ?? options.limitedPauseSeconds) * 1000,
+        );
+        return null;
+      }
+      if (outcome.kind === 'unknown' || outcome.kind === 'group_skip' || outcome.kind === 'group_cooldown') {
+        logger.warn(
+          { botId: this.botId, sessionId: session.id, error: outcome.error },
+          'unclear answer to the source check; going ahead',
+        );
+      }
+      return outcome;
+    }
+    return null;
   }
 }

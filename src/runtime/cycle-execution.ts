@@ -44,6 +44,8 @@ export interface CycleInput {
   cycle: CycleRecord;
   posts: PostRecord[];
   source: PostRef;
+  /** Sessions that cannot read the source this cycle (the source check), with Telegram's answer. */
+  sourceUnreachable: ReadonlyMap<string, string>;
   state: BotState;
   /** Aborts on any stop of the bot. */
   signal: AbortSignal;
@@ -80,6 +82,8 @@ export class CycleExecution {
   private readonly intendedAt = new Map<string, number>();
   private readonly bannedIn = new Map<string, Set<string>>();
   private readonly targets = new Map<string, GroupTarget>();
+  /** Known for the rest of the cycle: from the source check, or from a forward that could not read the source. */
+  private readonly sourceUnreachable: Map<string, string>;
   private readonly delayMs: number;
   private readonly signal: AbortSignal;
 
@@ -88,6 +92,7 @@ export class CycleExecution {
     private readonly input: CycleInput,
   ) {
     this.delayMs = input.bot.settings.delayBetweenPosts * 1000;
+    this.sourceUnreachable = new Map(input.sourceUnreachable);
     this.signal = this.controller.signal;
     if (input.signal.aborted) this.controller.abort();
     else input.signal.addEventListener('abort', () => this.controller.abort(), { once: true });
@@ -96,6 +101,11 @@ export class CycleExecution {
   async run(): Promise<CycleEnd> {
     for (const post of this.input.posts) {
       if (!FINAL_POST_STATUSES.has(post.status)) this.lane(post.sessionId).queue.push(post);
+    }
+    // A session that cannot read the source posts nothing: its posts go to sessions that can, as a dead one's.
+    for (const lane of [...this.lanes.values()]) {
+      const error = this.sourceUnreachable.get(lane.sessionId);
+      if (error !== undefined) await this.endLane(lane, 'source_unreachable', error);
     }
     for (const lane of this.lanes.values()) this.startLane(lane);
     while (this.running.size > 0) await Promise.all([...this.running]);
@@ -360,6 +370,9 @@ export class CycleExecution {
         this.bannedIn.set(session.id, groups);
         return;
       }
+      case 'note_source_unreachable':
+        this.sourceUnreachable.set(session.id, effect.error);
+        return;
       case 'halt_cycle':
         this.halt ??= { kind: 'aborted', reason: effect.reason, error: effect.error };
         this.controller.abort();
@@ -410,6 +423,7 @@ export class CycleExecution {
         (s): s is SessionInfo =>
           s !== undefined &&
           s.id !== lane.sessionId &&
+          !this.sourceUnreachable.has(s.id) &&
           !isLimitedAt(s, this.deps.clock.now()) &&
           usableAt(s, cycle.expectedEndAt),
       );

@@ -8,7 +8,7 @@ import { MemoryRuntimeStore } from './memory-store.js';
 import { Runtime } from './runtime.js';
 import { SimulatedWorld, type GatewayCall } from './simulation.js';
 import { SandboxGateway } from '../telegram/sandbox/sandbox-gateway.js';
-import { MemorySandboxStore } from '../telegram/sandbox/sandbox-store.js';
+import { MemorySandboxStore, sourceViewKey } from '../telegram/sandbox/sandbox-store.js';
 import type { RuntimeStore } from './store.js';
 
 const groups = (n: number, base = 2_000_000_000): string[] =>
@@ -429,6 +429,88 @@ describe('outcomes and reactions', () => {
     await world.runCycles(botId, 1);
     await world.runtime.stopBot(botId);
     expect(world.events.some((e) => e.type === 'alert' && e.message.includes('120 min'))).toBe(true);
+  });
+});
+
+describe('a source one session cannot read', () => {
+  const link = 'https://t.me/stagger_demo/1';
+  const unreadableBy = (world: SimulatedWorld, session: string) =>
+    world.sandboxStore.putSourceState(sourceViewKey(link, session), 'private');
+
+  it('enterprise: the session that can read it posts every group (handed over); no pair is parked', async () => {
+    const world = new SimulatedWorld();
+    const g = groups(6);
+    await unreadableBy(world, 's0');
+    const botId = await start(world, { mode: 'enterprise', sessions: sessions(2), groups: g });
+    await world.runCycles(botId, 1);
+    await world.runtime.stopBot(botId);
+    const deliveries = await world.deliveries();
+    expect(deliveries.map((d) => d.group).sort()).toEqual([...g].sort());
+    expect(deliveries.every((d) => d.session === 's1')).toBe(true);
+    // s0 checked the source once and never forwarded.
+    expect(world.calls.filter((c) => c.sessionId === 's0').map((c) => c.method)).toEqual(['checkSource']);
+    expect(world.events.filter((e) => e.type === 'post.handed_off')).toHaveLength(3);
+    const posts = world.store.listPosts(botId);
+    expect(posts.every((p) => p.status === 'sent' && p.sessionId === 's1')).toBe(true);
+    for (const group of g) expect(world.store.pairState('s0', group)).toBeUndefined();
+    expect(world.store.listCycles(botId)[0]).toMatchObject({ status: 'finished' });
+    expect(world.store.session('s0')).toMatchObject({ status: 'active' });
+    expectSessionSpacing(world.calls, 5);
+  });
+
+  it('starter: its posts are skipped as source_unreachable, the others post as planned', async () => {
+    const world = new SimulatedWorld();
+    const g = groups(3);
+    await unreadableBy(world, 's0');
+    const botId = await start(world, {
+      mode: 'starter',
+      totalCycleMinutes: 10,
+      sessions: sessions(2),
+      groups: g,
+    });
+    await world.runCycles(botId, 1);
+    await world.runtime.stopBot(botId);
+    const posts = world.store.listPosts(botId);
+    expect(posts.filter((p) => p.sessionId === 's0').map((p) => [p.status, p.reason, p.error])).toEqual([
+      ['skipped', 'source_unreachable', 'CHANNEL_PRIVATE'],
+      ['skipped', 'source_unreachable', 'CHANNEL_PRIVATE'],
+      ['skipped', 'source_unreachable', 'CHANNEL_PRIVATE'],
+    ]);
+    expect(posts.filter((p) => p.sessionId === 's1').every((p) => p.status === 'sent')).toBe(true);
+    expect(world.calls.filter((c) => c.method === 'forward' && c.sessionId === 's0')).toHaveLength(0);
+    for (const group of g) expect(world.store.pairState('s0', group)).toBeUndefined();
+    expect(world.store.listCycles(botId)[0]).toMatchObject({ status: 'finished' });
+  });
+
+  it('no session can read it: the cycle stops as source_invalid, nothing is forwarded', async () => {
+    const world = new SimulatedWorld();
+    await unreadableBy(world, 's0');
+    await unreadableBy(world, 's1');
+    const botId = await start(world, { mode: 'enterprise', sessions: sessions(2), groups: groups(4) });
+    await world.runCycles(botId, 1);
+    await world.runtime.stopBot(botId);
+    expect(world.calls.map((c) => [c.method, c.sessionId])).toEqual([
+      ['checkSource', 's0'],
+      ['checkSource', 's1'],
+    ]);
+    expect(world.store.listCycles(botId)[0]).toMatchObject({
+      status: 'aborted',
+      reason: 'source_invalid:source_unreachable',
+    });
+    expect(
+      world.store.listPosts(botId).every((p) => p.status === 'cancelled' && p.reason === 'source_invalid'),
+    ).toBe(true);
+  });
+
+  it('the first session locked out does not stop the cycle: the next one checks and posts', async () => {
+    const world = new SimulatedWorld();
+    const g = groups(4);
+    await world.fault({ session: 's0', method: 'source', error: 'AUTH_KEY_UNREGISTERED' });
+    const botId = await start(world, { mode: 'enterprise', sessions: sessions(2), groups: g });
+    await world.runCycles(botId, 1);
+    await world.runtime.stopBot(botId);
+    expect((await world.deliveries()).map((d) => d.group).sort()).toEqual([...g].sort());
+    expect(world.store.listCycles(botId)[0]).toMatchObject({ status: 'finished' });
   });
 });
 

@@ -550,16 +550,13 @@ describe('checkSource', () => {
     });
   });
 
-  it('CHANNEL_PRIVATE passes through (source_invalid in the source phase)', async () => {
+  it('CHANNEL_PRIVATE passes through (this session cannot read the source, in the source phase)', async () => {
     const { gateway } = setup();
     answerPeers(telegram);
     telegram.on('channels.getMessages', rpcError(406, 'CHANNEL_PRIVATE'));
     const answer = await gateway.checkSource(session(), source);
     expect(answer).toEqual({ ok: false, error: 'CHANNEL_PRIVATE', code: 406 });
-    expect(classifyAnswer(answer, 'source')).toMatchObject({
-      kind: 'source_invalid',
-      reason: 'source_private',
-    });
+    expect(classifyAnswer(answer, 'source')).toMatchObject({ kind: 'source_unreachable' });
   });
 
   it('an aborted check answers a transient error', async () => {

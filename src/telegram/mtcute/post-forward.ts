@@ -23,7 +23,8 @@ export class PostForward {
   /** `randomId` is the request's, already converted (a random_id outside int64 never gets this far). */
   async send(client: SessionClient, request: ForwardRequest, randomId: Long): Promise<TelegramAnswer> {
     const from = await this.resolver.resolve(client, request.source.chat);
-    if (isUnresolved(from)) return from.answer;
+    // This session cannot see the source chat: about the source (others may read it), not the target.
+    if (isUnresolved(from)) return from.answer.ok ? from.answer : { ...from.answer, phase: 'source' };
     const to = await this.resolver.resolve(client, request.target.chat);
     if (isUnresolved(to)) return to.answer;
     const call: tl.messages.RawForwardMessagesRequest = {

@@ -17,6 +17,7 @@ import type {
   SandboxMethod,
   SandboxStore,
 } from './sandbox-store.js';
+import { sourceViewKey } from './sandbox-store.js';
 
 export interface SandboxOptions {
   clock: Clock;
@@ -88,8 +89,11 @@ export class SandboxGateway implements Gateway {
     return null;
   }
 
-  private async sourceError(source: PostRef): Promise<string | null> {
-    const state = await this.store.getSourceState(source.canonical);
+  /** What reading the source answers: for this account when its own view was set, else for everyone. */
+  private async sourceError(source: PostRef, accountId: string | null): Promise<string | null> {
+    const own =
+      accountId === null ? null : await this.store.getSourceState(sourceViewKey(source.canonical, accountId));
+    const state = own ?? (await this.store.getSourceState(source.canonical));
     if (state === 'protected') return 'CHAT_FORWARDS_RESTRICTED';
     if (state === 'deleted') return 'MSG_ID_INVALID';
     if (state === 'private') return 'CHANNEL_PRIVATE';
@@ -115,7 +119,7 @@ export class SandboxGateway implements Gateway {
     await this.roundTrip(signal);
     const gated = await this.gate(session.id, null, 'source');
     if (gated) return gated;
-    const error = await this.sourceError(source);
+    const error = await this.sourceError(source, session.id);
     return error ? fail(error) : { ok: true };
   }
 
@@ -125,8 +129,9 @@ export class SandboxGateway implements Gateway {
     const target = request.target;
     const gated = await this.gate(accountId, target.key, 'forward');
     if (gated) return gated;
-    const sourceError = await this.sourceError(request.source);
-    if (sourceError) return fail(sourceError);
+    // The forward reads the source first: what that answers is about the source, not the target.
+    const sourceError = await this.sourceError(request.source, accountId);
+    if (sourceError) return { ok: false, error: sourceError, code: 400, phase: 'source' };
     const group = await this.groupOf(target);
     if (!group) return fail('PEER_ID_INVALID');
     const writeError = SandboxGateway.writeError(group, accountId);
@@ -154,7 +159,7 @@ export class SandboxGateway implements Gateway {
     targets: readonly GroupTarget[],
     source: PostRef | null,
   ): Promise<PreflightReport> {
-    const sourceError = source ? await this.sourceError(source) : 'no source post';
+    const sourceError = source ? await this.sourceError(source, null) : 'no source post';
     const rows: PreflightRow[] = [];
     for (const session of sessions) {
       const account = await this.store.getAccount(session.id);

@@ -27,6 +27,15 @@ export interface SandboxGroup {
 
 export type SandboxSourceState = 'ok' | 'protected' | 'deleted' | 'private';
 
+/**
+ * The link under which one account's own view of a source post is stored: a state put there overrides the post's
+ * state for that account only (`private`: a private source chat the account is not in). A key, not a schema, so
+ * every store keeps it.
+ */
+export function sourceViewKey(link: string, accountId: string): string {
+  return `${link}#account=${accountId}`;
+}
+
 export interface SandboxDelivery {
   id: number;
   accountId: string;
