@@ -194,3 +194,19 @@ export function asUsageError(error: unknown): never {
   if (error instanceof StaggerError) throw new UsageError(error.message);
   throw error;
 }
+
+/**
+ * A command group's answer to its first word when that word is no subcommand: `--help`/`-h`/`help` print the
+ * usage on stdout (exit 0); nothing at all is bad input, so the usage goes to stderr (exit 2). Null otherwise.
+ */
+export function groupUsage(sub: string | undefined, help: string): number | null {
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    process.stdout.write(`${help}\n`);
+    return 0;
+  }
+  if (sub === undefined) {
+    process.stderr.write(`${help}\n`);
+    return 2;
+  }
+  return null;
+}

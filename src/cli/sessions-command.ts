@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { configOrUsage, usageOnStaggerErrorAsync } from './process.js';
 import { parseSessionString, parseTelethonSessionFile } from '../telegram/mtcute/session-formats.js';
 import { storeImportedSession } from '../telegram/session-import.js';
-import { asUsageError, numberOption, parseOptions, recordIdOption, UsageError } from './args.js';
+import { asUsageError, groupUsage, numberOption, parseOptions, recordIdOption, UsageError } from './args.js';
 import { withStore } from './store-command.js';
 
 const help = 'usage: stagger sessions import --user ID FILE|STRING [--label L] [--api-id N --api-hash H]';
@@ -23,15 +23,8 @@ const SESSION_STRING = /^[A-Za-z0-9_\-+/]{300,}={0,2}$/;
 
 export async function sessionsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(`${help}\n`);
-    return 0;
-  }
-  if (sub === undefined) {
-    // No subcommand is bad input: the usage goes to stderr, like every other complaint.
-    process.stderr.write(`${help}\n`);
-    return 2;
-  }
+  const usage = groupUsage(sub, help);
+  if (usage !== null) return usage;
   if (sub !== 'import') throw new UsageError(`unknown subcommand "${sub}" (import)`);
   const { values, positionals } = parseOptions(
     rest,

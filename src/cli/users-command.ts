@@ -13,7 +13,15 @@ import {
 } from '../storage/users.js';
 import { LIMITS } from '../core/limits.js';
 import { DEFAULT_MAX_SESSIONS } from '../http/routes/admin.js';
-import { choiceOption, limitOption, parseOptions, recordIdOption, span, UsageError } from './args.js';
+import {
+  choiceOption,
+  groupUsage,
+  limitOption,
+  parseOptions,
+  recordIdOption,
+  span,
+  UsageError,
+} from './args.js';
 import { withStore } from './store-command.js';
 
 const help = `usage: stagger users add --name NAME [--role admin|user] [--plan STARTER|ENTERPRISE]
@@ -25,15 +33,8 @@ const help = `usage: stagger users add --name NAME [--role admin|user] [--plan S
 
 export async function usersCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === '--help' || sub === '-h' || sub === 'help') {
-    process.stdout.write(`${help}\n`);
-    return 0;
-  }
-  if (sub === undefined) {
-    // No subcommand is bad input: the usage goes to stderr, like every other complaint.
-    process.stderr.write(`${help}\n`);
-    return 2;
-  }
+  const usage = groupUsage(sub, help);
+  if (usage !== null) return usage;
   if (sub === 'add') {
     const { values } = parseOptions(rest, {
       name: { type: 'string' },

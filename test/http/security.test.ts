@@ -165,6 +165,21 @@ describe('every route, by the app’s own route table', () => {
   });
 });
 
+/** The operator puts a sandbox session in the pool and lends it to a customer; the session as the API shows it. */
+async function lendPoolSession(adminToken: string, userId: string): Promise<{ id: string }> {
+  const pooled = (
+    await api.request('POST', '/api/admin/sessions', {
+      token: adminToken,
+      body: { driver: 'sandbox', count: 1 },
+    })
+  ).json().sessions[0];
+  await api.request('POST', `/api/admin/sessions/${pooled.id}/assign`, {
+    token: adminToken,
+    body: { userId },
+  });
+  return pooled;
+}
+
 describe('sessions belong to someone', () => {
   it('deleting a customer deletes their own sessions (secrets erased) and returns only pool sessions', async () => {
     const admin = await api.user({ name: 'op-del', role: 'admin' });
@@ -177,16 +192,7 @@ describe('sessions belong to someone', () => {
       apiId: 1,
       apiHash: '0123456789abcdef0123456789abcdef',
     });
-    const pooled = (
-      await api.request('POST', '/api/admin/sessions', {
-        token: admin.token,
-        body: { driver: 'sandbox', count: 1 },
-      })
-    ).json().sessions[0];
-    await api.request('POST', `/api/admin/sessions/${pooled.id}/assign`, {
-      token: admin.token,
-      body: { userId: customer.id },
-    });
+    const pooled = await lendPoolSession(admin.token, customer.id);
     const before = await api.store.sessions.listByOwner(customer.id);
     expect(before.map((s) => s.origin).sort()).toEqual(['customer', 'customer', 'pool']);
 
@@ -228,16 +234,7 @@ describe('sessions belong to someone', () => {
   it('a customer deleting a lent pool session gives it back to the pool; their own is deleted', async () => {
     const admin = await api.user({ name: 'op-back', role: 'admin' });
     const c = await readyCustomer(api, { sessions: 1 });
-    const pooled = (
-      await api.request('POST', '/api/admin/sessions', {
-        token: admin.token,
-        body: { driver: 'sandbox', count: 1 },
-      })
-    ).json().sessions[0];
-    await api.request('POST', `/api/admin/sessions/${pooled.id}/assign`, {
-      token: admin.token,
-      body: { userId: c.id },
-    });
+    const pooled = await lendPoolSession(admin.token, c.id);
     expect((await api.request('DELETE', `/api/sessions/${pooled.id}`, { token: c.token })).statusCode).toBe(
       204,
     );
