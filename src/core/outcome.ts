@@ -209,6 +209,16 @@ export function classifyError(rawError: string, code?: number, phase: CallPhase 
   return { kind: 'unknown', error };
 }
 
+/**
+ * Answers about the whole session — a dead key or a limit: nothing more is asked with it for now (a limit is never
+ * retried through).
+ */
+export function stopsSession(answer: TelegramAnswer): boolean {
+  if (answer.ok) return false;
+  const kind = classifyError(answer.error, answer.code).kind;
+  return kind === 'session_dead' || kind === 'session_pause';
+}
+
 /** Outcomes that mean the message is in the group. */
 export function isDelivered(outcome: Outcome): boolean {
   return outcome.kind === 'sent' || outcome.kind === 'duplicate';

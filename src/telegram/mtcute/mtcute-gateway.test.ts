@@ -24,6 +24,7 @@ import {
   message,
   resolvedPeer,
   sessionString,
+  storedChannel,
 } from '../../../test/support/mtcute/fixtures.js';
 
 type Forward = tl.messages.RawForwardMessagesRequest;
@@ -62,6 +63,7 @@ function setup(
     callTimeoutMs?: number;
     clock?: VirtualClock;
     dialogRefreshMs?: number;
+    usernameResolveIntervalMs?: number;
   } = {},
 ) {
   telegram = o.telegram ?? new OfflineTelegram();
@@ -73,6 +75,9 @@ function setup(
     ...(o.callTimeoutMs !== undefined ? { callTimeoutMs: o.callTimeoutMs } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
     ...(o.dialogRefreshMs !== undefined ? { dialogRefreshMs: o.dialogRefreshMs } : {}),
+    ...(o.usernameResolveIntervalMs !== undefined
+      ? { usernameResolveIntervalMs: o.usernameResolveIntervalMs }
+      : {}),
     credentials: {
       async get(id) {
         credentialReads.push(id);
@@ -199,9 +204,10 @@ describe('forward', () => {
     const first = setup();
     answerPeers(telegram);
     await first.gateway.forward(request());
-    expect(resolveCalls()).toBe(2);
+    // the source's username: the dialogs first (unanswered here), then resolveUsername; the target's id
+    expect(resolveCalls()).toBe(3);
     for (let i = 0; i < 25; i++) await first.gateway.forward(request({ randomId: BigInt(i + 10) }));
-    expect(resolveCalls()).toBe(2);
+    expect(resolveCalls()).toBe(3);
     await first.gateway.close();
 
     // a restart: new gateway, new client, empty mtcute storage — only the PeerCache survives
@@ -307,11 +313,172 @@ describe('forward', () => {
   });
 
   it('an unknown username answers USERNAME_NOT_OCCUPIED (unresolved)', async () => {
-    const { gateway } = setup();
+    const clock = new VirtualClock();
+    const { gateway } = setup({ clock });
     answerPeers(telegram);
-    const answer = await gateway.forward(request({ target: parseGroupTarget('@nosuchgroup') }));
+    // the source's and the target's names, a second apart on the clock
+    const answer = await onClock(
+      clock,
+      gateway.forward(request({ target: parseGroupTarget('@nosuchgroup') })),
+    );
+    expect(telegram.count('contacts.resolveUsername')).toBe(2);
     expect(answer).toEqual({ ok: false, error: 'USERNAME_NOT_OCCUPIED', code: 400 });
     expect(classifyAnswer(answer)).toMatchObject({ kind: 'group_skip', reason: 'unresolved' });
+  });
+});
+
+/** Runs `work` to its end on the virtual clock: the clock moves only to the sleeps the code makes. */
+async function onClock<T>(clock: VirtualClock, work: Promise<T>): Promise<T> {
+  let done = false;
+  work.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) {
+    if (clock.nextAt !== undefined) await clock.runUntil(clock.nextAt);
+    else await new Promise((r) => setTimeout(r, 1));
+  }
+  return work;
+}
+
+describe('forward to an @username', () => {
+  const JOINED = channel(1_700_000_101, { username: 'JoinedGroup', accessHash: '5151' });
+  const PUBLIC = ['groupa', 'groupb', 'groupc', 'groupd'].map((username, i) =>
+    channel(1_700_000_111 + i, { username, accessHash: String(6100 + i) }),
+  );
+
+  /** Records each contacts.resolveUsername with the virtual time it came at; `answer` may replace the lookup. */
+  function recordResolves(clock: VirtualClock, answer?: (username: string) => object | null) {
+    const resolves: { username: string; at: number }[] = [];
+    telegram.on('contacts.resolveUsername', (req) => {
+      const username = (req as tl.contacts.RawResolveUsernameRequest).username.toLowerCase();
+      resolves.push({ username, at: clock.now() });
+      const forced = answer?.(username);
+      if (forced) return forced;
+      const found = [SOURCE, ...PUBLIC].find((c) => c.username?.toLowerCase() === username);
+      return found ? resolvedPeer(found) : rpcError(400, 'USERNAME_NOT_OCCUPIED');
+    });
+    return resolves;
+  }
+
+  it('a joined group’s username comes from the dialogs: no resolveUsername at all', async () => {
+    const { gateway, peers } = setup();
+    answerPeers(telegram);
+    answerDialogs(telegram, [SOURCE, JOINED]);
+    const answer = await gateway.forward(request({ target: parseGroupTarget('@joinedgroup') }));
+    expect(answer).toEqual({ ok: true, messageId: 500 });
+    expect(telegram.count('contacts.resolveUsername')).toBe(0);
+    const call = telegram.calls('messages.forwardMessages')[0]!;
+    expect(call.toPeer).toMatchObject({ _: 'inputPeerChannel', channelId: JOINED.id });
+    expect((call.toPeer as tl.RawInputPeerChannel).accessHash.toString()).toBe('5151');
+    expect(call.fromPeer).toMatchObject({ _: 'inputPeerChannel', channelId: SOURCE.id });
+    expect(await peers.get('s1', 'u:joinedgroup')).toBe(storedChannel(JOINED.id, '5151'));
+  });
+
+  it('a name not in the dialogs: one resolveUsername, paced per session on the injected clock', async () => {
+    const clock = new VirtualClock();
+    const { gateway } = setup({ clock, usernameResolveIntervalMs: 5_000 });
+    answerPeers(telegram);
+    answerDialogs(telegram, [SOURCE]);
+    const resolves = recordResolves(clock);
+    for (const c of PUBLIC.slice(0, 3)) {
+      const target = parseGroupTarget(`@${c.username!}`);
+      expect(await onClock(clock, gateway.forward(request({ target })))).toMatchObject({ ok: true });
+    }
+    expect(resolves.map((r) => r.username)).toEqual(['groupa', 'groupb', 'groupc']);
+    expect(resolves.map((r) => r.at - resolves[0]!.at)).toEqual([0, 5_000, 10_000]);
+    // known now: forwards to them resolve nothing
+    await onClock(clock, gateway.forward(request({ target: parseGroupTarget('@GroupB'), randomId: 2n })));
+    expect(resolves).toHaveLength(3);
+    expect(telegram.calls('messages.forwardMessages').map((c) => c.toPeer)).toMatchObject(
+      [0, 1, 2, 1].map((i) => ({ channelId: PUBLIC[i]!.id })),
+    );
+  });
+
+  it('after a FLOOD_WAIT learnt from resolving, the session resolves nothing until it is over', async () => {
+    const clock = new VirtualClock();
+    const { gateway } = setup({ clock });
+    answerPeers(telegram);
+    answerDialogs(telegram, [SOURCE]);
+    const resolves = recordResolves(clock, (u) => (u === 'groupa' ? rpcError(420, 'FLOOD_WAIT_60') : null));
+    const to = (name: string) => request({ target: parseGroupTarget(`@${name}`) });
+
+    expect(await onClock(clock, gateway.forward(to('groupa')))).toEqual({
+      ok: false,
+      error: 'FLOOD_WAIT_60',
+      code: 420,
+    });
+    clock.jump(30_000);
+    const limited = await onClock(clock, gateway.forward(to('groupb')));
+    expect(limited).toEqual({ ok: false, error: 'FLOOD_WAIT_30', code: 420 });
+    expect(classifyAnswer(limited)).toMatchObject({ kind: 'session_pause', seconds: 30 });
+    expect(resolves.map((r) => r.username)).toEqual(['groupa']);
+    expect(telegram.count('messages.forwardMessages')).toBe(0);
+
+    clock.jump(30_000);
+    expect(await onClock(clock, gateway.forward(to('groupb')))).toMatchObject({ ok: true });
+    expect(resolves.map((r) => r.username)).toEqual(['groupa', 'groupb']);
+  });
+
+  it('a cached username whose forward answers peer-invalid is dropped and resolved once more', async () => {
+    const peers = new MemoryPeerCache();
+    await peers.put('s1', 'u:sourcechan', storedChannel(SOURCE.id, SOURCE.accessHash!.toString()));
+    const before = channel(1_700_000_200, { accessHash: '1' });
+    const moved = PUBLIC[0]!; // @groupa, now another chat than the one cached under its name
+    await peers.put('s1', 'u:groupa', storedChannel(before.id, '1'));
+    await peers.put('s1', 'u:groupb', storedChannel(before.id, '1'));
+    await peers.put('s1', 'u:gone', storedChannel(before.id, '1'));
+    const clock = new VirtualClock();
+    const { gateway } = setup({ peers, clock });
+    answerPeers(telegram);
+    answerDialogs(telegram, [SOURCE]);
+    const resolves = recordResolves(clock, (u) =>
+      u === 'groupb' ? resolvedPeer(before) : u === 'gone' ? rpcError(400, 'USERNAME_NOT_OCCUPIED') : null,
+    );
+    telegram.on('messages.forwardMessages', (req) =>
+      ((req as Forward).toPeer as tl.RawInputPeerChannel).channelId === before.id
+        ? rpcError(400, 'CHANNEL_INVALID')
+        : forwardUpdates(req, 600),
+    );
+    const forwardsTo = () =>
+      telegram.calls('messages.forwardMessages').map((c) => ({
+        channelId: (c.toPeer as tl.RawInputPeerChannel).channelId,
+        randomId: c.randomId[0]!.toString(),
+      }));
+
+    // the name moved: the post goes once more, with the same random_id, to where the name leads now
+    const target = parseGroupTarget('@groupa');
+    expect(await onClock(clock, gateway.forward(request({ target, randomId: 77n })))).toEqual({
+      ok: true,
+      messageId: 600,
+    });
+    expect(forwardsTo()).toEqual([
+      { channelId: before.id, randomId: '77' },
+      { channelId: moved.id, randomId: '77' },
+    ]);
+    expect(resolves.map((r) => r.username)).toEqual(['groupa']);
+    expect(await peers.get('s1', 'u:groupa')).toBe(storedChannel(moved.id, moved.accessHash!.toString()));
+    await onClock(clock, gateway.forward(request({ target, randomId: 78n })));
+    expect(resolves).toHaveLength(1);
+    expect(forwardsTo().at(-1)).toEqual({ channelId: moved.id, randomId: '78' });
+
+    // the name still leads to the refused chat: the refusal stands, nothing is sent again
+    telegram.clearRequests();
+    const same = await onClock(clock, gateway.forward(request({ target: parseGroupTarget('@groupb') })));
+    expect(same).toEqual({ ok: false, error: 'CHANNEL_INVALID', code: 400 });
+    expect(telegram.count('messages.forwardMessages')).toBe(1);
+    expect(resolves.map((r) => r.username)).toEqual(['groupa', 'groupb']);
+
+    // the name is gone: the answer says so, and the dropped entry is not used again
+    telegram.clearRequests();
+    const gone = parseGroupTarget('@gone');
+    const answer = await onClock(clock, gateway.forward(request({ target: gone })));
+    expect(answer).toEqual({ ok: false, error: 'USERNAME_NOT_OCCUPIED', code: 400 });
+    expect(classifyAnswer(answer)).toMatchObject({ kind: 'group_skip', reason: 'unresolved' });
+    expect(telegram.count('messages.forwardMessages')).toBe(1);
+    expect(await onClock(clock, gateway.forward(request({ target: gone })))).toEqual(answer);
+    expect(telegram.count('messages.forwardMessages')).toBe(1);
+    expect(resolves.map((r) => r.username)).toEqual(['groupa', 'groupb', 'gone']);
   });
 });
 
@@ -493,7 +660,9 @@ describe('timeouts and odd ids through the real connection path', () => {
   });
 
   it('an id that is no chat for mtcute (-1000000000000) → PEER_ID_INVALID without calls', async () => {
-    const { gateway } = setup();
+    const peers = new MemoryPeerCache();
+    await peers.put('s1', 'u:sourcechan', storedChannel(SOURCE.id, SOURCE.accessHash!.toString()));
+    const { gateway } = setup({ peers });
     answerPeers(telegram);
     answerDialogs(telegram, []);
     const answer = await gateway.forward(request({ target: parseGroupTarget('-1000000000000') }));

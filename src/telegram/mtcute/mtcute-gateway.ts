@@ -1,7 +1,7 @@
 /**
  * The real gateway: Telegram through mtcute 0.30.3, composed of one part per job —
  * the client pool (`client-pool.ts`: one client per session, the auth-key persistence), the peer resolver
- * (`peer-resolver.ts`: the PeerCache, the dialogs read), the forward (`post-forward.ts`), the source check
+ * (`peer-resolver.ts`: the PeerCache, the dialogs read, paced username resolving), the forward (`post-forward.ts`), the source check
  * (`source-check.ts`) and the preflight (`preflight.ts`).
  *
  * - The library never sleeps on a limit (see client-factory.ts) and every call passes `floodSleepThreshold: 0`:
@@ -53,7 +53,15 @@ export interface MtcuteGatewayOptions {
    * since). At most one re-read per session per this time. Default 10 minutes.
    */
   dialogRefreshMs?: number;
-  /** The release grace, the dialogs-read retry and re-read, and ban expiry run on it. Default: the wall clock. */
+  /**
+   * Least time between two contacts.resolveUsername calls of one session (a username not in the account's
+   * dialogs). Default 1 s (`DEFAULT_RESOLVE_PACING`).
+   */
+  usernameResolveIntervalMs?: number;
+  /**
+   * The release grace, the dialogs-read retry and re-read, the username pacing and ban expiry run on it. Default:
+   * the wall clock.
+   */
   clock?: TelegramClock;
 }
 
@@ -88,6 +96,9 @@ export class MtcuteGateway implements Gateway {
       logger,
       clock,
       ...(options.dialogRefreshMs !== undefined ? { dialogRefreshMs: options.dialogRefreshMs } : {}),
+      ...(options.usernameResolveIntervalMs !== undefined
+        ? { pacing: { minIntervalMs: options.usernameResolveIntervalMs } }
+        : {}),
     });
     this.resolver = resolver;
     this.forwarding = new PostForward(resolver, callTimeoutMs);

@@ -107,7 +107,10 @@ describe('caching', () => {
     expect(await resolver.resolve(client, { kind: 'username', username: 'THEGROUP' })).toMatchObject({
       cached: true,
     });
-    expect(resolveCalls()).toBe(1);
+    // the dialogs first (a read these tests leave unanswered), then the one resolveUsername
+    expect(telegram.count('messages.getDialogs')).toBe(1);
+    expect(telegram.count('contacts.resolveUsername')).toBe(1);
+    expect(resolveCalls()).toBe(2);
   });
 
   it('a cached peer Telegram refused as invalid is resolved again once; other refusals keep the cache', async () => {
@@ -231,5 +234,109 @@ describe('what is no group', () => {
     expect(await resolver.resolve(client, { kind: 'username', username: 'nosuchgroup' })).toEqual({
       answer: { ok: false, error: 'USERNAME_NOT_OCCUPIED', code: 400 },
     });
+  });
+});
+
+describe('usernames', () => {
+  const PUBLIC = channel(1_700_000_003, { username: 'PublicGroup', accessHash: '88' });
+
+  it('the dialogs answer by a chat’s username and its other active names, never an inactive one', async () => {
+    const { resolver, peers } = setup({ known: [] });
+    const aliased: tl.RawChannel = {
+      ...channel(1_700_000_004, { username: 'MainName', accessHash: '44' }),
+      usernames: [
+        { _: 'username', username: 'MainName', active: true },
+        { _: 'username', username: 'SecondName', active: true },
+        { _: 'username', username: 'OldName' },
+      ],
+    };
+    answerDialogs([GROUP, aliased]);
+    const client = await connectedClient(telegram);
+    for (const [username, id] of [
+      ['thegroup', GROUP.id],
+      ['mainname', aliased.id],
+      ['secondname', aliased.id],
+    ] as const) {
+      expect(await resolver.resolve(client, { kind: 'username', username })).toMatchObject({
+        peer: { channelId: id },
+      });
+    }
+    expect(telegram.count('contacts.resolveUsername')).toBe(0);
+    expect(await peers.get('s1', 'u:secondname')).toBe(storedChannel(aliased.id, '44'));
+    expect(await peers.get('s1', 'u:oldname')).toBeNull();
+  });
+
+  it('concurrent lookups of one name share one dialogs read and one resolveUsername', async () => {
+    const { resolver } = setup({ known: [PUBLIC] });
+    answerDialogs([OTHER]);
+    const client = await connectedClient(telegram);
+    const chat: ChatRef = { kind: 'username', username: 'publicgroup' };
+    const all = await Promise.all(Array.from({ length: 5 }, () => resolver.resolve(client, chat)));
+    for (const r of all) expect(r).toMatchObject({ peer: { _: 'inputPeerChannel', channelId: PUBLIC.id } });
+    expect(telegram.count('contacts.resolveUsername')).toBe(1);
+    expect(
+      telegram.calls('messages.getDialogs').filter((c) => c.offsetPeer._ === 'inputPeerEmpty'),
+    ).toHaveLength(1);
+  });
+
+  it('a name Telegram says is free is not asked again until the dialogs are due for a re-read', async () => {
+    const { resolver, clock } = setup({ known: [] });
+    answerDialogs([OTHER]);
+    const client = await connectedClient(telegram);
+    const free = { answer: { ok: false, error: 'USERNAME_NOT_OCCUPIED', code: 400 } };
+    const chat: ChatRef = { kind: 'username', username: 'freename' };
+    expect(await resolver.resolve(client, chat)).toEqual(free);
+    clock.jump(10 * 60_000 - 1);
+    expect(await resolver.resolve(client, chat)).toEqual(free);
+    expect(telegram.count('contacts.resolveUsername')).toBe(1);
+
+    // due: the dialogs are read again first, and the name is asked once more
+    clock.jump(1);
+    expect(await resolver.resolve(client, chat)).toEqual(free);
+    expect(telegram.count('contacts.resolveUsername')).toBe(2);
+    expect(
+      telegram.calls('messages.getDialogs').filter((c) => c.offsetPeer._ === 'inputPeerEmpty'),
+    ).toHaveLength(2);
+  });
+
+  it('a limit on reading the dialogs stops the lookup: no resolveUsername', async () => {
+    const { resolver } = setup({ known: [PUBLIC] });
+    telegram.on('messages.getDialogs', rpcError(420, 'FLOOD_WAIT_5'));
+    const client = await connectedClient(telegram);
+    expect(await resolver.resolve(client, { kind: 'username', username: 'publicgroup' })).toEqual({
+      answer: { ok: false, error: 'FLOOD_WAIT_5', code: 420 },
+    });
+    expect(telegram.count('contacts.resolveUsername')).toBe(0);
+  });
+
+  it('recheck: an id is only marked stale; a username still leading to the refused peer leaves the refusal', async () => {
+    const peers = new MemoryPeerCache();
+    await peers.put('s1', 'u:thegroup', storedChannel(GROUP.id, '4242'));
+    await peers.put('s1', `id:${channelChatId(GROUP.id)}`, storedChannel(GROUP.id, '4242'));
+    const { resolver } = setup({ peers });
+    answerDialogs([]);
+    const client = await connectedClient(telegram);
+    const byName: ChatRef = { kind: 'username', username: 'thegroup' };
+    const refused = await resolver.resolve(client, byName);
+    if (!('peer' in refused)) throw new Error('expected a peer');
+    const invalid = { ok: false as const, error: 'CHANNEL_INVALID', code: 400 };
+
+    // other refusals are not about the name
+    expect(
+      await resolver.recheck(client, byName, refused.peer, { ok: false, error: 'CHAT_WRITE_FORBIDDEN' }),
+    ).toBeNull();
+    expect(resolveCalls()).toBe(0);
+    // the name is resolved once more (the dialogs first) and still leads to the refused peer: the refusal stands
+    expect(await resolver.recheck(client, byName, refused.peer, invalid)).toBeNull();
+    expect(telegram.count('messages.getDialogs')).toBeGreaterThanOrEqual(1);
+    expect(telegram.count('contacts.resolveUsername')).toBe(1);
+
+    // an id: marked stale, resolved again by the next call, not now
+    const byId = await resolver.resolve(client, groupId);
+    if (!('peer' in byId)) throw new Error('expected a peer');
+    expect(await resolver.recheck(client, groupId, byId.peer, invalid)).toBeNull();
+    expect(telegram.count('channels.getChannels')).toBe(0);
+    // (mtcute itself has met the chat by now, in the resolveUsername answer)
+    expect(await resolver.resolve(client, groupId)).toMatchObject({ cached: false });
   });
 });

@@ -71,6 +71,18 @@ export function markedIdOf(peer: ChatPeer | tl.RawInputPeerUser): string {
   }
 }
 
+/**
+ * The usernames a chat answers to, as Telegram sends it: the main `username`, and the active ones of `usernames`
+ * (several, or collectible ones). mtcute's `Chat.usernames` reads only the second field, which a chat with one
+ * name usually lacks.
+ */
+export function chatUsernames(raw: tl.TypeChat): string[] {
+  if (raw._ !== 'channel') return [];
+  const names = raw.username ? [raw.username] : [];
+  for (const u of raw.usernames ?? []) if (u.active && !names.includes(u.username)) names.push(u.username);
+  return names;
+}
+
 export function isChatPeer(peer: tl.TypeInputPeer): peer is ChatPeer {
   return peer._ === 'inputPeerChannel' || peer._ === 'inputPeerChat';
 }

@@ -10,6 +10,7 @@ import { answerFromError } from './answers.js';
 import { NO_FLOOD_SLEEP } from './client-factory.js';
 import type { SessionClient } from './client-pool.js';
 import { isUnresolved, type PeerResolver } from './peer-resolver.js';
+import type { ChatPeer } from './peers.js';
 
 export class PostForward {
   private readonly resolver: PeerResolver;
@@ -27,10 +28,27 @@ export class PostForward {
     if (isUnresolved(from)) return from.answer.ok ? from.answer : { ...from.answer, phase: 'source' };
     const to = await this.resolver.resolve(client, request.target.chat);
     if (isUnresolved(to)) return to.answer;
+    const answer = await this.forward(client, request, from.peer, to.peer, randomId);
+    if (answer.ok || !to.cached) return answer;
+    // A cached target Telegram refused: a username is resolved once more, and the post sent once more only when
+    // the name now leads elsewhere (the same random_id: nothing was sent by the refused call).
+    const again = await this.resolver.recheck(client, request.target.chat, to.peer, answer);
+    if (again === null) return answer;
+    if (isUnresolved(again)) return again.answer;
+    return this.forward(client, request, from.peer, again.peer, randomId);
+  }
+
+  private async forward(
+    client: SessionClient,
+    request: ForwardRequest,
+    fromPeer: ChatPeer,
+    toPeer: ChatPeer,
+    randomId: Long,
+  ): Promise<TelegramAnswer> {
     const call: tl.messages.RawForwardMessagesRequest = {
       _: 'messages.forwardMessages',
-      fromPeer: from.peer,
-      toPeer: to.peer,
+      fromPeer,
+      toPeer,
       id: [request.source.messageId],
       randomId: [randomId],
       silent: request.silent,
@@ -42,9 +60,7 @@ export class PostForward {
       const messageId = sentMessageId(updates, randomId);
       return messageId === undefined ? { ok: true } : { ok: true, messageId };
     } catch (error) {
-      const answer = answerFromError(error);
-      if (to.cached) this.resolver.markStale(client.sessionId, request.target.chat, answer);
-      return answer;
+      return answerFromError(error);
     }
   }
 }

@@ -9,9 +9,10 @@ import {
   channelFull,
   credentials,
   dialogs,
+  resolvedPeer,
   storedChannel,
 } from '../../../test/support/mtcute/fixtures.js';
-import { OfflineTelegram } from '../../../test/support/mtcute/offline-telegram.js';
+import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
 import type { SessionHandle } from '../gateway.js';
 import { ClientPool } from './client-pool.js';
 import { PeerResolver } from './peer-resolver.js';
@@ -32,7 +33,7 @@ afterEach(async () => {
   await telegram.destroyAll();
 });
 
-async function setup(list: tl.RawChannel[], o: { concurrency?: number } = {}) {
+async function setup(list: tl.RawChannel[], o: { concurrency?: number; intervalMs?: number } = {}) {
   telegram = new OfflineTelegram();
   const clock = new VirtualClock(START);
   const peers = new MemoryPeerCache();
@@ -48,7 +49,12 @@ async function setup(list: tl.RawChannel[], o: { concurrency?: number } = {}) {
     releaseGraceMs: 30_000,
   });
   pools.push(pool);
-  const resolver = new PeerResolver({ peers, logger: NOOP, clock });
+  const resolver = new PeerResolver({
+    peers,
+    logger: NOOP,
+    clock,
+    ...(o.intervalMs !== undefined ? { pacing: { minIntervalMs: o.intervalMs } } : {}),
+  });
   const preflight = new Preflight({
     pool,
     resolver,
@@ -67,11 +73,65 @@ async function setup(list: tl.RawChannel[], o: { concurrency?: number } = {}) {
     const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
     return channelFull(list.find((c) => c.id === input.channelId)!);
   });
-  return { preflight, clock, calls };
+  return { preflight, clock, calls, peers };
 }
 
 function sessions(ids = SESSIONS): SessionHandle[] {
   return ids.map((id) => ({ id, driver: 'mtcute' }));
+}
+
+/** Runs `work` to its end on the virtual clock: the clock moves only to the sleeps the code makes. */
+async function onClock<T>(clock: VirtualClock, work: Promise<T>): Promise<T> {
+  let done = false;
+  work.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) {
+    if (clock.nextAt !== undefined) await clock.runUntil(clock.nextAt);
+    else await new Promise((r) => setTimeout(r, 1));
+  }
+  return work;
+}
+
+/**
+ * Telegram for username targets: `joined` come in the dialogs (one page, then the empty page that ends the read),
+ * `public` only through contacts.resolveUsername, whose calls are recorded with the virtual time they came at.
+ */
+function answerUsernames(
+  clock: VirtualClock,
+  o: { joined: tl.RawChannel[]; public: tl.RawChannel[]; resolve?: (n: number) => object | null },
+) {
+  const resolves: { username: string; at: number }[] = [];
+  telegram.on('messages.getDialogs', (req) =>
+    (req as tl.messages.RawGetDialogsRequest).offsetPeer._ === 'inputPeerEmpty'
+      ? dialogs(o.joined)
+      : dialogs([]),
+  );
+  telegram.on('contacts.resolveUsername', (req) => {
+    const username = (req as tl.contacts.RawResolveUsernameRequest).username.toLowerCase();
+    resolves.push({ username, at: clock.now() });
+    const forced = o.resolve?.(resolves.length);
+    if (forced) return forced;
+    const found = o.public.find((c) => c.username?.toLowerCase() === username);
+    return found ? resolvedPeer(found) : rpcError(400, 'USERNAME_NOT_OCCUPIED');
+  });
+  telegram.on('channels.getFullChannel', (req) => {
+    const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
+    return channelFull([...o.joined, ...o.public].find((c) => c.id === input.channelId)!);
+  });
+  /** Dialog reads started (each begins with the first page). */
+  const dialogReads = () =>
+    telegram.calls('messages.getDialogs').filter((c) => c.offsetPeer._ === 'inputPeerEmpty').length;
+  return { resolves, dialogReads };
+}
+
+function usernameTarget(c: tl.RawChannel) {
+  return parseGroupTarget(`@${c.username!}`);
+}
+
+function gaps(times: number[]): number[] {
+  return times.slice(1).map((t, i) => t - times[i]!);
 }
 
 describe('preflight', () => {
@@ -148,5 +208,90 @@ describe('preflight', () => {
       rows: [],
     });
     expect(telegram.clients).toHaveLength(0);
+  });
+});
+
+describe('preflight over usernames', () => {
+  const joined = Array.from({ length: 25 }, (_, i) =>
+    channel(1_910_000_000 + i, { username: `Joined${i}`, accessHash: String(100 + i) }),
+  );
+  const unjoined = Array.from({ length: 5 }, (_, i) =>
+    channel(1_920_000_000 + i, { username: `Public${i}`, accessHash: String(200 + i) }),
+  );
+
+  it('30 usernames, 25 of them in the dialogs: one dialogs read, then 5 resolveUsername calls, paced', async () => {
+    const { preflight, clock } = await setup([], { intervalMs: 3_000 });
+    const { resolves, dialogReads } = answerUsernames(clock, { joined, public: unjoined });
+    // the names not in the dialogs spread over the list: every sixth
+    const targets = unjoined.flatMap((c, k) => [...joined.slice(5 * k, 5 * k + 5), c]).map(usernameTarget);
+    expect(targets).toHaveLength(30);
+
+    const report = await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    expect(report.rows).toHaveLength(30);
+    expect(report.rows.every((r) => r.member === true && r.canWrite === true && r.error === null)).toBe(true);
+    expect(dialogReads()).toBe(1);
+    expect(resolves.map((r) => r.username)).toEqual(unjoined.map((c) => c.username!.toLowerCase()));
+    for (const gap of gaps(resolves.map((r) => r.at))) expect(gap).toBeGreaterThanOrEqual(3_000);
+    expect(telegram.count('channels.getFullChannel')).toBe(30);
+
+    // again: every name is known now (by the dialogs or by its resolve), nothing is resolved
+    telegram.clearRequests();
+    await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    expect(telegram.count('contacts.resolveUsername') + telegram.count('messages.getDialogs')).toBe(0);
+  });
+
+  it('a FLOOD_WAIT on the 2nd resolveUsername: no 3rd call; the rows left say the limit stopped the check', async () => {
+    const { preflight, clock } = await setup([], { intervalMs: 1_000 });
+    const { resolves, dialogReads } = answerUsernames(clock, {
+      joined: joined.slice(0, 3),
+      public: unjoined,
+      resolve: (n) => (n === 2 ? rpcError(420, 'FLOOD_WAIT_120') : null),
+    });
+    const targets = [joined[0]!, ...unjoined].map(usernameTarget);
+
+    const report = await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    expect(dialogReads()).toBe(1);
+    expect(resolves.map((r) => r.username)).toEqual(['public0', 'public1']);
+    expect(gaps(resolves.map((r) => r.at))).toEqual([1_000]);
+    expect(report.rows.map((r) => [r.groupKey, r.member, r.error])).toEqual([
+      ['@joined0', true, null],
+      ['@public0', true, null],
+      ...unjoined.slice(1).map((c) => [`@${c.username!.toLowerCase()}`, null, 'FLOOD_WAIT_120']),
+    ]);
+
+    // a new check while the wait lasts: the session is not asked to resolve, and says for how long it may not
+    clock.jump(20_000);
+    const during = await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    expect(resolves).toHaveLength(2);
+    expect(during.rows.slice(0, 2).every((r) => r.member === true)).toBe(true);
+    expect(during.rows.slice(2).map((r) => r.error)).toEqual([
+      'FLOOD_WAIT_100',
+      'FLOOD_WAIT_100',
+      'FLOOD_WAIT_100',
+      'FLOOD_WAIT_100',
+    ]);
+
+    // once it is over, the names left are resolved, one a second
+    clock.jump(100_000);
+    const after = await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    expect(resolves.slice(2).map((r) => r.username)).toEqual(['public1', 'public2', 'public3', 'public4']);
+    for (const gap of gaps(resolves.slice(2).map((r) => r.at))) expect(gap).toBeGreaterThanOrEqual(1_000);
+    expect(after.rows.every((r) => r.member === true && r.error === null)).toBe(true);
+  });
+
+  it('a cached username whose chat Telegram calls invalid is resolved once more and checked there', async () => {
+    const { preflight, clock, peers } = await setup([]);
+    const moved = channel(1_930_000_001, { username: 'MovedGroup', accessHash: '31' });
+    await peers.put('s1', 'u:movedgroup', storedChannel(1_930_000_000, '30'));
+    const { resolves } = answerUsernames(clock, { joined: [], public: [moved] });
+    telegram.on('channels.getFullChannel', (req) => {
+      const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
+      return input.channelId === moved.id ? channelFull(moved, 10) : rpcError(400, 'CHANNEL_INVALID');
+    });
+    const report = await onClock(clock, preflight.run(sessions(['s1']), [usernameTarget(moved)], null));
+    expect(report.rows).toMatchObject([{ member: true, slowmodeSeconds: 10, error: null }]);
+    expect(resolves.map((r) => r.username)).toEqual(['movedgroup']);
+    expect(telegram.count('channels.getFullChannel')).toBe(2);
+    expect(await peers.get('s1', 'u:movedgroup')).toBe(storedChannel(moved.id, '31'));
   });
 });

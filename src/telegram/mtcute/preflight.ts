@@ -5,13 +5,14 @@
  */
 import type { tl } from '@mtcute/core';
 import type { GroupTarget } from '../../core/group-targets.js';
-import { classifyError, type TelegramAnswer } from '../../core/outcome.js';
+import { classifyError, stopsSession, type TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
 import type { PreflightReport, PreflightRow, SessionHandle } from '../gateway.js';
 import { answerFromError, refusal } from './answers.js';
 import { NO_FLOOD_SLEEP } from './client-factory.js';
 import type { ClientPool, SessionClient } from './client-pool.js';
 import { isUnresolved, type PeerResolver } from './peer-resolver.js';
+import type { ChatPeer } from './peers.js';
 import type { SourceCheck } from './source-check.js';
 import type { TelegramClock } from './telegram-clock.js';
 
@@ -38,9 +39,7 @@ function isBanned(rights: tl.TypeChatBannedRights | undefined, nowSeconds: numbe
 
 /** The error that ends a session's checks: a dead key or a limit (never retried through). */
 function stopping(answer: TelegramAnswer | null): string | null {
-  if (answer === null || answer.ok) return null;
-  const kind = classifyError(answer.error, answer.code).kind;
-  return kind === 'session_dead' || kind === 'session_pause' ? answer.error : null;
+  return answer !== null && !answer.ok && stopsSession(answer) ? answer.error : null;
 }
 
 export class Preflight {
@@ -118,10 +117,26 @@ export class Preflight {
   }
 
   private async checkTarget(client: SessionClient, target: GroupTarget): Promise<Partial<PreflightRow>> {
-    const { resolver, clock, callTimeoutMs } = this.options;
+    const { resolver } = this.options;
     const resolved = await resolver.resolve(client, target.chat);
-    if (isUnresolved(resolved)) return { error: resolved.answer.ok ? null : resolved.answer.error };
-    const { peer } = resolved;
+    if (isUnresolved(resolved)) return errorRow(resolved.answer);
+    const checked = await this.checkPeer(client, resolved.peer);
+    if (!('refused' in checked)) return checked;
+    if (!resolved.cached) return errorRow(checked.refused);
+    // A cached chat Telegram refused: a username is resolved once more, and checked once more when it moved.
+    const again = await resolver.recheck(client, target.chat, resolved.peer, checked.refused);
+    if (again === null) return errorRow(checked.refused);
+    if (isUnresolved(again)) return errorRow(again.answer);
+    const recheck = await this.checkPeer(client, again.peer);
+    return 'refused' in recheck ? errorRow(recheck.refused) : recheck;
+  }
+
+  /** The row's fields for a peer, or Telegram's refusal of the call. */
+  private async checkPeer(
+    client: SessionClient,
+    peer: ChatPeer,
+  ): Promise<Partial<PreflightRow> | { refused: TelegramAnswer }> {
+    const { clock, callTimeoutMs } = this.options;
     const nowSeconds = Math.floor(clock.now() / 1000);
     const options = { ...NO_FLOOD_SLEEP, timeout: callTimeoutMs };
     try {
@@ -162,11 +177,13 @@ export class Preflight {
       // Basic groups have no slow mode.
       return { member, canWrite, slowmodeSeconds: 0 };
     } catch (error) {
-      const answer = answerFromError(error);
-      if (resolved.cached) resolver.markStale(client.sessionId, target.chat, answer);
-      return { error: answer.ok ? null : answer.error };
+      return { refused: answerFromError(error) };
     }
   }
+}
+
+function errorRow(answer: TelegramAnswer): Partial<PreflightRow> {
+  return { error: answer.ok ? null : answer.error };
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   channelChatId,
   channelMessages,
   chats,
+  dialogs,
   message,
   storedChannel,
   storedChat,
@@ -40,7 +41,7 @@ async function setup() {
   const resolver = new PeerResolver({ peers, logger: NOOP, clock: new VirtualClock() });
   const check = new SourceCheck(resolver, 60_000);
   const client = await connectedClient(telegram);
-  return { check, client };
+  return { check, client, peers };
 }
 
 function groupMessages(messages: tl.TypeMessage[], list: tl.TypeChat[] = [GROUP]): tl.messages.RawMessages {
@@ -111,6 +112,32 @@ describe('a channel source', () => {
     telegram.on('channels.getMessages', channelMessages([message(SOURCE.id, 42)], [SOURCE]));
     expect(await check.check(client, channelPost)).toEqual({ ok: true });
     expect(telegram.count('channels.getChannels')).toBe(1);
+  });
+
+  it('a source by username whose cached chat Telegram calls invalid is resolved once more and read there', async () => {
+    const { check, client, peers } = await setup();
+    const moved = channel(1_800_000_002, { username: 'SourceName', broadcast: true, accessHash: '32' });
+    await peers.put('s1', 'u:sourcename', storedChannel(SOURCE.id, '31'));
+    telegram.on('messages.getDialogs', (req) =>
+      (req as tl.messages.RawGetDialogsRequest).offsetPeer._ === 'inputPeerEmpty'
+        ? dialogs([moved])
+        : dialogs([]),
+    );
+    telegram.on('channels.getMessages', (req) =>
+      ((req as tl.channels.RawGetMessagesRequest).channel as tl.RawInputChannel).channelId === moved.id
+        ? channelMessages([message(moved.id, 42)], [moved])
+        : rpcError(400, 'CHANNEL_INVALID'),
+    );
+    const post: PostRef = {
+      chat: { kind: 'username', username: 'sourcename' },
+      messageId: 42,
+      canonical: 'https://t.me/sourcename/42',
+    };
+    expect(await check.check(client, post)).toEqual({ ok: true });
+    // found in the dialogs: no resolveUsername
+    expect(telegram.count('contacts.resolveUsername')).toBe(0);
+    expect(telegram.count('channels.getMessages')).toBe(2);
+    expect(await peers.get('s1', 'u:sourcename')).toBe(storedChannel(moved.id, '32'));
   });
 
   it('an aborted check asks nothing and answers a transient error', async () => {

@@ -25,15 +25,29 @@ export class SourceCheck {
   async check(client: SessionClient, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
     const resolved = await this.resolver.resolve(client, source.chat);
     if (isUnresolved(resolved)) return resolved.answer;
+    const answer = await this.read(client, resolved.peer, source.messageId, signal);
+    if (answer.ok || !resolved.cached || signal?.aborted) return answer;
+    // A cached chat Telegram refused: a username is resolved once more, and read once more when it moved.
+    const again = await this.resolver.recheck(client, source.chat, resolved.peer, answer);
+    if (again === null) return answer;
+    if (isUnresolved(again)) return again.answer;
+    return this.read(client, again.peer, source.messageId, signal);
+  }
+
+  private async read(
+    client: SessionClient,
+    peer: ChatPeer,
+    messageId: number,
+    signal: AbortSignal | undefined,
+  ): Promise<TelegramAnswer> {
     // An aborted check reports a transient failure; the caller's (aborted) backoff then ends its loop.
     if (signal?.aborted) return NETWORK_ERROR;
-    const { peer } = resolved;
     const options = {
       ...NO_FLOOD_SLEEP,
       timeout: this.callTimeoutMs,
       ...(signal ? { abortSignal: signal } : {}),
     };
-    const id: tl.TypeInputMessage[] = [{ _: 'inputMessageID', id: source.messageId }];
+    const id: tl.TypeInputMessage[] = [{ _: 'inputMessageID', id: messageId }];
     let result: tl.messages.TypeMessages;
     try {
       result =
@@ -49,11 +63,9 @@ export class SourceCheck {
           : await client.tg.call({ _: 'messages.getMessages', id }, options);
     } catch (error) {
       if (signal?.aborted) return NETWORK_ERROR;
-      const answer = answerFromError(error);
-      if (resolved.cached) this.resolver.markStale(client.sessionId, source.chat, answer);
-      return answer;
+      return answerFromError(error);
     }
-    return judgeSource(result, peer, source.messageId);
+    return judgeSource(result, peer, messageId);
   }
 }
 
