@@ -337,7 +337,7 @@ describe('errors: every row of the table in docs/telegram.md, raw through the re
     ['TOPIC_CLOSED', 400, { kind: 'group_skip', reason: 'topic_closed' }],
     ['TOPIC_DELETED', 400, { kind: 'group_skip', reason: 'topic_closed' }],
     ['TOPIC_ID_INVALID', 400, { kind: 'group_skip', reason: 'topic_invalid' }],
-    ['ALLOW_PAYMENT_REQUIRED_100', 403, { kind: 'group_skip', reason: 'payment_required' }],
+    ['ALLOW_PAYMENT_REQUIRED_100', 403, { kind: 'group_skip', reason: 'paid_messages' }],
     ['USER_BANNED_IN_CHANNEL', 400, { kind: 'group_skip', reason: 'banned_in_group' }],
     ['CHAT_ADMIN_REQUIRED', 400, { kind: 'group_skip', reason: 'admin_required' }],
     ['PREMIUM_ACCOUNT_REQUIRED', 403, { kind: 'group_skip', reason: 'premium_required' }],
