@@ -100,6 +100,9 @@ class GatedGateway implements Gateway {
   preflight(...args: Parameters<Gateway['preflight']>): ReturnType<Gateway['preflight']> {
     return this.gate(() => this.inner.preflight(...args));
   }
+  groupFacts(...args: Parameters<Gateway['groupFacts']>): ReturnType<Gateway['groupFacts']> {
+    return this.gate(() => this.inner.groupFacts(...args));
+  }
   release(sessionId: string): Promise<void> {
     return this.inner.release(sessionId);
   }

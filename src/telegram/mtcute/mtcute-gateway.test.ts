@@ -767,6 +767,8 @@ describe('preflight', () => {
         member: true,
         canWrite: true,
         slowmodeSeconds: 0,
+        paidStars: 0,
+        topicClosed: null,
         error: null,
       },
       {
@@ -775,6 +777,8 @@ describe('preflight', () => {
         member: null,
         canWrite: null,
         slowmodeSeconds: null,
+        paidStars: null,
+        topicClosed: null,
         error: 'AUTH_KEY_UNREGISTERED',
       },
     ]);
