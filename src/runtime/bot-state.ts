@@ -27,6 +27,7 @@ export class BotState {
   readonly pairs = new Map<string, PairState>();
   /** What each session knows about each group (core/group-facts.ts), by pairKey. */
   private readonly facts = new Map<string, GroupFacts>();
+  private factsLoaded = false;
   guard: GroupGuard = new GroupGuard();
   private readonly slowmodes = new Map<string, number>();
   readonly slots: Semaphore;
@@ -148,10 +149,21 @@ export class BotState {
   readonly factsOf = (sessionId: string, groupKey: string): GroupFacts | undefined =>
     this.facts.get(pairKey(sessionId, groupKey));
 
-  /** The stored facts replace what was known (a preflight may have stored newer ones since). */
-  setFacts(list: readonly GroupFacts[]): void {
+  /**
+   * The stored facts replace what was known. Returns those read since the last time (by a preflight): they are new
+   * reads for this runner too. The first load returns none — what was read before it began is in the bot's groups.
+   */
+  setFacts(list: readonly GroupFacts[]): GroupFacts[] {
+    const first = !this.factsLoaded;
+    this.factsLoaded = true;
+    const newer = first
+      ? []
+      : list.filter(
+          (f) => f.checkedAt > (this.facts.get(pairKey(f.sessionId, f.groupKey))?.checkedAt ?? -Infinity),
+        );
     this.facts.clear();
     for (const f of list) this.facts.set(pairKey(f.sessionId, f.groupKey), f);
+    return newer;
   }
 
   /** Facts just read from Telegram: known from now on, and the slow mode they give goes to the guard. */

@@ -229,6 +229,39 @@ describe('a known slow mode', () => {
     expect((await world.store.loadBot(botId))!.groups.map((gr) => gr.slowmodeSeconds)).toEqual([150, null]);
   });
 
+  it('a slow mode a preflight found while the bot runs spaces the posts from the next cycle on', async () => {
+    const world = new SimulatedWorld();
+    const [a] = groups(1);
+    const botId = await start(world, {
+      mode: 'starter',
+      totalCycleMinutes: 4,
+      sessions: sessions(2),
+      groups: [a!],
+    });
+    await world.runCycles(botId, 1);
+    // What a preflight stores (its rows as the pairs' facts), after the group turned slow mode on.
+    const checkedAt = world.clock.now();
+    await world.store.saveGroupFacts(
+      ['s0', 's1'].map((sessionId) => ({
+        sessionId,
+        groupKey: a!,
+        checkedAt,
+        member: true,
+        canWrite: true,
+        slowmodeSeconds: 150,
+        paidStars: 0,
+        topicClosed: null,
+        error: null,
+      })),
+    );
+    await world.runCycles(botId, 2);
+    await world.runtime.stopBot(botId);
+    // Fresh: not read again, but taken as read. Cycle 2: s0's post due at 240 s waits until 150 s after the last
+    // one (120 s), s1's due at 360 s until 150 s after that — each wait within the minimum gap it may wait.
+    expect(world.factReads.map((r) => world.seconds(r.at))).toEqual([0, 0]);
+    expect((await world.deliveries()).map((d) => d.atSeconds)).toEqual([0, 120, 270, 420]);
+  });
+
   it('a slow mode the admins turned off is forgotten at the next read', async () => {
     const world = new SimulatedWorld();
     const [a] = groups(1);

@@ -42,7 +42,8 @@ export async function refreshGroupFacts(
   state: BotState,
   input: FactsRefreshInput,
 ): Promise<void> {
-  state.setFacts(await deps.store.loadGroupFacts(input.allSessionIds));
+  // Facts a preflight read since the last planning count as reads (their slow mode goes to the guard).
+  await state.noteFacts(state.setFacts(await deps.store.loadGroupFacts(input.allSessionIds)));
   const refreshMs = deps.options.groupFactsRefreshSeconds * 1000;
   const planned = dueFactPairs(input.planned, state.factsOf, deps.clock.now(), refreshMs);
   await readFacts(deps, state, input, planned);

@@ -109,6 +109,10 @@ describe('group facts through the API', () => {
     // paid ×2, closed topic ×2, the muted pair
     expect(report.summary.problems).toBe(5);
 
+    // The group's slow mode is the bot's known slow mode for it (the guard's interval).
+    const bot = (await api.store.runtime.loadBot(c.botId))!;
+    expect(bot.groups.find((g) => g.key === SLOW)!.slowmodeSeconds).toBe(3600);
+    expect(bot.groups.find((g) => g.key === PAID)!.slowmodeSeconds).toBe(0);
     const stored = await api.store.runtime.loadGroupFacts(c.sessions);
     expect(stored).toHaveLength(8);
     expect(stored.find((f) => f.sessionId === s1 && f.groupKey === PAID)).toMatchObject({

@@ -61,6 +61,11 @@ export class RateLimitedPreflight {
     );
     const checkedAt = this.deps.clock.now();
     await this.deps.store.runtime.saveGroupFacts(report.rows.map((r) => ({ ...r, checkedAt })));
+    // The group's slow mode as its settings say it: the guard's interval for the group from the next start on.
+    const slowmodes = new Map<string, number>();
+    for (const r of report.rows) if (r.slowmodeSeconds !== null) slowmodes.set(r.groupKey, r.slowmodeSeconds);
+    for (const [groupKey, seconds] of slowmodes)
+      await this.deps.store.runtime.setGroupSlowmode(bot.id, groupKey, seconds);
     const policy = this.deps.policy ?? DEFAULT_RUNTIME_OPTIONS;
     const rows = report.rows.map((r) => ({
       ...r,
