@@ -176,6 +176,8 @@ class World {
   private readonly credentials: CredentialSource;
   /** Called on every forward Telegram sees, before it is answered. */
   onForward: ((f: Forwarded) => void) | null = null;
+  /** Groups with slow mode: its seconds (their full channel's slowmode_seconds). */
+  readonly slowmodes = new Map<number, number>();
   /** Groups with paid messages: stars a message (what their full channel tells an account). */
   readonly paidStars = new Map<number, number>();
   /** Closed topics of FORUM. */
@@ -258,7 +260,7 @@ class World {
       const c = [TOPIC_GROUP, FORUM, ...GROUPS].find((g) => g.id === input.channelId);
       if (!c) return rpcError(400, 'CHANNEL_INVALID');
       const stars = this.paidStars.get(c.id);
-      return channelFull(c, 0, stars === undefined ? {} : { paidStars: stars });
+      return channelFull(c, this.slowmodes.get(c.id) ?? 0, stars === undefined ? {} : { paidStars: stars });
     });
     t.on('channels.getForumTopicsByID', (req) =>
       forumTopics(
@@ -342,7 +344,13 @@ const SETTINGS: Partial<BotSettings> = {
 };
 
 /** An enterprise bot with mtcute sessions on an in-memory runtime store, started. */
-function memoryWorld(o: { sessions: number; groups: string[]; settings?: Partial<BotSettings> }): {
+function memoryWorld(o: {
+  sessions: number;
+  groups: string[];
+  settings?: Partial<BotSettings>;
+  /** Default: enterprise. */
+  starterMinutes?: number;
+}): {
   w: World;
   store: MemoryRuntimeStore;
   botId: string;
@@ -350,7 +358,8 @@ function memoryWorld(o: { sessions: number; groups: string[]; settings?: Partial
   const store = new MemoryRuntimeStore();
   const sessionIds = Array.from({ length: o.sessions }, (_, i) => `s${i}`);
   const botId = store.addBot({
-    mode: 'enterprise',
+    mode: o.starterMinutes === undefined ? 'enterprise' : 'starter',
+    totalCycleMinutes: o.starterMinutes ?? null,
     postLink: POST_LINK,
     settings: { ...SETTINGS, ...o.settings },
     sessions: sessionIds.map((id) => ({ id, label: id, driver: 'mtcute' })),
@@ -691,6 +700,25 @@ describe('the group’s facts, read through the library before posting', () => {
       [open, 'sent', null],
     ]);
     expect(w.forwards.map((f) => [f.channelId, f.topMsgId])).toEqual([[FORUM.id, 6]]);
+  });
+
+  it('a slow mode read from the full channel spaces the group’s posts across sessions, on the virtual clock', async () => {
+    // Starter, T = 4 min: s1 posts 120 s after s0; the group's 150 s slow mode holds it until 150 s (a wait within
+    // the 60 s minimum gap it may wait).
+    const { w, store, botId } = memoryWorld({
+      sessions: 2,
+      groups: [key(GROUPS[0]!)],
+      starterMinutes: 4,
+      settings: { minGroupGapSeconds: 60 },
+    });
+    w.slowmodes.set(GROUPS[0]!.id, 150);
+    await finish(w, botId, 1);
+    expect(w.forwards.map((f) => [f.session, w.seconds(f.at)])).toEqual([
+      ['s0', 0],
+      ['s1', 150],
+    ]);
+    expect(w.telegram.count('channels.getFullChannel')).toBe(2);
+    expect((await store.loadBot(botId))!.groups[0]!.slowmodeSeconds).toBe(150);
   });
 
   it('facts that could not be read: the forward’s ALLOW_PAYMENT_REQUIRED_X is a paid_messages skip, parked', async () => {
