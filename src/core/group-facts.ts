@@ -305,10 +305,10 @@ export function factsWarnings(input: FactsWarningsInput): FactsWarning[] {
   const warnings = order.map((k) => byKey.get(k)!);
   // Slow mode: a fact of the group, whichever session reads it; it matters when the plan posts there more often.
   const slow = new Map<string, number>();
-  for (const post of input.posts) {
+  for (const group of new Set(input.posts.map((p) => p.groupKey))) {
     for (const s of input.sessionIds) {
-      const seconds = input.facts(s, post.groupKey)?.slowmodeSeconds ?? null;
-      if (seconds !== null && seconds > (slow.get(post.groupKey) ?? 0)) slow.set(post.groupKey, seconds);
+      const seconds = input.facts(s, group)?.slowmodeSeconds ?? null;
+      if (seconds !== null && seconds > (slow.get(group) ?? 0)) slow.set(group, seconds);
     }
   }
   for (const [group, seconds] of slow) {
