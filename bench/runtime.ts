@@ -50,6 +50,9 @@ class TimingGateway implements Gateway {
   preflight(...args: Parameters<Gateway['preflight']>) {
     return this.inner.preflight(...args);
   }
+  groupFacts(...args: Parameters<Gateway['groupFacts']>) {
+    return this.inner.groupFacts(...args);
+  }
   release(id: string) {
     return this.inner.release(id);
   }

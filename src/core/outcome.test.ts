@@ -22,7 +22,8 @@ describe('classifyError: the table of docs/telegram.md', () => {
     ['TOPIC_ID_INVALID', { kind: 'group_skip', reason: 'topic_invalid' }],
     ['PREMIUM_ACCOUNT_REQUIRED', { kind: 'group_skip', reason: 'premium_required' }],
     ['PAYMENT_UNSUPPORTED', { kind: 'group_skip', reason: 'payment_required' }],
-    ['ALLOW_PAYMENT_REQUIRED_100', { kind: 'group_skip', reason: 'payment_required' }],
+    ['ALLOW_PAYMENT_REQUIRED_100', { kind: 'group_skip', reason: 'paid_messages' }],
+    ['ALLOW_PAYMENT_REQUIRED', { kind: 'group_skip', reason: 'paid_messages' }],
     ['USER_BANNED_IN_CHANNEL', { kind: 'group_skip', reason: 'banned_in_group' }],
     ['CHAT_ADMIN_REQUIRED', { kind: 'group_skip', reason: 'admin_required' }],
     ['PEER_ID_INVALID', { kind: 'group_skip', reason: 'unresolved' }],
@@ -130,6 +131,10 @@ describe('classifyError: the table of docs/telegram.md', () => {
     expect(explain('P0NY_FLOODWAIT')).toContain('without saying for how long');
     expect(explain('SESSION_PASSWORD_NEEDED')).toContain('log in again');
     expect(explain('TOPIC_ID_INVALID')).toContain('topic');
+    expect(explain('ALLOW_PAYMENT_REQUIRED_25')).toBe(
+      'The group charges 25 stars a message (paid messages); Stagger never pays.',
+    );
+    expect(explain('ALLOW_PAYMENT_REQUIRED')).toContain('never pays');
     expect(explain('NEVER_SEEN')).toBe('Telegram answered NEVER_SEEN.');
     // Free-form text is not passed off as a Telegram answer.
     expect(explainTelegram('stopped while the network was down')).toBeNull();

@@ -20,6 +20,8 @@ export type GroupSkipReason =
   | 'topic_invalid'
   | 'premium_required'
   | 'payment_required'
+  /** The group charges Stars a message (ALLOW_PAYMENT_REQUIRED_X); Stagger never pays. */
+  | 'paid_messages'
   | 'banned_in_group'
   | 'admin_required'
   | 'unresolved'
@@ -167,6 +169,15 @@ function floodPause(error: string): Outcome {
     : { kind: 'session_pause', seconds, reason: 'flood_wait', error };
 }
 
+/** Telegram's refusal of a message to a group with paid messages; `_X` gives the price in Stars. */
+export const PAYMENT_REQUIRED = 'ALLOW_PAYMENT_REQUIRED';
+
+/** The price in a refusal `ALLOW_PAYMENT_REQUIRED_X` (X Stars), or null. */
+export function paidStarsIn(error: string | null | undefined): number | null {
+  const match = /^ALLOW_PAYMENT_REQUIRED_(\d{1,9})$/.exec((error ?? '').trim().toUpperCase());
+  return match ? Number(match[1]) : null;
+}
+
 export function classifyAnswer(answer: TelegramAnswer, phase: CallPhase = 'forward'): Outcome {
   if (answer.ok) return { kind: 'sent' };
   return classifyError(answer.error, answer.code, answer.phase ?? phase);
@@ -196,8 +207,8 @@ export function classifyError(rawError: string, code?: number, phase: CallPhase 
   if (error.startsWith('CHAT_SEND_') && error.endsWith('_FORBIDDEN')) {
     return { kind: 'group_skip', reason: 'write_forbidden', error };
   }
-  if (secondsAfter('ALLOW_PAYMENT_REQUIRED_', error) !== null || error === 'ALLOW_PAYMENT_REQUIRED') {
-    return { kind: 'group_skip', reason: 'payment_required', error };
+  if (error === PAYMENT_REQUIRED || paidStarsIn(error) !== null) {
+    return { kind: 'group_skip', reason: 'paid_messages', error };
   }
   // Every other 420 is a rate limit too, however it is named (SLOWMODE_WAIT_X and FROZEN_METHOD_INVALID, also
   // sent with 420, were recognised above).
@@ -244,6 +255,9 @@ export function explainTelegram(code: string): string | null {
   }
   const slow = secondsAfter('SLOWMODE_WAIT_', upper);
   if (slow !== null) return `The group has slow mode: this account may post there again in ${slow} s.`;
+  const stars = paidStarsIn(upper);
+  if (stars !== null)
+    return `The group charges ${stars} stars a message (paid messages); Stagger never pays.`;
   if (!/^[A-Z][A-Z0-9_]*$/.test(key)) return null;
   return Object.hasOwn(TELEGRAM_WORDS, key) ? TELEGRAM_WORDS[key]! : `Telegram answered ${key}.`;
 }
@@ -264,6 +278,7 @@ const TELEGRAM_WORDS: Record<string, string> = {
   CHAT_ADMIN_REQUIRED: 'The target is a channel where only admins post: a configuration error.',
   PREMIUM_ACCOUNT_REQUIRED: 'Telegram requires a Premium account to post this there.',
   PAYMENT_UNSUPPORTED: 'The group charges for posting and this account cannot pay there; Stagger never pays.',
+  ALLOW_PAYMENT_REQUIRED: 'The group charges stars a message (paid messages); Stagger never pays.',
   PEER_ID_INVALID: 'This account has never met this chat (not in its dialogs).',
   CHANNEL_INVALID: 'The chat id is not valid for this account.',
   CHAT_ID_INVALID: 'The chat id is not valid.',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainReason, isPostReason } from './reasons.js';
+import { explainReason, explainText, isPostReason } from './reasons.js';
 
 const policy = { unknownFailuresBeforeSkip: 2, unknownSkipCycles: 3 };
 
@@ -18,6 +18,15 @@ describe('reasons are explained by kind', () => {
       explainReason('post', 'unknown_repeated', { unknownFailuresBeforeSkip: 4, unknownSkipCycles: 1 }),
     ).toBe('Skipped: this group failed 4 times with an unknown error; it is skipped for 1 cycle.');
     expect(explainReason('post', 'unknown', policy)).toContain('skipped for 3 cycles');
+  });
+
+  it('paid messages are explained with the price the error carries', () => {
+    expect(explainReason('post', 'paid_messages', policy, 'ALLOW_PAYMENT_REQUIRED_25')).toBe(
+      'Skipped: the group charges 25 stars a message (paid messages), and Stagger never pays to post.',
+    );
+    expect(explainText('post', 'paid_messages', policy, 'ALLOW_PAYMENT_REQUIRED_3')).toContain('3 stars');
+    // Without a price (Telegram may answer ALLOW_PAYMENT_REQUIRED alone): still the reason, in words.
+    expect(explainReason('post', 'paid_messages', policy)).toContain('charges stars a message');
   });
 
   it('a reason of another kind is not explained as this kind', () => {

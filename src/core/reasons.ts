@@ -7,6 +7,7 @@
  */
 import {
   explainTelegram,
+  paidStarsIn,
   type GroupSkipReason,
   type SessionDeadReason,
   type SessionPauseReason,
@@ -47,7 +48,9 @@ export interface ExplainPolicy {
 
 const cycles = (n: number) => `${n} cycle${n === 1 ? '' : 's'}`;
 
-const GROUP_SKIP_WORDS: Record<GroupSkipReason, string> = {
+type Words = string | ((policy: ExplainPolicy, error: string | null) => string);
+
+const GROUP_SKIP_WORDS: Record<GroupSkipReason, Words> = {
   write_forbidden: 'Skipped: this account may not write in the group.',
   not_member: 'Skipped: this account is not a member of the group. Stagger never joins groups.',
   restricted: 'Skipped: the group is restricted for this account.',
@@ -55,13 +58,16 @@ const GROUP_SKIP_WORDS: Record<GroupSkipReason, string> = {
   topic_invalid: 'Skipped: the forum topic does not exist in the group (check the topic in the group list).',
   premium_required: 'Skipped: Telegram requires a Premium account to post this there.',
   payment_required: 'Skipped: the group asks for payment to post.',
+  // The price comes from Telegram's refusal (ALLOW_PAYMENT_REQUIRED_X) or the group's facts, kept as the error.
+  paid_messages: (_p, error) => {
+    const stars = paidStarsIn(error);
+    return `Skipped: the group charges ${stars === null ? 'stars' : `${stars} stars`} a message (paid messages), and Stagger never pays to post.`;
+  },
   banned_in_group: 'Skipped: this account is banned from writing in the group.',
   admin_required: 'Skipped: the target is a channel where only admins post (a configuration error).',
   unresolved: 'Skipped: this account does not know the group (not in its dialogs).',
   no_access: 'Skipped: this account has no access to the group.',
 };
-
-type Words = string | ((policy: ExplainPolicy) => string);
 
 /** Every post reason with its words: a reason added to PostReason without words does not compile. */
 const POST_WORDS: Record<PostReason, Words> = {
@@ -127,13 +133,21 @@ const STOP_WORDS: Record<StopReason, string> = {
   fenced: 'Another worker took over this bot.',
 };
 
-/** Plain words for a reason of a kind, or null when the reason is not one of that kind's. */
-export function explainReason(kind: ReasonKind, reason: string, policy: ExplainPolicy): string | null {
+/**
+ * Plain words for a reason of a kind, or null when the reason is not one of that kind's. `error` is the post's
+ * error beside the reason, for words that quote it (the price of a paid group).
+ */
+export function explainReason(
+  kind: ReasonKind,
+  reason: string,
+  policy: ExplainPolicy,
+  error: string | null = null,
+): string | null {
   switch (kind) {
     case 'post': {
       if (!isPostReason(reason)) return null;
       const words = POST_WORDS[reason];
-      return typeof words === 'string' ? words : words(policy);
+      return typeof words === 'string' ? words : words(policy, error);
     }
     case 'session':
       return lookup(SESSION_WORDS, reason);
@@ -151,9 +165,14 @@ export function explainReason(kind: ReasonKind, reason: string, policy: ExplainP
  * Words for a text stored as a reason of `kind`, or as an `error` (a Telegram error, or the session reason a
  * skipped lane records as its cause); null when it is neither (free text is already words).
  */
-export function explainText(kind: ReasonKind | 'error', text: string, policy: ExplainPolicy): string | null {
+export function explainText(
+  kind: ReasonKind | 'error',
+  text: string,
+  policy: ExplainPolicy,
+  error: string | null = null,
+): string | null {
   if (kind === 'error') return explainTelegram(text) ?? explainReason('session', text, policy);
-  return explainReason(kind, text, policy) ?? explainTelegram(text);
+  return explainReason(kind, text, policy, error) ?? explainTelegram(text);
 }
 
 function lookup<K extends string>(table: Record<K, string>, key: string): string | null {

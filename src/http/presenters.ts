@@ -2,6 +2,7 @@
  * How records look in responses, shared by the customer's and the operator's routes: times as ISO text, sessions
  * without secrets.
  */
+import { describeGroupFacts, judgeGroupFacts, type GroupFactsRead } from '../core/group-facts.js';
 import { explainReason, type ExplainPolicy } from '../core/reasons.js';
 import { sessionStateAt } from '../core/session-state.js';
 import { DEFAULT_RUNTIME_OPTIONS } from '../runtime/options.js';
@@ -38,5 +39,18 @@ export function presentSession(
         ? { id: s.tgUserId, username: s.tgUsername, name: s.tgName }
         : null,
     createdAt: iso(s.createdAt),
+  };
+}
+
+/**
+ * What the facts of a (session, group) mean (core/group-facts.ts): the skip they cause, in words, and the facts in
+ * short words (`paid: 25 stars — skipped`, `slow mode 5 min`…).
+ */
+export function presentFactsVerdict(facts: GroupFactsRead, policy: ExplainPolicy = DEFAULT_RUNTIME_OPTIONS) {
+  const verdict = judgeGroupFacts(facts);
+  return {
+    skipReason: verdict.kind === 'skip' ? verdict.reason : null,
+    skipText: verdict.kind === 'skip' ? explainReason('post', verdict.reason, policy, verdict.error) : null,
+    factsText: describeGroupFacts(facts),
   };
 }

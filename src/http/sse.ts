@@ -27,9 +27,15 @@ export function presentEvent(event: RuntimeEvent, policy: ExplainPolicy): Record
   const out: Record<string, unknown> = { ...event, time: new Date(event.at).toISOString() };
   const kind = reasonKind(event.type);
   const reason = 'reason' in event && event.reason ? event.reason : null;
-  const reasonText = reason ? (kind ? explainText(kind, reason, policy) : explainTelegram(reason)) : null;
+  const error = 'error' in event && event.error ? event.error : null;
+  // The error beside the reason may carry what the words quote (the price of a paid group).
+  const reasonText = reason
+    ? kind
+      ? explainText(kind, reason, policy, error)
+      : explainTelegram(reason)
+    : null;
   if (reasonText) out.reasonText = reasonText;
-  const errorText = 'error' in event && event.error ? explainText('error', event.error, policy) : null;
+  const errorText = error ? explainText('error', error, policy) : null;
   if (errorText) out.errorText = errorText;
   return out;
 }

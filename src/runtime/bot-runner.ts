@@ -13,8 +13,8 @@ import {
   type SessionInfo,
 } from '../core/model.js';
 import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
-import { modeOrDefault, planCycle } from '../core/plan.js';
-import { readiness } from '../core/readiness.js';
+import { modeOrDefault, planCycle, type ExecutionMode, type Plan } from '../core/plan.js';
+import { readiness, type Readiness } from '../core/readiness.js';
 import { nextCycleStart, scheduleInputOf } from '../core/schedule.js';
 import { parsePostLink, type PostRef } from '../core/post-link.js';
 import { judgeSourceAccess, type SourceAccess, type SourceCheckResult } from '../core/source-access.js';
@@ -23,6 +23,7 @@ import { BotState } from './bot-state.js';
 import { sleepUntil } from './clock.js';
 import { recordFinal } from './post-results.js';
 import { CycleExecution, type CycleDeps } from './cycle-execution.js';
+import { refreshGroupFacts } from './group-facts-refresh.js';
 import type { EventBus } from './events.js';
 import type { RandomSource } from './random.js';
 import type { Lease } from './lease.js';
@@ -40,6 +41,14 @@ export interface RunnerDeps extends CycleDeps {
 export type StopMode = 'cancel' | 'suspend';
 
 export type RunnerExit = 'stopped' | 'desired_stopped' | 'deleted' | 'fenced';
+
+/** A cycle's plan, with the sessions usable at its start. */
+interface CyclePlan {
+  ok: true;
+  sessions: SessionInfo[];
+  mode: ExecutionMode;
+  plan: Plan<SessionInfo, string>;
+}
 
 interface NextStart {
   at: number;
@@ -129,6 +138,8 @@ export class BotRunner {
           // Plan ahead of the start, so that planning and the source check do not make the first posts late.
           const planAt = next.at - this.deps.options.planningLeadMs;
           if (planAt > clock.now()) {
+            // Facts due by then are read while waiting, so that reading them does not make the cycle late.
+            await this.readFactsAhead(bot, next);
             if (!(await sleepUntil(clock, planAt, signal))) break;
             continue; // configuration may have changed while waiting: take it again
           }
@@ -235,12 +246,8 @@ export class BotRunner {
     }
   }
 
-  /** Plans the cycle, fixes every post's random_id, and stores it all in one transaction. */
-  private async planNext(
-    bot: BotSnapshot,
-    next: NextStart,
-  ): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null> {
-    const { store, random } = this.deps;
+  /** The cycle's plan with the sessions usable at its start, or why the bot cannot run. */
+  private planAt(bot: BotSnapshot, at: number): CyclePlan | Extract<Readiness<SessionInfo>, { ok: false }> {
     const st = this.st;
     // The sessions refreshed in this runner's state (a pause that ended is over) decide, at the cycle's start.
     const ready = readiness(
@@ -251,12 +258,9 @@ export class BotRunner {
         mode: bot.mode,
         totalCycleMinutes: bot.totalCycleMinutes,
       },
-      next.at,
+      at,
     );
-    if (!ready.ok) {
-      await this.attention(ready.reason, ready.message);
-      return null;
-    }
+    if (!ready.ok) return ready;
     const sessions = ready.usable;
     const mode = modeOrDefault(bot.mode);
     const plan = planCycle({
@@ -267,6 +271,45 @@ export class BotRunner {
       totalCycleMinutes: bot.totalCycleMinutes,
       minGroupGapSeconds: bot.settings.minGroupGapSeconds,
     });
+    return { ok: true, sessions, mode, plan };
+  }
+
+  /**
+   * Reads the facts the cycle will need that are due (core/group-facts.ts): the planned pairs, and in enterprise
+   * mode who could take over a group its planned session may not post to.
+   */
+  private async refreshFacts(bot: BotSnapshot, planned: CyclePlan): Promise<void> {
+    await refreshGroupFacts(this.deps, this.st, {
+      botId: this.botId,
+      mode: planned.mode,
+      planned: planned.plan.posts.map((p) => ({ sessionId: p.session.id, groupKey: p.group })),
+      sessions: planned.sessions,
+      allSessionIds: bot.sessions.map((s) => s.id),
+      signal: this.controller.signal,
+    });
+  }
+
+  /** Before waiting for the next cycle: its due facts, read now (planning then finds them fresh). */
+  private async readFactsAhead(bot: BotSnapshot, next: NextStart): Promise<void> {
+    const planned = this.planAt(bot, next.at);
+    if (planned.ok) await this.refreshFacts(bot, planned);
+  }
+
+  /** Plans the cycle, fixes every post's random_id, and stores it all in one transaction. */
+  private async planNext(
+    bot: BotSnapshot,
+    next: NextStart,
+  ): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null> {
+    const { store, random } = this.deps;
+    const planned = this.planAt(bot, next.at);
+    if (!planned.ok) {
+      await this.attention(planned.reason, planned.message);
+      return null;
+    }
+    const { mode, plan } = planned;
+    // Know the groups before posting (paid messages, closed topics, rights, slow mode): stale facts are read now.
+    await this.refreshFacts(bot, planned);
+    if (this.controller.signal.aborted) return null;
     const runMs = (plan.lastPostAtSeconds + plan.delayBetweenPosts) * 1000;
     const expectedEndAt = next.at + runMs;
     const deadlineAt =

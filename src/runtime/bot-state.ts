@@ -1,8 +1,10 @@
 /**
  * What one running bot keeps between cycles: its sessions' health (cooldowns, retirement), the time each session
- * last called Telegram, the per-group guard, the (session, group) pair states, and its concurrency limit.
+ * last called Telegram, the per-group guard, the (session, group) pair states and group facts, and its concurrency
+ * limit.
  * Every change that must survive a restart is written through to the store here, in one place.
  */
+import type { GroupFacts } from '../core/group-facts.js';
 import type { BotSnapshot, PairState, SessionInfo } from '../core/model.js';
 import { pauseOverBy } from '../core/session-state.js';
 import type { Clock } from './clock.js';
@@ -23,6 +25,9 @@ export class BotState {
    */
   readonly lastCall = new Map<string, { scheduled: number; actual: number }>();
   readonly pairs = new Map<string, PairState>();
+  /** What each session knows about each group (core/group-facts.ts), by pairKey. */
+  private readonly facts = new Map<string, GroupFacts>();
+  private factsLoaded = false;
   guard: GroupGuard = new GroupGuard();
   private readonly slowmodes = new Map<string, number>();
   readonly slots: Semaphore;
@@ -48,11 +53,13 @@ export class BotState {
   }
 
   async load(bot: BotSnapshot): Promise<void> {
-    const [pairs, lastSent] = await Promise.all([
+    const [pairs, lastSent, facts] = await Promise.all([
       this.deps.store.loadPairStates(this.botId),
       this.deps.store.lastSentByGroup(this.botId),
+      this.deps.store.loadGroupFacts(bot.sessions.map((s) => s.id)),
     ]);
     for (const p of pairs) this.pairs.set(pairKey(p.sessionId, p.groupKey), p);
+    this.setFacts(facts);
     for (const g of bot.groups) if (g.slowmodeSeconds) this.slowmodes.set(g.key, g.slowmodeSeconds);
     this.guard = new GroupGuard(lastSent, this.slowmodes);
   }
@@ -133,6 +140,46 @@ export class BotState {
   /** Slow mode learned from Telegram (SLOWMODE_WAIT, preflight): the guard spaces the group's posts by it. */
   async learnSlowmode(groupKey: string, seconds: number): Promise<void> {
     if (seconds <= (this.slowmodes.get(groupKey) ?? 0)) return;
+    this.slowmodes.set(groupKey, seconds);
+    this.guard.setSlowmode(groupKey, seconds);
+    await this.deps.store.setGroupSlowmode(this.botId, groupKey, seconds);
+  }
+
+  /** The known facts of (session, group), or undefined. */
+  readonly factsOf = (sessionId: string, groupKey: string): GroupFacts | undefined =>
+    this.facts.get(pairKey(sessionId, groupKey));
+
+  /**
+   * The stored facts replace what was known. Returns those read since the last time (by a preflight): they are new
+   * reads for this runner too. The first load returns none — what was read before it began is in the bot's groups.
+   */
+  setFacts(list: readonly GroupFacts[]): GroupFacts[] {
+    const first = !this.factsLoaded;
+    this.factsLoaded = true;
+    const newer = first
+      ? []
+      : list.filter(
+          (f) => f.checkedAt > (this.facts.get(pairKey(f.sessionId, f.groupKey))?.checkedAt ?? -Infinity),
+        );
+    this.facts.clear();
+    for (const f of list) this.facts.set(pairKey(f.sessionId, f.groupKey), f);
+    return newer;
+  }
+
+  /** Facts just read from Telegram: known from now on, and the slow mode they give goes to the guard. */
+  async noteFacts(list: readonly GroupFacts[]): Promise<void> {
+    for (const f of list) {
+      this.facts.set(pairKey(f.sessionId, f.groupKey), f);
+      if (f.slowmodeSeconds !== null) await this.knowSlowmode(f.groupKey, f.slowmodeSeconds);
+    }
+  }
+
+  /**
+   * The slow mode the group's settings say (a read of its facts): taken as it is, also when lower than what a
+   * SLOWMODE_WAIT taught (the group's admins may have shortened or ended it).
+   */
+  private async knowSlowmode(groupKey: string, seconds: number): Promise<void> {
+    if ((this.slowmodes.get(groupKey) ?? 0) === seconds) return;
     this.slowmodes.set(groupKey, seconds);
     this.guard.setSlowmode(groupKey, seconds);
     await this.deps.store.setGroupSlowmode(this.botId, groupKey, seconds);

@@ -6,8 +6,11 @@
  * Timing rules it keeps, whatever happens:
  * - a session never calls forward twice closer than `delay_between_posts` (retries and hand-offs included);
  * - the per-group guard (min group gap, slow mode) holds across all sessions of the bot;
+ * - a post the group's facts forbid (paid messages, a closed topic, no right to write) is never sent: it is
+ *   skipped, or in enterprise mode handed to a session the facts allow (core/group-facts.ts);
  * - no post is sent after the cycle's deadline (the next cycle's turn).
  */
+import { decideByFacts } from '../core/group-facts.js';
 import { parseGroupTarget, type GroupTarget } from '../core/group-targets.js';
 import {
   FINAL_POST_STATUSES,
@@ -183,6 +186,18 @@ export class CycleExecution {
       if (pair.cooldownUntil !== null && pair.cooldownUntil > now) {
         return this.finish(post, 'skipped', 'slowmode', pair.lastError);
       }
+    }
+    if (!retrying) {
+      // What is known of the group before posting: a post the facts forbid is never sent.
+      const facts = decideByFacts({
+        mode: cycle.mode,
+        sessionId: session.id,
+        groupKey: post.groupKey,
+        candidates: cycle.mode === 'enterprise' ? this.healthy(session.id).map((s) => s.id) : [],
+        facts: state.factsOf,
+      });
+      if (facts.kind === 'skip') return this.finish(post, 'skipped', facts.reason, facts.error);
+      if (facts.kind === 'hand_over') return this.handOver(post, facts.to);
     }
 
     let at = Math.max(
@@ -415,18 +430,7 @@ export class CycleExecution {
       for (const post of rest) await this.giveUp(post, reason, error);
       return 'lane_over';
     }
-    const { state, bot, cycle } = this.input;
-    // Healthy: alive, not limited, and free again before the cycle is due to end (a short FLOOD_WAIT is fine).
-    const healthy = bot.sessions
-      .map((s) => state.session(s.id))
-      .filter(
-        (s): s is SessionInfo =>
-          s !== undefined &&
-          s.id !== lane.sessionId &&
-          !this.sourceUnreachable.has(s.id) &&
-          !isLimitedAt(s, this.deps.clock.now()) &&
-          usableAt(s, cycle.expectedEndAt),
-      );
+    const healthy = this.healthy(lane.sessionId);
     if (healthy.length === 0) {
       for (const post of rest) await this.giveUp(post, reason, error);
       return 'lane_over';
@@ -438,26 +442,66 @@ export class CycleExecution {
         await this.finish(post, 'failed', reason, error ?? 'DELIVERY_UNKNOWN');
         continue;
       }
-      let target = this.lane(healthy[0]!.id);
-      for (const s of healthy) {
-        const candidate = this.lane(s.id);
-        if (candidate.queue.length < target.queue.length) target = candidate;
-      }
-      const from = post.sessionId;
-      post.sessionId = target.sessionId;
-      await this.deps.batcher.writeResult({ postId: post.id, botId: bot.id, sessionId: target.sessionId });
-      state.emit({
-        type: 'post.handed_off',
-        cycleId: post.cycleId,
-        postId: post.id,
-        fromSessionId: from,
-        toSessionId: target.sessionId,
-      });
-      target.queue.push(post);
-      touched.add(target);
+      touched.add(
+        await this.moveTo(
+          post,
+          healthy.map((s) => s.id),
+        ),
+      );
     }
     for (const target of touched) this.startLane(target);
     return 'lane_over';
+  }
+
+  /**
+   * Healthy sessions other than `excluding`: alive, not limited, able to read the source, and free again before
+   * the cycle is due to end (a short FLOOD_WAIT is fine).
+   */
+  private healthy(excluding: string): SessionInfo[] {
+    const { state, bot, cycle } = this.input;
+    return bot.sessions
+      .map((s) => state.session(s.id))
+      .filter(
+        (s): s is SessionInfo =>
+          s !== undefined &&
+          s.id !== excluding &&
+          !this.sourceUnreachable.has(s.id) &&
+          !isLimitedAt(s, this.deps.clock.now()) &&
+          usableAt(s, cycle.expectedEndAt),
+      );
+  }
+
+  /** Gives a post to the lane with the least to do among these sessions' (a hand-off); returns that lane. */
+  private async moveTo(post: PostRecord, sessionIds: readonly string[]): Promise<Lane> {
+    let target = this.lane(sessionIds[0]!);
+    for (const id of sessionIds) {
+      const candidate = this.lane(id);
+      if (candidate.queue.length < target.queue.length) target = candidate;
+    }
+    const from = post.sessionId;
+    post.sessionId = target.sessionId;
+    // Timing chosen for the old lane does not hold in the new one.
+    this.notBefore.delete(post.id);
+    this.intendedAt.delete(post.id);
+    await this.deps.batcher.writeResult({ postId: post.id, botId: post.botId, sessionId: target.sessionId });
+    this.input.state.emit({
+      type: 'post.handed_off',
+      cycleId: post.cycleId,
+      postId: post.id,
+      fromSessionId: from,
+      toSessionId: target.sessionId,
+    });
+    target.queue.push(post);
+    return target;
+  }
+
+  /**
+   * The facts say this session may not post there, but these may (enterprise): the post goes to one of them. The
+   * lane is done with it ('done' takes it off this lane's queue).
+   */
+  private async handOver(post: PostRecord, sessionIds: readonly string[]): Promise<Step> {
+    this.startLane(await this.moveTo(post, sessionIds));
+    return 'done';
   }
 
   private async skipLane(lane: Lane, reason: string, error: string | null): Promise<Step> {

@@ -115,6 +115,7 @@ function recording(
       return inner.forward(request);
     },
     preflight: (...a) => inner.preflight(...a),
+    groupFacts: (...a) => inner.groupFacts(...a),
     release: (id) => inner.release(id),
     close: () => inner.close(),
   };

@@ -2,6 +2,7 @@
  * The runtime's persistence in memory: for tests and `stagger simulate`. Same contract as the SQL store
  * (src/storage), including the exactly-once rules of `markSending`.
  */
+import type { GroupFacts } from '../core/group-facts.js';
 import {
   DEFAULT_BOT_SETTINGS,
   FINAL_POST_STATUSES,
@@ -68,6 +69,8 @@ export class MemoryRuntimeStore implements RuntimeStore {
   private readonly postsByBot = new Map<string, string[]>();
   /** Pair states per bot, keyed by session and group. */
   private readonly pairs = new Map<string, Map<string, PairState>>();
+  /** Group facts, keyed by session and group. */
+  private readonly facts = new Map<string, GroupFacts>();
   private nextId = 1;
   /** The lease each bot is held under (owner, epoch); tests change it to simulate a takeover. */
   readonly fences = new Map<string, Fence>();
@@ -317,5 +320,14 @@ export class MemoryRuntimeStore implements RuntimeStore {
   async setGroupSlowmode(botId: string, groupKey: string, seconds: number): Promise<void> {
     const group = this.bot(botId).groups.find((g) => g.key === groupKey);
     if (group) group.slowmodeSeconds = seconds;
+  }
+
+  async loadGroupFacts(sessionIds: readonly string[]): Promise<GroupFacts[]> {
+    const wanted = new Set(sessionIds);
+    return [...this.facts.values()].filter((f) => wanted.has(f.sessionId)).map((f) => ({ ...f }));
+  }
+
+  async saveGroupFacts(facts: readonly GroupFacts[]): Promise<void> {
+    for (const f of facts) this.facts.set(`${f.sessionId}\u0000${f.groupKey}`, { ...f });
   }
 }

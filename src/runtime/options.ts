@@ -36,6 +36,12 @@ export interface RuntimeOptions {
    * first posts are not late by the planning itself — after a restart of many bots that takes a while.
    */
   planningLeadMs: number;
+  /**
+   * A (session, group)'s facts (member, rights, slow mode, paid messages, closed topic) are read from Telegram at
+   * most once in this long: at planning when they are older, and by a preflight. One read per group an hour keeps
+   * the full-chat calls far below Telegram's limits.
+   */
+  groupFactsRefreshSeconds: number;
 }
 
 export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
@@ -53,4 +59,5 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   restartBackoffMs: 5_000,
   spacingJitterMs: 5,
   planningLeadMs: 1_000,
+  groupFactsRefreshSeconds: 3600,
 };

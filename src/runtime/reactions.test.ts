@@ -71,7 +71,8 @@ describe('the per-group guard', () => {
   it('skips a post as group_gap when waiting would take longer than the minimum gap', async () => {
     const world = new SimulatedWorld();
     const [a, b] = groups(2);
-    // Slow mode 300 s known for group a: s1 comes 120 s after s0 and may not wait 180 s.
+    // Slow mode 300 s known for group a (and its facts say so): s1 comes 120 s after s0 and may not wait 180 s.
+    await world.putGroup({ key: a!, slowmodeSeconds: 300 });
     const botId = world.addBot({
       mode: 'starter',
       totalCycleMinutes: 4,
@@ -292,7 +293,8 @@ describe('outcomes and reactions', () => {
   it('group_skip errors park the pair for hours and show the reason', async () => {
     const world = new SimulatedWorld();
     const g = groups(2);
-    await world.putGroup({ key: g[0]!, members: ['someone-else'] });
+    // Telegram's answer to the forward, not the group's facts (those would skip it before any call).
+    await world.fault({ group: g[0], error: 'USER_NOT_PARTICIPANT', times: -1 });
     const botId = await start(world, {
       mode: 'enterprise',
       settings: { delayBetweenCycles: 60 },
@@ -313,7 +315,7 @@ describe('outcomes and reactions', () => {
   it('USER_BANNED_IN_CHANNEL in three groups pauses the account instead of killing it', async () => {
     const world = new SimulatedWorld();
     const g = groups(5);
-    for (const key of g.slice(0, 3)) await world.putGroup({ key, banned: ['s0'] });
+    for (const key of g.slice(0, 3)) await world.fault({ group: key, error: 'USER_BANNED_IN_CHANNEL' });
     const botId = await start(world, { mode: 'enterprise', sessions: sessions(1), groups: g });
     await world.runCycles(botId, 1);
     await world.runtime.stopBot(botId);

@@ -36,12 +36,21 @@ export interface GatewayCall {
   answer: TelegramAnswer;
 }
 
+/** One group's facts read by a session (kept apart from the calls: those are the posting path). */
+export interface FactRead {
+  sessionId: string;
+  groupKey: string;
+  at: number;
+  error: string | null;
+}
+
 /** Records every call the runtime makes, then lets the sandbox answer it. */
 class RecordingGateway implements Gateway {
   constructor(
     private readonly inner: Gateway,
     private readonly clock: Clock,
     readonly calls: GatewayCall[],
+    readonly factReads: FactRead[],
   ) {}
   async checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
     const at = this.clock.now();
@@ -71,6 +80,13 @@ class RecordingGateway implements Gateway {
   }
   preflight(...args: Parameters<Gateway['preflight']>): ReturnType<Gateway['preflight']> {
     return this.inner.preflight(...args);
+  }
+  async groupFacts(...args: Parameters<Gateway['groupFacts']>): ReturnType<Gateway['groupFacts']> {
+    const at = this.clock.now();
+    const rows = await this.inner.groupFacts(...args);
+    for (const r of rows)
+      this.factReads.push({ sessionId: r.sessionId, groupKey: r.groupKey, at, error: r.error });
+    return rows;
   }
   release(sessionId: string): Promise<void> {
     return this.inner.release(sessionId);
@@ -102,6 +118,8 @@ export class SimulatedWorld {
   readonly events: RuntimeEvent[] = [];
   /** Every call the runtime made to (sandbox) Telegram, in order. */
   readonly calls: GatewayCall[] = [];
+  /** Every group's facts the runtime read, in order (a row per target). */
+  readonly factReads: FactRead[] = [];
   /** What the runtime logged as errors (tests assert there are none unless they provoke them). */
   readonly errors: { obj: object; msg: string | undefined }[] = [];
   readonly startAt: number;
@@ -131,7 +149,7 @@ export class SimulatedWorld {
   private createRuntime(seed: number): Runtime {
     const runtime = new Runtime({
       clock: this.clock,
-      gateway: new RecordingGateway(this.sandbox, this.clock, this.calls),
+      gateway: new RecordingGateway(this.sandbox, this.clock, this.calls, this.factReads),
       store: this.runtimeStore,
       random: new SeededRandom(seed),
       logger: {
@@ -174,13 +192,15 @@ export class SimulatedWorld {
       readOnly: [],
       banned: [],
       slowmodeSeconds: 0,
+      paidStars: 0,
+      closedTopics: [],
       ...group,
     });
   }
 
   /**
    * From `atSeconds` (since the start) on, the next `times` forwards by the session (or any) get `error`
-   * (`method: 'source'` aims at the per-cycle source check instead).
+   * (`method: 'source'` aims at the per-cycle source check instead, `'facts'` at the reads of group facts).
    */
   async fault(spec: {
     session?: string;
@@ -188,7 +208,7 @@ export class SimulatedWorld {
     error: string;
     atSeconds?: number;
     times?: number;
-    method?: 'forward' | 'source';
+    method?: 'forward' | 'source' | 'facts';
   }): Promise<void> {
     await this.sandboxStore.addFault({
       accountId: spec.session ?? null,

@@ -3,6 +3,7 @@
  * repositories (SQLite, PostgreSQL). Writes that matter for exactly-once (`markSending`, `writeResults`) take
  * batches, so that posts falling due together share one commit.
  */
+import type { GroupFacts } from '../core/group-facts.js';
 import type {
   BotSnapshot,
   CounterDelta,
@@ -123,4 +124,9 @@ export interface RuntimeStore {
   /** When each group last received a post from this bot (seeds the per-group guard after a restart). */
   lastSentByGroup(botId: string): Promise<Map<string, number>>;
   setGroupSlowmode(botId: string, groupKey: string, seconds: number): Promise<void>;
+
+  /** What these sessions know about their groups (src/core/group-facts.ts), in no particular order. */
+  loadGroupFacts(sessionIds: readonly string[]): Promise<GroupFacts[]>;
+  /** Stores facts as read: one row per (session, group), the last read replacing the one before. */
+  saveGroupFacts(facts: readonly GroupFacts[]): Promise<void>;
 }

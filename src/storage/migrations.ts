@@ -270,6 +270,36 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         );
       },
     },
+    '0005_group_facts': {
+      async up(db: AnyDb) {
+        // What each session knows about each group before posting (src/core/group-facts.ts): read from Telegram at
+        // a preflight and when a cycle is planned, at most once per pair per refresh interval. Null: not known.
+        await db.schema
+          .createTable('group_facts')
+          .addColumn('session_id', 'bigint', (c) =>
+            c.notNull().references('telegram_sessions.id').onDelete('cascade'),
+          )
+          .addColumn('group_key', 'text', (c) => c.notNull())
+          .addColumn('checked_at', 'bigint', (c) => c.notNull())
+          .addColumn('member', 'integer')
+          .addColumn('can_write', 'integer')
+          .addColumn('slowmode_seconds', 'integer')
+          .addColumn('paid_stars', 'bigint')
+          .addColumn('topic_closed', 'integer')
+          .addColumn('error', 'text')
+          .addPrimaryKeyConstraint('group_facts_pk', ['session_id', 'group_key'])
+          .execute();
+        // The sandbox's groups may charge stars a message and have closed forum topics (the demo, the tests).
+        await db.schema
+          .alterTable('sandbox_groups')
+          .addColumn('paid_stars', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .alterTable('sandbox_groups')
+          .addColumn('closed_topics', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
+      },
+    },
   };
 }
 

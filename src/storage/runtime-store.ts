@@ -4,6 +4,7 @@
  * by the engine's committer (sqlite-commit.ts, postgres-commit.ts).
  */
 import type { Kysely, Selectable } from 'kysely';
+import type { GroupFacts } from '../core/group-facts.js';
 import {
   DEFAULT_BOT_SETTINGS,
   type BotSnapshot,
@@ -29,13 +30,13 @@ import type {
   SessionPatch,
 } from '../runtime/store.js';
 import { bool, int64, json, num, numOrNull } from './codec.js';
+import { chunks } from './sql-helpers.js';
 import type { Dialect } from './database.js';
-import type { CyclesTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
+import type { CyclesTable, GroupFactsTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
 import { PostgresCommitter } from './postgres-commit.js';
 import { SqliteCommitter } from './sqlite-commit.js';
 import { SqlRepository } from './repository.js';
 import type BetterSqlite3 from 'better-sqlite3';
-import { chunks } from './sql-helpers.js';
 
 export function cycleFromRow(row: Selectable<CyclesTable>): CycleRecord {
   return {
@@ -71,6 +72,27 @@ export function postFromRow(row: Selectable<PostsTable>): PostRecord {
     error: row.error,
     attempts: num(row.attempts),
     sentAt: numOrNull(row.sent_at),
+  };
+}
+
+/** A stored boolean that may be unknown (null). */
+function flag(value: unknown): boolean | null {
+  return value === null || value === undefined ? null : bool(value);
+}
+
+const flagValue = (value: boolean | null) => (value === null ? null : value ? 1 : 0);
+
+export function groupFactsFromRow(row: Selectable<GroupFactsTable>): GroupFacts {
+  return {
+    sessionId: int64(row.session_id),
+    groupKey: row.group_key,
+    checkedAt: num(row.checked_at),
+    member: flag(row.member),
+    canWrite: flag(row.can_write),
+    slowmodeSeconds: numOrNull(row.slowmode_seconds),
+    paidStars: numOrNull(row.paid_stars),
+    topicClosed: flag(row.topic_closed),
+    error: row.error,
   };
 }
 
@@ -350,5 +372,58 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
       .where('bot_id', '=', this.bind(botId))
       .where('key', '=', groupKey)
       .execute();
+  }
+
+  async loadGroupFacts(sessionIds: readonly string[]): Promise<GroupFacts[]> {
+    if (sessionIds.length === 0) return [];
+    const out: GroupFacts[] = [];
+    for (const part of chunks(sessionIds, 500)) {
+      const rows = await this.db
+        .selectFrom('group_facts')
+        .selectAll()
+        .where(
+          'session_id',
+          'in',
+          part.map((id) => this.bind(id)),
+        )
+        .execute();
+      out.push(...rows.map(groupFactsFromRow));
+    }
+    return out;
+  }
+
+  async saveGroupFacts(facts: readonly GroupFacts[]): Promise<void> {
+    // One row per pair (the last read wins): PostgreSQL refuses a statement that updates a row twice.
+    const latest = new Map(facts.map((f) => [`${f.sessionId}\u0000${f.groupKey}`, f]));
+    // 9 columns a row: 400 rows stay well under both engines' parameter limits.
+    for (const part of chunks([...latest.values()], 400)) {
+      await this.db
+        .insertInto('group_facts')
+        .values(
+          part.map((f) => ({
+            session_id: this.bind(f.sessionId),
+            group_key: f.groupKey,
+            checked_at: f.checkedAt,
+            member: flagValue(f.member),
+            can_write: flagValue(f.canWrite),
+            slowmode_seconds: f.slowmodeSeconds,
+            paid_stars: f.paidStars,
+            topic_closed: flagValue(f.topicClosed),
+            error: f.error,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['session_id', 'group_key']).doUpdateSet((eb) => ({
+            checked_at: eb.ref('excluded.checked_at'),
+            member: eb.ref('excluded.member'),
+            can_write: eb.ref('excluded.can_write'),
+            slowmode_seconds: eb.ref('excluded.slowmode_seconds'),
+            paid_stars: eb.ref('excluded.paid_stars'),
+            topic_closed: eb.ref('excluded.topic_closed'),
+            error: eb.ref('excluded.error'),
+          })),
+        )
+        .execute();
+    }
   }
 }

@@ -57,6 +57,8 @@ export class SqlSandboxStore extends SqlRepository implements SandboxStore {
       readOnly: json<string[]>(row.read_only, []),
       banned: json<string[]>(row.banned, []),
       slowmodeSeconds: num(row.slowmode_seconds),
+      paidStars: num(row.paid_stars),
+      closedTopics: json<number[]>(row.closed_topics, []),
     };
   }
 
@@ -67,6 +69,8 @@ export class SqlSandboxStore extends SqlRepository implements SandboxStore {
       read_only: JSON.stringify(group.readOnly),
       banned: JSON.stringify(group.banned),
       slowmode_seconds: group.slowmodeSeconds,
+      paid_stars: group.paidStars ?? 0,
+      closed_topics: JSON.stringify(group.closedTopics ?? []),
     };
     await this.db
       .insertInto('sandbox_groups')

@@ -139,6 +139,19 @@ export interface PairStatesTable {
   last_error: TextNull;
 }
 
+/** What a session knows about a group before posting there; booleans as 0/1, null = not known. */
+export interface GroupFactsTable {
+  session_id: Int;
+  group_key: Text;
+  checked_at: Int;
+  member: IntNull;
+  can_write: IntNull;
+  slowmode_seconds: IntNull;
+  paid_stars: IntNull;
+  topic_closed: IntNull;
+  error: TextNull;
+}
+
 export interface PeerCacheTable {
   session_id: Int;
   key: Text;
@@ -174,6 +187,10 @@ export interface SandboxGroupsTable {
   read_only: Text;
   banned: Text;
   slowmode_seconds: Int;
+  /** Stars a message (0: free). */
+  paid_stars: ColumnType<DbInt, DbInt | undefined, DbInt>;
+  /** JSON array of closed topic ids. */
+  closed_topics: ColumnType<string, string | undefined, string>;
 }
 
 export interface SandboxSourcesTable {
@@ -211,6 +228,7 @@ export interface Schema {
   cycles: CyclesTable;
   posts: PostsTable;
   pair_states: PairStatesTable;
+  group_facts: GroupFactsTable;
   peer_cache: PeerCacheTable;
   leases: LeasesTable;
   workers: WorkersTable;

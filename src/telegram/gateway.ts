@@ -26,12 +26,17 @@ export interface ForwardRequest {
   trace?: Readonly<Record<string, string>>;
 }
 
+/** What a session knows about one group (src/core/group-facts.ts); null: not known. */
 export interface PreflightRow {
   sessionId: string;
   groupKey: string;
   member: boolean | null;
   canWrite: boolean | null;
   slowmodeSeconds: number | null;
+  /** Paid messages: stars a message this account would have to pay there (0: free). Stagger never pays. */
+  paidStars: number | null;
+  /** A topic target: whether its forum topic is closed (or deleted). Null for a whole group. */
+  topicClosed: boolean | null;
   /** The error text when the check itself failed. */
   error: string | null;
 }
@@ -52,6 +57,16 @@ export interface Gateway {
     targets: readonly GroupTarget[],
     source: PostRef | null,
   ): Promise<PreflightReport>;
+  /**
+   * One session's facts about its targets (a row per target, in their order), read one after another: a dead key
+   * or a limit ends the reads, and the targets not read carry that error (nothing is retried through a limit). An
+   * abort ends them too; then only the targets read are answered.
+   */
+  groupFacts(
+    session: SessionHandle,
+    targets: readonly GroupTarget[],
+    signal?: AbortSignal,
+  ): Promise<PreflightRow[]>;
   /** Close this session's connection (its bot stopped, or the lease was lost). Idempotent. */
   release(sessionId: string): Promise<void>;
   /** Close everything. Idempotent. */
@@ -80,6 +95,14 @@ export class GatewayRouter implements Gateway {
 
   forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
     return this.pick(request.session).forward(request, signal);
+  }
+
+  groupFacts(
+    session: SessionHandle,
+    targets: readonly GroupTarget[],
+    signal?: AbortSignal,
+  ): Promise<PreflightRow[]> {
+    return this.pick(session).groupFacts(session, targets, signal);
   }
 
   async preflight(

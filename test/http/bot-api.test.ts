@@ -294,7 +294,13 @@ describe('configuration', () => {
     expect(res.json().groups).toEqual(['-1009223372036854775', '@some_group', '-1001234567890/42']);
     expect(res.json().warnings).toEqual([expect.objectContaining({ code: 'DUPLICATE_GROUP', line: 5 })]);
     const got = await api.request('GET', '/api/bot/groups', { token: c.token });
-    expect(got.json().groups[2]).toEqual({ key: '-1001234567890/42', chat: '-1001234567890', topicId: 42 });
+    // No facts known yet (nothing read them): an empty list per group.
+    expect(got.json().groups[2]).toEqual({
+      key: '-1001234567890/42',
+      chat: '-1001234567890',
+      topicId: 42,
+      facts: [],
+    });
   });
 
   it('PUT /api/bot/groups answers 400 with per-line errors and stores nothing', async () => {

@@ -321,6 +321,50 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
     expect(await fx.runtime.lastSentByGroup(botId)).toEqual(new Map([['-1001', 300]]));
   });
 
+  it('keeps group facts per (session, group): unknowns as null, a new read replacing the last, per session', async () => {
+    const a = await fx.addBot({ sessions: 2, groups: [BIG_CHAT, '-100123/7'] });
+    const b = await fx.addBot({ sessions: 1, groups: [BIG_CHAT] });
+    const [s0, s1] = a.sessionIds;
+    const base = {
+      member: true,
+      canWrite: true,
+      slowmodeSeconds: 300,
+      paidStars: 0,
+      topicClosed: null,
+      error: null,
+    };
+    const paid = { ...base, sessionId: s0!, groupKey: BIG_CHAT, checkedAt: 1_700_000_000_000, paidStars: 25 };
+    const topic = { ...base, sessionId: s0!, groupKey: '-100123/7', checkedAt: 5, topicClosed: true };
+    const failed = {
+      sessionId: s1!,
+      groupKey: BIG_CHAT,
+      checkedAt: 6,
+      member: null,
+      canWrite: null,
+      slowmodeSeconds: null,
+      paidStars: null,
+      topicClosed: null,
+      error: 'FLOOD_WAIT_30',
+    };
+    const other = { ...base, sessionId: b.sessionIds[0]!, groupKey: BIG_CHAT, checkedAt: 7, canWrite: false };
+    // The same pair twice in one batch: the last read wins.
+    await fx.runtime.saveGroupFacts([{ ...paid, paidStars: 1 }, paid, topic, failed, other]);
+    const sorted = async (ids: string[]) =>
+      (await fx.runtime.loadGroupFacts(ids)).sort((x, y) =>
+        `${x.sessionId} ${x.groupKey}` < `${y.sessionId} ${y.groupKey}` ? -1 : 1,
+      );
+    const expected = [paid, topic, failed].sort((x, y) =>
+      `${x.sessionId} ${x.groupKey}` < `${y.sessionId} ${y.groupKey}` ? -1 : 1,
+    );
+    expect(await sorted(a.sessionIds)).toEqual(expected);
+    expect(await sorted(b.sessionIds)).toEqual([other]);
+    expect(await fx.runtime.loadGroupFacts([])).toEqual([]);
+    // A new read of a pair replaces it (an error cleared, the price gone).
+    const reread = { ...paid, checkedAt: paid.checkedAt + 3_600_000, paidStars: 0, topicClosed: false };
+    await fx.runtime.saveGroupFacts([reread]);
+    expect((await fx.runtime.loadGroupFacts([s0!])).find((f) => f.groupKey === BIG_CHAT)).toEqual(reread);
+  });
+
   it('two customers never see each other’s rows', async () => {
     const a = await fx.addBot({ sessions: 2, groups: ['@alpha_group'] });
     const b = await fx.addBot({ sessions: 1, groups: ['@beta_group'] });

@@ -81,11 +81,19 @@ describe.each(engines)('sandbox store contract on %s', (engine) => {
       readOnly: [],
       banned: ['x'],
       slowmodeSeconds: 30,
+      paidStars: 25,
+      closedTopics: [7, 9],
     };
     await fx.sandbox.putGroup(group);
     expect(await fx.sandbox.getGroup('-1005')).toEqual(group);
-    await fx.sandbox.putGroup({ ...group, members: null });
-    expect((await fx.sandbox.getGroup('-1005'))!.members).toBeNull();
+    // A group put without paid messages or closed topics reads back as free, with none closed.
+    const { paidStars: _p, closedTopics: _c, ...plain } = group;
+    await fx.sandbox.putGroup({ ...plain, members: null });
+    expect(await fx.sandbox.getGroup('-1005')).toMatchObject({
+      members: null,
+      paidStars: 0,
+      closedTopics: [],
+    });
     await fx.sandbox.putSourceState('https://t.me/x_chan/2', 'protected');
     expect(await fx.sandbox.getSourceState('https://t.me/x_chan/2')).toBe('protected');
     expect(await fx.sandbox.getSourceState('https://t.me/x_chan/3')).toBeNull();

@@ -189,6 +189,7 @@ describe.each(engines)('migrations on %s', (engine) => {
       results: [
         { name: '0001_initial', status: 'Success' },
         { name: '0002_session_origin_and_bounds', status: 'Success' },
+        { name: '0005_group_facts', status: 'Success' },
       ],
       error: null,
     });
@@ -196,6 +197,7 @@ describe.each(engines)('migrations on %s', (engine) => {
     expect(await migrationStatus(db, database.dialect)).toEqual([
       { name: '0001_initial', applied: true },
       { name: '0002_session_origin_and_bounds', applied: true },
+      { name: '0005_group_facts', applied: true },
     ]);
     await database.close();
   });
@@ -223,6 +225,7 @@ describe.each(engines)('migrations on %s', (engine) => {
     );
     expect((await migrate(db, database.dialect)).results).toEqual([
       { name: '0002_session_origin_and_bounds', status: 'Success' },
+      { name: '0005_group_facts', status: 'Success' },
     ]);
     const sessions = await sql<{
       id: unknown;

@@ -43,8 +43,10 @@ import {
   API_HASH,
   channel,
   channelChatId,
+  channelFull,
   channelMessages,
   chats,
+  forumTopics,
   forwardUpdates,
   message,
   resolvedPeer,
@@ -100,6 +102,9 @@ class GatedGateway implements Gateway {
   preflight(...args: Parameters<Gateway['preflight']>): ReturnType<Gateway['preflight']> {
     return this.gate(() => this.inner.preflight(...args));
   }
+  groupFacts(...args: Parameters<Gateway['groupFacts']>): ReturnType<Gateway['groupFacts']> {
+    return this.gate(() => this.inner.groupFacts(...args));
+  }
   release(sessionId: string): Promise<void> {
     return this.inner.release(sessionId);
   }
@@ -120,6 +125,7 @@ const GROUPS = Array.from({ length: 6 }, (_, i) =>
   channel(1_500_000_000 + i, { accessHash: String(7_213_010_234_235_321_345n - BigInt(i)) }),
 );
 const TOPIC_GROUP = channel(1_400_000_001, { accessHash: '-1' });
+const FORUM = channel(1_400_000_002, { accessHash: '-2', forum: true });
 const key = (c: tl.RawChannel, topic?: number): string =>
   parseGroupTarget(`${channelChatId(c.id)}${topic === undefined ? '' : `/${topic}`}`).key;
 const RESOLVE_METHODS = [
@@ -170,6 +176,14 @@ class World {
   private readonly credentials: CredentialSource;
   /** Called on every forward Telegram sees, before it is answered. */
   onForward: ((f: Forwarded) => void) | null = null;
+  /** Groups with slow mode: its seconds (their full channel's slowmode_seconds). */
+  readonly slowmodes = new Map<number, number>();
+  /** Groups with paid messages: stars a message (what their full channel tells an account). */
+  readonly paidStars = new Map<number, number>();
+  /** Closed topics of FORUM. */
+  readonly closedTopics = new Set<number>();
+  /** Answers channels.getFullChannel instead of the channel's full info, when set. */
+  fullChannelAnswer: RpcErrorAnswer | null = null;
   runtime!: Runtime;
   gateway!: MtcuteGateway;
   private nextMessageId = 1000;
@@ -237,9 +251,26 @@ class World {
       const ids = (req as tl.channels.RawGetChannelsRequest).id.map((c) =>
         c._ === 'inputChannel' ? c.channelId : 0,
       );
-      const found = [SOURCE, TOPIC_GROUP, ...GROUPS].filter((c) => ids.includes(c.id));
+      const found = [SOURCE, TOPIC_GROUP, FORUM, ...GROUPS].filter((c) => ids.includes(c.id));
       return found.length ? chats(found) : rpcError(400, 'CHANNEL_INVALID');
     });
+    t.on('channels.getFullChannel', (req) => {
+      if (this.fullChannelAnswer) return this.fullChannelAnswer;
+      const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
+      const c = [TOPIC_GROUP, FORUM, ...GROUPS].find((g) => g.id === input.channelId);
+      if (!c) return rpcError(400, 'CHANNEL_INVALID');
+      const stars = this.paidStars.get(c.id);
+      return channelFull(c, this.slowmodes.get(c.id) ?? 0, stars === undefined ? {} : { paidStars: stars });
+    });
+    t.on('channels.getForumTopicsByID', (req) =>
+      forumTopics(
+        FORUM,
+        (req as tl.channels.RawGetForumTopicsByIDRequest).topics.map((id) => ({
+          id,
+          closed: this.closedTopics.has(id),
+        })),
+      ),
+    );
     t.on('channels.getMessages', channelMessages([message(SOURCE.id, 42)], [SOURCE]));
     t.on('messages.forwardMessages', (req, context) => {
       const request = req as tl.messages.RawForwardMessagesRequest;
@@ -313,7 +344,13 @@ const SETTINGS: Partial<BotSettings> = {
 };
 
 /** An enterprise bot with mtcute sessions on an in-memory runtime store, started. */
-function memoryWorld(o: { sessions: number; groups: string[]; settings?: Partial<BotSettings> }): {
+function memoryWorld(o: {
+  sessions: number;
+  groups: string[];
+  settings?: Partial<BotSettings>;
+  /** Default: enterprise. */
+  starterMinutes?: number;
+}): {
   w: World;
   store: MemoryRuntimeStore;
   botId: string;
@@ -321,7 +358,8 @@ function memoryWorld(o: { sessions: number; groups: string[]; settings?: Partial
   const store = new MemoryRuntimeStore();
   const sessionIds = Array.from({ length: o.sessions }, (_, i) => `s${i}`);
   const botId = store.addBot({
-    mode: 'enterprise',
+    mode: o.starterMinutes === undefined ? 'enterprise' : 'starter',
+    totalCycleMinutes: o.starterMinutes ?? null,
     postLink: POST_LINK,
     settings: { ...SETTINGS, ...o.settings },
     sessions: sessionIds.map((id) => ({ id, label: id, driver: 'mtcute' })),
@@ -614,6 +652,89 @@ describe('each answer class, raw through the library, drives the runtime’s rea
     ]);
     expect(w.forwards.filter((f) => f.channelId === GROUPS[0]!.id)).toHaveLength(3);
     expect(store.listPosts(botId).find((p) => p.status === 'failed')!.error).toBe('SOMETHING_NEW');
+  });
+});
+
+// ---- knowing the group before posting -------------------------------------------------------------------------
+
+describe('the group’s facts, read through the library before posting', () => {
+  it('a paid group is never forwarded to: skipped as paid_messages with its price; facts read once an hour', async () => {
+    const { w, store, botId } = memoryWorld({
+      sessions: 1,
+      groups: groupKeys(3),
+      // Cycles about 1010 s apart: four of them fit in the first hour.
+      settings: { delayBetweenCycles: 1000 },
+    });
+    w.paidStars.set(GROUPS[1]!.id, 25);
+    await w.runCycles(botId, 2);
+    // One full-channel read per group, at the first planning; none at the second.
+    const fullReads = () =>
+      w.telegram.calls('channels.getFullChannel').map((r) => (r.channel as tl.RawInputChannel).channelId);
+    expect(fullReads()).toEqual(GROUPS.slice(0, 3).map((g) => g.id));
+    expect(w.forwards.filter((f) => f.channelId === GROUPS[1]!.id)).toEqual([]);
+    expect(w.forwards).toHaveLength(4);
+    for (const cycle of [1, 2]) {
+      expect(postsOf(store, botId, cycle).map((p) => [p.status, p.reason, p.error])).toEqual([
+        ['sent', null, null],
+        ['skipped', 'paid_messages', 'ALLOW_PAYMENT_REQUIRED_25'],
+        ['sent', null, null],
+      ]);
+    }
+    // Past the hour: the next planning reads each group once more.
+    await finish(w, botId, 5);
+    expect(fullReads()).toHaveLength(6);
+    expect(w.forwards.filter((f) => f.channelId === GROUPS[1]!.id)).toEqual([]);
+  });
+
+  it('a closed forum topic is skipped as topic_closed without a forward; an open one gets the post', async () => {
+    const closed = key(FORUM, 5);
+    const open = key(FORUM, 6);
+    const { w, store, botId } = memoryWorld({
+      sessions: 1,
+      groups: [closed, open],
+      settings: { minGroupGapSeconds: 0 },
+    });
+    w.closedTopics.add(5);
+    await finish(w, botId, 1);
+    expect(w.telegram.calls('channels.getForumTopicsByID').map((r) => r.topics)).toEqual([[5], [6]]);
+    expect(postsOf(store, botId).map((p) => [p.groupKey, p.status, p.reason])).toEqual([
+      [closed, 'skipped', 'topic_closed'],
+      [open, 'sent', null],
+    ]);
+    expect(w.forwards.map((f) => [f.channelId, f.topMsgId])).toEqual([[FORUM.id, 6]]);
+  });
+
+  it('a slow mode read from the full channel spaces the group’s posts across sessions, on the virtual clock', async () => {
+    // Starter, T = 4 min: s1 posts 120 s after s0; the group's 150 s slow mode holds it until 150 s (a wait within
+    // the 60 s minimum gap it may wait).
+    const { w, store, botId } = memoryWorld({
+      sessions: 2,
+      groups: [key(GROUPS[0]!)],
+      starterMinutes: 4,
+      settings: { minGroupGapSeconds: 60 },
+    });
+    w.slowmodes.set(GROUPS[0]!.id, 150);
+    await finish(w, botId, 1);
+    expect(w.forwards.map((f) => [f.session, w.seconds(f.at)])).toEqual([
+      ['s0', 0],
+      ['s1', 150],
+    ]);
+    expect(w.telegram.count('channels.getFullChannel')).toBe(2);
+    expect((await store.loadBot(botId))!.groups[0]!.slowmodeSeconds).toBe(150);
+  });
+
+  it('facts that could not be read: the forward’s ALLOW_PAYMENT_REQUIRED_X is a paid_messages skip, parked', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(2) });
+    w.fullChannelAnswer = rpcError(400, 'TIMEOUT');
+    w.answer({ channelId: GROUPS[0]!.id, answer: rpcError(403, 'ALLOW_PAYMENT_REQUIRED_30') });
+    await finish(w, botId, 1);
+    expect(postsOf(store, botId).map((p) => [p.status, p.reason, p.error])).toEqual([
+      ['skipped', 'paid_messages', 'ALLOW_PAYMENT_REQUIRED_30'],
+      ['sent', null, null],
+    ]);
+    expect(store.pairState('s0', key(GROUPS[0]!))).toMatchObject({ parkedReason: 'paid_messages' });
+    // Stagger never offers to pay: the forward carried no allow_paid_stars.
+    expect(w.forwards[0]!.request.allowPaidStars).toBeUndefined();
   });
 });
 

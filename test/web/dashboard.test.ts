@@ -409,6 +409,59 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     }
   });
 
+  it('shows what is known of each group before posting, and the preview’s warnings about it', async () => {
+    const auth = { headers: { authorization: `Bearer ${demoToken}` } };
+    const keys = (
+      (await (await fetch(`${url}/api/bot/groups`, auth)).json()) as { groups: { key: string }[] }
+    ).groups.map((g) => g.key);
+    const listed = (await (await fetch(`${url}/api/sessions`, auth)).json()) as {
+      sessions: { id: string; label: string }[];
+    };
+    const first = listed.sessions.find((s) => s.label === 'sandbox 1')!;
+    const [paid, slow, muted] = keys;
+    const plain = { isChannel: false, members: null, readOnly: [], banned: [], slowmodeSeconds: 0 };
+    // The sandbox's groups as Telegram would describe them: paid messages, an hour of slow mode, a muted account.
+    const store = await openStore({ dataDir });
+    try {
+      await store.sandbox.putGroup({ ...plain, key: paid!, paidStars: 25 });
+      await store.sandbox.putGroup({ ...plain, key: slow!, slowmodeSeconds: 3600 });
+      await store.sandbox.putGroup({ ...plain, key: muted!, readOnly: [first.id] });
+    } finally {
+      await store.close();
+    }
+    await go(page, 'Post and groups');
+    await settled(page);
+    // The starter run above read every group's facts when it planned: none stopped a post then.
+    await page.getByText('Nothing known stops a post.').waitFor();
+    await page.getByRole('button', { name: 'Check the groups now' }).click();
+    await page.getByText(/Checked 20 groups with 3 sessions: \d+ problems?\./).waitFor();
+    const facts = page.getByRole('list', { name: 'Group facts' });
+    const line = (key: string) => facts.locator(`li[data-group="${key}"]`);
+    await line(paid!).waitFor();
+    expect(await line(paid!).textContent()).toContain('sandbox 1: paid: 25 stars — skipped');
+    expect(await line(slow!).textContent()).toContain('slow mode 1 h');
+    expect(await line(muted!).textContent()).toContain('sandbox 1: cannot write — skipped');
+    expect(await line(muted!).textContent()).not.toContain('sandbox 2');
+    const warnings = page.getByRole('list', { name: 'Preview warnings' });
+    await warnings.locator('li[data-code="GROUP_PAID_MESSAGES"]').waitFor();
+    expect(await warnings.locator('li[data-code="GROUP_PAID_MESSAGES"]').textContent()).toContain(
+      'charges 25 stars a message',
+    );
+    expect(await warnings.locator('li[data-code="GROUP_SLOW_MODE"]').textContent()).toContain(
+      'slow mode (1 h)',
+    );
+    expect(await warnings.locator('li[data-code="GROUP_CANNOT_WRITE"]').textContent()).toContain(
+      'sandbox 1 may not write',
+    );
+    await shot(page, 'post-and-groups-facts');
+    const restore = await openStore({ dataDir });
+    try {
+      for (const key of [paid!, slow!, muted!]) await restore.sandbox.putGroup({ ...plain, key });
+    } finally {
+      await restore.close();
+    }
+  });
+
   it('gives the operator users and plans, the session pool, every bot and the cluster view', async () => {
     await signOut(page);
     await signIn(page, operatorToken);

@@ -69,6 +69,30 @@ export interface PostRow {
   sentAt: string | null;
 }
 
+/** What one session knows of one group (GET /api/bot/groups), read at planning or by a preflight. */
+export interface GroupFactsView {
+  sessionId: string;
+  checkedAt: string | null;
+  member: boolean | null;
+  canWrite: boolean | null;
+  slowmodeSeconds: number | null;
+  paidStars: number | null;
+  topicClosed: boolean | null;
+  error: string | null;
+  /** The post reason these facts give (`paid_messages`, `topic_closed`…), and its words. */
+  skipReason: string | null;
+  skipText: string | null;
+  /** The facts in short words: `paid: 25 stars — skipped`, `slow mode 5 min`. */
+  factsText: string[];
+}
+
+export interface GroupView {
+  key: string;
+  chat: string;
+  topicId: number | null;
+  facts: GroupFactsView[];
+}
+
 export interface Settings {
   delay_between_posts: number;
   delay_between_cycles: number;

@@ -5,6 +5,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { factsIndex, factsWarnings, groupRhythmSeconds } from '../../core/group-facts.js';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
 import { POST_STATUSES, type PostRecord } from '../../core/model.js';
 import { LIMITS } from '../../core/limits.js';
@@ -23,7 +24,7 @@ import { requireCaller } from '../auth.js';
 import { botStatus, nextCycleFor } from '../bot-status.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { iso, presentSession } from '../presenters.js';
+import { iso, presentFactsVerdict, presentSession } from '../presenters.js';
 import type { RateLimits } from '../rate-limits.js';
 import { RecordId, rangeSchema } from '../schemas.js';
 import type { EventHub } from '../sse.js';
@@ -86,7 +87,7 @@ export function presentPost(p: PostRecord & { cycleNumber: number }, policy: Exp
     plannedAt: iso(p.plannedAt),
     status: p.status,
     reason: p.reason,
-    reasonText: p.reason ? explainText('post', p.reason, policy) : null,
+    reasonText: p.reason ? explainText('post', p.reason, policy, p.error) : null,
     error: p.error,
     errorText: p.error ? (explainText('error', p.error, policy) ?? explain(p.error)) : null,
     attempts: p.attempts,
@@ -253,11 +254,26 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         totalCycleMinutes: resolved.totalCycleMinutes,
         minGroupGapSeconds: bot.settings.minGroupGapSeconds,
       });
-      return planToJson(
-        plan,
-        (s) => s,
-        (g) => g,
-      );
+      // What is known of the groups, as stored by the runtime and the preflight: the preview never asks Telegram.
+      const labels = new Map(sessions.map((s) => [s.id, s.label]));
+      const groupWarnings = factsWarnings({
+        mode: plan.mode,
+        posts: plan.posts.map((p) => ({ sessionId: p.session, groupKey: p.group })),
+        sessionIds: plan.sessions.map((s) => s.session),
+        facts: factsIndex(await store.runtime.loadGroupFacts(sessions.map((s) => s.id))),
+        rhythmSeconds: groupRhythmSeconds(plan, bot.settings.delayBetweenCycles),
+        label: (id) => labels.get(id) ?? id,
+      });
+      return {
+        ...planToJson(
+          plan,
+          (s) => s,
+          (g) => g,
+          groupWarnings,
+        ),
+        // The same warnings with what they are about (group, sessions, price, slow mode, hand-off).
+        groupWarnings,
+      };
     });
 
     app.put('/api/bot/post', { schema: { tags: ['bot'], body: PostBody } }, async (request) => {
@@ -284,8 +300,23 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
     });
 
     app.get('/api/bot/groups', { schema: { tags: ['bot'] } }, async (request) => {
-      const { bot } = await caller(request);
-      return { groups: bot.groups.map((key) => ({ key, ...presentTarget(key) })) };
+      const { user, bot } = await caller(request);
+      // Each group with what each session knows of it (read at planning or by a preflight; never asked here).
+      const sessions = await store.sessions.listByOwner(user.id);
+      const known = factsIndex(await store.runtime.loadGroupFacts(sessions.map((s) => s.id)));
+      const policy = deps.policy ?? DEFAULT_RUNTIME_OPTIONS;
+      return {
+        groups: bot.groups.map((key) => ({
+          key,
+          ...presentTarget(key),
+          facts: sessions.flatMap((s) => {
+            const f = known(s.id, key);
+            if (!f) return [];
+            const { sessionId, groupKey: _key, checkedAt, ...fields } = f;
+            return [{ sessionId, checkedAt: iso(checkedAt), ...fields, ...presentFactsVerdict(f, policy) }];
+          }),
+        })),
+      };
     });
 
     app.put('/api/bot/settings', { schema: { tags: ['bot'], body: SettingsBody } }, async (request) => {

@@ -1,6 +1,7 @@
 /**
- * Preflight of a bot: for each (session, group) — is the account a member, may it write, slow mode — and is the
- * source forwardable. It asks Telegram about every pair, so it is itself limited: one run per bot at a time,
+ * Preflight of a bot: for each (session, group) — is the account a member, may it write, slow mode, paid messages,
+ * a closed topic — and is the source forwardable. Each row is stored as that pair's group facts (the runtime then
+ * does not ask again within the hour), and says what the facts mean for posting (core/group-facts.ts). It asks Telegram about every pair, so it is itself limited: one run per bot at a time,
  * and a result is reused for a minute (a customer clicking "check" repeatedly must not cause a resolve storm).
  *
  * A real (mtcute) session is never run on two clients at once: Telegram revokes a key used like that. In one
@@ -10,10 +11,12 @@
 import { parseGroupTarget } from '../../core/group-targets.js';
 import { explain } from '../../core/outcome.js';
 import { parsePostLink } from '../../core/post-link.js';
+import { DEFAULT_RUNTIME_OPTIONS } from '../../runtime/options.js';
 import type { BotConfig } from '../../storage/bots.js';
 import type { User } from '../../storage/users.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { presentFactsVerdict } from '../presenters.js';
 
 const REUSE_MS = 60_000;
 
@@ -56,8 +59,22 @@ export class RateLimitedPreflight {
       bot.groups.map((g) => parseGroupTarget(g)),
       source,
     );
-    const rows = report.rows.map((r) => ({ ...r, errorText: r.error ? explain(r.error) : null }));
-    const problems = rows.filter((r) => r.error !== null || r.canWrite === false).length;
+    const checkedAt = this.deps.clock.now();
+    await this.deps.store.runtime.saveGroupFacts(report.rows.map((r) => ({ ...r, checkedAt })));
+    // The group's slow mode as its settings say it: the guard's interval for the group from the next start on.
+    const slowmodes = new Map<string, number>();
+    for (const r of report.rows) if (r.slowmodeSeconds !== null) slowmodes.set(r.groupKey, r.slowmodeSeconds);
+    for (const [groupKey, seconds] of slowmodes)
+      await this.deps.store.runtime.setGroupSlowmode(bot.id, groupKey, seconds);
+    const policy = this.deps.policy ?? DEFAULT_RUNTIME_OPTIONS;
+    const rows = report.rows.map((r) => ({
+      ...r,
+      errorText: r.error ? explain(r.error) : null,
+      ...presentFactsVerdict(r, policy),
+    }));
+    const problems = rows.filter(
+      (r) => r.error !== null || r.canWrite === false || r.skipReason !== null,
+    ).length;
     return {
       checkedAt: new Date(this.deps.clock.now()).toISOString(),
       source: { ...report.source, errorText: report.source.error ? explain(report.source.error) : null },

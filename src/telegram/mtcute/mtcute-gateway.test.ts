@@ -504,7 +504,7 @@ describe('errors: every row of the table in docs/telegram.md, raw through the re
     ['TOPIC_CLOSED', 400, { kind: 'group_skip', reason: 'topic_closed' }],
     ['TOPIC_DELETED', 400, { kind: 'group_skip', reason: 'topic_closed' }],
     ['TOPIC_ID_INVALID', 400, { kind: 'group_skip', reason: 'topic_invalid' }],
-    ['ALLOW_PAYMENT_REQUIRED_100', 403, { kind: 'group_skip', reason: 'payment_required' }],
+    ['ALLOW_PAYMENT_REQUIRED_100', 403, { kind: 'group_skip', reason: 'paid_messages' }],
     ['USER_BANNED_IN_CHANNEL', 400, { kind: 'group_skip', reason: 'banned_in_group' }],
     ['CHAT_ADMIN_REQUIRED', 400, { kind: 'group_skip', reason: 'admin_required' }],
     ['PREMIUM_ACCOUNT_REQUIRED', 403, { kind: 'group_skip', reason: 'premium_required' }],
@@ -936,6 +936,8 @@ describe('preflight', () => {
         member: true,
         canWrite: true,
         slowmodeSeconds: 0,
+        paidStars: 0,
+        topicClosed: null,
         error: null,
       },
       {
@@ -944,6 +946,8 @@ describe('preflight', () => {
         member: null,
         canWrite: null,
         slowmodeSeconds: null,
+        paidStars: null,
+        topicClosed: null,
         error: 'AUTH_KEY_UNREGISTERED',
       },
     ]);

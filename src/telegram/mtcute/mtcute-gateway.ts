@@ -1,8 +1,9 @@
 /**
  * The real gateway: Telegram through mtcute 0.30.3, composed of one part per job —
  * the client pool (`client-pool.ts`: one client per session, the auth-key persistence), the peer resolver
- * (`peer-resolver.ts`: the PeerCache, the dialogs read, paced username resolving), the forward (`post-forward.ts`), the source check
- * (`source-check.ts`) and the preflight (`preflight.ts`).
+ * (`peer-resolver.ts`: the PeerCache, the dialogs read, paced username resolving), the forward (`post-forward.ts`),
+ * the source check (`source-check.ts`) and the preflight (`preflight.ts`, which also reads a session's group facts
+ * for the runtime).
  *
  * - The library never sleeps on a limit (see client-factory.ts) and every call passes `floodSleepThreshold: 0`:
  *   FLOOD_WAIT_X and friends come back at once as raw answers, and the scheduler decides.
@@ -12,7 +13,7 @@ import type { TelegramClient } from '@mtcute/node';
 import type { GroupTarget } from '../../core/group-targets.js';
 import type { TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
-import type { ForwardRequest, Gateway, PreflightReport, SessionHandle } from '../gateway.js';
+import type { ForwardRequest, Gateway, PreflightReport, PreflightRow, SessionHandle } from '../gateway.js';
 import { bigintToLong } from './answers.js';
 import {
   buildClient,
@@ -25,7 +26,7 @@ import { ClientPool } from './client-pool.js';
 import { PeerResolver } from './peer-resolver.js';
 import type { PeerCache } from './peers.js';
 import { PostForward } from './post-forward.js';
-import { Preflight } from './preflight.js';
+import { emptyRow, Preflight } from './preflight.js';
 import type { CredentialSource } from './session-credentials.js';
 import { SourceCheck } from './source-check.js';
 import { wallClock, type TelegramClock } from './telegram-clock.js';
@@ -129,6 +130,24 @@ export class MtcuteGateway implements Gateway {
     source: PostRef | null,
   ): Promise<PreflightReport> {
     return this.preflightCheck.run(sessions, targets, source);
+  }
+
+  async groupFacts(
+    session: SessionHandle,
+    targets: readonly GroupTarget[],
+    signal?: AbortSignal,
+  ): Promise<PreflightRow[]> {
+    if (targets.length === 0) return [];
+    let rows: PreflightRow[] = [];
+    const answer = await this.pool.run(session.id, async (client) => {
+      const read = await this.preflightCheck.readFacts(client, targets, signal);
+      rows = read.rows;
+      return read.answer;
+    });
+    if (answer.ok) return rows;
+    // The session could not run (no credentials, a dead key, a failed connect): every target not read says why.
+    const error = answer.error;
+    return [...rows, ...targets.slice(rows.length).map((t) => ({ ...emptyRow(session.id, t), error }))];
   }
 
   async release(sessionId: string): Promise<void> {

@@ -9,6 +9,7 @@ import {
   channelFull,
   credentials,
   dialogs,
+  forumTopics,
   resolvedPeer,
   storedChannel,
 } from '../../../test/support/mtcute/fixtures.js';
@@ -73,7 +74,7 @@ async function setup(list: tl.RawChannel[], o: { concurrency?: number; intervalM
     const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
     return channelFull(list.find((c) => c.id === input.channelId)!);
   });
-  return { preflight, clock, calls, peers };
+  return { preflight, clock, calls, peers, pool };
 }
 
 function sessions(ids = SESSIONS): SessionHandle[] {
@@ -198,6 +199,101 @@ describe('preflight', () => {
     expect(telegram.count('messages.getDialogs')).toBeGreaterThanOrEqual(1);
     expect(telegram.count('channels.getChannels')).toBe(1);
     expect(report.rows.every((r) => r.member === true && r.error === null)).toBe(true);
+  });
+
+  it('paid messages: the full channel’s price for this account; the chat’s own price does not override it', async () => {
+    const paid = channel(1_900_000_031, { accessHash: '31', sendPaidMessagesStars: 25 });
+    const exempt = channel(1_900_000_032, { accessHash: '32', sendPaidMessagesStars: 25 });
+    const free = channel(1_900_000_033, { accessHash: '33' });
+    const list = [paid, exempt, free];
+    const { preflight } = await setup(list);
+    telegram.on('channels.getFullChannel', (req) => {
+      const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
+      const c = list.find((x) => x.id === input.channelId)!;
+      // Telegram tells each account what it must pay: 25 here, 0 for an exempt one (e.g. an admin), nothing when free.
+      return channelFull(c, 0, c === paid ? { paidStars: 25 } : c === exempt ? { paidStars: 0 } : {});
+    });
+    const report = await preflight.run(
+      sessions(['s1']),
+      list.map((c) => parseGroupTarget(channelChatId(c.id))),
+      null,
+    );
+    expect(report.rows.map((r) => [r.paidStars, r.topicClosed])).toEqual([
+      [25, null],
+      [0, null],
+      [0, null],
+    ]);
+    expect(telegram.count('channels.getForumTopicsByID')).toBe(0);
+  });
+
+  it('a topic target asks for its topic’s state: closed, deleted (closed too), open, or unknown', async () => {
+    const forum = channel(1_900_000_041, { accessHash: '41', forum: true });
+    const { preflight, pool } = await setup([forum]);
+    telegram.on('channels.getForumTopicsByID', (req) => {
+      const ids = (req as tl.channels.RawGetForumTopicsByIDRequest).topics;
+      const answer = forumTopics(forum, [{ id: 7, closed: true }, { id: 8 }]);
+      answer.topics = answer.topics.filter((t) => ids.includes(t.id));
+      if (ids.includes(9)) answer.topics.push({ _: 'forumTopicDeleted', id: 9 });
+      return answer;
+    });
+    const targets = [7, 8, 9, 10].map((topic) => parseGroupTarget(`${channelChatId(forum.id)}/${topic}`));
+    const read = await pool.run('s1', async (client) => {
+      const { rows, answer } = await preflight.readFacts(client, targets);
+      expect(rows.map((r) => [r.groupKey, r.topicClosed, r.canWrite, r.error])).toEqual([
+        [targets[0]!.key, true, true, null],
+        [targets[1]!.key, false, true, null],
+        [targets[2]!.key, true, true, null],
+        [targets[3]!.key, null, true, null],
+      ]);
+      return answer;
+    });
+    expect(read).toEqual({ ok: true });
+    // One full-channel read and one topic read per target, each naming the channel and that one topic.
+    expect(telegram.count('channels.getFullChannel')).toBe(4);
+    const asked = telegram.calls('channels.getForumTopicsByID');
+    expect(asked.map((r) => r.topics)).toEqual([[7], [8], [9], [10]]);
+    expect(asked[0]!.channel).toMatchObject({ _: 'inputChannel', channelId: forum.id });
+  });
+
+  it('the runtime’s reads stop at a limit; the rest carry it, and no call is retried through it', async () => {
+    const list = [1, 2, 3].map((i) => channel(1_900_000_050 + i, { accessHash: String(50 + i) }));
+    const { preflight, pool } = await setup(list);
+    let n = 0;
+    telegram.on('channels.getFullChannel', (req) => {
+      if (++n === 1) return rpcError(420, 'FLOOD_WAIT_300');
+      const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
+      return channelFull(list.find((c) => c.id === input.channelId)!);
+    });
+    const targets = list.map((c) => parseGroupTarget(channelChatId(c.id)));
+    const answer = await pool.run('s1', async (client) => {
+      const { rows, answer: stopped } = await preflight.readFacts(client, targets);
+      expect(rows.map((r) => [r.member, r.error])).toEqual([
+        [null, 'FLOOD_WAIT_300'],
+        [null, 'FLOOD_WAIT_300'],
+        [null, 'FLOOD_WAIT_300'],
+      ]);
+      return stopped;
+    });
+    expect(answer).toMatchObject({ ok: false, error: 'FLOOD_WAIT_300' });
+    expect(telegram.count('channels.getFullChannel')).toBe(1);
+  });
+
+  it('an abort ends the reads between two targets', async () => {
+    const list = [1, 2].map((i) => channel(1_900_000_060 + i, { accessHash: String(60 + i) }));
+    const { preflight, pool } = await setup(list);
+    const controller = new AbortController();
+    telegram.on('channels.getFullChannel', (req) => {
+      controller.abort();
+      const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
+      return channelFull(list.find((c) => c.id === input.channelId)!);
+    });
+    const targets = list.map((c) => parseGroupTarget(channelChatId(c.id)));
+    await pool.run('s1', async (client) => {
+      const { rows } = await preflight.readFacts(client, targets, controller.signal);
+      expect(rows.map((r) => r.groupKey)).toEqual([targets[0]!.key]);
+      return { ok: true };
+    });
+    expect(telegram.count('channels.getFullChannel')).toBe(1);
   });
 
   it('a source and no session: NO_SESSION, nothing connected', async () => {

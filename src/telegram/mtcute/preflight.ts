@@ -1,6 +1,7 @@
 /**
- * The preflight report: for every (session, group), is the account a member, may it write, and the group's slow
- * mode; and whether the source post may be forwarded. Each session checks its targets one after another (a few
+ * The preflight report: for every (session, group), is the account a member, may it write, the group's slow
+ * mode, its paid messages and (for a topic target) whether the topic is closed; and whether the source post may be
+ * forwarded. The runtime reads the same facts of one session's targets (`readFacts`). Each session checks its targets one after another (a few
  * sessions at a time); a dead key or a limit ends that session's checks — nothing is retried through a limit.
  */
 import type { tl } from '@mtcute/core';
@@ -30,6 +31,29 @@ export interface PreflightOptions {
 interface SessionReport {
   rows: PreflightRow[];
   source: TelegramAnswer | null;
+}
+
+/** A row that knows nothing yet. */
+export function emptyRow(sessionId: string, target: GroupTarget): PreflightRow {
+  return {
+    sessionId,
+    groupKey: target.key,
+    member: null,
+    canWrite: null,
+    slowmodeSeconds: null,
+    paidStars: null,
+    topicClosed: null,
+    error: null,
+  };
+}
+
+/**
+ * Stars a message this account must pay in the supergroup: the full channel says it for the current user (absent:
+ * nothing to pay; 0: exempt, e.g. an admin); the chat's own price stands in only when there is no full channel.
+ */
+function paidStarsOf(chat: tl.RawChannel, full: tl.TypeChatFull): number {
+  const price = full._ === 'channelFull' ? full.sendPaidMessagesStars : chat.sendPaidMessagesStars;
+  return price === undefined ? 0 : price.toNumber();
 }
 
 function isBanned(rights: tl.TypeChatBannedRights | undefined, nowSeconds: number): boolean {
@@ -77,12 +101,7 @@ export class Preflight {
     const { pool, resolver, sourceCheck } = this.options;
     const rows: PreflightRow[] = [];
     const row = (target: GroupTarget, fields: Partial<PreflightRow>): PreflightRow => ({
-      sessionId: session.id,
-      groupKey: target.key,
-      member: null,
-      canWrite: null,
-      slowmodeSeconds: null,
-      error: null,
+      ...emptyRow(session.id, target),
       ...fields,
     });
     let sourceAnswer: TelegramAnswer | null = null;
@@ -120,14 +139,14 @@ export class Preflight {
     const { resolver } = this.options;
     const resolved = await resolver.resolve(client, target.chat);
     if (isUnresolved(resolved)) return errorRow(resolved.answer);
-    const checked = await this.checkPeer(client, resolved.peer);
+    const checked = await this.checkPeer(client, resolved.peer, target);
     if (!('refused' in checked)) return checked;
     if (!resolved.cached) return errorRow(checked.refused);
     // A cached chat Telegram refused: a username is resolved once more, and checked once more when it moved.
     const again = await resolver.recheck(client, target.chat, resolved.peer, checked.refused);
     if (again === null) return errorRow(checked.refused);
     if (isUnresolved(again)) return errorRow(again.answer);
-    const recheck = await this.checkPeer(client, again.peer);
+    const recheck = await this.checkPeer(client, again.peer, target);
     return 'refused' in recheck ? errorRow(recheck.refused) : recheck;
   }
 
@@ -135,6 +154,7 @@ export class Preflight {
   private async checkPeer(
     client: SessionClient,
     peer: ChatPeer,
+    target: GroupTarget,
   ): Promise<Partial<PreflightRow> | { refused: TelegramAnswer }> {
     const { clock, callTimeoutMs } = this.options;
     const nowSeconds = Math.floor(clock.now() / 1000);
@@ -164,7 +184,14 @@ export class Preflight {
             !isBanned(chat.bannedRights, nowSeconds) &&
             !isBanned(chat.defaultBannedRights, nowSeconds);
         }
-        return { member, canWrite, slowmodeSeconds: slowmode };
+        const facts = {
+          member,
+          canWrite,
+          slowmodeSeconds: slowmode,
+          paidStars: paidStarsOf(chat, full.fullChat),
+        };
+        if (target.topicId === undefined || !chat.forum) return facts;
+        return { ...facts, ...(await this.topicState(client, peer, target.topicId)) };
       }
       const full = await client.tg.call({ _: 'messages.getFullChat', chatId: peer.chatId }, options);
       const chat = full.chats.find((c) => c.id === peer.chatId);
@@ -174,11 +201,59 @@ export class Preflight {
       const member = !chat.left && !chat.deactivated;
       const admin = Boolean(chat.creator) || chat.adminRights !== undefined;
       const canWrite = member && (admin || !isBanned(chat.defaultBannedRights, nowSeconds));
-      // Basic groups have no slow mode.
-      return { member, canWrite, slowmodeSeconds: 0 };
+      // Basic groups have no slow mode, no paid messages and no topics.
+      return { member, canWrite, slowmodeSeconds: 0, paidStars: 0 };
     } catch (error) {
       return { refused: answerFromError(error) };
     }
+  }
+
+  /** Is the target's forum topic closed? A deleted topic counts as closed; one Telegram does not list is unknown. */
+  private async topicState(
+    client: SessionClient,
+    peer: tl.RawInputPeerChannel,
+    topicId: number,
+  ): Promise<Pick<PreflightRow, 'topicClosed'> & Partial<PreflightRow>> {
+    try {
+      const answer = await client.tg.call(
+        {
+          _: 'channels.getForumTopicsByID',
+          channel: { _: 'inputChannel', channelId: peer.channelId, accessHash: peer.accessHash },
+          topics: [topicId],
+        },
+        { ...NO_FLOOD_SLEEP, timeout: this.options.callTimeoutMs },
+      );
+      const topic = answer.topics.find((t) => t.id === topicId);
+      if (!topic) return { topicClosed: null };
+      return { topicClosed: topic._ === 'forumTopicDeleted' || Boolean(topic.closed) };
+    } catch (error) {
+      const answer = answerFromError(error);
+      return { topicClosed: null, error: answer.ok ? null : answer.error };
+    }
+  }
+
+  /**
+   * One session's facts about its targets, for the runtime: no source check and no dialogs read first (a cold id is
+   * resolved as a forward would), one target after another until an abort; a dead key or a limit ends the reads,
+   * and the rest carry its error. Returns that answer too, so the pool closes a dead key's client.
+   */
+  async readFacts(
+    client: SessionClient,
+    targets: readonly GroupTarget[],
+    signal?: AbortSignal,
+  ): Promise<{ rows: PreflightRow[]; answer: TelegramAnswer }> {
+    const rows: PreflightRow[] = [];
+    for (const [i, target] of targets.entries()) {
+      if (signal?.aborted) break;
+      const checked = await this.checkTarget(client, target);
+      rows.push({ ...emptyRow(client.sessionId, target), ...checked });
+      const stop = stopping(checked.error ? refusal(checked.error) : null);
+      if (stop === null) continue;
+      for (const rest of targets.slice(i + 1))
+        rows.push({ ...emptyRow(client.sessionId, rest), error: stop });
+      return { rows, answer: refusal(stop) };
+    }
+    return { rows, answer: { ok: true } };
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * The sandbox: a simulated Telegram behind the Gateway interface. It models what matters to a scheduler —
- * accounts that can be limited, revoked or banned; groups with membership, write permission and slow mode; a
- * per-account flood limit (token bucket → FLOOD_WAIT_X); random_id deduplication (RANDOM_ID_DUPLICATE); latency;
+ * accounts that can be limited, revoked or banned; groups with membership, write permission, slow mode, paid
+ * messages and closed forum topics; a per-account flood limit (token bucket → FLOOD_WAIT_X); random_id deduplication (RANDOM_ID_DUPLICATE); latency;
  * and injected faults — and records every delivered message. Deterministic under a seed; virtual or real time.
  */
+import { endsFactReads, paymentRequiredError } from '../../core/group-facts.js';
 import type { GroupTarget } from '../../core/group-targets.js';
 import type { TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
@@ -79,12 +80,9 @@ export class SandboxGateway implements Gateway {
     groupKey: string | null,
     method: SandboxMethod,
   ): Promise<TelegramAnswer | null> {
-    const now = this.clock.now();
-    const fault = await this.store.takeFault(accountId, groupKey, method, now);
-    if (fault) return fail(fault, /^FLOOD|^SLOWMODE/.test(fault) ? 420 : 400);
-    const account = await this.store.getAccount(accountId);
-    if (account && account.status !== 'ok') return fail(ACCOUNT_ERRORS[account.status], 403);
-    const flood = await this.store.takeFloodToken(accountId, now, this.flood);
+    const refused = await this.refusal(accountId, groupKey, method);
+    if (refused) return fail(refused.error, refused.code);
+    const flood = await this.store.takeFloodToken(accountId, this.clock.now(), this.flood);
     if (!flood.ok) return fail(`FLOOD_WAIT_${flood.waitSeconds}`, 420);
     return null;
   }
@@ -105,6 +103,38 @@ export class SandboxGateway implements Gateway {
     if (known) return known;
     if (!this.openWorld) return null;
     return { key: target.key, isChannel: false, members: null, readOnly: [], banned: [], slowmodeSeconds: 0 };
+  }
+
+  /** What Telegram would tell this account about the target: its preflight row, and its facts for the runtime. */
+  private async factsRow(accountId: string, target: GroupTarget): Promise<PreflightRow> {
+    const group = await this.groupOf(target);
+    // A group the account never met says nothing about itself (a forward answers PEER_ID_INVALID).
+    if (!group) return SandboxGateway.unknownRow(accountId, target, 'PEER_ID_INVALID');
+    const error = SandboxGateway.writeError(group, accountId);
+    return {
+      sessionId: accountId,
+      groupKey: target.key,
+      member: group.members === null || group.members.includes(accountId),
+      canWrite: error === null,
+      slowmodeSeconds: group.slowmodeSeconds,
+      paidStars: group.paidStars ?? 0,
+      topicClosed: target.topicId !== undefined ? topicClosed(group, target) : null,
+      error,
+    };
+  }
+
+  /** A row that knows nothing but why (the account could not ask). */
+  private static unknownRow(accountId: string, target: GroupTarget, error: string): PreflightRow {
+    return {
+      sessionId: accountId,
+      groupKey: target.key,
+      member: null,
+      canWrite: null,
+      slowmodeSeconds: null,
+      paidStars: null,
+      topicClosed: null,
+      error,
+    };
   }
 
   private static writeError(group: SandboxGroup, accountId: string): string | null {
@@ -136,6 +166,9 @@ export class SandboxGateway implements Gateway {
     if (!group) return fail('PEER_ID_INVALID');
     const writeError = SandboxGateway.writeError(group, accountId);
     if (writeError) return fail(writeError, 403);
+    if (topicClosed(group, target)) return fail('TOPIC_CLOSED');
+    // Stagger never sets allow_paid_stars: a paid group refuses the message with its price.
+    if ((group.paidStars ?? 0) > 0) return fail(paymentRequiredError(group.paidStars!), 403);
     const now = this.clock.now();
     if (group.slowmodeSeconds > 0) {
       const last = await this.store.lastDeliveryAt(accountId, target.key);
@@ -165,24 +198,65 @@ export class SandboxGateway implements Gateway {
       const account = await this.store.getAccount(session.id);
       const accountError = account && account.status !== 'ok' ? ACCOUNT_ERRORS[account.status] : null;
       for (const target of targets) {
-        const group = await this.groupOf(target);
-        const error =
-          accountError ?? (group ? SandboxGateway.writeError(group, session.id) : 'PEER_ID_INVALID');
-        rows.push({
-          sessionId: session.id,
-          groupKey: target.key,
-          member: group ? group.members === null || group.members.includes(session.id) : false,
-          canWrite: error === null,
-          slowmodeSeconds: group ? group.slowmodeSeconds : null,
-          error,
-        });
+        // An account Telegram refuses learns nothing about the group (as a real dead key).
+        rows.push(
+          accountError
+            ? SandboxGateway.unknownRow(session.id, target, accountError)
+            : await this.factsRow(session.id, target),
+        );
       }
     }
     return { source: { ok: sourceError === null, error: sourceError }, rows };
   }
 
+  /**
+   * The facts of one account's targets, one read each. Faults (`method: 'facts'`) and the account's state apply
+   * as to any call; the flood bucket does not: Telegram limits each method on its own, and reading full chats does
+   * not use up the forwards' budget.
+   */
+  async groupFacts(
+    session: SessionHandle,
+    targets: readonly GroupTarget[],
+    signal?: AbortSignal,
+  ): Promise<PreflightRow[]> {
+    const rows: PreflightRow[] = [];
+    for (const [i, target] of targets.entries()) {
+      if (signal?.aborted) break;
+      await this.roundTrip(signal);
+      const refused = await this.refusal(session.id, target.key, 'facts');
+      if (refused === null) {
+        rows.push(await this.factsRow(session.id, target));
+        continue;
+      }
+      rows.push(SandboxGateway.unknownRow(session.id, target, refused.error));
+      if (!endsFactReads(refused.error, refused.code)) continue;
+      // A dead key or a limit ends the reads: the rest say why, without a call.
+      for (const rest of targets.slice(i + 1))
+        rows.push(SandboxGateway.unknownRow(session.id, rest, refused.error));
+      break;
+    }
+    return rows;
+  }
+
+  /** A fault, or the account's state, refusing a call. */
+  private async refusal(
+    accountId: string,
+    groupKey: string | null,
+    method: SandboxMethod,
+  ): Promise<{ error: string; code: number } | null> {
+    const fault = await this.store.takeFault(accountId, groupKey, method, this.clock.now());
+    if (fault) return { error: fault, code: /^FLOOD|^SLOWMODE/.test(fault) ? 420 : 400 };
+    const account = await this.store.getAccount(accountId);
+    if (account && account.status !== 'ok') return { error: ACCOUNT_ERRORS[account.status], code: 403 };
+    return null;
+  }
+
   async release(): Promise<void> {}
   async close(): Promise<void> {}
+}
+
+function topicClosed(group: SandboxGroup, target: GroupTarget): boolean {
+  return target.topicId !== undefined && (group.closedTopics ?? []).includes(target.topicId);
 }
 
 /** A topic target (`-100…/42`) lives in its group (`-100…`). */

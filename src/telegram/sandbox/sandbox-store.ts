@@ -23,6 +23,10 @@ export interface SandboxGroup {
   /** Members banned from writing (USER_BANNED_IN_CHANNEL). */
   banned: string[];
   slowmodeSeconds: number;
+  /** Paid messages: stars a message (ALLOW_PAYMENT_REQUIRED_X). Absent or 0: free. */
+  paidStars?: number;
+  /** Forum topics of the group that are closed (TOPIC_CLOSED). Absent: none. */
+  closedTopics?: number[];
 }
 
 export type SandboxSourceState = 'ok' | 'protected' | 'deleted' | 'private';
@@ -46,7 +50,8 @@ export interface SandboxDelivery {
   trace: Record<string, string>;
 }
 
-export type SandboxMethod = 'forward' | 'source';
+/** `facts`: reading a group's facts (membership, rights, slow mode, paid messages, topics). */
+export type SandboxMethod = 'forward' | 'source' | 'facts';
 
 export interface SandboxFault {
   /** Null matches any account / any group. */
@@ -144,7 +149,12 @@ export class MemorySandboxStore implements SandboxStore {
     return this.groups.get(key) ?? null;
   }
   async putGroup(group: SandboxGroup): Promise<void> {
-    this.groups.set(group.key, { ...group });
+    // As the SQL store keeps it: a group without paid messages or closed topics reads back with 0 and none.
+    this.groups.set(group.key, {
+      ...group,
+      paidStars: group.paidStars ?? 0,
+      closedTopics: group.closedTopics ?? [],
+    });
   }
   async getSourceState(link: string): Promise<SandboxSourceState | null> {
     return this.sources.get(link) ?? null;

@@ -35,6 +35,10 @@ export interface ChannelOptions {
   left?: boolean;
   creator?: boolean;
   noforwards?: boolean;
+  /** A forum (topics). */
+  forum?: boolean;
+  /** The chat's own price of paid messages, in stars. */
+  sendPaidMessagesStars?: number;
   bannedRights?: Partial<tl.RawChatBannedRights>;
   defaultBannedRights?: Partial<tl.RawChatBannedRights>;
   adminRights?: Partial<tl.RawChatAdminRights>;
@@ -56,6 +60,9 @@ export function channel(id: number, o: ChannelOptions = {}): tl.RawChannel {
   if (o.left) c.left = true;
   if (o.creator) c.creator = true;
   if (o.noforwards) c.noforwards = true;
+  if (o.forum) c.forum = true;
+  if (o.sendPaidMessagesStars !== undefined)
+    c.sendPaidMessagesStars = Long.fromNumber(o.sendPaidMessagesStars);
   if (o.bannedRights) c.bannedRights = { _: 'chatBannedRights', untilDate: 0, ...o.bannedRights };
   if (o.defaultBannedRights)
     c.defaultBannedRights = { _: 'chatBannedRights', untilDate: 0, ...o.defaultBannedRights };
@@ -143,7 +150,15 @@ export function dialogs(list: tl.TypeChat[]): tl.messages.RawDialogs {
   };
 }
 
-export function channelFull(c: tl.RawChannel, slowmodeSeconds?: number): tl.messages.RawChatFull {
+/**
+ * `messages.chatFull` of a channel; `paidStars`: what the current user must pay a message (the full channel's
+ * `send_paid_messages_stars`).
+ */
+export function channelFull(
+  c: tl.RawChannel,
+  slowmodeSeconds?: number,
+  o: { paidStars?: number } = {},
+): tl.messages.RawChatFull {
   const full: tl.RawChannelFull = {
     _: 'channelFull',
     id: c.id,
@@ -157,6 +172,7 @@ export function channelFull(c: tl.RawChannel, slowmodeSeconds?: number): tl.mess
     pts: 1,
   } as tl.RawChannelFull;
   if (slowmodeSeconds !== undefined) full.slowmodeSeconds = slowmodeSeconds;
+  if (o.paidStars !== undefined) full.sendPaidMessagesStars = Long.fromNumber(o.paidStars);
   return { _: 'messages.chatFull', fullChat: full, chats: [c], users: [] };
 }
 
@@ -169,6 +185,42 @@ export function chatFull(c: tl.RawChat): tl.messages.RawChatFull {
     notifySettings: { _: 'peerNotifySettings' },
   } as tl.RawChatFull;
   return { _: 'messages.chatFull', fullChat: full, chats: [c], users: [] };
+}
+
+/** `messages.forumTopics` answering `channels.getForumTopicsByID`: these topics, each open or closed. */
+export function forumTopics(
+  c: tl.RawChannel,
+  topics: { id: number; closed?: boolean }[],
+): tl.messages.RawForumTopics {
+  return {
+    _: 'messages.forumTopics',
+    count: topics.length,
+    topics: topics.map((t) => {
+      const topic: tl.RawForumTopic = {
+        _: 'forumTopic',
+        id: t.id,
+        date: 0,
+        peer: { _: 'peerChannel', channelId: c.id },
+        title: `topic ${t.id}`,
+        iconColor: 0,
+        topMessage: t.id,
+        readInboxMaxId: 0,
+        readOutboxMaxId: 0,
+        unreadCount: 0,
+        unreadMentionsCount: 0,
+        unreadReactionsCount: 0,
+        unreadPollVotesCount: 0,
+        fromId: { _: 'peerChannel', channelId: c.id },
+        notifySettings: { _: 'peerNotifySettings' },
+      };
+      if (t.closed) topic.closed = true;
+      return topic;
+    }),
+    messages: [],
+    chats: [c],
+    users: [],
+    pts: 1,
+  };
 }
 
 export function user(o: {

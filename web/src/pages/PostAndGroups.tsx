@@ -1,16 +1,24 @@
-/** The post to forward, the group list (with per-line errors), and the delays. */
+/**
+ * The post to forward, the group list (with per-line errors), what is known of each group before posting (slow
+ * mode, paid messages, closed topics, write rights) with the preview's warnings, and the delays.
+ */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import type { FactsWarning } from '../../../src/core/group-facts.js';
 import type { TargetLineError, TargetWarning } from '../../../src/core/group-targets.js';
+import type { PlanJson } from '../../../src/core/plan-json.js';
 import { api, ApiError, messageOf } from '../api';
 import { useAction, useResource } from '../hooks';
-import type { Settings } from '../types';
+import type { GroupView, Session, Settings } from '../types';
 import { ErrorText, Loading, Notice } from '../ui';
 
 export function PostAndGroups() {
+  // Saving the groups changes what is known of them: the facts card reloads.
+  const [groupsVersion, setGroupsVersion] = useState(0);
   return (
     <div className="stack">
       <PostLink />
-      <Groups />
+      <Groups onSaved={() => setGroupsVersion((n) => n + 1)} />
+      <GroupFacts version={groupsVersion} />
       <SettingsForm />
     </div>
   );
@@ -111,10 +119,10 @@ function PostLink() {
 }
 
 interface GroupsAnswer {
-  groups: { key: string; chat: string; topicId: number | null }[];
+  groups: GroupView[];
 }
 
-function Groups() {
+function Groups({ onSaved }: { onSaved: () => void }) {
   const loaded = useResource<GroupsAnswer>('/api/bot/groups');
   const [text, setText] = useState('');
   const [errors, setErrors] = useState<TargetLineError[]>([]);
@@ -142,6 +150,7 @@ function Groups() {
         setErrors([]);
         setWarnings(answer.warnings);
         setSaved(`Saved ${answer.groups.length} group${answer.groups.length === 1 ? '' : 's'}.`);
+        onSaved();
       },
       (caught) => {
         const details =
@@ -218,6 +227,105 @@ function Groups() {
         <ul className="warnings" aria-label="Warnings">
           {warnings.map((w) => (
             <li key={`${w.code}-${w.line}`}>{w.message}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** The preview as GET /api/bot/plan sends it, with the warnings from the groups' known facts. */
+type Preview = PlanJson<string, string> & { groupWarnings: FactsWarning[] };
+
+interface PreflightAnswer {
+  summary: { sessions: number; groups: number; problems: number };
+}
+
+/**
+ * What each session knows of each group — read from Telegram when a cycle is planned (at most once an hour) or by
+ * "Check the groups now" (the preflight) — and what the preview warns about because of it.
+ */
+function GroupFacts({ version }: { version: number }) {
+  const groups = useResource<GroupsAnswer>('/api/bot/groups');
+  const preview = useResource<Preview>('/api/bot/plan');
+  const sessions = useResource<{ sessions: Session[] }>('/api/sessions');
+  const [checked, setChecked] = useState<string | null>(null);
+  const { error, busy, run } = useAction();
+  const { reload: reloadGroups } = groups;
+  const { reload: reloadPreview } = preview;
+
+  useEffect(() => {
+    if (version === 0) return;
+    reloadGroups();
+    reloadPreview();
+  }, [version, reloadGroups, reloadPreview]);
+
+  function check() {
+    setChecked(null);
+    void run(async () => {
+      const report = await api<PreflightAnswer>('GET', '/api/bot/preflight');
+      const { groups: g, sessions: n, problems } = report.summary;
+      setChecked(
+        `Checked ${g} group${g === 1 ? '' : 's'} with ${n} session${n === 1 ? '' : 's'}: ` +
+          `${problems === 0 ? 'no problem' : `${problems} problem${problems === 1 ? '' : 's'}`}.`,
+      );
+      reloadGroups();
+      reloadPreview();
+    });
+  }
+
+  const labels = new Map((sessions.data?.sessions ?? []).map((s) => [s.id, s.label]));
+  const list = groups.data?.groups ?? [];
+  const known = list.filter((g) => g.facts.some((f) => f.factsText.length > 0));
+  const warnings = preview.data?.groupWarnings ?? [];
+
+  return (
+    <section className="card" aria-labelledby="facts-title">
+      <h2 id="facts-title">Before posting</h2>
+      <p className="muted">
+        What Stagger knows of each group: read from Telegram when a cycle is planned (at most once an hour per
+        account and group) or when you check now. Stagger never pays to post: a group with paid messages is
+        skipped.
+      </p>
+      <div className="actions">
+        <button type="button" onClick={check} disabled={busy}>
+          {busy ? 'Checking…' : 'Check the groups now'}
+        </button>
+      </div>
+      <ErrorText error={error ?? groups.error} />
+      {checked && <Notice>{checked}</Notice>}
+      {warnings.length > 0 && (
+        <ul className="warnings" aria-label="Preview warnings">
+          {warnings.map((w) => (
+            <li key={`${w.code}-${w.group}`} data-code={w.code}>
+              {w.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {!groups.data ? (
+        groups.loading && <Loading what="what is known of the groups" />
+      ) : known.length === 0 ? (
+        <p className="muted">
+          {list.some((g) => g.facts.length > 0)
+            ? 'Nothing known stops a post.'
+            : 'Not checked yet: the groups are read when the bot plans its next cycle.'}
+        </p>
+      ) : (
+        <ul className="group-facts" aria-label="Group facts">
+          {known.map((g) => (
+            <li key={g.key} data-group={g.key}>
+              <code>{g.key}</code>
+              <ul>
+                {g.facts
+                  .filter((f) => f.factsText.length > 0)
+                  .map((f) => (
+                    <li key={f.sessionId} title={f.skipText ?? undefined}>
+                      {labels.get(f.sessionId) ?? f.sessionId}: {f.factsText.join(', ')}
+                    </li>
+                  ))}
+              </ul>
+            </li>
           ))}
         </ul>
       )}
