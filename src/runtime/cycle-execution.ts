@@ -8,6 +8,7 @@
  * - the per-group guard (min group gap, slow mode) holds across all sessions of the bot;
  * - no post is sent after the cycle's deadline (the next cycle's turn).
  */
+import { messagesToForward } from '../core/album.js';
 import { parseGroupTarget, type GroupTarget } from '../core/group-targets.js';
 import {
   FINAL_POST_STATUSES,
@@ -285,6 +286,8 @@ export class CycleExecution {
     post.attempts = attempts;
     state.lastCall.set(session.id, { scheduled: Math.min(scheduledAt, now), actual: now });
 
+    // Every message of the post (an album: all of it), with the random_ids fixed at planning — the same on a retry.
+    const messages = messagesToForward(this.input.cycle.source, this.input.source, post.randomIds);
     let answer: TelegramAnswer;
     try {
       // No abort signal: the post on the wire finishes; a stop cancels only what has not started.
@@ -293,6 +296,8 @@ export class CycleExecution {
         source: this.input.source,
         target,
         randomId: BigInt(post.randomId),
+        messageIds: messages.messageIds,
+        randomIds: messages.randomIds.map((id) => BigInt(id)),
         silent: bot.settings.silent,
         hideSender: bot.settings.hideSender,
         trace: { ...this.input.trace, botId: bot.id, cycleId: post.cycleId, postId: post.id },
@@ -351,7 +356,14 @@ export class CycleExecution {
       case 'learn_slowmode':
         return state.learnSlowmode(post.groupKey, effect.seconds);
       case 'finish':
-        await this.finish(post, effect.status, effect.reason, effect.error, effect.sentAt);
+        await this.finish(
+          post,
+          effect.status,
+          effect.reason,
+          effect.error,
+          effect.sentAt,
+          effect.sentMessageIds,
+        );
         return;
       case 'retry':
         this.notBefore.set(post.id, effect.notBefore);
@@ -487,6 +499,7 @@ export class CycleExecution {
     reason: string | null,
     error: string | null,
     sentAt: number | null = null,
+    sentMessageIds: readonly number[] = [],
   ): Promise<'done'> {
     this.notBefore.delete(post.id);
     this.intendedAt.delete(post.id);
@@ -497,6 +510,7 @@ export class CycleExecution {
       reason,
       error,
       sentAt,
+      sentMessageIds,
     );
     return 'done';
   }

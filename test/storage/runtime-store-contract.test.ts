@@ -189,6 +189,7 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
       sentAt: 1_767_225_612_345,
       sessionId: sessionIds[1]!,
       plannedAt: 1_767_225_600_999,
+      sentMessageIds: [2_147_483_647, 12, 13],
     };
     const { postId: _p, botId: _b, ...fields } = every;
     expect([...POST_PATCH_FIELDS].sort()).toEqual(Object.keys(fields).sort());

@@ -28,6 +28,7 @@ import {
   type ForwardRequest,
   type Gateway,
   type SessionHandle,
+  type SourceRead,
 } from '../../src/telegram/gateway.js';
 import type { ClientParams } from '../../src/telegram/mtcute/client-factory.js';
 import { longToBigint } from '../../src/telegram/mtcute/answers.js';
@@ -93,6 +94,9 @@ class GatedGateway implements Gateway {
   }
   checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
     return this.gate(() => this.inner.checkSource(session, source, signal));
+  }
+  readSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<SourceRead> {
+    return this.gate(() => this.inner.readSource(session, source, signal));
   }
   forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
     return this.gate(() => this.inner.forward(request, signal));
@@ -280,6 +284,16 @@ class World {
     return RESOLVE_METHODS.reduce((n, m) => n + this.telegram.count(m), 0);
   }
 
+  /**
+   * The source's reads: `check` — a session's check in a cycle (the post's id alone); `read` — the read when a cycle
+   * is planned (the ids around the post, to find its album).
+   */
+  sourceCalls(kind: 'check' | 'read'): tl.channels.RawGetMessagesRequest[] {
+    return this.telegram
+      .calls('channels.getMessages')
+      .filter((c) => (kind === 'check' ? c.id.length === 1 : c.id.length > 1));
+  }
+
   seconds(at: number): number {
     return (at - Date.UTC(2026, 0, 1)) / 1000;
   }
@@ -388,16 +402,21 @@ describe('the requests Telegram sees', () => {
       // the planned partition: 2 posts each, 5 s apart
       expect(w.forwardsBy('s0').map((f) => w.seconds(f.at))).toEqual([0, 5]);
       expect(w.forwardsBy('s1').map((f) => w.seconds(f.at))).toEqual([0, 5]);
-      // one source check per session for the cycle, before its first post
-      expect(w.telegram.count('channels.getMessages')).toBe(2);
-      expect(w.telegram.calls('channels.getMessages')[0]!.id).toEqual([{ _: 'inputMessageID', id: 42 }]);
+      // one read of the source when the cycle was planned, one check per session before its first post
+      expect(w.telegram.count('channels.getMessages')).toBe(3);
+      expect(w.sourceCalls('read')).toHaveLength(1);
+      expect(w.sourceCalls('check').map((c) => c.id)).toEqual([
+        [{ _: 'inputMessageID', id: 42 }],
+        [{ _: 'inputMessageID', id: 42 }],
+      ]);
     },
   );
 
   it('one source check per session per cycle; peers are resolved once — the second cycle makes no resolve call', async () => {
     const { w, botId } = memoryWorld({ sessions: 2, groups: groupKeys(4) });
     await w.runCycles(botId, 1);
-    expect(w.telegram.count('channels.getMessages')).toBe(2);
+    expect(w.sourceCalls('check')).toHaveLength(2);
+    expect(w.sourceCalls('read')).toHaveLength(1);
     // cold: each session resolves the source once and each of its own two targets once, through mtcute
     expect(w.telegram.count('contacts.resolveUsername')).toBe(2);
     expect(w.telegram.count('channels.getChannels')).toBe(4);
@@ -405,7 +424,8 @@ describe('the requests Telegram sees', () => {
     w.telegram.clearRequests();
     await finish(w, botId, 3);
     expect(w.resolveCalls()).toBe(0);
-    expect(w.telegram.count('channels.getMessages')).toBe(4);
+    expect(w.sourceCalls('check')).toHaveLength(4);
+    expect(w.sourceCalls('read')).toHaveLength(2);
     expect(w.telegram.count('messages.forwardMessages')).toBe(8);
     expect(resolvedAfterFirst).toBe(6);
   });
@@ -547,7 +567,9 @@ describe('each answer class, raw through the library, drives the runtime’s rea
       channelMessages([message(SOURCE.id, 42, { noforwards: true })], [SOURCE]),
     );
     await finish(w, botId, 1);
-    expect(w.telegram.count('channels.getMessages')).toBe(1);
+    // the read at planning asked no second session; the cycle's first check stopped it
+    expect(w.sourceCalls('read')).toHaveLength(1);
+    expect(w.sourceCalls('check')).toHaveLength(1);
     expect(w.forwards).toEqual([]);
     expect(store.listCycles(botId)[0]!.reason).toBe('source_invalid:forwards_restricted');
   });
@@ -676,7 +698,8 @@ describe('on SQLite: the durable PeerCache survives a restart', () => {
     expect(w.telegram.clients.length).toBeGreaterThan(clientsBefore);
     expect(w.resolveCalls()).toBe(0);
     expect(w.telegram.count('messages.forwardMessages')).toBe(4);
-    expect(w.telegram.count('channels.getMessages')).toBe(sessionIds.length);
+    expect(w.sourceCalls('check')).toHaveLength(sessionIds.length);
+    expect(w.sourceCalls('read')).toHaveLength(1);
     const last = w.telegram.calls('messages.forwardMessages');
     for (const call of last) {
       const to = call.toPeer as tl.RawInputPeerChannel;

@@ -132,7 +132,7 @@ describe('forward', () => {
     const answer = await gateway.forward(
       request({ randomId: 9223372036854775001n, silent: true, hideSender: true }),
     );
-    expect(answer).toEqual({ ok: true, messageId: 500 });
+    expect(answer).toEqual({ ok: true, messageId: 500, messageIds: [500] });
 
     // cold cache: the real resolve path (username → contacts.resolveUsername, id → channels.getChannels)
     expect(telegram.count('contacts.resolveUsername')).toBe(1);
