@@ -41,6 +41,7 @@ import {
 } from '../../src/telegram/mtcute/mtcute-gateway.js';
 import { OfflineTelegram, rpcError, type RpcErrorAnswer } from '../support/mtcute/offline-telegram.js';
 import {
+  albumForwardUpdates,
   API_HASH,
   channel,
   channelChatId,
@@ -186,6 +187,8 @@ class World {
     sessionIds: string[],
     readonly peers: PeerCache = new MemoryPeerCache(),
     credentials?: CredentialSource,
+    /** How long before its start a cycle is planned (the runtime's planningLeadMs). */
+    private readonly planningLeadMs = 0,
   ) {
     const own = new Map<string, SessionCredentials>();
     sessionIds.forEach((id, i) => {
@@ -212,7 +215,7 @@ class World {
       gateway: new GatedGateway(new GatewayRouter({ mtcute: this.gateway }), this.clock),
       store: this.store,
       random: new SeededRandom(7),
-      options: { planningLeadMs: 0 },
+      options: { planningLeadMs: this.planningLeadMs },
       logger: { info() {}, warn() {}, error: (obj) => this.errors.push(obj) },
     });
     this.runtime.events.on((e) => {
@@ -270,6 +273,12 @@ class World {
       if (rule) {
         rule.times = (rule.times ?? 1) - 1;
         return rule.answer;
+      }
+      if (request.id.length > 1) {
+        // An album: one new message per random_id.
+        const first = this.nextMessageId;
+        this.nextMessageId += request.id.length;
+        return albumForwardUpdates(request, first);
       }
       return forwardUpdates(request, this.nextMessageId++);
     });
@@ -428,6 +437,113 @@ describe('the requests Telegram sees', () => {
     expect(w.sourceCalls('read')).toHaveLength(2);
     expect(w.telegram.count('messages.forwardMessages')).toBe(8);
     expect(resolvedAfterFirst).toBe(6);
+  });
+});
+
+// ---- albums -------------------------------------------------------------------------------------------------
+
+/** The source post 42 is the middle one of an album of three (41, 42, 43), next to a post of its own (44). */
+function answerAlbum(t: OfflineTelegram): void {
+  const inAlbum = (id: number): tl.RawMessage => ({
+    ...message(SOURCE.id, id),
+    groupedId: Long.fromInt(555),
+  });
+  t.on(
+    'channels.getMessages',
+    channelMessages(
+      [message(SOURCE.id, 40), inAlbum(41), inAlbum(42), inAlbum(43), message(SOURCE.id, 44)],
+      [SOURCE],
+    ),
+  );
+}
+
+const ALBUM = [41, 42, 43];
+const randomIdsOf = (f: Forwarded) => f.request.randomId.map((r) => longToBigint(r).toString());
+
+describe('an album', () => {
+  it('read once at planning; every forward sends its 3 messages with the 3 random_ids stored then; sent ids kept', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 2, groups: groupKeys(4) });
+    answerAlbum(w.telegram);
+    await finish(w, botId, 1);
+
+    // the read at planning: one session, one call for the ids around the post
+    const [read, ...moreReads] = w.sourceCalls('read');
+    expect(moreReads).toEqual([]);
+    expect(read!.id.map((m) => (m as tl.RawInputMessageID).id)).toEqual(
+      Array.from({ length: 19 }, (_, i) => 33 + i),
+    );
+    expect(store.listCycles(botId)[0]!.source).toEqual({ link: POST_LINK, messageIds: ALBUM });
+
+    const posts = postsOf(store, botId);
+    expect(posts.every((p) => p.randomIds.length === 3 && p.randomIds[0] === p.randomId)).toBe(true);
+    // 4 posts × 3 messages: 12 random_ids, all distinct
+    expect(new Set(posts.flatMap((p) => p.randomIds)).size).toBe(12);
+    expect(w.forwards).toHaveLength(4);
+    for (const post of posts) {
+      const [call, ...again] = w.forwards.filter((f) => f.randomId === BigInt(post.randomId));
+      expect(again).toEqual([]);
+      expect(call!.request.id).toEqual(ALBUM);
+      expect(randomIdsOf(call!)).toEqual(post.randomIds);
+      expect(post.status).toBe('sent');
+      // the target's new messages, matched to the album's messages by random_id
+      expect(post.sentMessageIds).toHaveLength(3);
+      expect(post.sentMessageIds).toEqual([0, 1, 2].map((i) => post.sentMessageIds[0]! + i));
+    }
+    expect(new Set(posts.flatMap((p) => p.sentMessageIds)).size).toBe(12);
+  });
+
+  it('a retry (TIMEOUT) sends the same 3 messages with the same 3 random_ids', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(2) });
+    answerAlbum(w.telegram);
+    w.answer({ channelId: GROUPS[0]!.id, times: 1, answer: rpcError(400, 'TIMEOUT') });
+    await finish(w, botId, 1);
+    const post = postsOf(store, botId)[0]!;
+    const toG0 = w.forwards.filter((f) => f.channelId === GROUPS[0]!.id);
+    expect(toG0).toHaveLength(2);
+    for (const call of toG0) {
+      expect(call.request.id).toEqual(ALBUM);
+      expect(randomIdsOf(call)).toEqual(post.randomIds);
+    }
+    expect(post).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('after a crash with a post left `sending`, the new process sends the same messages and random_ids; Telegram’s duplicate counts as sent', async () => {
+    const store = new MemoryRuntimeStore();
+    const botId = store.addBot({
+      mode: 'enterprise',
+      postLink: POST_LINK,
+      settings: SETTINGS,
+      sessions: [{ id: 's0', label: 's0', driver: 'mtcute' }],
+      groups: groupKeys(2),
+    });
+    // planned a minute ahead of its start: the process goes down between planning and the first post
+    world = new World(store, ['s0'], new MemoryPeerCache(), undefined, 60_000);
+    const w = world;
+    answerAlbum(w.telegram);
+    w.runtime.startBot(botId);
+    await w.clock.runUntilTrue(() => store.listCycles(botId).length > 0, w.clock.now() + 10_000);
+    const planned = postsOf(store, botId);
+    expect(planned.map((p) => p.status)).toEqual(['planned', 'planned']);
+    // the first post was committed `sending` and reached Telegram; the process died before the answer
+    expect(await store.markSending([{ postId: planned[0]!.id, botId, attempts: 1, fence: null }])).toEqual(
+      new Set([planned[0]!.id]),
+    );
+    w.answer({ channelId: GROUPS[0]!.id, answer: rpcError(400, 'RANDOM_ID_DUPLICATE') });
+    await w.restart();
+    await finish(w, botId, 1);
+
+    const [retry, ...again] = w.forwards.filter((f) => f.channelId === GROUPS[0]!.id);
+    expect(again).toEqual([]);
+    expect(retry!.request.id).toEqual(ALBUM);
+    expect(randomIdsOf(retry!)).toEqual(planned[0]!.randomIds);
+    const after = postsOf(store, botId);
+    expect(after.map((p) => [p.status, p.attempts])).toEqual([
+      ['duplicate', 2],
+      ['sent', 1],
+    ]);
+    expect(randomIdsOf(w.forwards.find((f) => f.channelId === GROUPS[1]!.id)!)).toEqual(
+      planned[1]!.randomIds,
+    );
   });
 });
 
