@@ -11,6 +11,7 @@ import { SandboxGateway, type SandboxOptions } from '../telegram/sandbox/sandbox
 import {
   MemorySandboxStore,
   type SandboxGroup,
+  type SandboxMethod,
   type SandboxStore,
 } from '../telegram/sandbox/sandbox-store.js';
 import type { TelegramAnswer } from '../core/outcome.js';
@@ -203,7 +204,7 @@ export class SimulatedWorld {
 
   /**
    * From `atSeconds` (since the start) on, the next `times` forwards by the session (or any) get `error`
-   * (`method: 'source'` aims at the per-cycle source check instead).
+   * (`method: 'source'` aims at the per-cycle source check instead, `'read'` at the read when a cycle is planned).
    */
   async fault(spec: {
     session?: string;
@@ -211,7 +212,7 @@ export class SimulatedWorld {
     error: string;
     atSeconds?: number;
     times?: number;
-    method?: 'forward' | 'source';
+    method?: SandboxMethod;
   }): Promise<void> {
     await this.sandboxStore.addFault({
       accountId: spec.session ?? null,
