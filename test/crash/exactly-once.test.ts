@@ -144,8 +144,12 @@ describe.each(engines)('exactly-once across crashes on %s', (engine) => {
       // The album reached Telegram before the crash: the retry's three random_ids were all duplicates.
       expect(retried.some((p) => p.status === 'duplicate')).toBe(true);
     }
-    // A post sent (not a duplicate) kept the three messages' ids from the answer.
-    for (const p of posts.filter((x) => x.status === 'sent')) expect(p.sentMessageIds).toHaveLength(3);
+    // A post sent at its first attempt kept the three messages' ids from the answer; a replay keeps those of the
+    // photos it delivered (a crash may have cut an album short: the rest were Telegram's duplicates).
+    for (const p of posts.filter((x) => x.status === 'sent')) {
+      if (p.attempts === 1) expect(p.sentMessageIds).toHaveLength(3);
+      else expect(p.sentMessageIds.length).toBeGreaterThan(0);
+    }
   });
 
   it('kill -9 at random moments, three times in a row', async () => {
