@@ -43,6 +43,9 @@ class TimingGateway implements Gateway {
   checkSource(...args: Parameters<Gateway['checkSource']>) {
     return this.inner.checkSource(...args);
   }
+  readSource(...args: Parameters<Gateway['readSource']>) {
+    return this.inner.readSource(...args);
+  }
   forward(request: ForwardRequest) {
     this.calls.push({ postId: request.trace!.postId!, at: performance.timeOrigin + performance.now() });
     return this.inner.forward(request);

@@ -6,6 +6,7 @@ import {
   MAX_GROUP_TARGETS,
   parseGroupTarget,
   parseGroupTargets,
+  publicMessageLink,
   type GroupTarget,
 } from './group-targets.js';
 
@@ -149,6 +150,27 @@ describe('parseGroupTarget: rejections', () => {
     const error = caught(() => parseGroupTarget(input));
     expect(error.code).toBe(CoreErrorCode.InvalidGroupTargets);
     expect(error.message).toMatch(reason);
+  });
+});
+
+describe('publicMessageLink: where a sent message can be opened', () => {
+  it('a group with a public username: t.me/<name>/<id>, topic or not', () => {
+    expect(publicMessageLink('@stagger_group', 812)).toBe('https://t.me/stagger_group/812');
+    expect(publicMessageLink(parseGroupTarget('t.me/Stagger_Group/42').key, 7)).toBe(
+      'https://t.me/stagger_group/7',
+    );
+  });
+
+  it('an id has no public address, unless a username was resolved for the group', () => {
+    expect(publicMessageLink('-1001234567890', 812)).toBeNull();
+    expect(publicMessageLink('-1001234567890/5', 812)).toBeNull();
+    expect(publicMessageLink('-1001234567890', 812, 'resolved_name')).toBe('https://t.me/resolved_name/812');
+  });
+
+  it('nothing for a key or id that is not one', () => {
+    expect(publicMessageLink('not a key', 1)).toBeNull();
+    expect(publicMessageLink('@stagger_group', 0)).toBeNull();
+    expect(publicMessageLink('-1001234567890', 5, 'x')).toBeNull();
   });
 });
 

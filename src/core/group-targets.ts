@@ -245,6 +245,30 @@ function limitOf(options: { maxTargets?: number } | undefined): number {
 }
 
 /**
+ * The public address of a message in a group, `https://t.me/<username>/<id>`: for a group with a public username —
+ * its key is `@name`, or `username` is one resolved for it — else null (a `-100…` id has no public address; a
+ * private group's messages open only from inside Telegram).
+ */
+export function publicMessageLink(
+  groupKey: string,
+  messageId: number,
+  username: string | null = null,
+): string | null {
+  let name = username;
+  if (name === null) {
+    try {
+      const { chat } = parseGroupTarget(groupKey);
+      if (chat.kind === 'username') name = chat.username;
+    } catch {
+      return null;
+    }
+  }
+  if (name === null || usernameProblem(name) !== null) return null;
+  if (!Number.isSafeInteger(messageId) || messageId <= 0) return null;
+  return `https://t.me/${name}/${messageId}`;
+}
+
+/**
  * Parses a list of targets, one per line (a string is split on line breaks; an array is one element per line).
  * Blank lines and `#` comments are skipped, duplicates are dropped with a `DUPLICATE_GROUP` warning, bad lines are
  * reported in `errors` (never thrown), and going over `maxTargets` distinct targets adds one error at the first

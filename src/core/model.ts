@@ -3,6 +3,7 @@
  * posts. Plain data; ids are strings (database ids, 64-bit values and random_ids never pass through a JS number).
  * Times are epoch milliseconds.
  */
+import type { SourcePost } from './album.js';
 import type { ExecutionMode } from './plan.js';
 
 export type SessionDriver = 'sandbox' | 'mtcute';
@@ -88,6 +89,11 @@ export interface CycleRecord {
   reason: string | null;
   /** The planner's warnings, as shown in the preview. */
   warnings: { code: string; message: string }[];
+  /**
+   * The source post as read when the cycle was planned (an album: all its message ids); null when no session could
+   * read it then, or the cycle was planned before albums were read: its posts forward the link's one message.
+   */
+  source: SourcePost | null;
 }
 
 /**
@@ -131,6 +137,11 @@ export interface PostRecord {
   plannedAt: number;
   /** Fixed when the cycle is planned; the same on every retry (Telegram deduplicates on it). Decimal int64. */
   randomId: string;
+  /**
+   * One random_id per message the post forwards, fixed with `randomId` (its first): an album of N has N, in the
+   * order of the cycle's `source.messageIds`; a single message has `[randomId]`.
+   */
+  randomIds: string[];
   status: PostStatus;
   /** Why it was skipped/cancelled/failed, in our words (`group_gap`, `session_paused`, a Telegram error…). */
   reason: string | null;
@@ -138,6 +149,8 @@ export interface PostRecord {
   error: string | null;
   attempts: number;
   sentAt: number | null;
+  /** The ids of the messages the forward created in the group, as Telegram answered; empty when not known. */
+  sentMessageIds: number[];
 }
 
 /** What the runtime knows about one (session, group) pair. */

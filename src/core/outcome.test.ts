@@ -119,6 +119,11 @@ describe('classifyError: the table of docs/telegram.md', () => {
 
   it('classifies answers; only sent and duplicate count as delivered', () => {
     expect(classifyAnswer({ ok: true })).toEqual({ kind: 'sent' });
+    expect(classifyAnswer({ ok: true, messageId: 5, messageIds: [5, 6] })).toEqual({
+      kind: 'sent',
+      messageIds: [5, 6],
+    });
+    expect(classifyAnswer({ ok: true, messageIds: [] })).toEqual({ kind: 'sent' });
     expect(isDelivered(classifyAnswer({ ok: false, error: 'RANDOM_ID_DUPLICATE' }))).toBe(true);
     expect(isDelivered(classifyAnswer({ ok: false, error: 'FLOOD_WAIT_3' }))).toBe(false);
   });

@@ -7,10 +7,12 @@
 /**
  * What a gateway reports for one call. Never thrown: a Telegram answer is data. `phase: 'source'` marks an error
  * that came from reading the source inside another call (a forward could not resolve the source chat): it is
- * about the source, not the target.
+ * about the source, not the target. A forward's ok answer carries the ids of the messages it created in the group
+ * (`messageIds`, in the order of the request's messages, as far as Telegram said; `messageId` is the first).
  */
 export type TelegramAnswer =
-  { ok: true; messageId?: number } | { ok: false; error: string; code?: number; phase?: CallPhase };
+  | { ok: true; messageId?: number; messageIds?: number[] }
+  | { ok: false; error: string; code?: number; phase?: CallPhase };
 
 export type GroupSkipReason =
   | 'write_forbidden'
@@ -39,7 +41,8 @@ export type SessionDeadReason =
 export type SourceInvalidReason = 'forwards_restricted' | 'message_missing' | 'source_unreachable';
 
 export type Outcome =
-  | { kind: 'sent' }
+  /** `messageIds`: the messages the forward created in the group, when Telegram said. */
+  | { kind: 'sent'; messageIds?: number[] }
   | { kind: 'duplicate' }
   | { kind: 'group_cooldown'; seconds: number; error: string }
   | { kind: 'group_skip'; reason: GroupSkipReason; error: string }
@@ -179,7 +182,8 @@ export function paidStarsIn(error: string | null | undefined): number | null {
 }
 
 export function classifyAnswer(answer: TelegramAnswer, phase: CallPhase = 'forward'): Outcome {
-  if (answer.ok) return { kind: 'sent' };
+  if (answer.ok)
+    return answer.messageIds?.length ? { kind: 'sent', messageIds: answer.messageIds } : { kind: 'sent' };
   return classifyError(answer.error, answer.code, answer.phase ?? phase);
 }
 

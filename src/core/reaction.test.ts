@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyError, type Outcome } from './outcome.js';
+import { classifyAnswer, classifyError, type Outcome } from './outcome.js';
 import { react, type ReactionContext, type ReactionPolicy } from './reaction.js';
 
 const policy: ReactionPolicy = {
@@ -51,6 +51,20 @@ describe('react: one Telegram answer → effects and the lane’s next step', ()
     expect(react({ kind: 'duplicate' }, ctx()).effects).toEqual([
       { type: 'guard', action: 'keep' },
       { type: 'finish', status: 'duplicate', reason: null, error: 'RANDOM_ID_DUPLICATE', sentAt: 1_000_000 },
+    ]);
+  });
+
+  it('sent with the ids Telegram answered: the finish carries them to the post', () => {
+    expect(react(classifyAnswer({ ok: true, messageId: 7, messageIds: [7, 8, 9] }), ctx()).effects).toEqual([
+      { type: 'guard', action: 'keep' },
+      {
+        type: 'finish',
+        status: 'sent',
+        reason: null,
+        error: null,
+        sentAt: 1_000_000,
+        sentMessageIds: [7, 8, 9],
+      },
     ]);
   });
 

@@ -54,6 +54,8 @@ export type Effect =
       reason: PostReason | null;
       error: string | null;
       sentAt: number | null;
+      /** The messages the forward created in the group (Telegram's answer), when it said. */
+      sentMessageIds?: number[];
     }
   /** Try the same post again, not before this time (the same random_id: Telegram deduplicates). */
   | { type: 'retry'; notBefore: number; error: string }
@@ -88,7 +90,11 @@ const finish = (
   reason: PostReason | null,
   error: string | null,
   sentAt: number | null = null,
-): Effect => ({ type: 'finish', status, reason, error, sentAt });
+  sentMessageIds?: number[],
+): Effect =>
+  sentMessageIds
+    ? { type: 'finish', status, reason, error, sentAt, sentMessageIds }
+    : { type: 'finish', status, reason, error, sentAt };
 
 function pairOf(ctx: ReactionContext): PairState {
   return ctx.pair ?? freshPair(ctx.sessionId, ctx.groupKey);
@@ -110,7 +116,13 @@ export function react(outcome: Outcome, ctx: ReactionContext): Reaction {
       }
       const duplicate = outcome.kind === 'duplicate';
       effects.push(
-        finish(duplicate ? 'duplicate' : 'sent', null, duplicate ? 'RANDOM_ID_DUPLICATE' : null, now),
+        finish(
+          duplicate ? 'duplicate' : 'sent',
+          null,
+          duplicate ? 'RANDOM_ID_DUPLICATE' : null,
+          now,
+          outcome.kind === 'sent' ? outcome.messageIds : undefined,
+        ),
       );
       return { effects, lane: { kind: 'next' } };
     }

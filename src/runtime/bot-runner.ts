@@ -3,6 +3,7 @@
  * Starter cycles are anchored (`anchor + k*T`); enterprise cycles start `delay_between_cycles` after the previous
  * one completed. A cycle found `running` in the store (after a crash, a restart or a takeover) is resumed first.
  */
+import { sourceReadStep, type SourcePost } from '../core/album.js';
 import { isStaggerError } from '../core/errors.js';
 import {
   FINAL_POST_STATUSES,
@@ -43,6 +44,11 @@ export type StopMode = 'cancel' | 'suspend';
 export type RunnerExit = 'stopped' | 'desired_stopped' | 'deleted' | 'fenced';
 
 /** A cycle's plan, with the sessions usable at its start. */
+/** The sessions' states in one string, to tell whether a call changed any. */
+function sessionStates(sessions: readonly SessionInfo[]): string {
+  return sessions.map((s) => `${s.id}:${s.status}:${s.cooldownUntil ?? ''}`).join(' ');
+}
+
 interface CyclePlan {
   ok: true;
   sessions: SessionInfo[];
@@ -58,6 +64,8 @@ interface NextStart {
   /** The number the cycle gets (after any skipped slot recorded on the way). */
   number: number;
 }
+
+const handleOf = (session: SessionInfo) => ({ id: session.id, driver: session.driver });
 
 export class BotRunner {
   readonly botId: string;
@@ -301,10 +309,23 @@ export class BotRunner {
     next: NextStart,
   ): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null> {
     const { store, random } = this.deps;
-    const planned = this.planAt(bot, next.at);
+    let planned = this.planAt(bot, next.at);
     if (!planned.ok) {
       await this.attention(planned.reason, planned.message);
       return null;
+    }
+    // Which messages the post is (an album: all of it), read once now so every post's random_ids are fixed with it.
+    const states = sessionStates(planned.sessions);
+    const sourcePost = await this.readSourcePost(bot, planned.sessions);
+    if (sourcePost === 'halt') return null;
+    const messageCount = sourcePost?.messageIds.length ?? 1;
+    // A session the read found dead or limited (the runner's state is updated in place) is left out: planned again.
+    if (sessionStates(planned.sessions) !== states) {
+      planned = this.planAt(bot, next.at);
+      if (!planned.ok) {
+        await this.attention(planned.reason, planned.message);
+        return null;
+      }
     }
     const { mode, plan } = planned;
     // Know the groups before posting (paid messages, closed topics, rights, slow mode): stale facts are read now.
@@ -316,20 +337,24 @@ export class BotRunner {
       plan.cycleSeconds !== null
         ? next.at + Math.max(plan.cycleSeconds * 1000, runMs)
         : expectedEndAt + bot.settings.delayBetweenCycles * 1000;
-    const posts: NewPost[] = plan.posts.map((p) => ({
-      botId: this.botId,
-      seq: p.seq,
-      sessionId: p.session.id,
-      plannedSessionId: p.session.id,
-      groupKey: p.group,
-      plannedAt: next.at + Math.round(p.atSeconds * 1000),
-      randomId: random.nextRandomId().toString(),
-      status: 'planned',
-      reason: null,
-      error: null,
-      attempts: 0,
-      sentAt: null,
-    }));
+    const posts: NewPost[] = plan.posts.map((p) => {
+      const randomIds = Array.from({ length: messageCount }, () => random.nextRandomId().toString());
+      return {
+        botId: this.botId,
+        seq: p.seq,
+        sessionId: p.session.id,
+        plannedSessionId: p.session.id,
+        groupKey: p.group,
+        plannedAt: next.at + Math.round(p.atSeconds * 1000),
+        randomId: randomIds[0]!,
+        randomIds,
+        status: 'planned',
+        reason: null,
+        error: null,
+        attempts: 0,
+        sentAt: null,
+      };
+    });
     return store.createCycle(
       {
         botId: this.botId,
@@ -344,9 +369,44 @@ export class BotRunner {
         status: 'running',
         reason: null,
         warnings: plan.warnings.map((w) => ({ code: w.code, message: w.message })),
+        source: sourcePost,
       },
       posts,
     );
+  }
+
+  /**
+   * The source post's messages, read at planning by the first usable session that can (core/album.ts decides when
+   * to ask the next one); null when none could — the cycle then forwards the link's one message, and its own checks
+   * deal with the source as ever. 'halt': the runner was stopped meanwhile.
+   */
+  private async readSourcePost(
+    bot: BotSnapshot,
+    usable: readonly SessionInfo[],
+  ): Promise<SourcePost | null | 'halt'> {
+    const source = this.source(bot);
+    if (!source) return null;
+    for (const info of usable) {
+      const session = await this.st.refreshCooldown(info.id);
+      // Only a session free to call now: one usable at the cycle's start may still be paused at planning.
+      if (!session || session.status !== 'active' || this.sourceCooling(session.id)) continue;
+      let messageIds: number[] = [];
+      const outcome = await this.askSource(session, async (signal) => {
+        const read = await this.deps.gateway.readSource(handleOf(session), source, signal);
+        messageIds = read.messageIds;
+        return read.answer;
+      });
+      if (outcome === 'halt') return 'halt';
+      const step = sourceReadStep(outcome);
+      if (step === 'use') {
+        return {
+          link: source.canonical,
+          messageIds: messageIds.length > 0 ? messageIds : [source.messageId],
+        };
+      }
+      if (step === 'stop') return null;
+    }
+    return null;
   }
 
   private async execute(
@@ -452,10 +512,11 @@ export class BotRunner {
     for (const info of bot.sessions) {
       const session = await this.st.refreshCooldown(info.id);
       if (!session || session.status === 'dead') continue;
-      const cooling = (this.sourceCooldown.get(session.id) ?? 0) > this.deps.clock.now();
       // Paused or rate-limited on reading: unchecked, it may still post later in the cycle.
       const outcome =
-        session.status === 'active' && !cooling ? await this.checkSourceAs(session, source) : null;
+        session.status === 'active' && !this.sourceCooling(session.id)
+          ? await this.checkSourceAs(session, source)
+          : null;
       if (outcome === 'halt') return 'halt';
       checks.push({ sessionId: session.id, outcome });
       if (outcome?.kind === 'source_invalid') break;
@@ -463,14 +524,33 @@ export class BotRunner {
     return judgeSourceAccess(checks);
   }
 
-  /** One session's source check, retried while the failure is transient; null when it gave no answer. */
+  /** One session's source check; null when it gave no answer or is rate-limited on reading. */
   private async checkSourceAs(session: SessionInfo, source: PostRef): Promise<Outcome | null | 'halt'> {
-    const { clock, gateway, options, logger } = this.deps;
+    const outcome = await this.askSource(session, (signal) =>
+      this.deps.gateway.checkSource(handleOf(session), source, signal),
+    );
+    return outcome !== 'halt' && outcome?.kind === 'session_pause' ? null : outcome;
+  }
+
+  /** Whether a FLOOD_WAIT on reading keeps this session from reading the source for now. */
+  private sourceCooling(sessionId: string): boolean {
+    return (this.sourceCooldown.get(sessionId) ?? 0) > this.deps.clock.now();
+  }
+
+  /**
+   * One session's read of the source (the cycle's check, or the read at planning), retried while the failure is
+   * transient; null when it gave no answer. Session trouble is applied as on a forward.
+   */
+  private async askSource(
+    session: SessionInfo,
+    ask: (signal: AbortSignal) => Promise<TelegramAnswer>,
+  ): Promise<Outcome | null | 'halt'> {
+    const { clock, options, logger } = this.deps;
     const signal = this.controller.signal;
     for (let attempt = 1; attempt <= options.maxTransientAttempts; attempt++) {
       let answer: TelegramAnswer;
       try {
-        answer = await gateway.checkSource({ id: session.id, driver: session.driver }, source, signal);
+        answer = await ask(signal);
       } catch (error) {
         logger.error({ err: error, botId: this.botId }, 'source check threw; treated as a network error');
         answer = { ok: false, error: 'NETWORK_ERROR' };
@@ -487,7 +567,7 @@ export class BotRunner {
           session.id,
           clock.now() + (outcome.seconds ?? options.limitedPauseSeconds) * 1000,
         );
-        return null;
+        return outcome;
       }
       if (outcome.kind === 'unknown' || outcome.kind === 'group_skip' || outcome.kind === 'group_cooldown') {
         logger.warn(

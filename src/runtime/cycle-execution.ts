@@ -10,6 +10,7 @@
  *   skipped, or in enterprise mode handed to a session the facts allow (core/group-facts.ts);
  * - no post is sent after the cycle's deadline (the next cycle's turn).
  */
+import { messagesToForward } from '../core/album.js';
 import { decideByFacts } from '../core/group-facts.js';
 import { parseGroupTarget, type GroupTarget } from '../core/group-targets.js';
 import {
@@ -300,6 +301,8 @@ export class CycleExecution {
     post.attempts = attempts;
     state.lastCall.set(session.id, { scheduled: Math.min(scheduledAt, now), actual: now });
 
+    // Every message of the post (an album: all of it), with the random_ids fixed at planning — the same on a retry.
+    const messages = messagesToForward(this.input.cycle.source, this.input.source, post.randomIds);
     let answer: TelegramAnswer;
     try {
       // No abort signal: the post on the wire finishes; a stop cancels only what has not started.
@@ -308,6 +311,8 @@ export class CycleExecution {
         source: this.input.source,
         target,
         randomId: BigInt(post.randomId),
+        messageIds: messages.messageIds,
+        randomIds: messages.randomIds.map((id) => BigInt(id)),
         silent: bot.settings.silent,
         hideSender: bot.settings.hideSender,
         trace: { ...this.input.trace, botId: bot.id, cycleId: post.cycleId, postId: post.id },
@@ -366,7 +371,14 @@ export class CycleExecution {
       case 'learn_slowmode':
         return state.learnSlowmode(post.groupKey, effect.seconds);
       case 'finish':
-        await this.finish(post, effect.status, effect.reason, effect.error, effect.sentAt);
+        await this.finish(
+          post,
+          effect.status,
+          effect.reason,
+          effect.error,
+          effect.sentAt,
+          effect.sentMessageIds,
+        );
         return;
       case 'retry':
         this.notBefore.set(post.id, effect.notBefore);
@@ -531,6 +543,7 @@ export class CycleExecution {
     reason: string | null,
     error: string | null,
     sentAt: number | null = null,
+    sentMessageIds: readonly number[] = [],
   ): Promise<'done'> {
     this.notBefore.delete(post.id);
     this.intendedAt.delete(post.id);
@@ -541,6 +554,7 @@ export class CycleExecution {
       reason,
       error,
       sentAt,
+      sentMessageIds,
     );
     return 'done';
   }

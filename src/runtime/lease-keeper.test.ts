@@ -110,6 +110,7 @@ function recording(
 ): Gateway {
   return {
     checkSource: (...a) => inner.checkSource(...a),
+    readSource: (...a) => inner.readSource(...a),
     forward: (request: ForwardRequest) => {
       log.push({ worker, session: request.session.id, at: clock.now() });
       return inner.forward(request);

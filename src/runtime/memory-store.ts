@@ -19,6 +19,7 @@ import {
 import type { ExecutionMode } from '../core/plan.js';
 import {
   POST_PATCH_FIELDS,
+  withPostDefaults,
   type BotRuntimePatch,
   type CommitBatch,
   type Fence,
@@ -219,10 +220,10 @@ export class MemoryRuntimeStore implements RuntimeStore {
   }
 
   async createCycle(cycle: NewCycle, posts: NewPost[]): Promise<{ cycle: CycleRecord; posts: PostRecord[] }> {
-    const stored: CycleRecord = { ...cycle, id: this.id() };
+    const stored: CycleRecord = { ...cycle, source: cycle.source ?? null, id: this.id() };
     this.cycles.set(stored.id, stored);
     this.cyclesByBot.set(cycle.botId, [...(this.cyclesByBot.get(cycle.botId) ?? []), stored.id]);
-    const storedPosts = posts.map((p) => ({ ...p, id: this.id(), cycleId: stored.id }));
+    const storedPosts = posts.map((p) => ({ ...withPostDefaults(p), id: this.id(), cycleId: stored.id }));
     for (const p of storedPosts) this.posts.set(p.id, p);
     const byBot = this.postsByBot.get(cycle.botId) ?? [];
     for (const p of storedPosts) byBot.push(p.id);

@@ -24,13 +24,17 @@ export async function recordFinal(
   reason: string | null,
   error: string | null,
   sentAt: number | null = null,
+  /** The messages the forward created in the group (Telegram's answer to a `sent` post), when it said. */
+  sentMessageIds: readonly number[] = [],
 ): Promise<void> {
   post.status = status;
   post.reason = reason;
   post.error = error;
   post.sentAt = sentAt;
+  const sent = sentMessageIds.length > 0 ? { sentMessageIds: [...sentMessageIds] } : {};
+  if (sent.sentMessageIds) post.sentMessageIds = sent.sentMessageIds;
   await deps.batcher.writeResult(
-    { postId: post.id, botId: post.botId, status, reason, error, attempts: post.attempts, sentAt },
+    { postId: post.id, botId: post.botId, status, reason, error, attempts: post.attempts, sentAt, ...sent },
     COUNTERS[status],
   );
   const base = { cycleId: post.cycleId, postId: post.id, sessionId: post.sessionId, groupKey: post.groupKey };

@@ -211,8 +211,11 @@ describe('outcomes and reactions', () => {
     const botId = await start(world, { mode: 'enterprise', sessions: sessions(3), groups: groups(30) });
     await world.runCycles(botId, 1);
     await world.runtime.stopBot(botId);
-    expect(world.calls).toHaveLength(1);
-    expect(world.calls[0]!.method).toBe('checkSource');
+    // One read when the cycle was planned (a deleted post: no other session is asked), one check in the cycle.
+    expect(world.calls.map((c) => [c.method, c.sessionId])).toEqual([
+      ['readSource', 's0'],
+      ['checkSource', 's0'],
+    ]);
     const cycle = world.store.listCycles(botId)[0]!;
     expect(cycle.status).toBe('aborted');
     expect(cycle.reason).toBe('source_invalid:message_missing');
@@ -449,8 +452,11 @@ describe('a source one session cannot read', () => {
     const deliveries = await world.deliveries();
     expect(deliveries.map((d) => d.group).sort()).toEqual([...g].sort());
     expect(deliveries.every((d) => d.session === 's1')).toBe(true);
-    // s0 checked the source once and never forwarded.
-    expect(world.calls.filter((c) => c.sessionId === 's0').map((c) => c.method)).toEqual(['checkSource']);
+    // s0 read the source at planning (s1 then read it), checked it once in the cycle and never forwarded.
+    expect(world.calls.filter((c) => c.sessionId === 's0').map((c) => c.method)).toEqual([
+      'readSource',
+      'checkSource',
+    ]);
     expect(world.events.filter((e) => e.type === 'post.handed_off')).toHaveLength(3);
     const posts = world.store.listPosts(botId);
     expect(posts.every((p) => p.status === 'sent' && p.sessionId === 's1')).toBe(true);
@@ -492,6 +498,8 @@ describe('a source one session cannot read', () => {
     await world.runCycles(botId, 1);
     await world.runtime.stopBot(botId);
     expect(world.calls.map((c) => [c.method, c.sessionId])).toEqual([
+      ['readSource', 's0'],
+      ['readSource', 's1'],
       ['checkSource', 's0'],
       ['checkSource', 's1'],
     ]);

@@ -11,11 +11,12 @@ import { SandboxGateway, type SandboxOptions } from '../telegram/sandbox/sandbox
 import {
   MemorySandboxStore,
   type SandboxGroup,
+  type SandboxMethod,
   type SandboxStore,
 } from '../telegram/sandbox/sandbox-store.js';
 import type { TelegramAnswer } from '../core/outcome.js';
 import type { PostRef } from '../core/post-link.js';
-import type { ForwardRequest, Gateway, SessionHandle } from '../telegram/gateway.js';
+import type { ForwardRequest, Gateway, SessionHandle, SourceRead } from '../telegram/gateway.js';
 import { ClockStallError, VirtualClock, type Clock } from './clock.js';
 import type { RuntimeEvent } from './events.js';
 import { MemoryRuntimeStore, type NewBot } from './memory-store.js';
@@ -28,10 +29,14 @@ import type { RuntimeStore } from './store.js';
 export const SIMULATION_EPOCH = Date.UTC(2026, 0, 1);
 
 export interface GatewayCall {
-  method: 'checkSource' | 'forward';
+  /** `readSource`: the read when a cycle is planned; `checkSource`: each session's check in the cycle. */
+  method: 'readSource' | 'checkSource' | 'forward';
   sessionId: string;
   groupKey: string | null;
   randomId: string | null;
+  /** A forward: the source messages it sent and their random_ids; a read: the messages it found. */
+  messageIds: number[];
+  randomIds: string[];
   at: number;
   answer: TelegramAnswer;
 }
@@ -52,6 +57,21 @@ class RecordingGateway implements Gateway {
     readonly calls: GatewayCall[],
     readonly factReads: FactRead[],
   ) {}
+  async readSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<SourceRead> {
+    const at = this.clock.now();
+    const read = await this.inner.readSource(session, source, signal);
+    this.calls.push({
+      method: 'readSource',
+      sessionId: session.id,
+      groupKey: null,
+      randomId: null,
+      messageIds: [...read.messageIds],
+      randomIds: [],
+      at,
+      answer: read.answer,
+    });
+    return read;
+  }
   async checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
     const at = this.clock.now();
     const answer = await this.inner.checkSource(session, source, signal);
@@ -60,6 +80,8 @@ class RecordingGateway implements Gateway {
       sessionId: session.id,
       groupKey: null,
       randomId: null,
+      messageIds: [],
+      randomIds: [],
       at,
       answer,
     });
@@ -73,6 +95,8 @@ class RecordingGateway implements Gateway {
       sessionId: request.session.id,
       groupKey: request.target.key,
       randomId: request.randomId.toString(),
+      messageIds: [...(request.messageIds ?? [request.source.messageId])],
+      randomIds: (request.randomIds ?? [request.randomId]).map(String),
       at,
       answer,
     });
@@ -200,7 +224,8 @@ export class SimulatedWorld {
 
   /**
    * From `atSeconds` (since the start) on, the next `times` forwards by the session (or any) get `error`
-   * (`method: 'source'` aims at the per-cycle source check instead, `'facts'` at the reads of group facts).
+   * (`method: 'source'` aims at the per-cycle source check instead, `'read'` at the read when a cycle is planned,
+   * `'facts'` at the reads of group facts).
    */
   async fault(spec: {
     session?: string;
@@ -208,7 +233,7 @@ export class SimulatedWorld {
     error: string;
     atSeconds?: number;
     times?: number;
-    method?: 'forward' | 'source' | 'facts';
+    method?: SandboxMethod;
   }): Promise<void> {
     await this.sandboxStore.addFault({
       accountId: spec.session ?? null,

@@ -48,6 +48,7 @@ export interface PostPatch {
   sentAt?: number | null;
   sessionId?: string;
   plannedAt?: number;
+  sentMessageIds?: number[];
 }
 
 /** The post fields a patch may set; `postId` and `botId` only say which post. */
@@ -55,9 +56,10 @@ export type PostPatchField = Exclude<keyof PostPatch, 'postId' | 'botId'>;
 
 /**
  * How a patched value is stored: `text`; `integer` (a count); `bigint` (epoch milliseconds, a JS number); `id` (a
- * 64-bit id as a decimal string, bound as a bigint on SQLite and as the string itself on PostgreSQL).
+ * 64-bit id as a decimal string, bound as a bigint on SQLite and as the string itself on PostgreSQL); `json` (a
+ * list of small numbers, stored as its JSON text).
  */
-export type PatchValue = 'text' | 'integer' | 'bigint' | 'id';
+export type PatchValue = 'text' | 'integer' | 'bigint' | 'id' | 'json';
 
 /**
  * Where each field of a patch is stored: the one list every store writes patches from (SQLite's prepared
@@ -72,6 +74,7 @@ export const POST_PATCH_COLUMNS = {
   sentAt: { column: 'sent_at', value: 'bigint' },
   sessionId: { column: 'session_id', value: 'id' },
   plannedAt: { column: 'planned_at', value: 'bigint' },
+  sentMessageIds: { column: 'sent_message_ids', value: 'json' },
 } as const satisfies {
   readonly [F in PostPatchField]: { readonly column: string; readonly value: PatchValue };
 };
@@ -92,8 +95,21 @@ export interface BotRuntimePatch {
   needsAttention?: boolean;
 }
 
-export type NewCycle = Omit<CycleRecord, 'id'>;
-export type NewPost = Omit<PostRecord, 'id' | 'cycleId'>;
+/** The value a patch field is written as: JSON text for `json`, the value itself otherwise. */
+export function patchValue(field: PostPatchField, value: unknown): unknown {
+  return POST_PATCH_COLUMNS[field].value === 'json' ? JSON.stringify(value) : value;
+}
+
+/** `source` defaults to null: a cycle planned without reading the source (a skipped slot, a test). */
+export type NewCycle = Omit<CycleRecord, 'id' | 'source'> & { source?: CycleRecord['source'] };
+/** `randomIds` defaults to `[randomId]` (one message), `sentMessageIds` to none. */
+export type NewPost = Omit<PostRecord, 'id' | 'cycleId' | 'randomIds' | 'sentMessageIds'> &
+  Partial<Pick<PostRecord, 'randomIds' | 'sentMessageIds'>>;
+
+/** A new post with what it may leave out filled in: one message (its random_id), no sent message known. */
+export function withPostDefaults(p: NewPost): Omit<PostRecord, 'id' | 'cycleId'> {
+  return { ...p, randomIds: p.randomIds ?? [p.randomId], sentMessageIds: p.sentMessageIds ?? [] };
+}
 
 export interface RuntimeStore {
   loadBot(botId: string): Promise<BotSnapshot | null>;

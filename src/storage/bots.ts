@@ -3,6 +3,7 @@
  * queries behind status and history. One bot per customer, created on first use.
  */
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { SourcePost } from '../core/album.js';
 import {
   DEFAULT_BOT_SETTINGS,
   type BotSettings,
@@ -12,7 +13,7 @@ import {
   type PostStatus,
 } from '../core/model.js';
 import type { ExecutionMode } from '../core/plan.js';
-import { bool, int64, num, numOrNull, type DbInt } from './codec.js';
+import { bool, int64, json, num, numOrNull, type DbInt } from './codec.js';
 import type { Dialect } from './database.js';
 import { cycleFromRow, postFromRow } from './runtime-store.js';
 import { dbNowMs } from './sql-helpers.js';
@@ -277,6 +278,20 @@ export class BotRepository extends SqlRepository {
       .limit(1)
       .executeTakeFirst();
     return row ? cycleFromRow(row) : null;
+  }
+
+  /** The last read of the source post (the latest cycle planned with one): for the preview's "album of N". */
+  async lastSourceRead(botId: string): Promise<SourcePost | null> {
+    const row = await this.db
+      .selectFrom('cycles')
+      .select(['source_link', 'source_message_ids'])
+      .where('bot_id', '=', this.bind(botId))
+      .where('source_link', 'is not', null)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row || row.source_link === null) return null;
+    return { link: row.source_link, messageIds: json<number[]>(row.source_message_ids, []) };
   }
 
   async cyclePostCounts(cycleId: string): Promise<Partial<Record<PostStatus, number>>> {

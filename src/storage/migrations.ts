@@ -270,6 +270,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         );
       },
     },
+    '0003_albums_and_sent_messages': {
+      async up(db: AnyDb) {
+        // The source post as read when the cycle was planned: the link read and its message ids (JSON; an album: all
+        // of it). Null: not read (a cycle planned before this migration, or no session could read the source then).
+        await db.schema.alterTable('cycles').addColumn('source_link', 'text').execute();
+        await db.schema.alterTable('cycles').addColumn('source_message_ids', 'text').execute();
+        // One random_id per message of an album (JSON of decimal int64 strings, the first is random_id); null: the
+        // post is one message, random_id alone. The ids of the messages the forward created (JSON); null: unknown.
+        await db.schema.alterTable('posts').addColumn('random_ids', 'text').execute();
+        await db.schema.alterTable('posts').addColumn('sent_message_ids', 'text').execute();
+        // The sandbox's albums: the message ids (JSON) of the album a source post is one message of.
+        await db.schema.alterTable('sandbox_sources').addColumn('message_ids', 'text').execute();
+      },
+    },
     '0005_group_facts': {
       async up(db: AnyDb) {
         // What each session knows about each group before posting (src/core/group-facts.ts): read from Telegram at

@@ -10,6 +10,7 @@ import type { CounterDelta } from '../core/model.js';
 import {
   POST_PATCH_COLUMNS,
   POST_PATCH_FIELDS,
+  patchValue,
   type CommitBatch,
   type PatchValue,
   type PostPatch,
@@ -29,6 +30,7 @@ const SQL_TYPES: Record<PatchValue, SqlType> = {
   integer: 'integer',
   bigint: 'bigint',
   id: 'bigint',
+  json: 'text',
 };
 
 export class PostgresCommitter {
@@ -68,7 +70,7 @@ async function applyPatches(trx: Kysely<Schema>, patches: readonly PostPatch[]):
           ...columns.map((c) => ({ name: c.column, type: SQL_TYPES[c.value] })),
         ],
         // pg binds a 64-bit id as its decimal string, exactly.
-        part.map((p) => [p.postId, ...fields.map((f) => p[f])]),
+        part.map((p) => [p.postId, ...fields.map((f) => patchValue(f, p[f]))]),
       );
       const sets = sql.join(columns.map((c) => sql`${sql.ref(c.column)} = ${sql.ref(`v.${c.column}`)}`));
       await sql`update posts set ${sets} from ${v} where posts.id = v.id`.execute(trx);

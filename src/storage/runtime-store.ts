@@ -19,17 +19,18 @@ import {
   type SessionStatus,
 } from '../core/model.js';
 import type { ExecutionMode } from '../core/plan.js';
-import type {
-  BotRuntimePatch,
-  CommitBatch,
-  NewCycle,
-  NewPost,
-  PostPatch,
-  RuntimeStore,
-  SendingMark,
-  SessionPatch,
+import {
+  withPostDefaults,
+  type BotRuntimePatch,
+  type CommitBatch,
+  type NewCycle,
+  type NewPost,
+  type PostPatch,
+  type RuntimeStore,
+  type SendingMark,
+  type SessionPatch,
 } from '../runtime/store.js';
-import { bool, int64, json, num, numOrNull } from './codec.js';
+import { bindInt64, bool, int64, json, num, numOrNull } from './codec.js';
 import { chunks } from './sql-helpers.js';
 import type { Dialect } from './database.js';
 import type { CyclesTable, GroupFactsTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
@@ -53,10 +54,15 @@ export function cycleFromRow(row: Selectable<CyclesTable>): CycleRecord {
     status: row.status as CycleStatus,
     reason: row.reason,
     warnings: json(row.warnings, []),
+    source:
+      row.source_link === null || row.source_message_ids === null
+        ? null
+        : { link: row.source_link, messageIds: json<number[]>(row.source_message_ids, []) },
   };
 }
 
 export function postFromRow(row: Selectable<PostsTable>): PostRecord {
+  const randomId = int64(row.random_id);
   return {
     id: int64(row.id),
     cycleId: int64(row.cycle_id),
@@ -66,12 +72,14 @@ export function postFromRow(row: Selectable<PostsTable>): PostRecord {
     plannedSessionId: int64(row.planned_session_id),
     groupKey: row.group_key,
     plannedAt: num(row.planned_at),
-    randomId: int64(row.random_id),
+    randomId,
     status: row.status as PostStatus,
     reason: row.reason,
     error: row.error,
     attempts: num(row.attempts),
     sentAt: numOrNull(row.sent_at),
+    randomIds: row.random_ids === null ? [randomId] : json<string[]>(row.random_ids, [randomId]),
+    sentMessageIds: json<number[]>(row.sent_message_ids, []),
   };
 }
 
@@ -94,6 +102,14 @@ export function groupFactsFromRow(row: Selectable<GroupFactsTable>): GroupFacts 
     topicClosed: flag(row.topic_closed),
     error: row.error,
   };
+}
+
+/** Null for a single message: its random_id is the row's random_id (and rows planned before albums read the same). */
+function randomIdsColumn(p: NewPost): string | null {
+  const ids = p.randomIds ?? [p.randomId];
+  if (ids[0] !== p.randomId) throw new Error(`post ${p.seq}: its first random_id must be its random_id`);
+  // Checked as the random_id column is: each one a signed 64-bit integer, kept as its exact decimal text.
+  return ids.length > 1 ? JSON.stringify(ids.map((id) => bindInt64(id).toString())) : null;
 }
 
 export function sessionFromRow(row: Selectable<TelegramSessionsTable>): SessionInfo {
@@ -228,12 +244,14 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
           status: cycle.status,
           reason: cycle.reason,
           warnings: JSON.stringify(cycle.warnings),
+          source_link: cycle.source?.link ?? null,
+          source_message_ids: cycle.source ? JSON.stringify(cycle.source.messageIds) : null,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
       const cycleId = inserted.id;
       const ids = new Map<number, string>();
-      // 13 columns a row: 400 rows stay well under both engines' parameter limits.
+      // 15 columns a row: 400 rows stay well under both engines' parameter limits.
       for (const part of chunks(posts, 400)) {
         const rows = await trx
           .insertInto('posts')
@@ -252,6 +270,8 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
               error: p.error,
               attempts: p.attempts,
               sent_at: p.sentAt,
+              random_ids: randomIdsColumn(p),
+              sent_message_ids: p.sentMessageIds?.length ? JSON.stringify(p.sentMessageIds) : null,
             })),
           )
           .returning(['id', 'seq'])
@@ -261,8 +281,8 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
       }
       const id = int64(cycleId);
       return {
-        cycle: { ...cycle, id },
-        posts: posts.map((p) => ({ ...p, id: ids.get(p.seq)!, cycleId: id })),
+        cycle: { ...cycle, source: cycle.source ?? null, id },
+        posts: posts.map((p) => ({ ...withPostDefaults(p), id: ids.get(p.seq)!, cycleId: id })),
       };
     });
   }

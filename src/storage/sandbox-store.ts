@@ -11,6 +11,7 @@ import type {
   SandboxDelivery,
   SandboxFault,
   SandboxGroup,
+  SandboxInsert,
   SandboxMethod,
   SandboxSourceState,
   SandboxStore,
@@ -96,6 +97,24 @@ export class SqlSandboxStore extends SqlRepository implements SandboxStore {
       .execute();
   }
 
+  async getSourceAlbum(link: string): Promise<number[] | null> {
+    const row = await this.db
+      .selectFrom('sandbox_sources')
+      .select('message_ids')
+      .where('link', '=', link)
+      .executeTakeFirst();
+    return json<number[] | null>(row?.message_ids, null);
+  }
+
+  async putSourceAlbum(link: string, messageIds: readonly number[]): Promise<void> {
+    const ids = JSON.stringify(messageIds);
+    await this.db
+      .insertInto('sandbox_sources')
+      .values({ link, state: 'ok', message_ids: ids })
+      .onConflict((oc) => oc.column('link').doUpdateSet({ message_ids: ids }))
+      .execute();
+  }
+
   async addFault(fault: SandboxFault): Promise<void> {
     await this.db
       .insertInto('sandbox_faults')
@@ -169,7 +188,7 @@ export class SqlSandboxStore extends SqlRepository implements SandboxStore {
     return numOrNull(row?.last);
   }
 
-  async insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<'inserted' | 'duplicate'> {
+  async insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<SandboxInsert> {
     const result = await this.db
       .insertInto('sandbox_deliveries')
       .values({
@@ -183,7 +202,7 @@ export class SqlSandboxStore extends SqlRepository implements SandboxStore {
       .onConflict((oc) => oc.columns(['account_id', 'random_id']).doNothing())
       .returning('id')
       .executeTakeFirst();
-    return result ? 'inserted' : 'duplicate';
+    return result ? { status: 'inserted', id: num(result.id) } : { status: 'duplicate' };
   }
 
   async listDeliveries(): Promise<SandboxDelivery[]> {

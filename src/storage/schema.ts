@@ -108,6 +108,9 @@ export interface CyclesTable {
   status: Text;
   reason: TextNull;
   warnings: Text;
+  /** The source post as read at planning: its link and message ids (JSON); both null when it was not read. */
+  source_link: TextNull;
+  source_message_ids: TextNull;
 }
 
 export interface PostsTable {
@@ -125,6 +128,10 @@ export interface PostsTable {
   error: TextNull;
   attempts: Int;
   sent_at: IntNull;
+  /** JSON of decimal int64 strings, one per message of an album; null for a single message (random_id alone). */
+  random_ids: TextNull;
+  /** JSON of the message ids the forward created in the group; null when not known. */
+  sent_message_ids: TextNull;
 }
 
 export interface PairStatesTable {
@@ -196,6 +203,8 @@ export interface SandboxGroupsTable {
 export interface SandboxSourcesTable {
   link: Text;
   state: Text;
+  /** JSON: the message ids of the album the post is one message of; null for a single message. */
+  message_ids: TextNull;
 }
 
 export interface SandboxFaultsTable {

@@ -14,6 +14,7 @@ import type { CounterDelta } from '../core/model.js';
 import {
   POST_PATCH_COLUMNS,
   POST_PATCH_FIELDS,
+  patchValue,
   type CommitBatch,
   type PostPatch,
   type SendingMark,
@@ -89,7 +90,9 @@ export class SqliteCommitter {
       if (value === undefined) continue;
       shape |= 1 << bit;
       // A 64-bit id travels as a decimal string; safeIntegers binds it exactly as a bigint.
-      values.push(POST_PATCH_COLUMNS[field].value === 'id' ? BigInt(value as string) : value);
+      values.push(
+        POST_PATCH_COLUMNS[field].value === 'id' ? BigInt(value as string) : patchValue(field, value),
+      );
     }
     if (shape === 0) return;
     let update = statements.patches.get(shape);

@@ -19,11 +19,39 @@ export interface ForwardRequest {
   target: GroupTarget;
   /** Signed 64-bit, fixed at planning time; the same on every retry so Telegram can deduplicate. */
   randomId: bigint;
+  /**
+   * The source chat's messages to forward, in order (an album: all of it); without it, `source.messageId` alone.
+   * `randomIds` has one random_id per message (the first is `randomId`); both fixed at planning.
+   */
+  messageIds?: readonly number[];
+  randomIds?: readonly bigint[];
   silent: boolean;
   /** Forward without the "Forwarded from" header (`drop_author`). */
   hideSender: boolean;
   /** Diagnostics the sandbox records beside a delivery (bot, post, worker, lease epoch). Telegram never sees it. */
   trace?: Readonly<Record<string, string>>;
+}
+
+/** The messages of a forward, each with its random_id: `messageIds` and `randomIds` paired, or the one message. */
+export function forwardedMessages(request: ForwardRequest): { messageId: number; randomId: bigint }[] {
+  const ids = request.messageIds ?? [request.source.messageId];
+  const randomIds = request.randomIds ?? [request.randomId];
+  // A planning bug, never a Telegram answer: each message needs its own random_id for exactly-once.
+  if (ids.length === 0 || ids.length !== randomIds.length || randomIds[0] !== request.randomId) {
+    throw new RangeError(
+      `a forward of ${ids.length} message(s) with ${randomIds.length} random_id(s) (the first must be randomId)`,
+    );
+  }
+  return ids.map((messageId, i) => ({ messageId, randomId: randomIds[i]! }));
+}
+
+/**
+ * A read of the source post: the answer (as `checkSource`'s) and, when it is ok, the post's message ids in order —
+ * all of its album when it is one of one (same `grouped_id`), else the post's own id.
+ */
+export interface SourceRead {
+  answer: TelegramAnswer;
+  messageIds: number[];
 }
 
 /** What a session knows about one group (src/core/group-facts.ts); null: not known. */
@@ -47,9 +75,11 @@ export interface PreflightReport {
 }
 
 export interface Gateway {
-  /** Is the source post there and forwardable? One call per cycle, before any forward. */
+  /** Is the source post there and forwardable? One call per session per cycle, before its first forward. */
   checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer>;
-  /** Forward one post to one target with the given random_id. */
+  /** `checkSource`, and which messages make up the post (its album): read once when a cycle is planned. */
+  readSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<SourceRead>;
+  /** Forward one post (all its messages) to one target with the given random_ids. */
   forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer>;
   /** For each (session, group): membership, write permission, slow mode; and whether the source is forwardable. */
   preflight(
@@ -91,6 +121,10 @@ export class GatewayRouter implements Gateway {
 
   checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
     return this.pick(session).checkSource(session, source, signal);
+  }
+
+  readSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<SourceRead> {
+    return this.pick(session).readSource(session, source, signal);
   }
 
   forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {

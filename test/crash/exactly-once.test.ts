@@ -27,7 +27,11 @@ interface Setup {
   cleanup(): Promise<void>;
 }
 
-async function setup(engine: 'sqlite' | 'postgres'): Promise<Setup> {
+/** The bot's post; with `album`, one photo of an album of three (each forward sends all three). */
+const POST_LINK = 'https://t.me/stagger_demo/1';
+const ALBUM = [1, 2, 3];
+
+async function setup(engine: 'sqlite' | 'postgres', o: { album?: boolean } = {}): Promise<Setup> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stagger-crash-'));
   const pgdb: TestDatabase | null = engine === 'postgres' ? await createTestDatabase() : null;
   const env = {
@@ -46,6 +50,7 @@ async function setup(engine: 'sqlite' | 'postgres'): Promise<Setup> {
     groups: GROUPS,
     settings: { delayBetweenPosts: 0.3, delayBetweenCycles: 3600, minGroupGapSeconds: 0 },
   });
+  if (o.album) await store.sandbox.putSourceAlbum(POST_LINK, ALBUM);
   await store.bots.start(botId, 'enterprise', null);
   await store.close();
   return {
@@ -75,7 +80,8 @@ async function runToCompletion(s: Setup): Promise<void> {
   expect(await child.kill('SIGTERM')).toMatchObject({ code: 0 });
 }
 
-async function expectExactlyOnce(s: Setup): Promise<{ posts: PostRecord[] }> {
+/** Every planned post arrived, once: one delivery per random_id (an album: one per photo), `messages` per group. */
+async function expectExactlyOnce(s: Setup, messages = 1): Promise<{ posts: PostRecord[] }> {
   const store = await s.open();
   try {
     const cycles = await store.db.selectFrom('cycles').selectAll().execute();
@@ -83,10 +89,12 @@ async function expectExactlyOnce(s: Setup): Promise<{ posts: PostRecord[] }> {
     const posts = (await store.runtime.getLastCycle(s.botId))!;
     const all = await store.bots.cyclePosts(posts.id);
     expect(all).toHaveLength(GROUPS.length);
+    expect(all.every((p) => p.randomIds.length === messages)).toBe(true);
     const deliveries = await store.sandbox.listDeliveries();
-    // Every planned post arrived, once: one delivery per random_id, and one per group.
-    expect(deliveries.map((d) => d.randomId).sort()).toEqual(all.map((p) => p.randomId).sort());
-    expect(deliveries.map((d) => d.groupKey).sort()).toEqual([...GROUPS].sort());
+    expect(deliveries.map((d) => d.randomId).sort()).toEqual(all.flatMap((p) => p.randomIds).sort());
+    expect(deliveries.map((d) => d.groupKey).sort()).toEqual(
+      GROUPS.flatMap((g) => Array<string>(messages).fill(g)).sort(),
+    );
     expect(all.every((p) => p.status === 'sent' || p.status === 'duplicate')).toBe(true);
     return { posts: all };
   } finally {
@@ -118,6 +126,29 @@ describe.each(engines)('exactly-once across crashes on %s', (engine) => {
     if (crashAt.startsWith('after_call')) {
       // The call that reached Telegram before the crash: its retry met RANDOM_ID_DUPLICATE, counted as sent.
       expect(posts.some((p) => p.status === 'duplicate' && p.attempts >= 2)).toBe(true);
+    }
+  });
+
+  it.each([
+    ['between the sending write and the call', 'after_mark:5'],
+    ['after the call, before the outcome write', 'after_call:5'],
+  ])('an album of 3: kill -9 %s; every photo arrives once', async (_label, crashAt) => {
+    s = await setup(engine, { album: true });
+    const crashing = runTs('test/fixtures/crash-run.ts', [], { ...s.env, CRASH_AT: crashAt });
+    expect(await crashing.exited).toMatchObject({ signal: 'SIGKILL' });
+    await runToCompletion(s);
+    const { posts } = await expectExactlyOnce(s, ALBUM.length);
+    const retried = posts.filter((p) => p.attempts >= 2);
+    expect(retried.length).toBeGreaterThan(0);
+    if (crashAt.startsWith('after_call')) {
+      // The album reached Telegram before the crash: the retry's three random_ids were all duplicates.
+      expect(retried.some((p) => p.status === 'duplicate')).toBe(true);
+    }
+    // A post sent at its first attempt kept the three messages' ids from the answer; a replay keeps those of the
+    // photos it delivered (a crash may have cut an album short: the rest were Telegram's duplicates).
+    for (const p of posts.filter((x) => x.status === 'sent')) {
+      if (p.attempts === 1) expect(p.sentMessageIds).toHaveLength(3);
+      else expect(p.sentMessageIds.length).toBeGreaterThan(0);
     }
   });
 

@@ -446,3 +446,104 @@ describe('history', () => {
     }
   });
 });
+
+describe('albums and sent messages', () => {
+  const cycleOf = (botId: string, number: number, source: { link: string; messageIds: number[] } | null) => ({
+    botId,
+    number,
+    mode: 'enterprise' as const,
+    slot: null,
+    cycleSeconds: null,
+    plannedStartAt: 0,
+    deadlineAt: 0,
+    expectedEndAt: 0,
+    finishedAt: 1,
+    status: 'finished' as const,
+    reason: null,
+    warnings: [],
+    source,
+  });
+
+  it('the history says how many messages each post forwards and which messages it created', async () => {
+    const c = await readyCustomer(api);
+    const [session] = await api.store.sessions.listByOwner(c.id);
+    const post = (seq: number) => ({
+      botId: c.botId,
+      seq,
+      sessionId: session!.id,
+      plannedSessionId: session!.id,
+      groupKey: '@stagger_group',
+      plannedAt: seq * 1000,
+      status: 'sent' as const,
+      reason: null,
+      error: null,
+      attempts: 1,
+      sentAt: seq * 1000,
+    });
+    await api.store.runtime.createCycle(
+      cycleOf(c.botId, 1, { link: 'https://t.me/stagger_demo/1', messageIds: [1, 2, 3] }),
+      [
+        { ...post(0), randomId: '-9223372036854775808', randomIds: ['-9223372036854775808', '2', '3'] },
+        { ...post(1), randomId: '4' },
+      ],
+    );
+    const [albumPost] = (await api.store.bots.posts(c.botId, { limit: 10 })).posts.filter((p) => p.seq === 0);
+    await api.store.runtime.writeResults(
+      [{ postId: albumPost!.id, botId: c.botId, sentMessageIds: [812, 813, 814] }],
+      new Map(),
+    );
+    const res = await api.request('GET', '/api/bot/posts?cycle=1', { token: c.token });
+    expect(res.statusCode).toBe(200);
+    expect(
+      res.json().posts.map((p: Record<string, unknown>) => [p.seq, p.albumSize, p.sentMessageIds]),
+    ).toEqual([
+      [1, 1, []],
+      [0, 3, [812, 813, 814]],
+    ]);
+    // every documented field is still there (the answer has a schema: nothing unlisted gets out, nothing is lost)
+    expect(Object.keys(res.json().posts[0]).sort()).toEqual(
+      [
+        'albumSize',
+        'attempts',
+        'cycle',
+        'error',
+        'errorText',
+        'group',
+        'id',
+        'plannedAt',
+        'reason',
+        'reasonText',
+        'seq',
+        'sentAt',
+        'sentMessageIds',
+        'sessionId',
+        'status',
+      ].sort(),
+    );
+    const openapi = (await api.request('GET', '/api/openapi.json')).json();
+    const schema = openapi.paths['/api/bot/posts'].get.responses['200'].content['application/json'].schema;
+    expect(schema.properties.posts.items.properties.sentMessageIds).toMatchObject({ type: 'array' });
+  });
+
+  it('the preview says "album of N" from the last read of the post set now, and asks Telegram nothing', async () => {
+    const c = await readyCustomer(api);
+    const preview = async () => (await api.request('GET', '/api/bot/plan', { token: c.token })).json();
+    // never read yet
+    expect((await preview()).source).toBeNull();
+    const album = { link: 'https://t.me/stagger_demo/1', messageIds: [1, 2, 3] };
+    await api.store.runtime.createCycle(cycleOf(c.botId, 1, album), []);
+    // a later cycle that could not read the source leaves the last read standing
+    await api.store.runtime.createCycle(cycleOf(c.botId, 2, null), []);
+    expect((await preview()).source).toEqual({ ...album, albumSize: 3 });
+    // another post: what was read of the old one says nothing about it
+    await api.request('PUT', '/api/bot/post', {
+      token: c.token,
+      body: { post_link: 'https://t.me/stagger_demo/7' },
+    });
+    expect((await preview()).source).toBeNull();
+    // no session called the (sandbox) Telegram: none of them has a flood bucket there
+    for (const s of await api.store.sessions.listByOwner(c.id)) {
+      expect(await api.store.sandbox.getAccount(s.id)).toBeNull();
+    }
+  });
+});

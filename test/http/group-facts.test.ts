@@ -12,6 +12,7 @@ import { readyCustomer, testApi, type TestApi } from '../support/api.js';
 function counting(inner: Gateway, calls: string[]): Gateway {
   return {
     checkSource: (...a) => (calls.push('checkSource'), inner.checkSource(...a)),
+    readSource: (...a) => (calls.push('readSource'), inner.readSource(...a)),
     forward: (...a) => (calls.push('forward'), inner.forward(...a)),
     preflight: (...a) => (calls.push('preflight'), inner.preflight(...a)),
     groupFacts: (...a) => (calls.push('groupFacts'), inner.groupFacts(...a)),

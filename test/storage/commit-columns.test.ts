@@ -23,6 +23,7 @@ interface ValueTypes {
   integer: number;
   bigint: number | null;
   id: string;
+  json: number[];
 }
 
 describe('the columns a commit writes', () => {

@@ -132,6 +132,51 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
     });
   });
 
+  it('keeps an album with its cycle and one random_id per message with each post, exactly', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002'] });
+    const at = 1_767_225_600_000;
+    const album = { link: 'https://t.me/some_chan/41', messageIds: [40, 41, 2_147_483_647] };
+    const [one, two] = newPosts(botId, sessionIds, ['-1001', '-1002'], at);
+    const randomIds = [BIG_RANDOM_ID, NEGATIVE_RANDOM_ID, '-1'];
+    const created = await fx.runtime.createCycle({ ...cycleOf(botId, at), source: album }, [
+      { ...one!, randomId: BIG_RANDOM_ID, randomIds },
+      { ...two!, randomId: '77', randomIds: ['77'] },
+    ]);
+    expect(created.cycle.source).toEqual(album);
+    expect(created.posts.map((p) => [p.randomIds, p.sentMessageIds])).toEqual([
+      [randomIds, []],
+      [['77'], []],
+    ]);
+    const active = (await fx.runtime.getActiveCycle(botId))!;
+    expect(active.cycle).toEqual(created.cycle);
+    expect(active.posts).toEqual(created.posts);
+    // the ids of the messages the forward created, written with the outcome
+    await fx.runtime.writeResults(
+      [{ postId: created.posts[0]!.id, botId, status: 'sent', sentAt: at, sentMessageIds: [900, 901, 902] }],
+      new Map(),
+    );
+    const stored = (await fx.runtime.getActiveCycle(botId))!.posts;
+    expect(stored.map((p) => p.sentMessageIds)).toEqual([[900, 901, 902], []]);
+    if (fx.store) {
+      // The last read, for the preview: the latest cycle planned with one.
+      expect(await fx.store.bots.lastSourceRead(botId)).toEqual(album);
+      await fx.runtime.createCycle({ ...cycleOf(botId, at + 60_000), number: 2 }, []);
+      expect(await fx.store.bots.lastSourceRead(botId)).toEqual(album);
+    }
+  });
+
+  it('a cycle planned without reading the source, and posts of one message: null source, [random_id]', async () => {
+    const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001'] });
+    const created = await fx.runtime.createCycle(
+      cycleOf(botId, 0),
+      newPosts(botId, sessionIds, ['-1001'], 0),
+    );
+    const active = (await fx.runtime.getActiveCycle(botId))!;
+    expect(active.cycle.source).toBeNull();
+    expect(active.posts.map((p) => [p.randomIds, p.sentMessageIds])).toEqual([[[BIG_RANDOM_ID], []]]);
+    expect(active.posts).toEqual(created.posts);
+  });
+
   it('marks sending only posts that are not final; the outcome write moves them on, counters add up', async () => {
     const { botId, sessionIds } = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002', '-1003'] });
     const { posts } = await fx.runtime.createCycle(
@@ -189,6 +234,7 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
       sentAt: 1_767_225_612_345,
       sessionId: sessionIds[1]!,
       plannedAt: 1_767_225_600_999,
+      sentMessageIds: [2_147_483_647, 12, 13],
     };
     const { postId: _p, botId: _b, ...fields } = every;
     expect([...POST_PATCH_FIELDS].sort()).toEqual(Object.keys(fields).sort());

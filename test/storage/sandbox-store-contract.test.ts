@@ -17,23 +17,49 @@ describe.each(engines)('sandbox store contract on %s', (engine) => {
 
   it('deduplicates deliveries on (account, random_id) and records the rest exactly', async () => {
     const base = { groupKey: '-1001', sourceLink: 'https://t.me/x_chan/1', trace: { postId: '7' } };
-    expect(
-      await fx.sandbox.insertDelivery({ ...base, accountId: 'a', randomId: '9223372036854775001', at: 10 }),
-    ).toBe('inserted');
+    const first = await fx.sandbox.insertDelivery({
+      ...base,
+      accountId: 'a',
+      randomId: '9223372036854775001',
+      at: 10,
+    });
+    expect(first).toMatchObject({ status: 'inserted' });
     expect(
       await fx.sandbox.insertDelivery({ ...base, accountId: 'a', randomId: '9223372036854775001', at: 20 }),
-    ).toBe('duplicate');
+    ).toEqual({ status: 'duplicate' });
     // The same random_id from another account is another message.
-    expect(
-      await fx.sandbox.insertDelivery({ ...base, accountId: 'b', randomId: '9223372036854775001', at: 30 }),
-    ).toBe('inserted');
+    const second = await fx.sandbox.insertDelivery({
+      ...base,
+      accountId: 'b',
+      randomId: '9223372036854775001',
+      at: 30,
+    });
+    expect(second).toMatchObject({ status: 'inserted' });
     const all = await fx.sandbox.listDeliveries();
     expect(all.map((d) => [d.accountId, d.randomId, d.at, d.trace])).toEqual([
       ['a', '9223372036854775001', 10, { postId: '7' }],
       ['b', '9223372036854775001', 30, { postId: '7' }],
     ]);
+    // A delivery's id is the message's id in the group: the one stored, increasing.
+    const ids = [first, second].map((r) => (r.status === 'inserted' ? r.id : null));
+    expect(ids).toEqual(all.map((d) => d.id));
+    expect(ids[1]!).toBeGreaterThan(ids[0]!);
     expect(await fx.sandbox.lastDeliveryAt('a', '-1001')).toBe(10);
     expect(await fx.sandbox.lastDeliveryAt('a', '-1002')).toBeNull();
+  });
+
+  it('keeps a source post’s album beside its state, each set without changing the other', async () => {
+    const link = 'https://t.me/x_chan/11';
+    expect(await fx.sandbox.getSourceAlbum(link)).toBeNull();
+    await fx.sandbox.putSourceAlbum(link, [10, 11, 12]);
+    expect(await fx.sandbox.getSourceAlbum(link)).toEqual([10, 11, 12]);
+    expect(await fx.sandbox.getSourceState(link)).toBe('ok');
+    await fx.sandbox.putSourceState(link, 'protected');
+    expect(await fx.sandbox.getSourceAlbum(link)).toEqual([10, 11, 12]);
+    await fx.sandbox.putSourceAlbum(link, [11, 12]);
+    expect(await fx.sandbox.getSourceState(link)).toBe('protected');
+    expect(await fx.sandbox.getSourceAlbum(link)).toEqual([11, 12]);
+    expect(await fx.sandbox.getSourceAlbum('https://t.me/x_chan/12')).toBeNull();
   });
 
   it('hands each use of a fault to exactly one call, from its time on', async () => {

@@ -189,6 +189,7 @@ describe.each(engines)('migrations on %s', (engine) => {
       results: [
         { name: '0001_initial', status: 'Success' },
         { name: '0002_session_origin_and_bounds', status: 'Success' },
+        { name: '0003_albums_and_sent_messages', status: 'Success' },
         { name: '0005_group_facts', status: 'Success' },
       ],
       error: null,
@@ -197,6 +198,7 @@ describe.each(engines)('migrations on %s', (engine) => {
     expect(await migrationStatus(db, database.dialect)).toEqual([
       { name: '0001_initial', applied: true },
       { name: '0002_session_origin_and_bounds', applied: true },
+      { name: '0003_albums_and_sent_messages', applied: true },
       { name: '0005_group_facts', applied: true },
     ]);
     await database.close();
@@ -225,6 +227,7 @@ describe.each(engines)('migrations on %s', (engine) => {
     );
     expect((await migrate(db, database.dialect)).results).toEqual([
       { name: '0002_session_origin_and_bounds', status: 'Success' },
+      { name: '0003_albums_and_sent_messages', status: 'Success' },
       { name: '0005_group_facts', status: 'Success' },
     ]);
     const sessions = await sql<{
@@ -235,6 +238,42 @@ describe.each(engines)('migrations on %s', (engine) => {
     const bot = await sql<{ m: unknown }>`select total_cycle_minutes as m from bots where id = 3`.execute(db);
     expect(Number(bot.rows[0]!.m)).toBe(525_600);
     await database.close();
+  });
+
+  it('0003 on a database of the previous release: its cycles and posts read as posts of one message', async () => {
+    const dataDir = tempDir();
+    if (engine === 'postgres') pgdb = await createTestDatabase();
+    const database = await openDatabase({ dataDir, url: pgdb?.url });
+    const db = database.db as Kysely<unknown>;
+    const until = new CodeMigrations(database.dialect, '0002_session_origin_and_bounds');
+    expect((await migrate(db, database.dialect, until)).ok).toBe(true);
+    await sql`insert into users (id, name, role, plan_status, max_sessions, created_at) values (7, 'c', 'user', 'active', 3, 0)`.execute(
+      db,
+    );
+    await sql`insert into bots (id, user_id, delay_between_posts, delay_between_cycles, min_group_gap_seconds, silent, hide_sender, desired_state, needs_attention, sent_count, duplicate_count, failed_count, skipped_count, flood_wait_count, updated_at) values (3, 7, 5, 300, 60, 0, 0, 'running', 0, 0, 0, 0, 0, 0, 0)`.execute(
+      db,
+    );
+    await sql`insert into cycles (id, bot_id, number, mode, planned_start_at, deadline_at, expected_end_at, status) values (4, 3, 1, 'enterprise', 0, 1, 1, 'running')`.execute(
+      db,
+    );
+    await sql`insert into posts (id, cycle_id, bot_id, seq, session_id, planned_session_id, group_key, planned_at, random_id, status) values (5, 4, 3, 0, 1, 1, '-1001', 0, -9223372036854775807, 'sending')`.execute(
+      db,
+    );
+    expect((await migrate(db, database.dialect)).results).toEqual([
+      { name: '0003_albums_and_sent_messages', status: 'Success' },
+    ]);
+    await database.close();
+    // The runtime resumes such a cycle: the link's one message, with the post's random_id.
+    const store = await openStore({ dataDir, url: pgdb?.url });
+    try {
+      const active = (await store.runtime.getActiveCycle('3'))!;
+      expect(active.cycle.source).toBeNull();
+      expect(active.posts.map((p) => [p.randomId, p.randomIds, p.sentMessageIds])).toEqual([
+        ['-9223372036854775807', ['-9223372036854775807'], []],
+      ]);
+    } finally {
+      await store.close();
+    }
   });
 
   it('never leave a half-applied schema when a migration fails', async () => {

@@ -28,6 +28,7 @@ import {
   type ForwardRequest,
   type Gateway,
   type SessionHandle,
+  type SourceRead,
 } from '../../src/telegram/gateway.js';
 import type { ClientParams } from '../../src/telegram/mtcute/client-factory.js';
 import { longToBigint } from '../../src/telegram/mtcute/answers.js';
@@ -40,6 +41,7 @@ import {
 } from '../../src/telegram/mtcute/mtcute-gateway.js';
 import { OfflineTelegram, rpcError, type RpcErrorAnswer } from '../support/mtcute/offline-telegram.js';
 import {
+  albumForwardUpdates,
   API_HASH,
   channel,
   channelChatId,
@@ -95,6 +97,9 @@ class GatedGateway implements Gateway {
   }
   checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
     return this.gate(() => this.inner.checkSource(session, source, signal));
+  }
+  readSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<SourceRead> {
+    return this.gate(() => this.inner.readSource(session, source, signal));
   }
   forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
     return this.gate(() => this.inner.forward(request, signal));
@@ -196,6 +201,8 @@ class World {
     sessionIds: string[],
     readonly peers: PeerCache = new MemoryPeerCache(),
     credentials?: CredentialSource,
+    /** How long before its start a cycle is planned (the runtime's planningLeadMs). */
+    private readonly planningLeadMs = 0,
   ) {
     const own = new Map<string, SessionCredentials>();
     sessionIds.forEach((id, i) => {
@@ -222,7 +229,7 @@ class World {
       gateway: new GatedGateway(new GatewayRouter({ mtcute: this.gateway }), this.clock),
       store: this.store,
       random: new SeededRandom(7),
-      options: { planningLeadMs: 0 },
+      options: { planningLeadMs: this.planningLeadMs },
       logger: { info() {}, warn() {}, error: (obj) => this.errors.push(obj) },
     });
     this.runtime.events.on((e) => {
@@ -298,6 +305,12 @@ class World {
         rule.times = (rule.times ?? 1) - 1;
         return rule.answer;
       }
+      if (request.id.length > 1) {
+        // An album: one new message per random_id.
+        const first = this.nextMessageId;
+        this.nextMessageId += request.id.length;
+        return albumForwardUpdates(request, first);
+      }
       return forwardUpdates(request, this.nextMessageId++);
     });
   }
@@ -309,6 +322,16 @@ class World {
 
   resolveCalls(): number {
     return RESOLVE_METHODS.reduce((n, m) => n + this.telegram.count(m), 0);
+  }
+
+  /**
+   * The source's reads: `check` — a session's check in a cycle (the post's id alone); `read` — the read when a cycle
+   * is planned (the ids around the post, to find its album).
+   */
+  sourceCalls(kind: 'check' | 'read'): tl.channels.RawGetMessagesRequest[] {
+    return this.telegram
+      .calls('channels.getMessages')
+      .filter((c) => (kind === 'check' ? c.id.length === 1 : c.id.length > 1));
   }
 
   seconds(at: number): number {
@@ -426,16 +449,21 @@ describe('the requests Telegram sees', () => {
       // the planned partition: 2 posts each, 5 s apart
       expect(w.forwardsBy('s0').map((f) => w.seconds(f.at))).toEqual([0, 5]);
       expect(w.forwardsBy('s1').map((f) => w.seconds(f.at))).toEqual([0, 5]);
-      // one source check per session for the cycle, before its first post
-      expect(w.telegram.count('channels.getMessages')).toBe(2);
-      expect(w.telegram.calls('channels.getMessages')[0]!.id).toEqual([{ _: 'inputMessageID', id: 42 }]);
+      // one read of the source when the cycle was planned, one check per session before its first post
+      expect(w.telegram.count('channels.getMessages')).toBe(3);
+      expect(w.sourceCalls('read')).toHaveLength(1);
+      expect(w.sourceCalls('check').map((c) => c.id)).toEqual([
+        [{ _: 'inputMessageID', id: 42 }],
+        [{ _: 'inputMessageID', id: 42 }],
+      ]);
     },
   );
 
   it('one source check per session per cycle; peers are resolved once — the second cycle makes no resolve call', async () => {
     const { w, botId } = memoryWorld({ sessions: 2, groups: groupKeys(4) });
     await w.runCycles(botId, 1);
-    expect(w.telegram.count('channels.getMessages')).toBe(2);
+    expect(w.sourceCalls('check')).toHaveLength(2);
+    expect(w.sourceCalls('read')).toHaveLength(1);
     // cold: each session resolves the source once (its dialogs first: a read these tests leave unanswered) and
     // each of its own two targets once, through mtcute
     expect(w.telegram.count('messages.getDialogs')).toBe(2);
@@ -445,9 +473,117 @@ describe('the requests Telegram sees', () => {
     w.telegram.clearRequests();
     await finish(w, botId, 3);
     expect(w.resolveCalls()).toBe(0);
-    expect(w.telegram.count('channels.getMessages')).toBe(4);
+    expect(w.sourceCalls('check')).toHaveLength(4);
+    expect(w.sourceCalls('read')).toHaveLength(2);
     expect(w.telegram.count('messages.forwardMessages')).toBe(8);
     expect(resolvedAfterFirst).toBe(8);
+  });
+});
+
+// ---- albums -------------------------------------------------------------------------------------------------
+
+/** The source post 42 is the middle one of an album of three (41, 42, 43), next to a post of its own (44). */
+function answerAlbum(t: OfflineTelegram): void {
+  const inAlbum = (id: number): tl.RawMessage => ({
+    ...message(SOURCE.id, id),
+    groupedId: Long.fromInt(555),
+  });
+  t.on(
+    'channels.getMessages',
+    channelMessages(
+      [message(SOURCE.id, 40), inAlbum(41), inAlbum(42), inAlbum(43), message(SOURCE.id, 44)],
+      [SOURCE],
+    ),
+  );
+}
+
+const ALBUM = [41, 42, 43];
+const randomIdsOf = (f: Forwarded) => f.request.randomId.map((r) => longToBigint(r).toString());
+
+describe('an album', () => {
+  it('read once at planning; every forward sends its 3 messages with the 3 random_ids stored then; sent ids kept', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 2, groups: groupKeys(4) });
+    answerAlbum(w.telegram);
+    await finish(w, botId, 1);
+
+    // the read at planning: one session, one call for the ids around the post
+    const [read, ...moreReads] = w.sourceCalls('read');
+    expect(moreReads).toEqual([]);
+    expect(read!.id.map((m) => (m as tl.RawInputMessageID).id)).toEqual(
+      Array.from({ length: 19 }, (_, i) => 33 + i),
+    );
+    expect(store.listCycles(botId)[0]!.source).toEqual({ link: POST_LINK, messageIds: ALBUM });
+
+    const posts = postsOf(store, botId);
+    expect(posts.every((p) => p.randomIds.length === 3 && p.randomIds[0] === p.randomId)).toBe(true);
+    // 4 posts × 3 messages: 12 random_ids, all distinct
+    expect(new Set(posts.flatMap((p) => p.randomIds)).size).toBe(12);
+    expect(w.forwards).toHaveLength(4);
+    for (const post of posts) {
+      const [call, ...again] = w.forwards.filter((f) => f.randomId === BigInt(post.randomId));
+      expect(again).toEqual([]);
+      expect(call!.request.id).toEqual(ALBUM);
+      expect(randomIdsOf(call!)).toEqual(post.randomIds);
+      expect(post.status).toBe('sent');
+      // the target's new messages, matched to the album's messages by random_id
+      expect(post.sentMessageIds).toHaveLength(3);
+      expect(post.sentMessageIds).toEqual([0, 1, 2].map((i) => post.sentMessageIds[0]! + i));
+    }
+    expect(new Set(posts.flatMap((p) => p.sentMessageIds)).size).toBe(12);
+  });
+
+  it('a retry (TIMEOUT) sends the same 3 messages with the same 3 random_ids', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(2) });
+    answerAlbum(w.telegram);
+    w.answer({ channelId: GROUPS[0]!.id, times: 1, answer: rpcError(400, 'TIMEOUT') });
+    await finish(w, botId, 1);
+    const post = postsOf(store, botId)[0]!;
+    const toG0 = w.forwards.filter((f) => f.channelId === GROUPS[0]!.id);
+    expect(toG0).toHaveLength(2);
+    for (const call of toG0) {
+      expect(call.request.id).toEqual(ALBUM);
+      expect(randomIdsOf(call)).toEqual(post.randomIds);
+    }
+    expect(post).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('after a crash with a post left `sending`, the new process sends the same messages and random_ids; Telegram’s duplicate counts as sent', async () => {
+    const store = new MemoryRuntimeStore();
+    const botId = store.addBot({
+      mode: 'enterprise',
+      postLink: POST_LINK,
+      settings: SETTINGS,
+      sessions: [{ id: 's0', label: 's0', driver: 'mtcute' }],
+      groups: groupKeys(2),
+    });
+    // planned a minute ahead of its start: the process goes down between planning and the first post
+    world = new World(store, ['s0'], new MemoryPeerCache(), undefined, 60_000);
+    const w = world;
+    answerAlbum(w.telegram);
+    w.runtime.startBot(botId);
+    await w.clock.runUntilTrue(() => store.listCycles(botId).length > 0, w.clock.now() + 10_000);
+    const planned = postsOf(store, botId);
+    expect(planned.map((p) => p.status)).toEqual(['planned', 'planned']);
+    // the first post was committed `sending` and reached Telegram; the process died before the answer
+    expect(await store.markSending([{ postId: planned[0]!.id, botId, attempts: 1, fence: null }])).toEqual(
+      new Set([planned[0]!.id]),
+    );
+    w.answer({ channelId: GROUPS[0]!.id, answer: rpcError(400, 'RANDOM_ID_DUPLICATE') });
+    await w.restart();
+    await finish(w, botId, 1);
+
+    const [retry, ...again] = w.forwards.filter((f) => f.channelId === GROUPS[0]!.id);
+    expect(again).toEqual([]);
+    expect(retry!.request.id).toEqual(ALBUM);
+    expect(randomIdsOf(retry!)).toEqual(planned[0]!.randomIds);
+    const after = postsOf(store, botId);
+    expect(after.map((p) => [p.status, p.attempts])).toEqual([
+      ['duplicate', 2],
+      ['sent', 1],
+    ]);
+    expect(randomIdsOf(w.forwards.find((f) => f.channelId === GROUPS[1]!.id)!)).toEqual(
+      planned[1]!.randomIds,
+    );
   });
 });
 
@@ -587,7 +723,9 @@ describe('each answer class, raw through the library, drives the runtime’s rea
       channelMessages([message(SOURCE.id, 42, { noforwards: true })], [SOURCE]),
     );
     await finish(w, botId, 1);
-    expect(w.telegram.count('channels.getMessages')).toBe(1);
+    // the read at planning asked no second session; the cycle's first check stopped it
+    expect(w.sourceCalls('read')).toHaveLength(1);
+    expect(w.sourceCalls('check')).toHaveLength(1);
     expect(w.forwards).toEqual([]);
     expect(store.listCycles(botId)[0]!.reason).toBe('source_invalid:forwards_restricted');
   });
@@ -799,7 +937,8 @@ describe('on SQLite: the durable PeerCache survives a restart', () => {
     expect(w.telegram.clients.length).toBeGreaterThan(clientsBefore);
     expect(w.resolveCalls()).toBe(0);
     expect(w.telegram.count('messages.forwardMessages')).toBe(4);
-    expect(w.telegram.count('channels.getMessages')).toBe(sessionIds.length);
+    expect(w.sourceCalls('check')).toHaveLength(sessionIds.length);
+    expect(w.sourceCalls('read')).toHaveLength(1);
     const last = w.telegram.calls('messages.forwardMessages');
     for (const call of last) {
       const to = call.toPeer as tl.RawInputPeerChannel;

@@ -521,6 +521,60 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     await page.getByText('the group list is empty: nothing will be posted').waitFor();
   });
 
+  it('an album: the preview and the history say "album of 3", and each sent message links where the group is public', async () => {
+    // Still the second customer: its bot forwards the demo's album post to a public group and a private one.
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${secondToken}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(res.status, `${method} ${path}`).toBe(200);
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    await call('PUT', '/api/bot/post', { post_link: 'https://t.me/stagger_demo/3' });
+    await call('PUT', '/api/bot/groups', { groups: ['@stagger_public', '-1001000000099'] });
+    await call('PUT', '/api/bot/settings', { delay_between_posts: 1, min_group_gap_seconds: 0 });
+    await call('POST', '/api/bot/start', { execution_mode: 'enterprise' });
+    type Row = { group: string; status: string; albumSize: number; sentMessageIds: number[] };
+    let rows: Row[] = [];
+    await until(async () => {
+      rows = (await call('GET', '/api/bot/posts?cycle=1')).posts as Row[];
+      return rows.length === 2 && rows.every((r) => r.status === 'sent');
+    }, 20_000);
+    await call('POST', '/api/bot/stop');
+    expect(rows.map((r) => [r.albumSize, r.sentMessageIds.length])).toEqual([
+      [3, 3],
+      [3, 3],
+    ]);
+
+    await go(page, 'Timeline');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('plan-album').filter({ hasText: 'each an album of 3' }).waitFor();
+
+    await go(page, 'Activity');
+    const publicRow = page.locator('table.history tbody tr', { hasText: '@stagger_public' });
+    await publicRow.getByText('album of 3').waitFor();
+    const sent = rows.find((r) => r.group === '@stagger_public')!.sentMessageIds;
+    expect(
+      await publicRow
+        .locator('.sent-messages a')
+        .evaluateAll((links) => links.map((a) => a.getAttribute('href'))),
+    ).toEqual(sent.map((id) => `https://t.me/stagger_public/${id}`));
+    // A group known only by its id has no public address: its messages are listed without links.
+    const privateRow = page.locator('table.history tbody tr', { hasText: '-1001000000099' });
+    await privateRow.getByText('album of 3').waitFor();
+    const privateIds = rows.find((r) => r.group === '-1001000000099')!.sentMessageIds;
+    expect(await privateRow.locator('.sent-messages').textContent()).toBe(
+      `messages ${privateIds.join(', ')}`,
+    );
+    expect(await privateRow.locator('.sent-messages a').count()).toBe(0);
+    await shot(page, 'activity-album');
+  });
+
   it('works at phone width: the menu collapses and nothing overflows sideways', async () => {
     const phone = watch(await context!.newPage());
     await phone.setViewportSize({ width: 375, height: 812 });

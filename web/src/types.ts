@@ -67,6 +67,17 @@ export interface PostRow {
   errorText: string | null;
   attempts: number;
   sentAt: string | null;
+  /** How many messages the post forwards: an album of N photos is N. */
+  albumSize: number;
+  /** The messages the forward created in the group, in order (empty when not known). */
+  sentMessageIds: number[];
+}
+
+/** What the preview knows of the source post from its last read (null: not read yet, or another link since). */
+export interface PlanSource {
+  link: string;
+  messageIds: number[];
+  albumSize: number;
 }
 
 /** What one session knows of one group (GET /api/bot/groups), read at planning or by a preflight. */

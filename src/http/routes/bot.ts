@@ -3,8 +3,9 @@
  * live events. Every route acts on the caller's own bot only: there is no bot id to name someone else's.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { albumSize } from '../../core/album.js';
 import { factsIndex, factsWarnings, groupRhythmSeconds } from '../../core/group-facts.js';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
 import { POST_STATUSES, type PostRecord } from '../../core/model.js';
@@ -77,7 +78,39 @@ const PostsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export function presentPost(p: PostRecord & { cycleNumber: number }, policy: ExplainPolicy) {
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** One post as the history shows it (the answer of GET /api/bot/posts, also with `?cycle=`). */
+const PostView = Type.Object({
+  id: Type.String(),
+  cycle: Type.Integer(),
+  seq: Type.Integer(),
+  sessionId: Type.String(),
+  group: Type.String(),
+  plannedAt: nullable(Type.String()),
+  status: Type.Union(POST_STATUSES.map((s) => Type.Literal(s))),
+  reason: nullable(Type.String()),
+  reasonText: nullable(Type.String()),
+  error: nullable(Type.String()),
+  errorText: nullable(Type.String()),
+  attempts: Type.Integer(),
+  sentAt: nullable(Type.String()),
+  albumSize: Type.Integer({
+    minimum: 1,
+    description: 'how many messages the post forwards: an album of N photos is N, a single message 1',
+  }),
+  sentMessageIds: Type.Array(Type.Integer(), {
+    description:
+      'the ids of the messages the forward created in the group, in order, as Telegram answered (empty when not known)',
+  }),
+});
+
+const PostsPage = Type.Object({ posts: Type.Array(PostView), nextCursor: nullable(Type.String()) });
+
+export function presentPost(
+  p: PostRecord & { cycleNumber: number },
+  policy: ExplainPolicy,
+): Static<typeof PostView> {
   return {
     id: p.id,
     cycle: p.cycleNumber,
@@ -92,6 +125,8 @@ export function presentPost(p: PostRecord & { cycleNumber: number }, policy: Exp
     errorText: p.error ? (explainText('error', p.error, policy) ?? explain(p.error)) : null,
     attempts: p.attempts,
     sentAt: iso(p.sentAt),
+    albumSize: p.randomIds.length,
+    sentMessageIds: p.sentMessageIds,
   };
 }
 
@@ -264,6 +299,9 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         rhythmSeconds: groupRhythmSeconds(plan, bot.settings.delayBetweenCycles),
         label: (id) => labels.get(id) ?? id,
       });
+      // What the last read of the source said (the preview itself never asks Telegram): an album of N, or one.
+      const read = await store.bots.lastSourceRead(bot.id);
+      const size = albumSize(read, bot.postLink);
       return {
         ...planToJson(
           plan,
@@ -273,6 +311,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         ),
         // The same warnings with what they are about (group, sessions, price, slow mode, hand-off).
         groupWarnings,
+        source: size === null ? null : { link: bot.postLink, messageIds: read!.messageIds, albumSize: size },
       };
     });
 
@@ -338,20 +377,24 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
       presentSettings((await caller(request)).bot),
     );
 
-    app.get('/api/bot/posts', { schema: { tags: ['bot'], querystring: PostsQuery } }, async (request) => {
-      const { bot } = await caller(request);
-      const { query } = request;
-      const page = await store.bots.posts(bot.id, {
-        cycle: query.cycle,
-        status: query.status,
-        limit: query.limit ?? 50,
-        cursor: query.cursor,
-      });
-      return {
-        posts: page.posts.map((p) => presentPost(p, deps.policy ?? DEFAULT_RUNTIME_OPTIONS)),
-        nextCursor: page.nextCursor,
-      };
-    });
+    app.get(
+      '/api/bot/posts',
+      { schema: { tags: ['bot'], querystring: PostsQuery, response: { 200: PostsPage } } },
+      async (request) => {
+        const { bot } = await caller(request);
+        const { query } = request;
+        const page = await store.bots.posts(bot.id, {
+          cycle: query.cycle,
+          status: query.status,
+          limit: query.limit ?? 50,
+          cursor: query.cursor,
+        });
+        return {
+          posts: page.posts.map((p) => presentPost(p, deps.policy ?? DEFAULT_RUNTIME_OPTIONS)),
+          nextCursor: page.nextCursor,
+        };
+      },
+    );
 
     app.get('/api/bot/events', { schema: { tags: ['bot'] } }, async (request, reply) => {
       const { user } = requireCaller(request);

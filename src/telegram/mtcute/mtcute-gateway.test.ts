@@ -1,5 +1,5 @@
 import { ConnectionClosedError } from '@fuman/net';
-import { MtTimeoutError, type tl } from '@mtcute/core';
+import { Long, MtTimeoutError, type tl } from '@mtcute/core';
 import { readStringSession } from '@mtcute/core/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseGroupTarget, type GroupTarget } from '../../core/group-targets.js';
@@ -11,6 +11,7 @@ import { longToBigint } from './answers.js';
 import { MemoryPeerCache, MtcuteGateway, type SessionCredentials } from './mtcute-gateway.js';
 import { OfflineTelegram, PASS_THROUGH, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
 import {
+  albumForwardUpdates,
   basicGroup,
   channel,
   channelChatId,
@@ -137,7 +138,7 @@ describe('forward', () => {
     const answer = await gateway.forward(
       request({ randomId: 9223372036854775001n, silent: true, hideSender: true }),
     );
-    expect(answer).toEqual({ ok: true, messageId: 500 });
+    expect(answer).toEqual({ ok: true, messageId: 500, messageIds: [500] });
 
     // cold cache: the real resolve path (username → contacts.resolveUsername, id → channels.getChannels)
     expect(telegram.count('contacts.resolveUsername')).toBe(1);
@@ -669,6 +670,106 @@ describe('timeouts and odd ids through the real connection path', () => {
     expect(answer).toEqual({ ok: false, error: 'PEER_ID_INVALID', code: 400 });
     expect(telegram.count('messages.getDialogs')).toBe(0);
     expect(telegram.count('messages.forwardMessages')).toBe(0);
+  });
+});
+
+describe('forward of an album', () => {
+  const album = { messageIds: [41, 42, 43], randomIds: [-9223372036854775808n, 5n, 9223372036854775807n] };
+
+  it('one messages.forwardMessages with every message id and its own random_id, in order', async () => {
+    const { gateway } = setup();
+    answerPeers(telegram);
+    telegram.on('messages.forwardMessages', (req) => albumForwardUpdates(req, 900));
+    const answer = await gateway.forward(request({ randomId: album.randomIds[0]!, ...album, silent: true }));
+    expect(telegram.count('messages.forwardMessages')).toBe(1);
+    const call = telegram.calls('messages.forwardMessages')[0] as Forward;
+    expect(call.id).toEqual([41, 42, 43]);
+    expect(call.randomId.map((r) => longToBigint(r))).toEqual(album.randomIds);
+    expect(call.silent).toBe(true);
+    // each sent message found by its random_id (Telegram listed them last to first)
+    expect(answer).toEqual({ ok: true, messageId: 900, messageIds: [900, 901, 902] });
+  });
+
+  it('without updateMessageID, the new messages the answer carries', async () => {
+    const { gateway } = setup();
+    answerPeers(telegram);
+    telegram.on('messages.forwardMessages', (req) => {
+      const updates = albumForwardUpdates(req, 700);
+      return { ...updates, updates: updates.updates.filter((u) => u._ !== 'updateMessageID') };
+    });
+    expect(await gateway.forward(request({ randomId: album.randomIds[0]!, ...album }))).toEqual({
+      ok: true,
+      messageId: 700,
+      messageIds: [700, 701, 702],
+    });
+  });
+
+  it('a random_id Telegram did not report leaves its message out; one it reported twice counts once', async () => {
+    const { gateway } = setup();
+    answerPeers(telegram);
+    telegram.on('messages.forwardMessages', (req) => {
+      const { randomId } = req as Forward;
+      return {
+        _: 'updates',
+        updates: [
+          { _: 'updateMessageID', id: 11, randomId: randomId[0]! },
+          { _: 'updateMessageID', id: 13, randomId: randomId[2]! },
+          { _: 'updateMessageID', id: 99, randomId: Long.fromInt(12345) },
+        ],
+        users: [],
+        chats: [],
+        date: 0,
+        seq: 0,
+      } satisfies tl.RawUpdates;
+    });
+    expect(await gateway.forward(request({ randomId: album.randomIds[0]!, ...album }))).toEqual({
+      ok: true,
+      messageId: 11,
+      messageIds: [11, 13],
+    });
+  });
+
+  it('messages without a random_id each are a planning bug: thrown, nothing sent', async () => {
+    const { gateway } = setup();
+    answerPeers(telegram);
+    await expect(
+      gateway.forward(request({ randomId: 5n, messageIds: [41, 42], randomIds: [5n] })),
+    ).rejects.toThrow(RangeError);
+    await expect(
+      gateway.forward(request({ randomId: 5n, messageIds: [41, 42], randomIds: [6n, 5n] })),
+    ).rejects.toThrow(RangeError);
+    expect(telegram.count('messages.forwardMessages')).toBe(0);
+  });
+});
+
+describe('readSource', () => {
+  it('the album around the post, through the session’s client', async () => {
+    const { gateway } = setup();
+    answerPeers(telegram);
+    const inAlbum = (id: number): tl.RawMessage => ({
+      ...message(SOURCE.id, id),
+      groupedId: Long.fromInt(3),
+    });
+    telegram.on('channels.getMessages', channelMessages([inAlbum(42), inAlbum(43), inAlbum(44)], [SOURCE]));
+    expect(await gateway.readSource(session(), source)).toEqual({
+      answer: { ok: true },
+      messageIds: [42, 43, 44],
+    });
+    expect(telegram.calls('channels.getMessages')[0]!.id).toHaveLength(19);
+  });
+
+  it('a dead key answers as the check does, with no messages, and its client is dropped', async () => {
+    const { gateway } = setup();
+    answerPeers(telegram);
+    telegram.on('channels.getMessages', rpcError(401, 'AUTH_KEY_UNREGISTERED'));
+    expect(await gateway.readSource(session(), source)).toEqual({
+      answer: { ok: false, error: 'AUTH_KEY_UNREGISTERED', code: 401 },
+      messageIds: [],
+    });
+    // the pool saw the answer: the next call is on a new client, the dead one destroyed
+    await gateway.readSource(session(), source);
+    expect(telegram.clients).toHaveLength(2);
+    expect(telegram.isDestroyed(0)).toBe(true);
   });
 });
 

@@ -1,9 +1,9 @@
 /**
  * The real gateway: Telegram through mtcute 0.30.3, composed of one part per job —
  * the client pool (`client-pool.ts`: one client per session, the auth-key persistence), the peer resolver
- * (`peer-resolver.ts`: the PeerCache, the dialogs read, paced username resolving), the forward (`post-forward.ts`),
- * the source check (`source-check.ts`) and the preflight (`preflight.ts`, which also reads a session's group facts
- * for the runtime).
+ * (`peer-resolver.ts`: the PeerCache, the dialogs read, paced username resolving), the forward (`post-forward.ts`: an
+ * album in one call), the source check and read (`source-check.ts`: the album found at planning) and the preflight
+ * (`preflight.ts`, which also reads a session's group facts for the runtime).
  *
  * - The library never sleeps on a limit (see client-factory.ts) and every call passes `floodSleepThreshold: 0`:
  *   FLOOD_WAIT_X and friends come back at once as raw answers, and the scheduler decides.
@@ -13,7 +13,15 @@ import type { TelegramClient } from '@mtcute/node';
 import type { GroupTarget } from '../../core/group-targets.js';
 import type { TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
-import type { ForwardRequest, Gateway, PreflightReport, PreflightRow, SessionHandle } from '../gateway.js';
+import {
+  forwardedMessages,
+  type ForwardRequest,
+  type Gateway,
+  type PreflightReport,
+  type PreflightRow,
+  type SessionHandle,
+  type SourceRead,
+} from '../gateway.js';
 import { bigintToLong } from './answers.js';
 import {
   buildClient,
@@ -115,13 +123,28 @@ export class MtcuteGateway implements Gateway {
   }
 
   async forward(request: ForwardRequest): Promise<TelegramAnswer> {
-    // A random_id outside int64 is a planning bug: thrown, not answered.
-    const randomId = bigintToLong(request.randomId);
-    return this.pool.run(request.session.id, (client) => this.forwarding.send(client, request, randomId));
+    // A random_id outside int64, or messages without a random_id each, is a planning bug: thrown, not answered.
+    const messages = forwardedMessages(request);
+    const messageIds = messages.map((m) => m.messageId);
+    const randomIds = messages.map((m) => bigintToLong(m.randomId));
+    return this.pool.run(request.session.id, (client) =>
+      this.forwarding.send(client, request, messageIds, randomIds),
+    );
   }
 
   async checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
     return this.pool.run(session.id, (client) => this.sourceCheck.check(client, source, signal));
+  }
+
+  async readSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<SourceRead> {
+    let messageIds: number[] = [];
+    // The pool sees the answer (a dead key closes the client) and carries it; the album comes alongside.
+    const answer = await this.pool.run(session.id, async (client) => {
+      const read = await this.sourceCheck.read(client, source, signal);
+      messageIds = read.messageIds;
+      return read.answer;
+    });
+    return { answer, messageIds: answer.ok ? messageIds : [] };
   }
 
   preflight(

@@ -1,4 +1,4 @@
-import type { tl } from '@mtcute/core';
+import { Long, type tl } from '@mtcute/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PostRef } from '../../core/post-link.js';
 import { VirtualClock } from '../../runtime/clock.js';
@@ -149,5 +149,86 @@ describe('a channel source', () => {
       error: 'NETWORK_ERROR',
     });
     expect(telegram.count('channels.getMessages')).toBe(0);
+  });
+});
+
+/** Messages of an album: the same grouped_id. */
+function grouped(m: tl.RawMessage, groupedId: string): tl.RawMessage {
+  return { ...m, groupedId: Long.fromString(groupedId) };
+}
+
+describe('the read at planning: the post and its album', () => {
+  it('a channel post in an album: one call for the ids around it, the album’s ids in order', async () => {
+    const { check, client } = await setup();
+    telegram.on(
+      'channels.getMessages',
+      channelMessages(
+        [
+          message(SOURCE.id, 40),
+          grouped(message(SOURCE.id, 43), '777'),
+          grouped(message(SOURCE.id, 41), '777'),
+          grouped(message(SOURCE.id, 42), '777'),
+          grouped(message(SOURCE.id, 44), '778'),
+          { _: 'messageEmpty', id: 45 },
+        ],
+        [SOURCE],
+      ),
+    );
+    expect(await check.read(client, channelPost)).toEqual({ answer: { ok: true }, messageIds: [41, 42, 43] });
+    const [call] = telegram.calls('channels.getMessages');
+    // an album has at most 10 messages: 9 either side of the post reach all of it
+    expect(call!.id).toEqual(Array.from({ length: 19 }, (_, i) => ({ _: 'inputMessageID', id: 33 + i })));
+    expect(telegram.count('channels.getMessages')).toBe(1);
+  });
+
+  it('a post in no album is itself alone', async () => {
+    const { check, client } = await setup();
+    telegram.on(
+      'channels.getMessages',
+      channelMessages([message(SOURCE.id, 41), message(SOURCE.id, 42)], [SOURCE]),
+    );
+    expect(await check.read(client, channelPost)).toEqual({ answer: { ok: true }, messageIds: [42] });
+  });
+
+  it('ids near the start of the chat: the window starts at 1', async () => {
+    const { check, client } = await setup();
+    telegram.on('channels.getMessages', channelMessages([message(SOURCE.id, 3)], [SOURCE]));
+    const early: PostRef = { ...channelPost, messageId: 3 };
+    expect(await check.read(client, early)).toEqual({ answer: { ok: true }, messageIds: [3] });
+    expect(telegram.calls('channels.getMessages')[0]!.id.map((m) => (m as tl.RawInputMessageID).id)).toEqual(
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+  });
+
+  it('a basic group: a wider window, and only this group’s messages of the album', async () => {
+    const { check, client } = await setup();
+    telegram.on(
+      'messages.getMessages',
+      groupMessages([
+        grouped(groupMessage(GROUP.id, 40), '9'),
+        grouped(groupMessage(999, 41), '9'), // another chat's message with the same grouped_id value
+        grouped(groupMessage(GROUP.id, 42), '9'),
+        grouped(groupMessage(GROUP.id, 47), '9'),
+      ]),
+    );
+    expect(await check.read(client, groupPost)).toEqual({ answer: { ok: true }, messageIds: [40, 42, 47] });
+    expect(telegram.calls('messages.getMessages')[0]!.id).toHaveLength(39);
+  });
+
+  it('a refusal reads no album', async () => {
+    const { check, client } = await setup();
+    telegram.on(
+      'channels.getMessages',
+      channelMessages([grouped(message(SOURCE.id, 42, { noforwards: true }), '1')], [SOURCE]),
+    );
+    expect(await check.read(client, channelPost)).toEqual({
+      answer: { ok: false, error: 'CHAT_FORWARDS_RESTRICTED', code: 400 },
+      messageIds: [],
+    });
+    telegram.on('channels.getMessages', rpcError(420, 'FLOOD_WAIT_30'));
+    expect(await check.read(client, channelPost)).toMatchObject({
+      answer: { ok: false, error: 'FLOOD_WAIT_30', code: 420 },
+      messageIds: [],
+    });
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The sandbox: a simulated Telegram behind the Gateway interface. It models what matters to a scheduler —
  * accounts that can be limited, revoked or banned; groups with membership, write permission, slow mode, paid
- * messages and closed forum topics; a per-account flood limit (token bucket → FLOOD_WAIT_X); random_id deduplication (RANDOM_ID_DUPLICATE); latency;
- * and injected faults — and records every delivered message. Deterministic under a seed; virtual or real time.
+ * messages and closed forum topics; a per-account flood limit (token bucket → FLOOD_WAIT_X); random_id
+ * deduplication (RANDOM_ID_DUPLICATE); source posts that are albums; latency; and injected faults — and records
+ * every delivered message. Deterministic under a seed; virtual or real time.
  */
 import { endsFactReads, paymentRequiredError } from '../../core/group-facts.js';
 import type { GroupTarget } from '../../core/group-targets.js';
@@ -10,7 +11,15 @@ import type { TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
 import type { Clock } from '../../runtime/clock.js';
 import { SeededRandom, type RandomSource } from '../../runtime/random.js';
-import type { ForwardRequest, Gateway, PreflightReport, PreflightRow, SessionHandle } from '../gateway.js';
+import {
+  forwardedMessages,
+  type ForwardRequest,
+  type Gateway,
+  type PreflightReport,
+  type PreflightRow,
+  type SessionHandle,
+  type SourceRead,
+} from '../gateway.js';
 import type {
   FloodPolicy,
   SandboxAccountStatus,
@@ -153,7 +162,22 @@ export class SandboxGateway implements Gateway {
     return error ? fail(error) : { ok: true };
   }
 
+  async readSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<SourceRead> {
+    await this.roundTrip(signal);
+    const gated = await this.gate(session.id, null, 'read');
+    if (gated) return { answer: gated, messageIds: [] };
+    const error = await this.sourceError(source, session.id);
+    if (error) return { answer: fail(error), messageIds: [] };
+    const album = await this.store.getSourceAlbum(source.canonical);
+    return { answer: { ok: true }, messageIds: album ?? [source.messageId] };
+  }
+
+  /**
+   * One call for all the post's messages (an album: each with its own random_id). Each message is delivered once per
+   * (account, random_id); a call whose every random_id was delivered before answers RANDOM_ID_DUPLICATE.
+   */
   async forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
+    const messages = forwardedMessages(request);
     await this.roundTrip(signal);
     const accountId = request.session.id;
     const target = request.target;
@@ -176,15 +200,20 @@ export class SandboxGateway implements Gateway {
         return fail(`SLOWMODE_WAIT_${Math.ceil((group.slowmodeSeconds * 1000 - (now - last)) / 1000)}`, 420);
       }
     }
-    const inserted = await this.store.insertDelivery({
-      accountId,
-      groupKey: target.key,
-      randomId: request.randomId.toString(),
-      sourceLink: request.source.canonical,
-      at: now,
-      trace: { ...(request.trace ?? {}) },
-    });
-    return inserted === 'duplicate' ? fail('RANDOM_ID_DUPLICATE') : { ok: true, messageId: 1 };
+    const messageIds: number[] = [];
+    for (const message of messages) {
+      const inserted = await this.store.insertDelivery({
+        accountId,
+        groupKey: target.key,
+        randomId: message.randomId.toString(),
+        sourceLink: request.source.canonical,
+        at: now,
+        trace: { ...(request.trace ?? {}) },
+      });
+      if (inserted.status === 'inserted') messageIds.push(inserted.id);
+    }
+    if (messageIds.length === 0) return fail('RANDOM_ID_DUPLICATE');
+    return { ok: true, messageId: messageIds[0]!, messageIds };
   }
 
   async preflight(

@@ -50,8 +50,14 @@ export interface SandboxDelivery {
   trace: Record<string, string>;
 }
 
-/** `facts`: reading a group's facts (membership, rights, slow mode, paid messages, topics). */
-export type SandboxMethod = 'forward' | 'source' | 'facts';
+/**
+ * What a call does: `forward`; `source`, the per-cycle check of the source; `read`, the read when a cycle is planned;
+ * `facts`, reading a group's facts (membership, rights, slow mode, paid messages, topics).
+ */
+export type SandboxMethod = 'forward' | 'source' | 'read' | 'facts';
+
+/** A delivery stored (its id is the message's id in the group: increasing in every group), or a random_id seen. */
+export type SandboxInsert = { status: 'inserted'; id: number } | { status: 'duplicate' };
 
 export interface SandboxFault {
   /** Null matches any account / any group. */
@@ -81,6 +87,10 @@ export interface SandboxStore {
   putGroup(group: SandboxGroup): Promise<void>;
   getSourceState(link: string): Promise<SandboxSourceState | null>;
   putSourceState(link: string, state: SandboxSourceState): Promise<void>;
+  /** The album the post at `link` is one message of (its message ids in order); null for a single message. */
+  getSourceAlbum(link: string): Promise<number[] | null>;
+  /** Declares the post at `link` one of an album of these messages (its own id among them); its state is kept. */
+  putSourceAlbum(link: string, messageIds: readonly number[]): Promise<void>;
   addFault(fault: SandboxFault): Promise<void>;
   /** Takes the first matching fault due at `now` (consuming one of its uses) and returns its error. */
   takeFault(
@@ -93,7 +103,7 @@ export interface SandboxStore {
   takeFloodToken(accountId: string, now: number, policy: FloodPolicy): Promise<FloodDecision>;
   lastDeliveryAt(accountId: string, groupKey: string): Promise<number | null>;
   /** Atomic on (accountId, randomId): a second delivery with the same pair is `duplicate` and not stored. */
-  insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<'inserted' | 'duplicate'>;
+  insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<SandboxInsert>;
   listDeliveries(): Promise<SandboxDelivery[]>;
 }
 
@@ -133,6 +143,7 @@ export class MemorySandboxStore implements SandboxStore {
   private readonly accounts = new Map<string, SandboxAccount>();
   private readonly groups = new Map<string, SandboxGroup>();
   private readonly sources = new Map<string, SandboxSourceState>();
+  private readonly albums = new Map<string, number[]>();
   private readonly faults: SandboxFault[] = [];
   private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
   private readonly deliveries: SandboxDelivery[] = [];
@@ -162,6 +173,15 @@ export class MemorySandboxStore implements SandboxStore {
   async putSourceState(link: string, state: SandboxSourceState): Promise<void> {
     this.sources.set(link, state);
   }
+  async getSourceAlbum(link: string): Promise<number[] | null> {
+    const album = this.albums.get(link);
+    return album ? [...album] : null;
+  }
+  async putSourceAlbum(link: string, messageIds: readonly number[]): Promise<void> {
+    // Declared, the post exists (as the SQL store's row does): `ok` unless a state was set.
+    if (!this.sources.has(link)) this.sources.set(link, 'ok');
+    this.albums.set(link, [...messageIds]);
+  }
   async addFault(fault: SandboxFault): Promise<void> {
     this.faults.push({ ...fault });
   }
@@ -185,13 +205,14 @@ export class MemorySandboxStore implements SandboxStore {
   async lastDeliveryAt(accountId: string, groupKey: string): Promise<number | null> {
     return this.lastByPair.get(`${accountId}\u0000${groupKey}`) ?? null;
   }
-  async insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<'inserted' | 'duplicate'> {
+  async insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<SandboxInsert> {
     const key = `${delivery.accountId}\u0000${delivery.randomId}`;
-    if (this.byRandomId.has(key)) return 'duplicate';
+    if (this.byRandomId.has(key)) return { status: 'duplicate' };
     this.byRandomId.add(key);
-    this.deliveries.push({ ...delivery, id: this.deliveries.length + 1 });
+    const id = this.deliveries.length + 1;
+    this.deliveries.push({ ...delivery, id });
     this.lastByPair.set(`${delivery.accountId}\u0000${delivery.groupKey}`, delivery.at);
-    return 'inserted';
+    return { status: 'inserted', id };
   }
   async listDeliveries(): Promise<SandboxDelivery[]> {
     return this.deliveries.slice();

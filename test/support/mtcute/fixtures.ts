@@ -260,6 +260,35 @@ export function forwardUpdates(request: tl.RpcMethod, messageId: number): tl.Raw
   };
 }
 
+/**
+ * The Updates Telegram answers a forward of several messages (an album) with: one `updateMessageID` per random_id —
+ * listed last to first, as nothing promises their order — the message of the request's i-th random_id becoming
+ * `firstMessageId + i`, and the new messages themselves.
+ */
+export function albumForwardUpdates(request: tl.RpcMethod, firstMessageId: number): tl.RawUpdates {
+  const { randomId, toPeer } = request as tl.messages.RawForwardMessagesRequest;
+  const channelId = toPeer._ === 'inputPeerChannel' ? toPeer.channelId : 0;
+  const ids = randomId.map((r, i) => ({ randomId: r, id: firstMessageId + i }));
+  return {
+    _: 'updates',
+    updates: [
+      ...[...ids]
+        .reverse()
+        .map(({ randomId: r, id }): tl.TypeUpdate => ({ _: 'updateMessageID', id, randomId: r })),
+      ...ids.map(({ id }): tl.TypeUpdate => ({
+        _: 'updateNewChannelMessage',
+        message: message(channelId, id),
+        pts: id,
+        ptsCount: 1,
+      })),
+    ],
+    users: [],
+    chats: [],
+    date: 0,
+    seq: 0,
+  };
+}
+
 /** The PeerCache's stored form of a peer (what the resolver writes), to start from a warm cache. */
 export function storedChannel(id: number, accessHash: string): string {
   return JSON.stringify({ v: 1, type: 'channel', id: String(id), accessHash });

@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 // src/core is pure (no I/O, no Node), so its status list may be bundled: the one list the server validates with.
 import { POST_STATUSES } from '../../../src/core/model.js';
+import { publicMessageLink } from '../../../src/core/group-targets.js';
 import { api, messageOf, query } from '../api';
 import { useFeed } from '../feed';
 import { useAction, useResource } from '../hooks';
@@ -157,6 +158,7 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
               <td>{formatTime(p.plannedAt)}</td>
               <td>
                 <code>{p.group}</code>
+                {p.albumSize > 1 && <div className="muted small">album of {p.albumSize}</div>}
               </td>
               <td>{sessionName(p.sessionId)}</td>
               <td>
@@ -170,7 +172,10 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
                   <div className="muted small">{[p.reason, p.error].filter(Boolean).join(' · ')}</div>
                 )}
               </td>
-              <td>{formatTime(p.sentAt)}</td>
+              <td>
+                {formatTime(p.sentAt)}
+                <SentMessages post={p} />
+              </td>
             </tr>
           ))}
         </DataTable>
@@ -186,5 +191,33 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
         </button>
       </div>
     </section>
+  );
+}
+
+/**
+ * The messages a post created in its group: a link to each where the group is public (t.me/<name>/<id>), else its
+ * id. An album's photos are one message each.
+ */
+function SentMessages({ post }: { post: PostRow }) {
+  if (post.sentMessageIds.length === 0) return null;
+  return (
+    <div className="muted small sent-messages">
+      {post.sentMessageIds.length > 1 ? 'messages ' : 'message '}
+      {post.sentMessageIds.map((id, i) => {
+        const link = publicMessageLink(post.group, id);
+        return (
+          <span key={id}>
+            {i > 0 && ', '}
+            {link ? (
+              <a href={link} target="_blank" rel="noreferrer noopener">
+                {id}
+              </a>
+            ) : (
+              id
+            )}
+          </span>
+        );
+      })}
+    </div>
   );
 }

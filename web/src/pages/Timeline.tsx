@@ -9,11 +9,11 @@ import type { ExecutionMode } from '../../../src/core/plan.js';
 import { query } from '../api';
 import { useFeed, useOnEvents } from '../feed';
 import { useResource } from '../hooks';
-import type { BotStatus, LiveEvent, PostRow, Session } from '../types';
+import type { BotStatus, LiveEvent, PlanSource, PostRow, Session } from '../types';
 import { DataTable, ErrorText, formatDuration, Loading } from '../ui';
 
-/** The preview as GET /api/bot/plan sends it: sessions by id, groups by key. */
-type Plan = PlanJson<string, string>;
+/** The preview as GET /api/bot/plan sends it: sessions by id, groups by key, and the source's last read. */
+type Plan = PlanJson<string, string> & { source: PlanSource | null };
 
 /** Beyond this many planned posts the chart draws the first ones only (an SVG of 100k marks is too heavy). */
 const MAX_MARKS = 4000;
@@ -113,6 +113,9 @@ export function Timeline() {
                 ? `Starter cycle of ${formatDuration(plan.data.cycleSeconds ?? 0)}`
                 : 'Enterprise cycle'}
               , {plan.data.posts.length} posts
+              {plan.data.source && plan.data.source.albumSize > 1 && (
+                <span data-testid="plan-album">, each an album of {plan.data.source.albumSize}</span>
+              )}
             </h2>
             <Chart plan={plan.data} labels={labels} deliveries={deliveries} cycle={cycle} />
             <Legend />
