@@ -261,6 +261,7 @@ describe.each(engines)('migrations on %s', (engine) => {
     );
     expect((await migrate(db, database.dialect)).results).toEqual([
       { name: '0003_albums_and_sent_messages', status: 'Success' },
+      { name: '0005_group_facts', status: 'Success' },
     ]);
     await database.close();
     // The runtime resumes such a cycle: the link's one message, with the post's random_id.

@@ -367,7 +367,7 @@ describe('forward to an @username', () => {
     answerPeers(telegram);
     answerDialogs(telegram, [SOURCE, JOINED]);
     const answer = await gateway.forward(request({ target: parseGroupTarget('@joinedgroup') }));
-    expect(answer).toEqual({ ok: true, messageId: 500 });
+    expect(answer).toEqual({ ok: true, messageId: 500, messageIds: [500] });
     expect(telegram.count('contacts.resolveUsername')).toBe(0);
     const call = telegram.calls('messages.forwardMessages')[0]!;
     expect(call.toPeer).toMatchObject({ _: 'inputPeerChannel', channelId: JOINED.id });
@@ -452,6 +452,7 @@ describe('forward to an @username', () => {
     expect(await onClock(clock, gateway.forward(request({ target, randomId: 77n })))).toEqual({
       ok: true,
       messageId: 600,
+      messageIds: [600],
     });
     expect(forwardsTo()).toEqual([
       { channelId: before.id, randomId: '77' },
