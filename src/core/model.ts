@@ -3,6 +3,7 @@
  * posts. Plain data; ids are strings (database ids, 64-bit values and random_ids never pass through a JS number).
  * Times are epoch milliseconds.
  */
+import type { FreezeState } from './freeze.js';
 import type { ExecutionMode } from './plan.js';
 
 export type SessionDriver = 'sandbox' | 'mtcute';
@@ -19,6 +20,10 @@ export interface SessionInfo {
   cooldownUntil: number | null;
   /** Why it is paused or dead, e.g. `flood_wait`, `peer_flood`, `revoked`. */
   statusReason: string | null;
+  /** Failed connects in a row (core/reachability.ts: the wait before the next, and when it is unreachable). */
+  connectFailures: number;
+  /** What Telegram last said of a freeze of the account (core/freeze.ts); null: not frozen. */
+  frozen: FreezeState | null;
 }
 
 export interface GroupInfo {

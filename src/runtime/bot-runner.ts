@@ -14,7 +14,9 @@ import {
 } from '../core/model.js';
 import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
 import { modeOrDefault, planCycle } from '../core/plan.js';
+import { connectedBy } from '../core/reachability.js';
 import { readiness } from '../core/readiness.js';
+import { sessionStateAt } from '../core/session-state.js';
 import { nextCycleStart, scheduleInputOf } from '../core/schedule.js';
 import { parsePostLink, type PostRef } from '../core/post-link.js';
 import { judgeSourceAccess, type SourceAccess, type SourceCheckResult } from '../core/source-access.js';
@@ -408,11 +410,12 @@ export class BotRunner {
     const checks: SourceCheckResult[] = [];
     for (const info of bot.sessions) {
       const session = await this.st.refreshCooldown(info.id);
-      if (!session || session.status === 'dead') continue;
+      // Dead or frozen: it posts nothing, so it reads nothing either.
+      const state = session ? sessionStateAt(session, this.deps.clock.now()).status : 'dead';
+      if (!session || state === 'dead') continue;
       const cooling = (this.sourceCooldown.get(session.id) ?? 0) > this.deps.clock.now();
       // Paused or rate-limited on reading: unchecked, it may still post later in the cycle.
-      const outcome =
-        session.status === 'active' && !cooling ? await this.checkSourceAs(session, source) : null;
+      const outcome = state === 'active' && !cooling ? await this.checkSourceAs(session, source) : null;
       if (outcome === 'halt') return 'halt';
       checks.push({ sessionId: session.id, outcome });
       if (outcome?.kind === 'source_invalid') break;
@@ -433,6 +436,12 @@ export class BotRunner {
         answer = { ok: false, error: 'NETWORK_ERROR' };
       }
       const outcome = classifyAnswer(answer, 'source');
+      if (outcome.kind === 'session_unreachable') {
+        // Its connection did not open: it waits (core/reachability.ts) and is unchecked; its posts wait or go on.
+        await this.st.connectFailed(session.id, outcome.error);
+        return null;
+      }
+      if (connectedBy(outcome)) await this.st.connected(session.id);
       if (outcome.kind === 'transient') {
         if (!(await clock.sleep(options.transientBackoffMs * 2 ** (attempt - 1), signal))) return 'halt';
         continue;

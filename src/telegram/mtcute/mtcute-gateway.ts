@@ -9,6 +9,7 @@
  * - Telegram's answers are returned, never thrown (`answers.ts`). Credentials never reach a log or an error.
  */
 import type { TelegramClient } from '@mtcute/node';
+import type { FreezeState } from '../../core/freeze.js';
 import type { GroupTarget } from '../../core/group-targets.js';
 import type { TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
@@ -42,6 +43,13 @@ export interface MtcuteGatewayOptions {
   logger?: TelegramLogger;
   /** Called when the session's key or DC changed (e.g. Telegram moved the account to another DC). */
   onAuthStringChanged?: (sessionId: string, authString: string) => Promise<void>;
+  /** Called once per connect with the freeze the account's app config describes (null: none). */
+  onFreezeChanged?: (sessionId: string, freeze: FreezeState | null) => Promise<void>;
+  /**
+   * A connection that has not opened by then has failed: the call is answered CONNECT_TIMEOUT (phase `connect`,
+   * nothing sent). Default 20 s.
+   */
+  connectTimeoutMs?: number;
   /** Per-call timeout; a call without an answer by then reports TIMEOUT. Default 60 s. */
   callTimeoutMs?: number;
   /** How long `release()` lets calls on the wire finish before closing. Default 30 s. */
@@ -81,7 +89,9 @@ export class MtcuteGateway implements Gateway {
       logger,
       clock,
       releaseGraceMs: options.releaseGraceMs ?? 30_000,
+      connectTimeoutMs: options.connectTimeoutMs,
       onAuthStringChanged: options.onAuthStringChanged,
+      onFreezeChanged: options.onFreezeChanged,
     });
     const resolver = new PeerResolver({
       peers: options.peers,
@@ -102,14 +112,19 @@ export class MtcuteGateway implements Gateway {
     });
   }
 
-  async forward(request: ForwardRequest): Promise<TelegramAnswer> {
+  /** `signal` ends only a wait for the session's connection: once the forward is on the wire, it finishes. */
+  async forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
     // A random_id outside int64 is a planning bug: thrown, not answered.
     const randomId = bigintToLong(request.randomId);
-    return this.pool.run(request.session.id, (client) => this.forwarding.send(client, request, randomId));
+    return this.pool.run(
+      request.session.id,
+      (client) => this.forwarding.send(client, request, randomId),
+      signal,
+    );
   }
 
   async checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
-    return this.pool.run(session.id, (client) => this.sourceCheck.check(client, source, signal));
+    return this.pool.run(session.id, (client) => this.sourceCheck.check(client, source, signal), signal);
   }
 
   preflight(
