@@ -167,6 +167,8 @@ export class OfflineTelegram {
   private readonly storages: MemoryStorage[] = [];
   readonly transport = new NullTransport();
   private readonly answers = new Map<string, StubAnswer>();
+  /** Clients whose connection has opened (mtcute said `connected`). */
+  private readonly opened = new Set<number>();
   private readonly logLevel: number;
   private readonly dcId: number;
   private readonly logger: TelegramLogger | undefined;
@@ -201,6 +203,9 @@ export class OfflineTelegram {
 
   private stub(clientIndex: number): RpcCallMiddleware {
     return async (ctx, next) => {
+      // A data centre that refuses or never answers connects answers no call either: the request waits in mtcute
+      // for a connection, as it would for real (unless this client's connection opened before that).
+      if (this.transport.mode !== 'open' && !this.opened.has(clientIndex)) return next(ctx);
       const method = ctx.request._;
       const attempt = this.count(method);
       this.requests.push({ method, request: ctx.request, clientIndex, at: performance.now() });
@@ -230,6 +235,9 @@ export class OfflineTelegram {
     if (transportOf(tg) !== this.transport) {
       throw new Error('OfflineTelegram: the client was built without the offline transport');
     }
+    tg.onConnectionState.add((state) => {
+      if (state === 'connected') this.opened.add(clientIndex);
+    });
     this.clients.push(tg);
     this.storages.push(storage);
     return tg;
