@@ -224,6 +224,12 @@ export async function runE2e(io: E2eIo): Promise<number> {
     );
     credentials = { ...credentials, authString: check.authString };
     save(credentials.authString);
+    if (check.limitReasons.includes('frozen')) {
+      // Every forward would answer FROZEN_METHOD_INVALID: nothing to check until the freeze is lifted.
+      row('frozen', `Telegram froze the account; appeal: ${check.frozen?.appealUrl ?? 'no link given'}`);
+      failures.push('the account is frozen');
+      return report(io, failures);
+    }
 
     const current = credentials;
     gateway = new MtcuteGateway({

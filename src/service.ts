@@ -78,6 +78,7 @@ export function storedMtcuteGateway(
       put: (sessionId, key, value) => store.sessions.peerCachePut(sessionId, key, value),
     },
     onAuthStringChanged: (sessionId, authString) => store.sessions.updateAuthString(sessionId, authString),
+    onFreezeChanged: (sessionId, freeze) => store.sessions.setFreeze(sessionId, freeze),
   });
 }
 

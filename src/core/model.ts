@@ -4,6 +4,7 @@
  * Times are epoch milliseconds.
  */
 import type { SourcePost } from './album.js';
+import type { FreezeState } from './freeze.js';
 import type { ExecutionMode } from './plan.js';
 
 export type SessionDriver = 'sandbox' | 'mtcute';
@@ -20,6 +21,10 @@ export interface SessionInfo {
   cooldownUntil: number | null;
   /** Why it is paused or dead, e.g. `flood_wait`, `peer_flood`, `revoked`. */
   statusReason: string | null;
+  /** Failed connects in a row (core/reachability.ts: the wait before the next, and when it is unreachable). */
+  connectFailures: number;
+  /** What Telegram last said of a freeze of the account (core/freeze.ts); null: not frozen. */
+  frozen: FreezeState | null;
 }
 
 export interface GroupInfo {

@@ -117,6 +117,22 @@ describe('classifyError: the table of docs/telegram.md', () => {
     });
   });
 
+  it('a call whose connection never opened is about the session’s reach, whatever the error says', () => {
+    expect(classifyAnswer({ ok: false, error: 'CONNECT_TIMEOUT', phase: 'connect' })).toEqual({
+      kind: 'session_unreachable',
+      error: 'CONNECT_TIMEOUT',
+    });
+    expect(classifyError('FLOOD_WAIT_30', 420, 'connect')).toEqual({
+      kind: 'session_unreachable',
+      error: 'FLOOD_WAIT_30',
+    });
+    // the answer's own phase wins over the caller's
+    expect(classifyAnswer({ ok: false, error: 'CONNECT_FAILED', phase: 'connect' }, 'source').kind).toBe(
+      'session_unreachable',
+    );
+    expect(explain('CONNECT_TIMEOUT')).toContain('nothing was sent');
+  });
+
   it('classifies answers; only sent and duplicate count as delivered', () => {
     expect(classifyAnswer({ ok: true })).toEqual({ kind: 'sent' });
     expect(classifyAnswer({ ok: true, messageId: 5, messageIds: [5, 6] })).toEqual({

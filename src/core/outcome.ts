@@ -31,10 +31,17 @@ export type GroupSkipReason =
 
 /**
  * `flood_wait`: Telegram said how long to wait; `flood_limit`: a rate limit (code 420) without a usable duration.
- * Both are about how often the account calls, not about what it posts.
+ * Both are about how often the account calls, not about what it posts. `connecting` / `unreachable`: the session's
+ * connection did not open, it waits before the next connect (core/reachability.ts).
  */
 export type SessionPauseReason =
-  'flood_wait' | 'flood_limit' | 'peer_flood' | 'restricted' | 'banned_in_many_groups';
+  | 'flood_wait'
+  | 'flood_limit'
+  | 'peer_flood'
+  | 'restricted'
+  | 'banned_in_many_groups'
+  | 'connecting'
+  | 'unreachable';
 export type SessionDeadReason =
   'frozen' | 'revoked' | 'deactivated' | 'banned' | 'duplicated' | 'needs_login';
 /** `source_unreachable`: no session of the bot can read the source (each one answered as `source_unreachable`). */
@@ -52,6 +59,8 @@ export type Outcome =
   | { kind: 'source_invalid'; reason: SourceInvalidReason; error: string }
   /** This session cannot read the source (not a member of its private chat, never met it): others may. */
   | { kind: 'source_unreachable'; error: string }
+  /** The session's connection to Telegram did not open: nothing was sent (core/reachability.ts decides the wait). */
+  | { kind: 'session_unreachable'; error: string }
   | { kind: 'transient'; error: string }
   | { kind: 'unknown'; error: string };
 
@@ -60,8 +69,9 @@ export type OutcomeKind = Outcome['kind'];
 /**
  * Where the call was made. CHANNEL_PRIVATE, PEER_ID_INVALID… are about the source when we read the source — this
  * session cannot read it — and about the target when we forward (each session checks the source first).
+ * `connect`: the call never started, because the session's connection to Telegram did not open.
  */
-export type CallPhase = 'source' | 'forward';
+export type CallPhase = 'source' | 'forward' | 'connect';
 
 const SESSION_DEAD: Record<string, SessionDeadReason> = {
   AUTH_KEY_UNREGISTERED: 'revoked',
@@ -189,6 +199,8 @@ export function classifyAnswer(answer: TelegramAnswer, phase: CallPhase = 'forwa
 
 export function classifyError(rawError: string, code?: number, phase: CallPhase = 'forward'): Outcome {
   const error = rawError.trim().toUpperCase();
+  // Whatever the connection failed with, Telegram never saw the call: about the session's reach, nothing else.
+  if (phase === 'connect') return { kind: 'session_unreachable', error };
   if (error === 'RANDOM_ID_DUPLICATE') return { kind: 'duplicate' };
 
   if (isFloodName(error)) return floodPause(error);
@@ -304,4 +316,8 @@ const TELEGRAM_WORDS: Record<string, string> = {
   TIMEOUT: 'Telegram did not answer in time; retried with the same message id.',
   RPC_CALL_FAIL: 'Telegram failed internally; retried with the same message id.',
   NETWORK_ERROR: 'The connection to Telegram failed; retried with the same message id.',
+  CONNECT_TIMEOUT:
+    'Telegram’s data centre did not open a connection for this account in time; nothing was sent, and the account tries again after a wait.',
+  CONNECT_FAILED:
+    'The connection to Telegram could not be started for this account; nothing was sent, and the account tries again after a wait.',
 };

@@ -177,6 +177,26 @@ describe('react: one Telegram answer → effects and the lane’s next step', ()
     });
   });
 
+  it('a frozen account retires too; its lane ends for `session_frozen`', () => {
+    expect(react(of('FROZEN_METHOD_INVALID'), ctx()).lane).toEqual({
+      kind: 'end',
+      reason: 'session_frozen',
+      error: 'FROZEN_METHOD_INVALID',
+    });
+  });
+
+  it('a connection that never opened: nothing was sent, the post waits for the session’s next connect', () => {
+    const unreachable = classifyError('CONNECT_TIMEOUT', undefined, 'connect');
+    expect(react(unreachable, ctx())).toEqual({
+      effects: [
+        { type: 'guard', action: 'release' },
+        { type: 'put_back', error: 'CONNECT_TIMEOUT', floodWait: false },
+        { type: 'connect_failed', error: 'CONNECT_TIMEOUT' },
+      ],
+      lane: { kind: 'again' },
+    });
+  });
+
   it('a source this session cannot read hands the post on, parks no pair and stops nothing', () => {
     const unreachable = classifyError('CHANNEL_PRIVATE', 400, 'source');
     expect(react(unreachable, ctx())).toEqual({

@@ -63,6 +63,8 @@ export type Effect =
   | { type: 'put_back'; error: string; floodWait: boolean }
   | { type: 'pause_session'; seconds: number; reason: SessionPauseReason; error: string }
   | { type: 'retire_session'; reason: SessionDeadReason; error: string }
+  /** The session's connection did not open: one more failed connect (core/reachability.ts sets the wait). */
+  | { type: 'connect_failed'; error: string }
   | { type: 'note_banned' }
   /** This session cannot read the source: nothing of this cycle goes to it any more. */
   | { type: 'note_source_unreachable'; error: string }
@@ -212,7 +214,22 @@ export function react(outcome: Outcome, ctx: ReactionContext): Reaction {
           { type: 'put_back', error: outcome.error, floodWait: false },
           { type: 'retire_session', reason: outcome.reason, error: outcome.error },
         ],
-        lane: { kind: 'end', reason: 'session_dead', error: outcome.error },
+        lane: {
+          kind: 'end',
+          reason: outcome.reason === 'frozen' ? 'session_frozen' : 'session_dead',
+          error: outcome.error,
+        },
+      };
+    case 'session_unreachable':
+      // Nothing reached Telegram: the post waits for the session's next connect (after the wait the failure
+      // sets), or goes to a healthy account when that wait runs past the session's time in the cycle.
+      return {
+        effects: [
+          release,
+          { type: 'put_back', error: outcome.error, floodWait: false },
+          { type: 'connect_failed', error: outcome.error },
+        ],
+        lane: { kind: 'again' },
       };
     case 'source_invalid':
       return {

@@ -7,6 +7,7 @@ interface S {
   status: SessionStatus;
   statusReason: string | null;
   cooldownUntil: number | null;
+  frozen?: { since: number; until: number | null; appealUrl: string | null } | null;
 }
 const active: S = { id: 'a', status: 'active', statusReason: null, cooldownUntil: null };
 const paused = (until: number | null): S => ({
@@ -53,6 +54,17 @@ describe('readiness: can this bot run now?', () => {
     expect(readiness({ ...ok, sessions: [paused(null)] }, 100)).toMatchObject({
       reason: 'sessions_paused',
       until: null,
+    });
+  });
+
+  it('a frozen account is not usable, and is no pause to wait for; an unreachable one is a pause', () => {
+    const frozen: S = { ...active, id: 'f', frozen: { since: 0, until: null, appealUrl: null } };
+    expect(readiness({ ...ok, sessions: [frozen, active] }, 100)).toEqual({ ok: true, usable: [active] });
+    expect(readiness({ ...ok, sessions: [frozen] }, 100)).toMatchObject({ reason: 'no_usable_session' });
+    const unreachable: S = { ...paused(700), statusReason: 'unreachable' };
+    expect(readiness({ ...ok, sessions: [frozen, unreachable] }, 100)).toMatchObject({
+      reason: 'sessions_paused',
+      until: 700,
     });
   });
 });

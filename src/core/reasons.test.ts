@@ -41,4 +41,12 @@ describe('reasons are explained by kind', () => {
     expect(isPostReason('toString')).toBe(false);
     expect(explainReason('session', 'constructor', policy)).toBeNull();
   });
+
+  it('a session out of reach and a frozen account are explained as what they are', () => {
+    expect(explainReason('session', 'unreachable', policy)).toContain('cannot be reached');
+    expect(explainReason('session', 'connecting', policy)).toContain('tries again');
+    expect(explainReason('session', 'frozen', policy)).toContain('Appeal');
+    expect(explainReason('post', 'session_frozen', policy)).toContain('froze');
+    expect(explainReason('post', 'session_unreachable', policy)).toContain('could not be reached');
+  });
 });

@@ -23,6 +23,8 @@ export type PostReason =
   | 'session_paused'
   | 'session_limited'
   | 'session_dead'
+  | 'session_frozen'
+  | 'session_unreachable'
   | 'session_removed'
   | 'pair_parked'
   | 'unknown_repeated'
@@ -77,6 +79,9 @@ const POST_WORDS: Record<PostReason, Words> = {
   session_paused: 'Skipped: the account was paused (Telegram asked it to wait) past its time in this cycle.',
   session_limited: 'Skipped: the account is limited by Telegram (spam); not handed to other accounts.',
   session_dead: 'Skipped: the account’s session is no longer valid.',
+  session_frozen: 'Skipped: Telegram froze the account; nothing is posted from it while it is frozen.',
+  session_unreachable:
+    'Skipped: Telegram could not be reached with this account (its connection did not open) in this post’s time.',
   session_removed: 'Skipped: the session was removed from the bot.',
   pair_parked: 'Skipped: this account cannot post in this group right now; it is re-checked later.',
   unknown_repeated: (p) =>
@@ -100,11 +105,16 @@ const SESSION_WORDS: Record<SessionReason, string> = {
   peer_flood: 'Telegram limited this account for spam; it is paused for hours. Check it with @SpamBot.',
   restricted: 'Telegram restricted this account; it is paused for hours.',
   banned_in_many_groups: 'The account is banned in several groups; it is paused for hours.',
+  connecting:
+    'Stagger could not connect to Telegram with this account; it tries again at the time shown, the others go on.',
+  unreachable:
+    'Telegram cannot be reached with this account: connect after connect failed (its data centre does not answer). It is tried again at the time shown, after a longer wait each time.',
   revoked: 'The session was logged out or revoked; log in again.',
   deactivated: 'The account was deleted.',
   banned: 'The account was banned by Telegram.',
   duplicated: 'The session was used from two places at once; Telegram revoked it. Log in again.',
-  frozen: 'The account is frozen by Telegram.',
+  frozen:
+    'The account is frozen by Telegram: nothing is posted from it. Appeal through Telegram’s link; once the freeze is lifted, check the session to use it again.',
   needs_login: 'The session key lost its login; log in again.',
 };
 

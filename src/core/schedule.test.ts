@@ -38,6 +38,16 @@ describe('nextCycleStart', () => {
     expect(nextCycleStart({ ...e, last: running, now: 60_000 })).toMatchObject({ at: 370_000 });
   });
 
+  it('enterprise: a start that has passed (every session was paused then) is now, planning lead included', () => {
+    const e = { ...base, mode: 'enterprise' as const, anchor: null };
+    const last = cycle({ mode: 'enterprise', slot: null, finishedAt: 50_000 });
+    // due at 350 s; planned at 349 s (the lead) or up to the grace later: on time
+    expect(nextCycleStart({ ...e, last, now: 349_000 })).toMatchObject({ at: 350_000 });
+    expect(nextCycleStart({ ...e, last, now: 350_000 })).toMatchObject({ at: 350_000 });
+    // later than that: it starts a planning lead from now
+    expect(nextCycleStart({ ...e, last, now: 900_000 })).toMatchObject({ at: 901_000, number: 2 });
+  });
+
   it('a missing mode is enterprise', () => {
     expect(nextCycleStart({ ...base, mode: null, now: 7 })).toMatchObject({
       ok: true,

@@ -97,7 +97,12 @@ export function nextCycleStart(input: ScheduleInput): NextCycle {
   if (mode === 'enterprise') {
     if (last && last.mode === 'enterprise' && last.status !== 'stopped' && last.status !== 'skipped') {
       const end = last.finishedAt ?? (last.status === 'running' ? last.expectedEndAt : null);
-      if (end !== null) return start(end + input.delayBetweenCycles * 1000, null, false, following);
+      if (end !== null) {
+        // A start that has passed (the cycle could not be planned then: every session was paused) is now — a
+        // cycle planned in the past would find its posts past their deadline, and its readiness judged then.
+        const due = end + input.delayBetweenCycles * 1000;
+        return start(now + lead > due + grace ? now + lead : due, null, false, following);
+      }
     }
     return start(now + lead, null, false, following);
   }

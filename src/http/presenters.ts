@@ -3,6 +3,7 @@
  * without secrets.
  */
 import { describeGroupFacts, judgeGroupFacts, type GroupFactsRead } from '../core/group-facts.js';
+import { frozenAt, type FreezeState } from '../core/freeze.js';
 import { explainReason, type ExplainPolicy } from '../core/reasons.js';
 import { sessionStateAt } from '../core/session-state.js';
 import { DEFAULT_RUNTIME_OPTIONS } from '../runtime/options.js';
@@ -15,10 +16,17 @@ export function iso(ms: number | null | undefined): string | null {
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
 
+/** A freeze of a Telegram account (core/freeze.ts), times as ISO text. */
+export function presentFreeze(freeze: FreezeState | null) {
+  return freeze ? { since: iso(freeze.since), until: iso(freeze.until), appealUrl: freeze.appealUrl } : null;
+}
+
 /**
  * A session as it is at `at` (core/session-state.ts): a FLOOD_WAIT that has ended shows as active, whether or not
  * the runner has written that down yet. `stateText` says the state's reason in words of its kind (a session's
- * `restricted` is the account, not a group).
+ * `restricted` is the account, not a group). `frozen` is set while Telegram keeps the account frozen (the state is
+ * then dead for `frozen`); `connectFailures` counts failed connects in a row (`unreachable` from the policy's
+ * number on, retried at `cooldownUntil`).
  */
 export function presentSession(
   s: SessionRecord,
@@ -34,6 +42,8 @@ export function presentSession(
     stateReason: state.statusReason,
     stateText: state.statusReason ? explainReason('session', state.statusReason, policy) : null,
     cooldownUntil: iso(state.cooldownUntil),
+    connectFailures: s.connectFailures,
+    frozen: frozenAt(s.frozen, at) ? presentFreeze(s.frozen) : null,
     account:
       s.tgUserId || s.tgUsername || s.tgName
         ? { id: s.tgUserId, username: s.tgUsername, name: s.tgName }

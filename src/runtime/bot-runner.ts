@@ -15,7 +15,9 @@ import {
 } from '../core/model.js';
 import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
 import { modeOrDefault, planCycle, type ExecutionMode, type Plan } from '../core/plan.js';
+import { connectedBy } from '../core/reachability.js';
 import { readiness, type Readiness } from '../core/readiness.js';
+import { sessionStateAt } from '../core/session-state.js';
 import { nextCycleStart, scheduleInputOf } from '../core/schedule.js';
 import { parsePostLink, type PostRef } from '../core/post-link.js';
 import { judgeSourceAccess, type SourceAccess, type SourceCheckResult } from '../core/source-access.js';
@@ -389,7 +391,8 @@ export class BotRunner {
     for (const info of usable) {
       const session = await this.st.refreshCooldown(info.id);
       // Only a session free to call now: one usable at the cycle's start may still be paused at planning.
-      if (!session || session.status !== 'active' || this.sourceCooling(session.id)) continue;
+      if (!session || this.sourceCooling(session.id)) continue;
+      if (sessionStateAt(session, this.deps.clock.now()).status !== 'active') continue;
       let messageIds: number[] = [];
       const outcome = await this.askSource(session, async (signal) => {
         const read = await this.deps.gateway.readSource(handleOf(session), source, signal);
@@ -511,10 +514,12 @@ export class BotRunner {
     const checks: SourceCheckResult[] = [];
     for (const info of bot.sessions) {
       const session = await this.st.refreshCooldown(info.id);
-      if (!session || session.status === 'dead') continue;
+      // Dead or frozen: it posts nothing, so it reads nothing either.
+      const state = session ? sessionStateAt(session, this.deps.clock.now()).status : 'dead';
+      if (!session || state === 'dead') continue;
       // Paused or rate-limited on reading: unchecked, it may still post later in the cycle.
       const outcome =
-        session.status === 'active' && !this.sourceCooling(session.id)
+        state === 'active' && !this.sourceCooling(session.id)
           ? await this.checkSourceAs(session, source)
           : null;
       if (outcome === 'halt') return 'halt';
@@ -556,6 +561,12 @@ export class BotRunner {
         answer = { ok: false, error: 'NETWORK_ERROR' };
       }
       const outcome = classifyAnswer(answer, 'source');
+      if (outcome.kind === 'session_unreachable') {
+        // Its connection did not open: it waits (core/reachability.ts) and is unchecked; its posts wait or go on.
+        await this.st.connectFailed(session.id, outcome.error);
+        return null;
+      }
+      if (connectedBy(outcome)) await this.st.connected(session.id);
       if (outcome.kind === 'transient') {
         if (!(await clock.sleep(options.transientBackoffMs * 2 ** (attempt - 1), signal))) return 'halt';
         continue;

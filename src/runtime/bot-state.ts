@@ -6,6 +6,7 @@
  */
 import type { GroupFacts } from '../core/group-facts.js';
 import type { BotSnapshot, PairState, SessionInfo } from '../core/model.js';
+import { afterConnectFailure } from '../core/reachability.js';
 import { pauseOverBy } from '../core/session-state.js';
 import type { Clock } from './clock.js';
 import type { EventBus } from './events.js';
@@ -114,6 +115,34 @@ export class BotState {
       });
     }
     return until;
+  }
+
+  /**
+   * The session's connection did not open: one more failed connect in a row. The core's rule says how long it waits
+   * before the next (a pause, so nothing plans or posts from it meanwhile) and whether it is now unreachable.
+   */
+  async connectFailed(sessionId: string, error: string): Promise<void> {
+    const s = this.sessions.get(sessionId);
+    const failure = afterConnectFailure(s?.connectFailures ?? 0, this.deps.options);
+    if (s) s.connectFailures = failure.failures;
+    await this.deps.store.updateSession(sessionId, { connectFailures: failure.failures });
+    const until = await this.pause(sessionId, failure.pauseMs / 1000, failure.reason, error);
+    if (failure.failures === this.deps.options.connectFailuresBeforeUnreachable) {
+      this.emit({
+        type: 'alert',
+        level: 'warning',
+        sessionId,
+        message: `session ${s?.label ?? sessionId} cannot reach Telegram: ${failure.failures} connects in a row failed (${error}); tried again at ${new Date(until).toISOString()}`,
+      });
+    }
+  }
+
+  /** Telegram answered a call of the session: its connection works, the count of failed connects starts again. */
+  async connected(sessionId: string): Promise<void> {
+    const s = this.sessions.get(sessionId);
+    if (!s || s.connectFailures === 0) return;
+    s.connectFailures = 0;
+    await this.deps.store.updateSession(sessionId, { connectFailures: 0 });
   }
 
   async retire(sessionId: string, reason: string, error: string | null): Promise<void> {

@@ -24,7 +24,8 @@ import {
 } from '../core/model.js';
 import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
 import { react, type Effect } from '../core/reaction.js';
-import { isLimitedAt, usableAt } from '../core/session-state.js';
+import { connectedBy } from '../core/reachability.js';
+import { isLimitedAt, sessionStateAt, unavailableReason, usableAt } from '../core/session-state.js';
 import type { PostRef } from '../core/post-link.js';
 import type { Gateway } from '../telegram/gateway.js';
 import type { Logger } from '../logger.js';
@@ -170,7 +171,10 @@ export class CycleExecution {
     const { bot, cycle, state } = this.input;
     const session = await state.refreshCooldown(lane.sessionId);
     if (!session) return this.endLane(lane, 'session_removed', null);
-    if (session.status === 'dead') return this.endLane(lane, 'session_dead', session.statusReason);
+    // Dead, or frozen by Telegram (core/session-state.ts): nothing more is sent from it.
+    const effective = sessionStateAt(session, clock.now());
+    if (effective.status === 'dead')
+      return this.endLane(lane, unavailableReason(effective), effective.statusReason);
     if (isLimitedAt(session, clock.now()))
       return this.skipLane(lane, 'session_limited', session.statusReason);
 
@@ -209,7 +213,8 @@ export class CycleExecution {
     if (session.status === 'paused') {
       const until = session.cooldownUntil ?? Number.POSITIVE_INFINITY;
       const limit = cycle.mode === 'enterprise' ? cycle.expectedEndAt : cycle.deadlineAt;
-      if (until > limit) return this.endLane(lane, 'session_paused', session.statusReason);
+      if (until > limit)
+        return this.endLane(lane, unavailableReason(sessionStateAt(session, now)), session.statusReason);
       at = Math.max(at, until);
       if (lane.holdsSlot) {
         // Waiting out a FLOOD_WAIT must not keep another session from posting.
@@ -305,18 +310,22 @@ export class CycleExecution {
     const messages = messagesToForward(this.input.cycle.source, this.input.source, post.randomIds);
     let answer: TelegramAnswer;
     try {
-      // No abort signal: the post on the wire finishes; a stop cancels only what has not started.
-      answer = await gateway.forward({
-        session: { id: session.id, driver: session.driver },
-        source: this.input.source,
-        target,
-        randomId: BigInt(post.randomId),
-        messageIds: messages.messageIds,
-        randomIds: messages.randomIds.map((id) => BigInt(id)),
-        silent: bot.settings.silent,
-        hideSender: bot.settings.hideSender,
-        trace: { ...this.input.trace, botId: bot.id, cycleId: post.cycleId, postId: post.id },
-      });
+      // The signal ends only a wait for the session's connection (nothing is on the wire yet): a post on the wire
+      // finishes; a stop cancels only what has not started.
+      answer = await gateway.forward(
+        {
+          session: { id: session.id, driver: session.driver },
+          source: this.input.source,
+          target,
+          randomId: BigInt(post.randomId),
+          messageIds: messages.messageIds,
+          randomIds: messages.randomIds.map((id) => BigInt(id)),
+          silent: bot.settings.silent,
+          hideSender: bot.settings.hideSender,
+          trace: { ...this.input.trace, botId: bot.id, cycleId: post.cycleId, postId: post.id },
+        },
+        this.signal,
+      );
     } catch (error) {
       logger.error(
         { err: error, botId: bot.id, postId: post.id },
@@ -324,7 +333,12 @@ export class CycleExecution {
       );
       answer = { ok: false, error: 'NETWORK_ERROR' };
     }
-    return this.react(lane, session, post, classifyAnswer(answer, 'forward'));
+    const outcome = classifyAnswer(answer, 'forward');
+    // Stopped while the call waited for a connection or an answer: nothing is known of this try, so the stop
+    // decides (the post is cancelled, or resumed with the same random_id); it is not failed for the stop.
+    if (outcome.kind === 'transient' && this.signal.aborted) return 'halt';
+    if (connectedBy(outcome)) await state.connected(session.id);
+    return this.react(lane, session, post, outcome);
   }
 
   /** Applies the core's reaction to one answer (core/reaction.ts), in its order; decides nothing itself. */
@@ -391,6 +405,8 @@ export class CycleExecution {
         return;
       case 'retire_session':
         return state.retire(session.id, effect.reason, effect.error);
+      case 'connect_failed':
+        return state.connectFailed(session.id, effect.error);
       case 'note_banned': {
         const groups = this.bannedIn.get(session.id) ?? new Set<string>();
         groups.add(post.groupKey);

@@ -93,6 +93,8 @@ export class MemoryRuntimeStore implements RuntimeStore {
         status: s.status ?? 'active',
         cooldownUntil: s.cooldownUntil ?? null,
         statusReason: s.statusReason ?? null,
+        connectFailures: s.connectFailures ?? 0,
+        frozen: s.frozen ?? null,
       });
       return sid;
     });
@@ -295,6 +297,7 @@ export class MemoryRuntimeStore implements RuntimeStore {
     if (patch.status !== undefined) s.status = patch.status;
     if (patch.cooldownUntil !== undefined) s.cooldownUntil = patch.cooldownUntil;
     if (patch.statusReason !== undefined) s.statusReason = patch.statusReason;
+    if (patch.connectFailures !== undefined) s.connectFailures = patch.connectFailures;
   }
 
   async loadPairStates(botId: string): Promise<PairState[]> {

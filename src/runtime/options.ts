@@ -42,6 +42,14 @@ export interface RuntimeOptions {
    * the full-chat calls far below Telegram's limits.
    */
   groupFactsRefreshSeconds: number;
+  /**
+   * A session whose connection does not open waits before its next connect: `connectBackoffMs` after the first
+   * failure, doubling with each further one in a row, at most `connectBackoffMaxMs`; after
+   * `connectFailuresBeforeUnreachable` failures in a row it shows as unreachable (core/reachability.ts).
+   */
+  connectFailuresBeforeUnreachable: number;
+  connectBackoffMs: number;
+  connectBackoffMaxMs: number;
 }
 
 export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
@@ -60,4 +68,9 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   spacingJitterMs: 5,
   planningLeadMs: 1_000,
   groupFactsRefreshSeconds: 3600,
+  // Five failures in a row is minutes of trying (10 + 20 + 40 + 80 s of waits between connects that each gave up),
+  // not a blip; past that, a session that stays unreachable is tried again every half hour.
+  connectFailuresBeforeUnreachable: 5,
+  connectBackoffMs: 10_000,
+  connectBackoffMaxMs: 30 * 60_000,
 };

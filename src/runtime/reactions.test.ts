@@ -169,6 +169,21 @@ describe('enterprise', () => {
     expectSessionSpacing(world.calls, 5);
   });
 
+  it('a pause that outlasts the next cycle’s start: that cycle waits for the pause, then runs', async () => {
+    const world = new SimulatedWorld();
+    const g = groups(2);
+    await world.fault({ session: 's0', error: 'FLOOD_WAIT_1000', atSeconds: 0 });
+    const botId = await start(world, { mode: 'enterprise', sessions: sessions(1), groups: g });
+    // cycle 1 ends at once (its only session paused past it); cycle 2 is due at 300 s, while still paused
+    await world.runCycles(botId, 2);
+    await world.runtime.stopBot(botId);
+    const deliveries = await world.deliveries();
+    expect(deliveries.map((d) => d.group)).toEqual(g);
+    // the paused session made no call before its pause ended, and cycle 2 went out once it could
+    expect(Math.min(...deliveries.map((d) => d.atSeconds))).toBeGreaterThanOrEqual(1000);
+    expect(Math.min(...deliveries.map((d) => d.atSeconds))).toBeLessThanOrEqual(1000 + 60);
+  });
+
   it('starts the next cycle delay_between_cycles after the previous one completes', async () => {
     const world = new SimulatedWorld();
     const botId = await start(world, {

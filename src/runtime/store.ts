@@ -86,6 +86,7 @@ export interface SessionPatch {
   status?: SessionStatus;
   cooldownUntil?: number | null;
   statusReason?: string | null;
+  connectFailures?: number;
 }
 
 export interface BotRuntimePatch {

@@ -284,6 +284,21 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.alterTable('sandbox_sources').addColumn('message_ids', 'text').execute();
       },
     },
+    '0004_session_reachability_and_freeze': {
+      async up(db: AnyDb) {
+        // Failed connects in a row: the wait before the next connect and "unreachable" follow from it
+        // (src/core/reachability.ts). A frozen account, as Telegram's app config says (src/core/freeze.ts):
+        // frozen since, deleted at `frozen_until` unless the appeal lifts it first (epoch ms), and the appeal link.
+        // One column per statement: SQLite adds one column per ALTER TABLE.
+        await db.schema
+          .alterTable('telegram_sessions')
+          .addColumn('connect_failures', 'integer', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema.alterTable('telegram_sessions').addColumn('frozen_since', 'bigint').execute();
+        await db.schema.alterTable('telegram_sessions').addColumn('frozen_until', 'bigint').execute();
+        await db.schema.alterTable('telegram_sessions').addColumn('freeze_appeal_url', 'text').execute();
+      },
+    },
     '0005_group_facts': {
       async up(db: AnyDb) {
         // What each session knows about each group before posting (src/core/group-facts.ts): read from Telegram at

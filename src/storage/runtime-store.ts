@@ -120,6 +120,15 @@ export function sessionFromRow(row: Selectable<TelegramSessionsTable>): SessionI
     status: row.status as SessionStatus,
     cooldownUntil: numOrNull(row.cooldown_until),
     statusReason: row.status_reason,
+    connectFailures: num(row.connect_failures),
+    frozen:
+      row.frozen_since === null
+        ? null
+        : {
+            since: num(row.frozen_since),
+            until: numOrNull(row.frozen_until),
+            appealUrl: row.freeze_appeal_url,
+          },
   };
 }
 
@@ -325,6 +334,7 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     if (patch.status !== undefined) values.status = patch.status;
     if (patch.cooldownUntil !== undefined) values.cooldown_until = patch.cooldownUntil;
     if (patch.statusReason !== undefined) values.status_reason = patch.statusReason;
+    if (patch.connectFailures !== undefined) values.connect_failures = patch.connectFailures;
     if (Object.keys(values).length === 0) return;
     await this.db
       .updateTable('telegram_sessions')

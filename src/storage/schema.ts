@@ -61,6 +61,12 @@ export interface TelegramSessionsTable {
   cooldown_until: IntNull;
   created_at: Int;
   updated_at: Int;
+  /** Failed connects in a row (src/core/reachability.ts). */
+  connect_failures: ColumnType<DbInt, DbInt | undefined, DbInt>;
+  /** A frozen account, as Telegram's app config says (src/core/freeze.ts): since / until in epoch ms. */
+  frozen_since: IntNull;
+  frozen_until: IntNull;
+  freeze_appeal_url: TextNull;
 }
 
 export interface BotsTable {

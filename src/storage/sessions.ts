@@ -3,6 +3,7 @@
  * encrypted at rest and leave this module only through `credentials()`, for the gateway — never to the API.
  */
 import type { Kysely, Selectable } from 'kysely';
+import type { FreezeState } from '../core/freeze.js';
 import { isRecordId } from '../core/limits.js';
 import type { SessionDriver, SessionInfo, SessionStatus } from '../core/model.js';
 import { int64, int64OrNull, numOrNull, num } from './codec.js';
@@ -42,6 +43,13 @@ export interface NewSession {
   tgUsername?: string | null;
   tgName?: string | null;
 }
+
+/** The reasons a session is stored dead for when it was frozen: the runtime's, and Telegram's errors. */
+const FROZEN_REASONS: ReadonlySet<string> = new Set([
+  'frozen',
+  'FROZEN_METHOD_INVALID',
+  'FROZEN_PARTICIPANT_MISSING',
+]);
 
 export interface SessionCredentials {
   authString: string;
@@ -188,6 +196,8 @@ export class SessionRepository extends SqlRepository {
         .where('owner_user_id', 'is', null)
         .where('origin', '=', 'pool')
         .where('status', '!=', 'dead')
+        // A frozen account posts nothing: lending it would give the customer a session that cannot work.
+        .where('frozen_since', 'is', null)
         .orderBy('id')
         .limit(count);
       if (this.dialect === 'postgres') query = query.forUpdate().skipLocked();
@@ -212,6 +222,41 @@ export class SessionRepository extends SqlRepository {
     await this.db
       .updateTable('telegram_sessions')
       .set({ status, status_reason: reason, cooldown_until: null, updated_at: this.now() })
+      .where('id', '=', this.bind(id))
+      .execute();
+  }
+
+  /**
+   * What Telegram last said of a freeze of the account (null: none). A lifted freeze also revives a session that
+   * was retired for being frozen: the freeze was the only thing wrong with it. Writes only what changed.
+   */
+  async setFreeze(id: string, freeze: FreezeState | null): Promise<void> {
+    if (!isRecordId(id)) return;
+    const row = await this.db
+      .selectFrom('telegram_sessions')
+      .select(['frozen_since', 'frozen_until', 'freeze_appeal_url', 'status', 'status_reason'])
+      .where('id', '=', this.bind(id))
+      .executeTakeFirst();
+    if (!row) return;
+    const since = numOrNull(row.frozen_since);
+    const until = numOrNull(row.frozen_until);
+    const retiredFrozen = row.status === 'dead' && FROZEN_REASONS.has(row.status_reason ?? '');
+    const same =
+      freeze === null
+        ? since === null
+        : since === freeze.since && until === freeze.until && row.freeze_appeal_url === freeze.appealUrl;
+    if (same && !(freeze === null && retiredFrozen)) return;
+    await this.db
+      .updateTable('telegram_sessions')
+      .set({
+        frozen_since: freeze?.since ?? null,
+        frozen_until: freeze?.until ?? null,
+        freeze_appeal_url: freeze?.appealUrl ?? null,
+        ...(freeze === null && retiredFrozen
+          ? { status: 'active', status_reason: null, cooldown_until: null }
+          : {}),
+        updated_at: this.now(),
+      })
       .where('id', '=', this.bind(id))
       .execute();
   }

@@ -34,6 +34,7 @@ import {
   channelMessages,
   chats,
   dialogs,
+  frozenAppConfig,
   gramjsString,
   message,
   mtcuteString,
@@ -1037,6 +1038,7 @@ describe('POST /api/sessions/:id/check', () => {
       account: { id: '5000000001', name: 'Ada Lovelace', username: 'ada' },
       limited: false,
       limitReasons: [],
+      frozen: null,
     });
     expect(await api.store.sessions.get(id)).toMatchObject({
       status: 'active',
@@ -1086,6 +1088,58 @@ describe('POST /api/sessions/:id/check', () => {
     });
     const listed = await api.request('GET', '/api/sessions', { token: c.token });
     expect(listed.json().sessions[0]).toMatchObject({ state: 'dead', stateReason: 'AUTH_KEY_UNREGISTERED' });
+  });
+
+  it('a frozen account: reported with its appeal link, stored and listed as frozen; a check without the freeze clears it', async () => {
+    telegram.on('help.getAppConfig', frozenAppConfig({ since: 1_760_000_000, until: 4_000_000_000 }));
+    const c = await customer();
+    const id = await imported(c.token);
+    const res = await api.request('POST', `/api/sessions/${id}/check`, { token: c.token });
+    expect(res.statusCode).toBe(200);
+    const frozen = {
+      since: new Date(1_760_000_000_000).toISOString(),
+      until: new Date(4_000_000_000_000).toISOString(),
+      appealUrl: 'https://t.me/spambot?start=frozen_appeal',
+    };
+    expect(res.json()).toEqual({
+      ok: true,
+      account: { id: '5000000001', name: 'Ada Lovelace', username: 'ada' },
+      limited: true,
+      limitReasons: ['frozen'],
+      frozen,
+    });
+    expect(await api.store.sessions.get(id)).toMatchObject({
+      frozen: { since: 1_760_000_000_000, until: 4_000_000_000_000 },
+    });
+    const listed = (await api.request('GET', '/api/sessions', { token: c.token })).json().sessions[0];
+    expect(listed).toMatchObject({
+      state: 'dead',
+      stateReason: 'frozen',
+      stateText: expect.stringContaining('frozen'),
+      frozen,
+    });
+    // frozen is no session to start a bot with (and the pool has none to lend)
+    const botId = await api.store.bots.ensureForUser(c.id);
+    await api.store.bots.setPostLink(botId, 'https://t.me/sourcechan/42');
+    await api.store.bots.setGroups(botId, ['-1001000000001']);
+    const start = await api.request('POST', '/api/bot/start', { token: c.token, body: {} });
+    expect([start.statusCode, start.json().error.code]).toEqual([409, 'SESSION_POOL_EMPTY']);
+
+    // the appeal worked: the next check finds no freeze, and the session is in use again
+    answerCheck(telegram);
+    const again = await api.request('POST', `/api/sessions/${id}/check`, { token: c.token });
+    expect(again.json()).toMatchObject({ ok: true, limited: false, frozen: null });
+    expect((await api.store.sessions.get(id))!.frozen).toBeNull();
+    const relisted = (await api.request('GET', '/api/sessions', { token: c.token })).json().sessions[0];
+    expect(relisted).toMatchObject({ state: 'active', stateReason: null, frozen: null });
+  });
+
+  it('a session the runtime retired for a freeze comes back when a check finds the freeze lifted', async () => {
+    const c = await customer();
+    const id = await imported(c.token);
+    await api.store.runtime.updateSession(id, { status: 'dead', statusReason: 'frozen' });
+    expect((await api.request('POST', `/api/sessions/${id}/check`, { token: c.token })).json().ok).toBe(true);
+    expect(await api.store.sessions.get(id)).toMatchObject({ status: 'active', statusReason: null });
   });
 
   it('a flood wait is reported, and the session is not marked dead', async () => {

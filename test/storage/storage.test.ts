@@ -62,6 +62,63 @@ describe.each(engines)('SQL storage on %s', (engine) => {
     expect(JSON.stringify(await store.sessions.get(created.id))).not.toContain(auth.slice(0, 12));
   });
 
+  it('a session’s failed connects and its freeze round-trip; a lifted freeze revives a session retired for it', async () => {
+    const store = fx.store!;
+    const user = await store.users.create({ name: 'freeze' });
+    const s = await store.sessions.create({ ownerUserId: user.id, label: 'real', driver: 'mtcute' });
+    expect(await store.sessions.get(s.id)).toMatchObject({ connectFailures: 0, frozen: null });
+
+    await fx.runtime.updateSession(s.id, {
+      status: 'paused',
+      statusReason: 'unreachable',
+      cooldownUntil: 1_767_225_600_123,
+      connectFailures: 7,
+    });
+    const freeze = {
+      since: 1_760_000_000_000,
+      until: 1_799_999_999_000,
+      appealUrl: 'https://t.me/spambot?start=frozen_appeal',
+    };
+    await store.sessions.setFreeze(s.id, freeze);
+    expect(await store.sessions.get(s.id)).toMatchObject({
+      status: 'paused',
+      statusReason: 'unreachable',
+      cooldownUntil: 1_767_225_600_123,
+      connectFailures: 7,
+      frozen: freeze,
+    });
+    // the runtime's view of the bot's sessions carries both
+    const botId = await store.bots.ensureForUser(user.id);
+    expect((await fx.runtime.loadBot(botId))!.sessions).toEqual([
+      expect.objectContaining({ id: s.id, connectFailures: 7, frozen: freeze }),
+    ]);
+    // a freeze without a deletion date or appeal link
+    await store.sessions.setFreeze(s.id, { since: 5, until: null, appealUrl: null });
+    expect((await store.sessions.get(s.id))!.frozen).toEqual({ since: 5, until: null, appealUrl: null });
+
+    // retired for the freeze; the freeze lifted: active again, the record cleared
+    await fx.runtime.updateSession(s.id, { status: 'dead', statusReason: 'frozen', cooldownUntil: null });
+    await store.sessions.setFreeze(s.id, null);
+    expect(await store.sessions.get(s.id)).toMatchObject({
+      status: 'active',
+      statusReason: null,
+      frozen: null,
+    });
+    // a session dead for another reason stays dead when no freeze is reported
+    await fx.runtime.updateSession(s.id, { status: 'dead', statusReason: 'revoked' });
+    await store.sessions.setFreeze(s.id, null);
+    expect(await store.sessions.get(s.id)).toMatchObject({ status: 'dead', statusReason: 'revoked' });
+  });
+
+  it('a frozen pool session is not lent', async () => {
+    const store = fx.store!;
+    const customer = await store.users.create({ name: 'borrower' });
+    const frozen = await store.sessions.create({ ownerUserId: null, label: 'frozen pool', driver: 'mtcute' });
+    await store.sessions.setFreeze(frozen.id, { since: 1, until: null, appealUrl: null });
+    const lent = await store.sessions.assignFromPool(customer.id, 50);
+    expect(lent.map((x) => x.id)).not.toContain(frozen.id);
+  });
+
   it('stores API tokens as hashes only', async () => {
     const store = fx.store!;
     const user = await store.users.create({
@@ -190,6 +247,7 @@ describe.each(engines)('migrations on %s', (engine) => {
         { name: '0001_initial', status: 'Success' },
         { name: '0002_session_origin_and_bounds', status: 'Success' },
         { name: '0003_albums_and_sent_messages', status: 'Success' },
+        { name: '0004_session_reachability_and_freeze', status: 'Success' },
         { name: '0005_group_facts', status: 'Success' },
       ],
       error: null,
@@ -199,6 +257,7 @@ describe.each(engines)('migrations on %s', (engine) => {
       { name: '0001_initial', applied: true },
       { name: '0002_session_origin_and_bounds', applied: true },
       { name: '0003_albums_and_sent_messages', applied: true },
+      { name: '0004_session_reachability_and_freeze', applied: true },
       { name: '0005_group_facts', applied: true },
     ]);
     await database.close();
@@ -228,6 +287,7 @@ describe.each(engines)('migrations on %s', (engine) => {
     expect((await migrate(db, database.dialect)).results).toEqual([
       { name: '0002_session_origin_and_bounds', status: 'Success' },
       { name: '0003_albums_and_sent_messages', status: 'Success' },
+      { name: '0004_session_reachability_and_freeze', status: 'Success' },
       { name: '0005_group_facts', status: 'Success' },
     ]);
     const sessions = await sql<{
@@ -261,6 +321,7 @@ describe.each(engines)('migrations on %s', (engine) => {
     );
     expect((await migrate(db, database.dialect)).results).toEqual([
       { name: '0003_albums_and_sent_messages', status: 'Success' },
+      { name: '0004_session_reachability_and_freeze', status: 'Success' },
       { name: '0005_group_facts', status: 'Success' },
     ]);
     await database.close();
@@ -275,6 +336,33 @@ describe.each(engines)('migrations on %s', (engine) => {
     } finally {
       await store.close();
     }
+  });
+
+  it('0004 on an older database: its sessions have no failed connect and no freeze', async () => {
+    const database = await open();
+    const db = database.db as Kysely<unknown>;
+    const before = new CodeMigrations(database.dialect, '0002_session_origin_and_bounds');
+    expect((await migrate(db, database.dialect, before)).ok).toBe(true);
+    await sql`insert into telegram_sessions (id, label, driver, status, created_at, updated_at) values (1, 's', 'mtcute', 'active', 0, 0)`.execute(
+      db,
+    );
+    expect((await migrate(db, database.dialect)).results).toEqual([
+      { name: '0003_albums_and_sent_messages', status: 'Success' },
+      { name: '0004_session_reachability_and_freeze', status: 'Success' },
+      { name: '0005_group_facts', status: 'Success' },
+    ]);
+    const rows = await sql<{
+      connect_failures: unknown;
+      frozen_since: unknown;
+      frozen_until: unknown;
+      freeze_appeal_url: unknown;
+    }>`select connect_failures, frozen_since, frozen_until, freeze_appeal_url from telegram_sessions`.execute(
+      db,
+    );
+    expect(
+      rows.rows.map((r) => [Number(r.connect_failures), r.frozen_since, r.frozen_until, r.freeze_appeal_url]),
+    ).toEqual([[0, null, null, null]]);
+    await database.close();
   });
 
   it('never leave a half-applied schema when a migration fails', async () => {

@@ -17,6 +17,7 @@ import {
   channelMessages,
   chats,
   forwardUpdates,
+  frozenAppConfig,
   message,
   resolvedPeer,
   telethonString,
@@ -159,6 +160,21 @@ describe('the whole flow against the offline harness', () => {
     expect(text).not.toContain(API_HASH);
     // every client closed: nothing keeps the process alive
     expect(telegram.clients.every((_, i) => telegram.isDestroyed(i))).toBe(true);
+  });
+
+  it('a frozen account: the check says so with the appeal link, and nothing is forwarded → FAIL', async () => {
+    answerTelegram();
+    telegram.on('help.getAppConfig', frozenAppConfig());
+    const session = telethonString(2, [149, 154, 167, 51], 443, authKey());
+    const run = io(env({ STAGGER_E2E_SESSION: session }), [], telegram);
+    expect(await runE2e(run.io)).toBe(1);
+    const text = run.out.join('\n');
+    expect(text).toMatch(/account\s+Ada @ada \(id 5000000001\), LIMITED: frozen/);
+    expect(text).toMatch(
+      /frozen\s+Telegram froze the account; appeal: https:\/\/t\.me\/spambot\?start=frozen_appeal/,
+    );
+    expect(text).toMatch(/result: FAIL/);
+    expect(telegram.count('messages.forwardMessages')).toBe(0);
   });
 
   it('an interactive login (code, then a 2FA password typed unechoed) → PASS', async () => {

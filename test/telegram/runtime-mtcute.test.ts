@@ -22,7 +22,8 @@ import { MemoryRuntimeStore } from '../../src/runtime/memory-store.js';
 import { SeededRandom } from '../../src/runtime/random.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { RuntimeStore } from '../../src/runtime/store.js';
-import { openStore } from '../../src/storage/store.js';
+import { presentSession } from '../../src/http/presenters.js';
+import { openStore, type Store } from '../../src/storage/store.js';
 import {
   GatewayRouter,
   type ForwardRequest,
@@ -36,13 +37,21 @@ import {
   MemoryPeerCache,
   MtcuteGateway,
   type CredentialSource,
+  type MtcuteGatewayOptions,
   type PeerCache,
   type SessionCredentials,
 } from '../../src/telegram/mtcute/mtcute-gateway.js';
-import { OfflineTelegram, rpcError, type RpcErrorAnswer } from '../support/mtcute/offline-telegram.js';
+import {
+  OfflineTelegram,
+  rpcError,
+  type ConnectMode,
+  type RpcErrorAnswer,
+} from '../support/mtcute/offline-telegram.js';
 import {
   albumForwardUpdates,
   API_HASH,
+  appConfig,
+  frozenAppConfig,
   channel,
   channelChatId,
   channelFull,
@@ -177,6 +186,8 @@ class World {
   readonly rules: Rule[] = [];
   /** Session of each harness client, by creation index (each session has its own api id). */
   readonly clientSessions: string[] = [];
+  /** Virtual time each harness client was made at (one per connect). */
+  readonly clientCreatedAt: number[] = [];
   private readonly sessionByApiId = new Map<number, string>();
   private readonly credentials: CredentialSource;
   /** Called on every forward Telegram sees, before it is answered. */
@@ -203,6 +214,7 @@ class World {
     credentials?: CredentialSource,
     /** How long before its start a cycle is planned (the runtime's planningLeadMs). */
     private readonly planningLeadMs = 0,
+    private readonly gatewayOptions: Partial<MtcuteGatewayOptions> = {},
   ) {
     const own = new Map<string, SessionCredentials>();
     sessionIds.forEach((id, i) => {
@@ -217,10 +229,12 @@ class World {
   /** A runtime and a gateway (again after `restart`), wired as `Service` wires them. */
   private start(): void {
     this.gateway = new MtcuteGateway({
+      ...this.gatewayOptions,
       credentials: this.credentials,
       peers: this.peers,
       createClient: (params: ClientParams) => {
         this.clientSessions.push(this.sessionByApiId.get(params.apiId) ?? '?');
+        this.clientCreatedAt.push(this.clock.now());
         return this.telegram.createClient(params);
       },
     });
@@ -355,6 +369,9 @@ class World {
 
   async close(): Promise<void> {
     await this.runtime.close();
+    // A connect left pending would keep its client's destroy (and so the gateway's close) waiting.
+    this.telegram.transport.mode = 'refused';
+    this.telegram.transport.failPending();
     await this.gateway.close();
     await this.telegram.destroyAll();
   }
@@ -949,6 +966,233 @@ describe('on SQLite: the durable PeerCache survives a restart', () => {
     }
     const page = await store.bots.posts(botId, { limit: 100 });
     expect(page.posts.filter((p) => p.status === 'sent')).toHaveLength(12);
+    expect(w.errors).toEqual([]);
+  });
+});
+
+// ---- connections that do not open, frozen accounts ----------------------------------------------------------
+
+/** An enterprise bot of `sessions` mtcute sessions on a SQLite store, wired as `Service` wires it; started. */
+async function sqliteWorld(o: {
+  sessions: number;
+  groups: string[];
+  gateway?: Partial<MtcuteGatewayOptions>;
+  connect?: ConnectMode;
+  /** Starter mode with this cycle length (minutes); enterprise without. */
+  starterMinutes?: number;
+}): Promise<{ w: World; store: Store; botId: string; sessionIds: string[] }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'stagger-rt-mtcute-'));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  const store = await openStore({ dataDir });
+  cleanups.push(() => store.close());
+  const user = await store.users.create({ name: 'sqlite customer', maxSessions: o.sessions });
+  const sessionIds: string[] = [];
+  for (let i = 0; i < o.sessions; i++) {
+    const s = await store.sessions.create({
+      ownerUserId: user.id,
+      label: `account ${i}`,
+      driver: 'mtcute',
+      authString: sessionString(),
+      apiId: 1000 + i,
+      apiHash: API_HASH,
+    });
+    sessionIds.push(s.id);
+  }
+  const botId = await store.bots.ensureForUser(user.id);
+  await store.bots.setPostLink(botId, POST_LINK);
+  await store.bots.setGroups(botId, o.groups);
+  await store.bots.setSettings(botId, SETTINGS);
+  if (o.starterMinutes) await store.bots.start(botId, 'starter', o.starterMinutes);
+  else await store.bots.start(botId, 'enterprise', null);
+  const credentials: CredentialSource = {
+    async get(id) {
+      const c = await store.sessions.credentials(id);
+      return c && c.apiId && c.apiHash
+        ? { authString: c.authString, apiId: c.apiId, apiHash: c.apiHash }
+        : null;
+    },
+  };
+  world = new World(store.runtime, sessionIds, new MemoryPeerCache(), credentials, 0, {
+    onFreezeChanged: (sessionId, freeze) => store.sessions.setFreeze(sessionId, freeze),
+    ...o.gateway,
+  });
+  const w = world;
+  if (o.connect) w.telegram.transport.mode = o.connect;
+  await w.runtime.resumeAll();
+  return { w, store, botId, sessionIds };
+}
+
+/** Lets the event loop run until `done()` (real I/O and mtcute's own timers), at most a few thousand turns. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 5000 && !done(); i++) await new Promise((r) => setImmediate(r));
+  if (!done()) throw new Error('condition never became true');
+}
+
+describe('a session whose data centre does not answer', () => {
+  it('stop resolves at once while the connect is still pending; nothing is sent; the client is destroyed afterwards', async () => {
+    const { w, store, botId } = memoryWorld({ sessions: 1, groups: groupKeys(2) });
+    w.telegram.transport.mode = 'never';
+    await until(() => w.telegram.transport.pendingConnects === 1);
+    const at = w.clock.now();
+    await w.runtime.stopBot(botId);
+    // stopped while the connect had not settled, and without any (virtual) time passing
+    expect(w.telegram.transport.pendingConnects).toBe(1);
+    expect(w.clock.now()).toBe(at);
+    expect(w.runtime.isRunning(botId)).toBe(false);
+    expect(w.telegram.requests.map((r) => r.method)).toEqual([]);
+    expect(postsOf(store, botId).map((p) => [p.status, p.reason])).toEqual([
+      ['cancelled', 'stopped'],
+      ['cancelled', 'stopped'],
+    ]);
+    // the runtime releases the session: its client is destroyed (mtcute's reconnects end only so), in the background
+    await until(() => w.telegram.destroyRequested(0));
+    expect(w.telegram.transport.pendingConnects).toBe(1);
+    // once the system gives the TCP connect up (and a retry is refused), the destroy completes
+    w.telegram.transport.mode = 'refused';
+    w.telegram.transport.failPending();
+    await w.gateway.release('s0');
+    expect(w.telegram.isDestroyed(0)).toBe(true);
+    expect(w.telegram.clients).toHaveLength(1);
+    expect(w.errors).toEqual([]);
+  });
+
+  it('failed connects in a row: the session waits longer each time, then shows as unreachable; a connect that works clears it', async () => {
+    const { w, store, botId, sessionIds } = await sqliteWorld({
+      sessions: 1,
+      groups: groupKeys(2),
+      connect: 'refused',
+      gateway: { connectTimeoutMs: 30 },
+    });
+    const [id] = sessionIds as [string];
+    const pauses = () =>
+      w.events.flatMap((e) =>
+        e.type === 'session.paused' ? [{ reason: e.reason, ms: e.until - e.at }] : [],
+      );
+    await w.clock.runUntilTrue(() => pauses().length >= 5, w.clock.now() + 24 * 3600_000);
+
+    // core/reachability.ts with the runtime's defaults: 10 s doubling; connecting, then unreachable at the 5th
+    expect(pauses()).toEqual([
+      { reason: 'connecting', ms: 10_000 },
+      { reason: 'connecting', ms: 20_000 },
+      { reason: 'connecting', ms: 40_000 },
+      { reason: 'connecting', ms: 80_000 },
+      { reason: 'unreachable', ms: 160_000 },
+    ]);
+    // no connect before the wait is over: each attempt (one client each) at least its wait after the one before
+    const made = w.clientCreatedAt;
+    expect(made).toHaveLength(5);
+    for (let i = 1; i < made.length; i++)
+      expect(made[i]! - made[i - 1]!).toBeGreaterThanOrEqual(pauses()[i - 1]!.ms);
+    expect(w.forwards).toEqual([]);
+    expect(
+      w.events.some((e) => e.type === 'alert' && /cannot reach Telegram: 5 connects/.test(e.message)),
+    ).toBe(true);
+
+    // what the API shows: unreachable, with when it is tried again
+    const record = (await store.sessions.get(id))!;
+    const shown = presentSession(record, w.clock.now());
+    expect(shown).toMatchObject({
+      state: 'paused',
+      stateReason: 'unreachable',
+      stateText: expect.stringContaining('cannot be reached'),
+      cooldownUntil: new Date(record.cooldownUntil!).toISOString(),
+      connectFailures: 5,
+    });
+    const skipped = (await store.bots.posts(botId, { limit: 100 })).posts.filter(
+      (p) => p.status === 'skipped',
+    );
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(new Set(skipped.map((p) => p.reason))).toEqual(new Set(['session_unreachable']));
+
+    // the data centre answers again: the next connect (after the wait) works, posts go out, the count is cleared
+    w.telegram.transport.mode = 'open';
+    const sentBefore = w.forwards.length;
+    await w.clock.runUntilTrue(() => w.forwards.length >= sentBefore + 2, w.clock.now() + 24 * 3600_000);
+    expect(w.seconds(w.forwards[0]!.at)).toBeGreaterThanOrEqual(w.seconds(record.cooldownUntil!));
+    await w.runtime.stopBot(botId);
+    expect(await store.sessions.get(id)).toMatchObject({
+      status: 'active',
+      statusReason: null,
+      connectFailures: 0,
+    });
+    expect(presentSession((await store.sessions.get(id))!, w.clock.now())).toMatchObject({
+      state: 'active',
+      connectFailures: 0,
+    });
+  });
+});
+
+describe('a frozen account', () => {
+  it('the connect reads the freeze: the session is stored frozen and retired, its groups go to the healthy one, it never forwards', async () => {
+    const { w, store, botId, sessionIds } = await sqliteWorld({ sessions: 2, groups: groupKeys(4) });
+    const [frozenId, healthyId] = sessionIds as [string, string];
+    w.telegram.on('help.getAppConfig', (_request, { clientIndex }) =>
+      w.clientSessions[clientIndex] === frozenId
+        ? frozenAppConfig({ since: 1_760_000_000, until: 4_000_000_000 })
+        : appConfig({ some_other_key: 1 }),
+    );
+    await w.runCycles(botId, 2);
+    await w.runtime.stopBot(botId);
+
+    // no messages.forwardMessages (nor any read of the source) from the frozen account, ever
+    expect(w.forwardsBy(frozenId)).toEqual([]);
+    const frozenCalls = w.telegram.requests.filter((r) => w.clientSessions[r.clientIndex] === frozenId);
+    expect(frozenCalls.map((r) => r.method)).toEqual(['help.getAppConfig']);
+    // its groups were handed to the healthy session: every group got the post in both cycles
+    expect(w.forwardsBy(healthyId)).toHaveLength(8);
+    // connected once: not planned, not connected again in the second cycle
+    expect(w.clientSessions.filter((s) => s === frozenId)).toHaveLength(1);
+
+    const frozen = (await store.sessions.get(frozenId))!;
+    expect(frozen).toMatchObject({
+      status: 'dead',
+      statusReason: 'frozen',
+      frozen: {
+        since: 1_760_000_000_000,
+        until: 4_000_000_000_000,
+        appealUrl: 'https://t.me/spambot?start=frozen_appeal',
+      },
+    });
+    expect(presentSession(frozen, w.clock.now())).toMatchObject({
+      state: 'dead',
+      stateReason: 'frozen',
+      frozen: { appealUrl: 'https://t.me/spambot?start=frozen_appeal' },
+    });
+    expect(w.events.some((e) => e.type === 'session.retired' && e.reason === 'frozen')).toBe(true);
+    // without the freeze keys nothing changes for the other account
+    expect(await store.sessions.get(healthyId)).toMatchObject({ status: 'active', frozen: null });
+    expect(w.errors).toEqual([]);
+  });
+
+  it('in starter mode its posts are skipped as session_frozen; a freeze stored before the start keeps it out of the plan', async () => {
+    const { w, store, botId, sessionIds } = await sqliteWorld({
+      sessions: 2,
+      groups: groupKeys(2),
+      starterMinutes: 2,
+    });
+    const [frozenId, healthyId] = sessionIds as [string, string];
+    w.telegram.on('help.getAppConfig', (_request, { clientIndex }) =>
+      w.clientSessions[clientIndex] === frozenId ? frozenAppConfig() : appConfig(),
+    );
+    await w.runCycles(botId, 1);
+    const cycle = (await store.bots.posts(botId, { limit: 100 })).posts;
+    expect(cycle.filter((p) => p.sessionId === frozenId).map((p) => [p.status, p.reason])).toEqual([
+      ['skipped', 'session_frozen'],
+      ['skipped', 'session_frozen'],
+    ]);
+    expect(w.forwardsBy(frozenId)).toEqual([]);
+    expect(w.forwardsBy(healthyId)).toHaveLength(2);
+    await w.runtime.stopBot(botId);
+
+    // now stored frozen: the next start plans without it, and does not connect it at all
+    const clients = w.telegram.clients.length;
+    await store.sessions.setStatus(frozenId, 'active', null);
+    await store.bots.start(botId, 'starter', 2);
+    w.runtime.startBot(botId);
+    await w.runCycles(botId, 2);
+    await w.runtime.stopBot(botId);
+    expect(w.clientSessions.slice(clients)).not.toContain(frozenId);
+    expect(w.forwardsBy(frozenId)).toEqual([]);
     expect(w.errors).toEqual([]);
   });
 });

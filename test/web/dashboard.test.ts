@@ -462,6 +462,71 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     }
   });
 
+  it('shows a frozen account with its appeal link, and an unreachable session with when it is tried again', async () => {
+    const auth = { headers: { authorization: `Bearer ${demoToken}` } };
+    const listed = (await (await fetch(`${url}/api/sessions`, auth)).json()) as {
+      sessions: { id: string }[];
+    };
+    const [, frozen, unreachable] = listed.sessions;
+    const retryAt = Date.now() + 160_000;
+    // Written as the gateway and the runner would have left them.
+    const store = await openStore({ dataDir });
+    try {
+      await store.sessions.setFreeze(frozen!.id, {
+        since: Date.UTC(2026, 10, 2, 9, 30),
+        until: Date.UTC(2027, 1, 2, 9, 30),
+        appealUrl: 'https://t.me/spambot?start=frozen_appeal',
+      });
+      await store.runtime.updateSession(unreachable!.id, {
+        status: 'paused',
+        statusReason: 'unreachable',
+        cooldownUntil: retryAt,
+        connectFailures: 5,
+      });
+    } finally {
+      await store.close();
+    }
+    await go(page, 'Overview');
+    await settled(page);
+    // the overview counts the frozen account with the dead ones and the unreachable one with the paused
+    expect(await page.locator('main').textContent()).toMatch(/1 paused, 1 dead/);
+    await go(page, 'Sessions');
+    await settled(page);
+    const row = (label: string) => page.getByRole('row', { name: new RegExp(`^${label}\\b`) });
+
+    await row('sandbox 2').locator('.badge', { hasText: 'frozen' }).waitFor();
+    const freeze = row('sandbox 2').getByTestId('session-freeze');
+    expect(await freeze.textContent()).toMatch(/Frozen by Telegram since .*2 Nov 2026.*deleted .*2 Feb 2027/);
+    const appeal = freeze.getByRole('link', { name: 'Appeal the freeze' });
+    expect(await appeal.getAttribute('href')).toBe('https://t.me/spambot?start=frozen_appeal');
+    expect(await appeal.getAttribute('rel')).toBe('noopener noreferrer');
+    expect(await row('sandbox 2').getByTestId('session-state-text').textContent()).toContain(
+      'frozen by Telegram',
+    );
+
+    await row('sandbox 3').locator('.badge', { hasText: 'unreachable' }).waitFor();
+    expect(await row('sandbox 3').getByTestId('session-state-text').textContent()).toContain(
+      'Telegram cannot be reached with this account',
+    );
+    const retry = row('sandbox 3').getByTestId('session-retry');
+    expect(await retry.textContent()).toMatch(/^Tried again .*\(in [23] min\)$/);
+    expect(await retry.locator('time').getAttribute('datetime')).toBe(new Date(retryAt).toISOString());
+    await shot(page, 'sessions-frozen-unreachable');
+
+    const restore = await openStore({ dataDir });
+    try {
+      await restore.sessions.setFreeze(frozen!.id, null);
+      await restore.runtime.updateSession(unreachable!.id, {
+        status: 'active',
+        statusReason: null,
+        cooldownUntil: null,
+        connectFailures: 0,
+      });
+    } finally {
+      await restore.close();
+    }
+  });
+
   it('gives the operator users and plans, the session pool, every bot and the cluster view', async () => {
     await signOut(page);
     await signIn(page, operatorToken);

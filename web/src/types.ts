@@ -45,8 +45,19 @@ export interface Session {
   /** The state's reason in words (a session's own kind of reason). */
   stateText: string | null;
   cooldownUntil: string | null;
+  /** Failed connects in a row (unreachable from the server's policy number on, retried at `cooldownUntil`). */
+  connectFailures: number;
+  /** Set while Telegram keeps the account frozen. */
+  frozen: SessionFreeze | null;
   account: { id: string | null; username: string | null; name: string | null } | null;
   createdAt: string | null;
+}
+
+/** A freeze of a Telegram account: since when, when Telegram deletes it unless appealed, where to appeal. */
+export interface SessionFreeze {
+  since: string | null;
+  until: string | null;
+  appealUrl: string | null;
 }
 
 export interface PoolSession extends Session {

@@ -46,6 +46,8 @@ const BADGE: Record<string, string> = {
   expired: 'warn',
   suspended: 'bad',
   dead: 'bad',
+  frozen: 'bad',
+  unreachable: 'bad',
   failed: 'bad',
   aborted: 'bad',
 };

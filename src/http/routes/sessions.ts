@@ -6,6 +6,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { frozenAt } from '../../core/freeze.js';
 import { explain } from '../../core/outcome.js';
 import type { SessionRecord } from '../../storage/sessions.js';
 import type { User } from '../../storage/users.js';
@@ -19,7 +20,7 @@ import { storeImportedSession } from '../../telegram/session-import.js';
 import { requireCaller } from '../auth.js';
 import type { AppDeps, SessionServices } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { presentSession } from '../presenters.js';
+import { presentFreeze, presentSession } from '../presenters.js';
 import { IdParams } from '../schemas.js';
 
 /**
@@ -384,12 +385,16 @@ export function sessionRoutes(deps: AppDeps) {
         });
         if (result.authString !== credentials.authString)
           await store.sessions.updateAuthString(session.id, result.authString);
-        if (session.status === 'dead') await store.sessions.setStatus(session.id, 'active', null);
+        // A frozen account is stored as such (out of use while it lasts); a lifted freeze clears it.
+        await store.sessions.setFreeze(session.id, result.frozen);
+        const frozen = frozenAt(result.frozen, deps.clock.now());
+        if (session.status === 'dead' && !frozen) await store.sessions.setStatus(session.id, 'active', null);
         return {
           ok: true,
           account: result.account,
           limited: result.limited,
           limitReasons: result.limitReasons,
+          frozen: frozen ? presentFreeze(result.frozen) : null,
         };
       },
     );

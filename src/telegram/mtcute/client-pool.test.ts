@@ -1,8 +1,14 @@
 import { readStringSession } from '@mtcute/core/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FreezeState } from '../../core/freeze.js';
 import type { TelegramAnswer } from '../../core/outcome.js';
 import { VirtualClock } from '../../runtime/clock.js';
-import { credentials, sessionString } from '../../../test/support/mtcute/fixtures.js';
+import {
+  appConfig,
+  credentials,
+  frozenAppConfig,
+  sessionString,
+} from '../../../test/support/mtcute/fixtures.js';
 import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
 import { NO_FLOOD_SLEEP } from './client-factory.js';
 import { ClientPool, type SessionClient } from './client-pool.js';
@@ -16,17 +22,27 @@ let telegram: OfflineTelegram;
 let pools: ClientPool[] = [];
 
 afterEach(async () => {
+  // A connect left pending would keep its client's destroy (and so the pool's close) waiting.
+  telegram.transport.mode = 'refused';
+  telegram.transport.failPending();
   await Promise.all(pools.map((p) => p.close()));
   pools = [];
   await telegram.destroyAll();
 });
 
-function setup(o: { sessions?: Record<string, SessionCredentials | null>; releaseGraceMs?: number } = {}) {
+function setup(
+  o: {
+    sessions?: Record<string, SessionCredentials | null>;
+    releaseGraceMs?: number;
+    connectTimeoutMs?: number;
+  } = {},
+) {
   telegram = new OfflineTelegram({ answers: { 'help.getNearestDc': NEAREST_DC } });
   const sessions = o.sessions ?? { s1: credentials() };
   const clock = new VirtualClock();
   const credentialReads: string[] = [];
   const changed: { sessionId: string; authString: string }[] = [];
+  const freezes: { sessionId: string; freeze: FreezeState | null }[] = [];
   const pool = new ClientPool({
     credentials: {
       async get(id) {
@@ -38,12 +54,16 @@ function setup(o: { sessions?: Record<string, SessionCredentials | null>; releas
     logger: NOOP,
     clock,
     releaseGraceMs: o.releaseGraceMs ?? 30_000,
+    ...(o.connectTimeoutMs !== undefined ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
     onAuthStringChanged: async (sessionId, authString) => {
       changed.push({ sessionId, authString });
     },
+    onFreezeChanged: async (sessionId, freeze) => {
+      freezes.push({ sessionId, freeze });
+    },
   });
   pools.push(pool);
-  return { pool, clock, credentialReads, changed };
+  return { pool, clock, credentialReads, changed, freezes };
 }
 
 /** One cheap call on the session's client. */
@@ -166,6 +186,135 @@ describe('release', () => {
     });
     expect((await Promise.all([release, next]))[1]).toEqual(OK);
     expect(telegram.clients).toHaveLength(2);
+  });
+});
+
+describe('a connection that does not open', () => {
+  it('the caller’s signal answers at once while the connect is pending; release destroys the client in the background', async () => {
+    const { pool } = setup();
+    telegram.transport.mode = 'never';
+    const stop = new AbortController();
+    const call = pool.run('s1', ping, stop.signal);
+    await until(() => telegram.transport.pendingConnects === 1);
+    stop.abort();
+    // answered while the connect is still pending: nothing was sent
+    expect(await call).toEqual({ ok: false, error: 'NETWORK_ERROR' });
+    expect(telegram.transport.pendingConnects).toBe(1);
+    expect(telegram.count('help.getNearestDc')).toBe(0);
+
+    // release gives the connect up and destroys the client — the only way to end mtcute's reconnects — and does
+    // not need the connect to settle for that
+    let released = false;
+    const release = pool.release('s1').then(() => (released = true));
+    await until(() => telegram.destroyRequested(0));
+    expect(telegram.transport.pendingConnects).toBe(1);
+    expect(released).toBe(false);
+
+    // the next client of the session waits until the old one is gone (mtcute ends it once the TCP connect fails)
+    const next = pool.run('s1', async (client) => {
+      expect(telegram.isDestroyed(0)).toBe(true);
+      return ping(client);
+    });
+    telegram.transport.mode = 'open';
+    telegram.transport.failPending();
+    await release;
+    expect(await next).toEqual(OK);
+    expect(telegram.clients).toHaveLength(2);
+  });
+
+  it('a connect that has not opened within the timeout (on the pool’s clock) fails: CONNECT_TIMEOUT, phase connect, nothing sent', async () => {
+    const { pool, clock } = setup({ connectTimeoutMs: 20_000 });
+    telegram.transport.mode = 'refused';
+    const call = pool.run('s1', ping);
+    await until(() => telegram.transport.attempts >= 1 && clock.pending === 1);
+    let answered = false;
+    void call.then(() => (answered = true));
+    await clock.advance(19_999);
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    expect(answered).toBe(false);
+    await clock.advance(1);
+    expect(await call).toEqual({ ok: false, error: 'CONNECT_TIMEOUT', phase: 'connect' });
+    expect(telegram.count('help.getNearestDc')).toBe(0);
+    // the client is destroyed, and no client is kept: the next call connects afresh
+    await pool.release('s1');
+    expect(telegram.isDestroyed(0)).toBe(true);
+    const attempts = telegram.transport.attempts;
+    telegram.transport.mode = 'open';
+    expect(await pool.run('s1', ping)).toEqual(OK);
+    expect(telegram.clients).toHaveLength(2);
+    // the destroyed client tries no more
+    expect(telegram.transport.attempts).toBe(attempts + 1);
+  });
+
+  it('the wait for the previous client to close counts in the connect’s time', async () => {
+    const { pool, clock } = setup({ connectTimeoutMs: 20_000 });
+    telegram.transport.mode = 'never';
+    const first = pool.run('s1', ping);
+    await until(() => telegram.transport.pendingConnects === 1);
+    await clock.advance(20_000);
+    expect(await first).toMatchObject({ error: 'CONNECT_TIMEOUT' });
+    // the first client cannot finish closing while its TCP connect hangs: the next connect gives up in time too
+    const second = pool.run('s1', ping);
+    await until(() => clock.pending === 1);
+    await clock.advance(20_000);
+    expect(await second).toEqual({ ok: false, error: 'CONNECT_TIMEOUT', phase: 'connect' });
+    expect(telegram.clients).toHaveLength(1);
+  });
+});
+
+describe('frozen accounts', () => {
+  it('the app config is read once per connect: a freeze is reported, and the calls are answered FROZEN_METHOD_INVALID unsent', async () => {
+    const { pool, freezes } = setup();
+    telegram.on('help.getAppConfig', frozenAppConfig({ since: 1_760_000_000, until: 1_800_000_000 }));
+    expect(await pool.run('s1', ping)).toEqual({ ok: false, error: 'FROZEN_METHOD_INVALID', code: 420 });
+    expect(telegram.count('help.getNearestDc')).toBe(0);
+    expect(telegram.calls('help.getAppConfig')).toEqual([{ _: 'help.getAppConfig', hash: 0 }]);
+    expect(freezes).toEqual([
+      {
+        sessionId: 's1',
+        freeze: {
+          since: 1_760_000_000_000,
+          until: 1_800_000_000_000,
+          appealUrl: 'https://t.me/spambot?start=frozen_appeal',
+        },
+      },
+    ]);
+    // no client is kept for a frozen account
+    await pool.release('s1');
+    expect(telegram.isDestroyed(0)).toBe(true);
+
+    // the freeze is lifted: the next connect reports it, and the client is used (and kept: one read per connect)
+    telegram.on('help.getAppConfig', appConfig({ some_other_key: 1 }));
+    expect(await pool.run('s1', ping)).toEqual(OK);
+    expect(await pool.run('s1', ping)).toEqual(OK);
+    expect(freezes.at(-1)).toEqual({ sessionId: 's1', freeze: null });
+    expect(telegram.count('help.getAppConfig')).toBe(2);
+    expect(telegram.count('help.getNearestDc')).toBe(2);
+  });
+
+  it('a freeze past its deletion date does not refuse the calls (the account is gone, its calls say so)', async () => {
+    const { pool, clock, freezes } = setup();
+    const until = Math.floor(clock.now() / 1000) - 1;
+    telegram.on('help.getAppConfig', frozenAppConfig({ since: until - 1000, until }));
+    expect(await pool.run('s1', ping)).toEqual(OK);
+    expect(freezes).toHaveLength(1);
+  });
+
+  it('an app config that cannot be read says nothing of a freeze: nothing reported, the client used', async () => {
+    const { pool, freezes } = setup();
+    telegram.on('help.getAppConfig', rpcError(400, 'APP_CONFIG_UNAVAILABLE'));
+    expect(await pool.run('s1', ping)).toEqual(OK);
+    expect(freezes).toEqual([]);
+  });
+
+  it('a dead key on reading the app config is answered as such; no client is kept', async () => {
+    const { pool, freezes } = setup();
+    telegram.on('help.getAppConfig', rpcError(401, 'AUTH_KEY_UNREGISTERED'));
+    expect(await pool.run('s1', ping)).toEqual({ ok: false, error: 'AUTH_KEY_UNREGISTERED', code: 401 });
+    expect(telegram.count('help.getNearestDc')).toBe(0);
+    expect(freezes).toEqual([]);
+    await pool.release('s1');
+    expect(telegram.isDestroyed(0)).toBe(true);
   });
 });
 

@@ -1055,3 +1055,48 @@ describe('preflight', () => {
     ]);
   });
 });
+
+describe('a session whose connection does not open', () => {
+  it('a forward or a source check waiting for the connection ends with the caller’s signal; nothing is sent', async () => {
+    const { gateway } = setup();
+    answerPeers(telegram);
+    telegram.transport.mode = 'never';
+    const stop = new AbortController();
+    const forward = gateway.forward(request(), stop.signal);
+    const check = gateway.checkSource(session(), source, stop.signal);
+    for (let i = 0; i < 1000 && telegram.transport.pendingConnects === 0; i++)
+      await new Promise((r) => setImmediate(r));
+    stop.abort();
+    // answered while the connect is still pending, as a transient failure (the caller is stopping)
+    expect(await forward).toEqual({ ok: false, error: 'NETWORK_ERROR' });
+    expect(await check).toEqual({ ok: false, error: 'NETWORK_ERROR' });
+    expect(telegram.transport.pendingConnects).toBe(1);
+    expect(telegram.requests).toEqual([]);
+    telegram.transport.mode = 'refused';
+    telegram.transport.failPending();
+  });
+
+  it('a connection that does not open in time is answered CONNECT_TIMEOUT, classified as the session out of reach', async () => {
+    const clock = new VirtualClock();
+    telegram = new OfflineTelegram();
+    const gateway = new MtcuteGateway({
+      credentials: { get: async () => credentials() },
+      peers: new MemoryPeerCache(),
+      createClient: telegram.createClient,
+      clock,
+      connectTimeoutMs: 5_000,
+    });
+    gateways.push(gateway);
+    telegram.transport.mode = 'refused';
+    const forward = gateway.forward(request());
+    for (let i = 0; i < 1000 && clock.pending === 0; i++) await new Promise((r) => setImmediate(r));
+    await clock.advance(5_000);
+    const answer = await forward;
+    expect(answer).toEqual({ ok: false, error: 'CONNECT_TIMEOUT', phase: 'connect' });
+    expect(classifyAnswer(answer, 'forward')).toEqual({
+      kind: 'session_unreachable',
+      error: 'CONNECT_TIMEOUT',
+    });
+    expect(telegram.count('messages.forwardMessages')).toBe(0);
+  });
+});

@@ -10,6 +10,7 @@
  * - Telegram's answers are returned, never thrown (`answers.ts`). Credentials never reach a log or an error.
  */
 import type { TelegramClient } from '@mtcute/node';
+import type { FreezeState } from '../../core/freeze.js';
 import type { GroupTarget } from '../../core/group-targets.js';
 import type { TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
@@ -51,6 +52,13 @@ export interface MtcuteGatewayOptions {
   logger?: TelegramLogger;
   /** Called when the session's key or DC changed (e.g. Telegram moved the account to another DC). */
   onAuthStringChanged?: (sessionId: string, authString: string) => Promise<void>;
+  /** Called once per connect with the freeze the account's app config describes (null: none). */
+  onFreezeChanged?: (sessionId: string, freeze: FreezeState | null) => Promise<void>;
+  /**
+   * A connection that has not opened by then has failed: the call is answered CONNECT_TIMEOUT (phase `connect`,
+   * nothing sent). Default 20 s.
+   */
+  connectTimeoutMs?: number;
   /** Per-call timeout; a call without an answer by then reports TIMEOUT. Default 60 s. */
   callTimeoutMs?: number;
   /** How long `release()` lets calls on the wire finish before closing. Default 30 s. */
@@ -98,7 +106,9 @@ export class MtcuteGateway implements Gateway {
       logger,
       clock,
       releaseGraceMs: options.releaseGraceMs ?? 30_000,
+      connectTimeoutMs: options.connectTimeoutMs,
       onAuthStringChanged: options.onAuthStringChanged,
+      onFreezeChanged: options.onFreezeChanged,
     });
     const resolver = new PeerResolver({
       peers: options.peers,
@@ -122,28 +132,35 @@ export class MtcuteGateway implements Gateway {
     });
   }
 
-  async forward(request: ForwardRequest): Promise<TelegramAnswer> {
+  /** `signal` ends only a wait for the session's connection: once the forward is on the wire, it finishes. */
+  async forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
     // A random_id outside int64, or messages without a random_id each, is a planning bug: thrown, not answered.
     const messages = forwardedMessages(request);
     const messageIds = messages.map((m) => m.messageId);
     const randomIds = messages.map((m) => bigintToLong(m.randomId));
-    return this.pool.run(request.session.id, (client) =>
-      this.forwarding.send(client, request, messageIds, randomIds),
+    return this.pool.run(
+      request.session.id,
+      (client) => this.forwarding.send(client, request, messageIds, randomIds),
+      signal,
     );
   }
 
   async checkSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<TelegramAnswer> {
-    return this.pool.run(session.id, (client) => this.sourceCheck.check(client, source, signal));
+    return this.pool.run(session.id, (client) => this.sourceCheck.check(client, source, signal), signal);
   }
 
   async readSource(session: SessionHandle, source: PostRef, signal?: AbortSignal): Promise<SourceRead> {
     let messageIds: number[] = [];
     // The pool sees the answer (a dead key closes the client) and carries it; the album comes alongside.
-    const answer = await this.pool.run(session.id, async (client) => {
-      const read = await this.sourceCheck.read(client, source, signal);
-      messageIds = read.messageIds;
-      return read.answer;
-    });
+    const answer = await this.pool.run(
+      session.id,
+      async (client) => {
+        const read = await this.sourceCheck.read(client, source, signal);
+        messageIds = read.messageIds;
+        return read.answer;
+      },
+      signal,
+    );
     return { answer, messageIds: answer.ok ? messageIds : [] };
   }
 
@@ -162,11 +179,15 @@ export class MtcuteGateway implements Gateway {
   ): Promise<PreflightRow[]> {
     if (targets.length === 0) return [];
     let rows: PreflightRow[] = [];
-    const answer = await this.pool.run(session.id, async (client) => {
-      const read = await this.preflightCheck.readFacts(client, targets, signal);
-      rows = read.rows;
-      return read.answer;
-    });
+    const answer = await this.pool.run(
+      session.id,
+      async (client) => {
+        const read = await this.preflightCheck.readFacts(client, targets, signal);
+        rows = read.rows;
+        return read.answer;
+      },
+      signal,
+    );
     if (answer.ok) return rows;
     // The session could not run (no credentials, a dead key, a failed connect): every target not read says why.
     const error = answer.error;

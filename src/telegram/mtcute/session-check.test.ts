@@ -2,7 +2,7 @@ import { readStringSession } from '@mtcute/core/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkSession } from './session-check.js';
 import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
-import { credentials, user } from '../../../test/support/mtcute/fixtures.js';
+import { appConfig, credentials, user } from '../../../test/support/mtcute/fixtures.js';
 
 let telegram: OfflineTelegram;
 afterEach(() => telegram.destroyAll());
@@ -22,6 +22,7 @@ describe('checkSession', () => {
       account: { id: '42', name: 'Ada Lovelace', username: 'ada' },
       limited: false,
       limitReasons: [],
+      frozen: null,
     });
     if (!result.ok) throw new Error('not ok');
     expect(readStringSession(result.authString).self?.userId).toBe(42);
@@ -39,26 +40,63 @@ describe('checkSession', () => {
     });
   });
 
-  it('frozen (app config freeze_since_date) → dead with FROZEN_METHOD_INVALID', async () => {
+  it('frozen (freeze keys in the app config): the freeze with its appeal link, limited as `frozen`', async () => {
     setup();
-    telegram.on('help.getAppConfig', {
-      _: 'help.appConfig',
-      hash: 1,
-      config: {
-        _: 'jsonObject',
-        value: [
-          {
-            _: 'jsonObjectValue',
-            key: 'freeze_since_date',
-            value: { _: 'jsonNumber', value: 1_700_000_000 },
-          },
-        ],
+    telegram.on(
+      'help.getAppConfig',
+      appConfig({
+        freeze_since_date: 1_700_000_000,
+        freeze_until_date: 1_800_000_000,
+        freeze_appeal_url: 'https://t.me/spambot?start=appeal',
+      }),
+    );
+    const result = await checkSession(credentials(), telegram.createClient, {
+      clock: { now: () => 1_750_000_000_000 },
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      account: { id: '42' },
+      limited: true,
+      limitReasons: ['frozen'],
+      frozen: {
+        since: 1_700_000_000_000,
+        until: 1_800_000_000_000,
+        appealUrl: 'https://t.me/spambot?start=appeal',
       },
     });
-    expect(await checkSession(credentials(), telegram.createClient)).toEqual({
-      ok: false,
-      dead: true,
-      error: 'FROZEN_METHOD_INVALID',
+    // the freeze is read from the account's own app config, from the start (hash 0)
+    expect(telegram.calls('help.getAppConfig')).toEqual([{ _: 'help.getAppConfig', hash: 0 }]);
+    expect(telegram.isDestroyed(0)).toBe(true);
+  });
+
+  it('a freeze past its deletion date is reported, but not as a limit; a link that is not a web link is dropped', async () => {
+    setup();
+    telegram.on(
+      'help.getAppConfig',
+      appConfig({
+        freeze_since_date: 1_700_000_000,
+        freeze_until_date: 1_800_000_000,
+        freeze_appeal_url: 'javascript:alert(1)',
+      }),
+    );
+    const result = await checkSession(credentials(), telegram.createClient, {
+      clock: { now: () => 1_800_000_000_000 },
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      limited: false,
+      limitReasons: [],
+      frozen: { since: 1_700_000_000_000, until: 1_800_000_000_000, appealUrl: null },
+    });
+  });
+
+  it('without freeze keys (other keys only) nothing is frozen', async () => {
+    setup();
+    telegram.on('help.getAppConfig', appConfig({ stories_all_hidden: 1, freeze_since_date: 0 }));
+    expect(await checkSession(credentials(), telegram.createClient)).toMatchObject({
+      ok: true,
+      limited: false,
+      frozen: null,
     });
   });
 

@@ -395,3 +395,30 @@ export function telethonSessionFile(
   }
   return new Uint8Array(readFileSync(path));
 }
+
+/** The answer to help.getAppConfig with these keys, as Telegram writes them (tl JSON: numbers and strings). */
+export function appConfig(values: Record<string, number | string> = {}): tl.help.RawAppConfig {
+  return {
+    _: 'help.appConfig',
+    hash: 1,
+    config: {
+      _: 'jsonObject',
+      value: Object.entries(values).map(([key, value]) => ({
+        _: 'jsonObjectValue',
+        key,
+        value: typeof value === 'number' ? { _: 'jsonNumber', value } : { _: 'jsonString', value },
+      })),
+    },
+  };
+}
+
+/** An app config saying the account is frozen (unix seconds, as Telegram sends them). */
+export function frozenAppConfig(
+  o: { since?: number; until?: number; appealUrl?: string } = {},
+): tl.help.RawAppConfig {
+  return appConfig({
+    freeze_since_date: o.since ?? 1_767_000_000,
+    freeze_until_date: o.until ?? 1_799_000_000,
+    freeze_appeal_url: o.appealUrl ?? 'https://t.me/spambot?start=frozen_appeal',
+  });
+}

@@ -6,6 +6,7 @@
  *   with the key of its session string), so no key exchange is ever attempted.
  * - The transport hands out `FakeConnection`s from `@fuman/net` (0.0.20, the version mtcute 0.30.3 uses). Nothing
  *   reaches a socket. Its `read()` rejects once the connection is closed, so the reconnect loop ends on destroy.
+ *   It can also play a data centre that refuses connects or never answers them (`transport.mode`).
  *   It carries `OFFLINE_TRANSPORT`; every client made here is checked to run on it (at creation and in
  *   `destroyAll`), since mtcute's node client would otherwise fall back to real TCP.
  * - The stub is the LAST network middleware, after `staggerNetworkMiddlewares()`: it answers by `ctx.request._`
@@ -100,15 +101,49 @@ export function transportOf(tg: TelegramClient): unknown {
   return base.mt?.network?._transport;
 }
 
+/**
+ * How the data centre answers a connect: `open` (the connection opens at once); `refused` (a closed port: each
+ * connect fails at once, and mtcute tries again after its own waits); `never` (the data centre does not answer: a
+ * connect stays pending, as a TCP connect to an address that drops packets does, until `failPending()`).
+ */
+export type ConnectMode = 'open' | 'refused' | 'never';
+
 /** A transport whose connections never reach a socket. */
 export class NullTransport implements TelegramTransport {
   readonly [OFFLINE_TRANSPORT] = true as const;
   readonly connections: FakeConnection[] = [];
+  /** How connects made from now on go. */
+  mode: ConnectMode = 'open';
+  /** Connects asked for, in every mode. */
+  attempts = 0;
+  private readonly pending = new Set<(error: Error) => void>();
 
   async connect(dc: { ipAddress: string; port: number }): Promise<FakeConnection> {
-    const connection = new FakeConnection(`${dc.ipAddress}:${dc.port}`);
+    this.attempts++;
+    const address = `${dc.ipAddress}:${dc.port}`;
+    if (this.mode === 'refused') throw connectError('ECONNREFUSED', address);
+    if (this.mode === 'never') {
+      return new Promise<FakeConnection>((_resolve, reject) => {
+        const fail = (error: Error): void => {
+          this.pending.delete(fail);
+          reject(error);
+        };
+        this.pending.add(fail);
+      });
+    }
+    const connection = new FakeConnection(address);
     this.connections.push(connection);
     return connection;
+  }
+
+  /** Connects still waiting for the data centre (`never` mode). */
+  get pendingConnects(): number {
+    return this.pending.size;
+  }
+
+  /** The pending connects fail (as the system gives up on a TCP connect after its own timeout). */
+  failPending(): void {
+    for (const fail of [...this.pending]) fail(connectError('ETIMEDOUT', 'the data centre'));
   }
 
   packetCodec(): IntermediatePacketCodec {
@@ -116,8 +151,13 @@ export class NullTransport implements TelegramTransport {
   }
 
   closeAll(): void {
+    this.failPending();
     for (const c of this.connections) c.close();
   }
+}
+
+function connectError(code: string, address: string): Error {
+  return Object.assign(new Error(`connect ${code} ${address}`), { code });
 }
 
 export class OfflineTelegram {
@@ -127,6 +167,8 @@ export class OfflineTelegram {
   private readonly storages: MemoryStorage[] = [];
   readonly transport = new NullTransport();
   private readonly answers = new Map<string, StubAnswer>();
+  /** Clients whose connection has opened (mtcute said `connected`). */
+  private readonly opened = new Set<number>();
   private readonly logLevel: number;
   private readonly dcId: number;
   private readonly logger: TelegramLogger | undefined;
@@ -161,6 +203,9 @@ export class OfflineTelegram {
 
   private stub(clientIndex: number): RpcCallMiddleware {
     return async (ctx, next) => {
+      // A data centre that refuses or never answers connects answers no call either: the request waits in mtcute
+      // for a connection, as it would for real (unless this client's connection opened before that).
+      if (this.transport.mode !== 'open' && !this.opened.has(clientIndex)) return next(ctx);
       const method = ctx.request._;
       const attempt = this.count(method);
       this.requests.push({ method, request: ctx.request, clientIndex, at: performance.now() });
@@ -190,6 +235,9 @@ export class OfflineTelegram {
     if (transportOf(tg) !== this.transport) {
       throw new Error('OfflineTelegram: the client was built without the offline transport');
     }
+    tg.onConnectionState.add((state) => {
+      if (state === 'connected') this.opened.add(clientIndex);
+    });
     this.clients.push(tg);
     this.storages.push(storage);
     return tg;
@@ -222,9 +270,25 @@ export class OfflineTelegram {
     return tg.stopSignal.aborted;
   }
 
-  /** Destroys every client made here (idempotent) and closes the fake connections; then `assertOffline()`. */
+  /**
+   * Has the client's destroy been asked for? It may not have finished: mtcute ends a connection only once a connect
+   * under way has settled (`isDestroyed` says when it has).
+   */
+  destroyRequested(index: number): boolean {
+    const tg = this.clients[index];
+    if (!tg) throw new Error(`no client #${index}`);
+    return (tg._client as unknown as { destroyed: boolean }).destroyed;
+  }
+
+  /**
+   * Destroys every client made here (idempotent) and closes the fake connections; then `assertOffline()`. Pending
+   * connects fail first, and later ones at once, so that no destroy waits on a data centre that never answers.
+   */
   async destroyAll(): Promise<void> {
-    await Promise.all(this.clients.map((tg) => tg.destroy().catch(() => undefined)));
+    this.transport.mode = 'refused';
+    const destroyed = Promise.all(this.clients.map((tg) => tg.destroy().catch(() => undefined)));
+    this.transport.failPending();
+    await destroyed;
     this.transport.closeAll();
     this.assertOffline();
   }

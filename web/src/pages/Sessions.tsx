@@ -3,7 +3,8 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { api, messageOf } from '../api';
 import { useOnEvents } from '../feed';
 import { useAction, useResource } from '../hooks';
-import type { Session } from '../types';
+import type { EffectiveSessionState } from '../../../src/core/session-state.js';
+import type { Session, SessionFreeze } from '../types';
 import { stateNow } from '../session-state';
 import {
   Badge,
@@ -25,6 +26,7 @@ interface CheckResult {
   limited?: boolean;
   limitReasons?: string[];
   account?: { id: string | null; name: string | null; username: string | null };
+  frozen?: SessionFreeze | null;
 }
 
 export function Sessions() {
@@ -97,12 +99,18 @@ function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: (
                 </div>
               </td>
               <td>
-                <Badge value={state.status} />
+                <Badge value={shownState(state)} />
                 {s.stateReason && state.status !== 'active' && (
                   <div className="muted small" data-testid="session-state-text">
                     {s.stateText ?? s.stateReason.replaceAll('_', ' ')}
                   </div>
                 )}
+                {state.status === 'paused' && CONNECT_PAUSES.has(state.statusReason ?? '') && (
+                  <div className="small" data-testid="session-retry">
+                    Tried again <Relative iso={s.cooldownUntil} />
+                  </div>
+                )}
+                {state.statusReason === 'frozen' && s.frozen && <FreezeView freeze={s.frozen} />}
               </td>
               <td>
                 {state.cooldownUntil !== null && s.cooldownUntil ? <Relative iso={s.cooldownUntil} /> : '—'}
@@ -143,8 +151,41 @@ function SessionTable({ sessions, onChange }: { sessions: Session[]; onChange: (
   );
 }
 
+/** Pauses of a session whose connection did not open (src/core/reachability.ts). */
+const CONNECT_PAUSES: ReadonlySet<string> = new Set(['connecting', 'unreachable']);
+
+/** The word on a session's badge: its state, or what keeps it out of use when that says more. */
+function shownState(state: EffectiveSessionState): string {
+  if (state.status === 'dead' && state.statusReason === 'frozen') return 'frozen';
+  if (state.status === 'paused' && state.statusReason === 'unreachable') return 'unreachable';
+  return state.status;
+}
+
+/** A frozen account: since when, until when Telegram keeps it, and where its owner appeals. */
+function FreezeView({ freeze }: { freeze: SessionFreeze }) {
+  return (
+    <div className="small" data-testid="session-freeze">
+      Frozen by Telegram{freeze.since ? ` since ${formatTime(freeze.since)}` : ''}
+      {freeze.until ? `; deleted ${formatTime(freeze.until)} unless an appeal lifts the freeze` : ''}.{' '}
+      {freeze.appealUrl && (
+        <a href={freeze.appealUrl} target="_blank" rel="noopener noreferrer">
+          Appeal the freeze
+        </a>
+      )}
+    </div>
+  );
+}
+
 function CheckView({ result }: { result: CheckResult | string }) {
   if (typeof result === 'string') return <p className="error small">{result}</p>;
+  if (result.ok && result.frozen) {
+    return (
+      <div className="error small">
+        Not usable while frozen{result.account?.name ? ` (${result.account.name})` : ''}:
+        <FreezeView freeze={result.frozen} />
+      </div>
+    );
+  }
   if (!result.ok) {
     return (
       <p className="error small">
