@@ -9,7 +9,13 @@ import { VirtualClock } from '../../runtime/clock.js';
 import type { ForwardRequest, SessionHandle } from '../gateway.js';
 import { longToBigint } from './answers.js';
 import { MemoryPeerCache, MtcuteGateway, type SessionCredentials } from './mtcute-gateway.js';
-import { OfflineTelegram, PASS_THROUGH, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
+import {
+  OfflineTelegram,
+  onClock,
+  PASS_THROUGH,
+  rpcError,
+  settles,
+} from '../../../test/support/mtcute/offline-telegram.js';
 import {
   albumForwardUpdates,
   basicGroup,
@@ -320,6 +326,7 @@ describe('forward', () => {
     // the source's and the target's names, a second apart on the clock
     const answer = await onClock(
       clock,
+      telegram,
       gateway.forward(request({ target: parseGroupTarget('@nosuchgroup') })),
     );
     expect(telegram.count('contacts.resolveUsername')).toBe(2);
@@ -327,20 +334,6 @@ describe('forward', () => {
     expect(classifyAnswer(answer)).toMatchObject({ kind: 'group_skip', reason: 'unresolved' });
   });
 });
-
-/** Runs `work` to its end on the virtual clock: the clock moves only to the sleeps the code makes. */
-async function onClock<T>(clock: VirtualClock, work: Promise<T>): Promise<T> {
-  let done = false;
-  work.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  while (!done) {
-    if (clock.nextAt !== undefined) await clock.runUntil(clock.nextAt);
-    else await new Promise((r) => setTimeout(r, 1));
-  }
-  return work;
-}
 
 describe('forward to an @username', () => {
   const JOINED = channel(1_700_000_101, { username: 'JoinedGroup', accessHash: '5151' });
@@ -384,12 +377,18 @@ describe('forward to an @username', () => {
     const resolves = recordResolves(clock);
     for (const c of PUBLIC.slice(0, 3)) {
       const target = parseGroupTarget(`@${c.username!}`);
-      expect(await onClock(clock, gateway.forward(request({ target })))).toMatchObject({ ok: true });
+      expect(await onClock(clock, telegram, gateway.forward(request({ target })))).toMatchObject({
+        ok: true,
+      });
     }
     expect(resolves.map((r) => r.username)).toEqual(['groupa', 'groupb', 'groupc']);
     expect(resolves.map((r) => r.at - resolves[0]!.at)).toEqual([0, 5_000, 10_000]);
     // known now: forwards to them resolve nothing
-    await onClock(clock, gateway.forward(request({ target: parseGroupTarget('@GroupB'), randomId: 2n })));
+    await onClock(
+      clock,
+      telegram,
+      gateway.forward(request({ target: parseGroupTarget('@GroupB'), randomId: 2n })),
+    );
     expect(resolves).toHaveLength(3);
     expect(telegram.calls('messages.forwardMessages').map((c) => c.toPeer)).toMatchObject(
       [0, 1, 2, 1].map((i) => ({ channelId: PUBLIC[i]!.id })),
@@ -404,20 +403,20 @@ describe('forward to an @username', () => {
     const resolves = recordResolves(clock, (u) => (u === 'groupa' ? rpcError(420, 'FLOOD_WAIT_60') : null));
     const to = (name: string) => request({ target: parseGroupTarget(`@${name}`) });
 
-    expect(await onClock(clock, gateway.forward(to('groupa')))).toEqual({
+    expect(await onClock(clock, telegram, gateway.forward(to('groupa')))).toEqual({
       ok: false,
       error: 'FLOOD_WAIT_60',
       code: 420,
     });
     clock.jump(30_000);
-    const limited = await onClock(clock, gateway.forward(to('groupb')));
+    const limited = await onClock(clock, telegram, gateway.forward(to('groupb')));
     expect(limited).toEqual({ ok: false, error: 'FLOOD_WAIT_30', code: 420 });
     expect(classifyAnswer(limited)).toMatchObject({ kind: 'session_pause', seconds: 30 });
     expect(resolves.map((r) => r.username)).toEqual(['groupa']);
     expect(telegram.count('messages.forwardMessages')).toBe(0);
 
     clock.jump(30_000);
-    expect(await onClock(clock, gateway.forward(to('groupb')))).toMatchObject({ ok: true });
+    expect(await onClock(clock, telegram, gateway.forward(to('groupb')))).toMatchObject({ ok: true });
     expect(resolves.map((r) => r.username)).toEqual(['groupa', 'groupb']);
   });
 
@@ -449,7 +448,7 @@ describe('forward to an @username', () => {
 
     // the name moved: the post goes once more, with the same random_id, to where the name leads now
     const target = parseGroupTarget('@groupa');
-    expect(await onClock(clock, gateway.forward(request({ target, randomId: 77n })))).toEqual({
+    expect(await onClock(clock, telegram, gateway.forward(request({ target, randomId: 77n })))).toEqual({
       ok: true,
       messageId: 600,
       messageIds: [600],
@@ -460,13 +459,17 @@ describe('forward to an @username', () => {
     ]);
     expect(resolves.map((r) => r.username)).toEqual(['groupa']);
     expect(await peers.get('s1', 'u:groupa')).toBe(storedChannel(moved.id, moved.accessHash!.toString()));
-    await onClock(clock, gateway.forward(request({ target, randomId: 78n })));
+    await onClock(clock, telegram, gateway.forward(request({ target, randomId: 78n })));
     expect(resolves).toHaveLength(1);
     expect(forwardsTo().at(-1)).toEqual({ channelId: moved.id, randomId: '78' });
 
     // the name still leads to the refused chat: the refusal stands, nothing is sent again
     telegram.clearRequests();
-    const same = await onClock(clock, gateway.forward(request({ target: parseGroupTarget('@groupb') })));
+    const same = await onClock(
+      clock,
+      telegram,
+      gateway.forward(request({ target: parseGroupTarget('@groupb') })),
+    );
     expect(same).toEqual({ ok: false, error: 'CHANNEL_INVALID', code: 400 });
     expect(telegram.count('messages.forwardMessages')).toBe(1);
     expect(resolves.map((r) => r.username)).toEqual(['groupa', 'groupb']);
@@ -474,11 +477,11 @@ describe('forward to an @username', () => {
     // the name is gone: the answer says so, and the dropped entry is not used again
     telegram.clearRequests();
     const gone = parseGroupTarget('@gone');
-    const answer = await onClock(clock, gateway.forward(request({ target: gone })));
+    const answer = await onClock(clock, telegram, gateway.forward(request({ target: gone })));
     expect(answer).toEqual({ ok: false, error: 'USERNAME_NOT_OCCUPIED', code: 400 });
     expect(classifyAnswer(answer)).toMatchObject({ kind: 'group_skip', reason: 'unresolved' });
     expect(telegram.count('messages.forwardMessages')).toBe(1);
-    expect(await onClock(clock, gateway.forward(request({ target: gone })))).toEqual(answer);
+    expect(await onClock(clock, telegram, gateway.forward(request({ target: gone })))).toEqual(answer);
     expect(telegram.count('messages.forwardMessages')).toBe(1);
     expect(resolves.map((r) => r.username)).toEqual(['groupa', 'groupb', 'gone']);
   });
@@ -1064,8 +1067,7 @@ describe('a session whose connection does not open', () => {
     const stop = new AbortController();
     const forward = gateway.forward(request(), stop.signal);
     const check = gateway.checkSource(session(), source, stop.signal);
-    for (let i = 0; i < 1000 && telegram.transport.pendingConnects === 0; i++)
-      await new Promise((r) => setImmediate(r));
+    await settles(() => telegram.transport.pendingConnects > 0);
     stop.abort();
     // answered while the connect is still pending, as a transient failure (the caller is stopping)
     expect(await forward).toEqual({ ok: false, error: 'NETWORK_ERROR' });
@@ -1089,7 +1091,7 @@ describe('a session whose connection does not open', () => {
     gateways.push(gateway);
     telegram.transport.mode = 'refused';
     const forward = gateway.forward(request());
-    for (let i = 0; i < 1000 && clock.pending === 0; i++) await new Promise((r) => setImmediate(r));
+    await settles(() => clock.pending > 0);
     await clock.advance(5_000);
     const answer = await forward;
     expect(answer).toEqual({ ok: false, error: 'CONNECT_TIMEOUT', phase: 'connect' });

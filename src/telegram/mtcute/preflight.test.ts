@@ -13,7 +13,7 @@ import {
   resolvedPeer,
   storedChannel,
 } from '../../../test/support/mtcute/fixtures.js';
-import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
+import { OfflineTelegram, onClock, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
 import type { SessionHandle } from '../gateway.js';
 import { ClientPool } from './client-pool.js';
 import { PeerResolver } from './peer-resolver.js';
@@ -79,20 +79,6 @@ async function setup(list: tl.RawChannel[], o: { concurrency?: number; intervalM
 
 function sessions(ids = SESSIONS): SessionHandle[] {
   return ids.map((id) => ({ id, driver: 'mtcute' }));
-}
-
-/** Runs `work` to its end on the virtual clock: the clock moves only to the sleeps the code makes. */
-async function onClock<T>(clock: VirtualClock, work: Promise<T>): Promise<T> {
-  let done = false;
-  work.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  while (!done) {
-    if (clock.nextAt !== undefined) await clock.runUntil(clock.nextAt);
-    else await new Promise((r) => setTimeout(r, 1));
-  }
-  return work;
 }
 
 /**
@@ -322,7 +308,7 @@ describe('preflight over usernames', () => {
     const targets = unjoined.flatMap((c, k) => [...joined.slice(5 * k, 5 * k + 5), c]).map(usernameTarget);
     expect(targets).toHaveLength(30);
 
-    const report = await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    const report = await onClock(clock, telegram, preflight.run(sessions(['s1']), targets, null));
     expect(report.rows).toHaveLength(30);
     expect(report.rows.every((r) => r.member === true && r.canWrite === true && r.error === null)).toBe(true);
     expect(dialogReads()).toBe(1);
@@ -332,7 +318,7 @@ describe('preflight over usernames', () => {
 
     // again: every name is known now (by the dialogs or by its resolve), nothing is resolved
     telegram.clearRequests();
-    await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    await onClock(clock, telegram, preflight.run(sessions(['s1']), targets, null));
     expect(telegram.count('contacts.resolveUsername') + telegram.count('messages.getDialogs')).toBe(0);
   });
 
@@ -345,7 +331,7 @@ describe('preflight over usernames', () => {
     });
     const targets = [joined[0]!, ...unjoined].map(usernameTarget);
 
-    const report = await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    const report = await onClock(clock, telegram, preflight.run(sessions(['s1']), targets, null));
     expect(dialogReads()).toBe(1);
     expect(resolves.map((r) => r.username)).toEqual(['public0', 'public1']);
     expect(gaps(resolves.map((r) => r.at))).toEqual([1_000]);
@@ -357,7 +343,7 @@ describe('preflight over usernames', () => {
 
     // a new check while the wait lasts: the session is not asked to resolve, and says for how long it may not
     clock.jump(20_000);
-    const during = await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    const during = await onClock(clock, telegram, preflight.run(sessions(['s1']), targets, null));
     expect(resolves).toHaveLength(2);
     expect(during.rows.slice(0, 2).every((r) => r.member === true)).toBe(true);
     expect(during.rows.slice(2).map((r) => r.error)).toEqual([
@@ -369,7 +355,7 @@ describe('preflight over usernames', () => {
 
     // once it is over, the names left are resolved, one a second
     clock.jump(100_000);
-    const after = await onClock(clock, preflight.run(sessions(['s1']), targets, null));
+    const after = await onClock(clock, telegram, preflight.run(sessions(['s1']), targets, null));
     expect(resolves.slice(2).map((r) => r.username)).toEqual(['public1', 'public2', 'public3', 'public4']);
     for (const gap of gaps(resolves.slice(2).map((r) => r.at))) expect(gap).toBeGreaterThanOrEqual(1_000);
     expect(after.rows.every((r) => r.member === true && r.error === null)).toBe(true);
@@ -384,7 +370,11 @@ describe('preflight over usernames', () => {
       const input = (req as tl.channels.RawGetFullChannelRequest).channel as tl.RawInputChannel;
       return input.channelId === moved.id ? channelFull(moved, 10) : rpcError(400, 'CHANNEL_INVALID');
     });
-    const report = await onClock(clock, preflight.run(sessions(['s1']), [usernameTarget(moved)], null));
+    const report = await onClock(
+      clock,
+      telegram,
+      preflight.run(sessions(['s1']), [usernameTarget(moved)], null),
+    );
     expect(report.rows).toMatchObject([{ member: true, slowmodeSeconds: 10, error: null }]);
     expect(resolves.map((r) => r.username)).toEqual(['movedgroup']);
     expect(telegram.count('channels.getFullChannel')).toBe(2);

@@ -27,6 +27,7 @@ import {
 import { LogManager, readStringSession } from '@mtcute/core/utils.js';
 import type { TelegramClient } from '@mtcute/node';
 import { randomBytes } from 'node:crypto';
+import type { VirtualClock } from '../../../src/runtime/clock.js';
 import {
   buildClient,
   staggerNetworkMiddlewares,
@@ -264,6 +265,15 @@ export class OfflineTelegram {
   }
 
   /** Has the client (by creation index) been destroyed (its stop signal fired)? */
+  /**
+   * Clients whose connection is opening (the transport lets connects through, and it has neither opened nor been
+   * destroyed): real I/O under way. When the transport refuses or never answers, nothing is opening by itself.
+   */
+  get connecting(): number {
+    if (this.transport.mode !== 'open') return 0;
+    return this.clients.filter((_, i) => !this.opened.has(i) && !this.isDestroyed(i)).length;
+  }
+
   isDestroyed(index: number): boolean {
     const tg = this.clients[index];
     if (!tg) throw new Error(`no client #${index}`);
@@ -291,5 +301,40 @@ export class OfflineTelegram {
     await destroyed;
     this.transport.closeAll();
     this.assertOffline();
+  }
+}
+
+/**
+ * Runs `work` on a virtual clock: the clock moves to its next timer whenever nothing else can happen first. A
+ * connect is real I/O, so while one is under way the clock waits (in real time) for it instead of moving — moving it
+ * would fire the pool's connect timeout before the connection had a chance to open.
+ */
+export async function onClock<T>(
+  clock: VirtualClock,
+  telegram: OfflineTelegram,
+  work: Promise<T>,
+): Promise<T> {
+  let done = false;
+  work.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) {
+    // Whatever is queued runs first (a client is made a few promises after the pool arms its connect timeout).
+    await new Promise((r) => setTimeout(r, 1));
+    if (!done && clock.nextAt !== undefined && telegram.connecting === 0) await clock.runUntil(clock.nextAt);
+  }
+  return work;
+}
+
+/**
+ * Waits in real time (a connect, a destroy are real I/O) until `done()` holds; throws after `timeoutMs`. Polling
+ * by timers rather than a count of event-loop turns: a cold client takes a varying number of turns to connect.
+ */
+export async function settles(done: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error('condition never became true');
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
