@@ -12,7 +12,7 @@ import type { MtcuteGateway } from '../../src/telegram/mtcute/mtcute-gateway.js'
 import { SandboxGateway } from '../../src/telegram/sandbox/sandbox-gateway.js';
 import { testApi, type TestApi } from '../support/api.js';
 import { API_HASH, API_ID, sessionString } from '../support/mtcute/fixtures.js';
-import { OfflineTelegram } from '../support/mtcute/offline-telegram.js';
+import { OfflineTelegram, settles } from '../support/mtcute/offline-telegram.js';
 
 let telegram: OfflineTelegram;
 let api: TestApi | undefined;
@@ -28,12 +28,6 @@ afterEach(async () => {
   await telegram.destroyAll();
   api = runtime = gateway = undefined;
 });
-
-/** Lets the event loop run until `done()`, at most a few thousand turns. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 5000 && !done(); i++) await new Promise((r) => setImmediate(r));
-  if (!done()) throw new Error('condition never became true');
-}
 
 describe('POST /api/bot/stop while a session cannot connect', () => {
   it('answers at once and stops the bot while the connect is still pending; the client is destroyed afterwards', async () => {
@@ -73,7 +67,7 @@ describe('POST /api/bot/stop while a session cannot connect', () => {
     await api.store.bots.setGroups(botId, ['-1001000000001', '-1001000000002']);
 
     expect((await api.request('POST', '/api/bot/start', { token: c.token, body: {} })).statusCode).toBe(200);
-    await until(() => telegram.transport.pendingConnects === 1);
+    await settles(() => telegram.transport.pendingConnects === 1);
 
     const stop = await api.request('POST', '/api/bot/stop', { token: c.token });
     expect([stop.statusCode, stop.json()]).toEqual([200, { status: 'stopped' }]);
@@ -83,6 +77,6 @@ describe('POST /api/bot/stop while a session cannot connect', () => {
     expect((await api.request('GET', '/api/bot/status', { token: c.token })).json().status).toBe('stopped');
     // nothing reached Telegram, and the session's client is being destroyed
     expect(telegram.requests).toEqual([]);
-    await until(() => telegram.destroyRequested(0));
+    await settles(() => telegram.destroyRequested(0));
   });
 });

@@ -9,7 +9,7 @@ import {
   frozenAppConfig,
   sessionString,
 } from '../../../test/support/mtcute/fixtures.js';
-import { OfflineTelegram, rpcError } from '../../../test/support/mtcute/offline-telegram.js';
+import { OfflineTelegram, rpcError, settles } from '../../../test/support/mtcute/offline-telegram.js';
 import { NO_FLOOD_SLEEP } from './client-factory.js';
 import { ClientPool, type SessionClient } from './client-pool.js';
 import type { SessionCredentials } from './session-credentials.js';
@@ -70,11 +70,6 @@ function setup(
 async function ping(client: SessionClient): Promise<TelegramAnswer> {
   await client.tg.call({ _: 'help.getNearestDc' }, NO_FLOOD_SLEEP);
   return OK;
-}
-
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setImmediate(r));
-  if (!done()) throw new Error('condition never became true');
 }
 
 describe('reuse', () => {
@@ -146,7 +141,7 @@ describe('release', () => {
     let answer!: (value: unknown) => void;
     telegram.on('help.getNearestDc', () => new Promise((resolve) => (answer = resolve)));
     const call = pool.run('s1', ping);
-    await until(() => telegram.count('help.getNearestDc') === 1);
+    await settles(() => telegram.count('help.getNearestDc') === 1);
 
     let released = false;
     const release = pool.release('s1').then(() => (released = true));
@@ -166,9 +161,9 @@ describe('release', () => {
     let answer!: (value: unknown) => void;
     telegram.on('help.getNearestDc', () => new Promise((resolve) => (answer = resolve)));
     const call = pool.run('s1', ping);
-    await until(() => telegram.count('help.getNearestDc') === 1);
+    await settles(() => telegram.count('help.getNearestDc') === 1);
     const release = pool.release('s1');
-    await until(() => clock.pending === 1);
+    await settles(() => clock.pending === 1);
     answer(NEAREST_DC);
     expect(await call).toEqual(OK);
     await release;
@@ -195,7 +190,7 @@ describe('a connection that does not open', () => {
     telegram.transport.mode = 'never';
     const stop = new AbortController();
     const call = pool.run('s1', ping, stop.signal);
-    await until(() => telegram.transport.pendingConnects === 1);
+    await settles(() => telegram.transport.pendingConnects === 1);
     stop.abort();
     // answered while the connect is still pending: nothing was sent
     expect(await call).toEqual({ ok: false, error: 'NETWORK_ERROR' });
@@ -206,7 +201,7 @@ describe('a connection that does not open', () => {
     // not need the connect to settle for that
     let released = false;
     const release = pool.release('s1').then(() => (released = true));
-    await until(() => telegram.destroyRequested(0));
+    await settles(() => telegram.destroyRequested(0));
     expect(telegram.transport.pendingConnects).toBe(1);
     expect(released).toBe(false);
 
@@ -226,7 +221,7 @@ describe('a connection that does not open', () => {
     const { pool, clock } = setup({ connectTimeoutMs: 20_000 });
     telegram.transport.mode = 'refused';
     const call = pool.run('s1', ping);
-    await until(() => telegram.transport.attempts >= 1 && clock.pending === 1);
+    await settles(() => telegram.transport.attempts >= 1 && clock.pending === 1);
     let answered = false;
     void call.then(() => (answered = true));
     await clock.advance(19_999);
@@ -250,12 +245,12 @@ describe('a connection that does not open', () => {
     const { pool, clock } = setup({ connectTimeoutMs: 20_000 });
     telegram.transport.mode = 'never';
     const first = pool.run('s1', ping);
-    await until(() => telegram.transport.pendingConnects === 1);
+    await settles(() => telegram.transport.pendingConnects === 1);
     await clock.advance(20_000);
     expect(await first).toMatchObject({ error: 'CONNECT_TIMEOUT' });
     // the first client cannot finish closing while its TCP connect hangs: the next connect gives up in time too
     const second = pool.run('s1', ping);
-    await until(() => clock.pending === 1);
+    await settles(() => clock.pending === 1);
     await clock.advance(20_000);
     expect(await second).toEqual({ ok: false, error: 'CONNECT_TIMEOUT', phase: 'connect' });
     expect(telegram.clients).toHaveLength(1);
@@ -327,7 +322,7 @@ describe('auth-key persistence', () => {
       await client.tg.importSession(moved, true);
       return ping(client);
     });
-    await until(() => changed.length === 1);
+    await settles(() => changed.length === 1);
     expect(changed[0]!.sessionId).toBe('s1');
     expect(readStringSession(changed[0]!.authString).primaryDcs.main.id).toBe(4);
 
