@@ -9,6 +9,7 @@ import {
   factsWarnings,
   FactsWarningCode,
   groupRhythmSeconds,
+  groupUsernames,
   handOverFactPairs,
   judgeGroupFacts,
   type GroupFacts,
@@ -28,6 +29,7 @@ function facts(sessionId: string, groupKey: string, o: Partial<GroupFacts> = {})
     slowmodeSeconds: 0,
     paidStars: 0,
     topicClosed: null,
+    username: null,
     error: null,
     ...o,
   };
@@ -242,5 +244,17 @@ describe('what a person reads', () => {
       }).map((w) => w.code);
     expect(warn(300)).toEqual([]);
     expect(warn(900)).toEqual([FactsWarningCode.SlowMode]);
+  });
+});
+
+describe('groupUsernames', () => {
+  it('gives each group the public name of its latest read that knows one', () => {
+    const names = groupUsernames([
+      facts('s0', '-1001', { checkedAt: 1, username: 'Old_Name' }),
+      facts('s1', '-1001', { checkedAt: 3, username: 'New_Name' }),
+      facts('s2', '-1001', { checkedAt: 5, username: null }),
+      facts('s0', '-1002', { checkedAt: 9, username: null }),
+    ]);
+    expect([...names]).toEqual([['-1001', 'New_Name']]);
   });
 });

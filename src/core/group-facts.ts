@@ -25,6 +25,8 @@ export interface GroupFacts {
   paidStars: number | null;
   /** Only for a topic target: whether its forum topic is closed (a deleted topic counts as closed). */
   topicClosed: boolean | null;
+  /** The group's public username, when it has one (its sent messages can be linked); null: none or not known. */
+  username: string | null;
   /** Why the read failed, when it did (fields read before the failure stay known). */
   error: string | null;
 }
@@ -325,4 +327,15 @@ export function factsWarnings(input: FactsWarningsInput): FactsWarning[] {
     });
   }
   return warnings;
+}
+
+/** Each group's public username as the sessions' latest reads know it (for links to the messages sent there). */
+export function groupUsernames(facts: readonly GroupFacts[]): Map<string, string> {
+  const latest = new Map<string, GroupFacts>();
+  for (const f of facts) {
+    if (f.username === null) continue;
+    const known = latest.get(f.groupKey);
+    if (!known || f.checkedAt > known.checkedAt) latest.set(f.groupKey, f);
+  }
+  return new Map([...latest].map(([key, f]) => [key, f.username!]));
 }

@@ -250,6 +250,7 @@ describe('a known slow mode', () => {
         canWrite: true,
         slowmodeSeconds: 150,
         paidStars: 0,
+        username: null,
         topicClosed: null,
         error: null,
       })),

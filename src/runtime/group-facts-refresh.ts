@@ -91,6 +91,7 @@ async function readFacts(
         slowmodeSeconds: null,
         paidStars: null,
         topicClosed: null,
+        username: null,
         error: 'NETWORK_ERROR',
       }));
     }

@@ -315,6 +315,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('slowmode_seconds', 'integer')
           .addColumn('paid_stars', 'bigint')
           .addColumn('topic_closed', 'integer')
+          .addColumn('username', 'text')
           .addColumn('error', 'text')
           .addPrimaryKeyConstraint('group_facts_pk', ['session_id', 'group_key'])
           .execute();

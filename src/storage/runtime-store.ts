@@ -100,6 +100,7 @@ export function groupFactsFromRow(row: Selectable<GroupFactsTable>): GroupFacts 
     slowmodeSeconds: numOrNull(row.slowmode_seconds),
     paidStars: numOrNull(row.paid_stars),
     topicClosed: flag(row.topic_closed),
+    username: row.username,
     error: row.error,
   };
 }
@@ -425,7 +426,7 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
   async saveGroupFacts(facts: readonly GroupFacts[]): Promise<void> {
     // One row per pair (the last read wins): PostgreSQL refuses a statement that updates a row twice.
     const latest = new Map(facts.map((f) => [`${f.sessionId}\u0000${f.groupKey}`, f]));
-    // 9 columns a row: 400 rows stay well under both engines' parameter limits.
+    // 10 columns a row: 400 rows stay well under both engines' parameter limits.
     for (const part of chunks([...latest.values()], 400)) {
       await this.db
         .insertInto('group_facts')
@@ -439,6 +440,7 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
             slowmode_seconds: f.slowmodeSeconds,
             paid_stars: f.paidStars,
             topic_closed: flagValue(f.topicClosed),
+            username: f.username,
             error: f.error,
           })),
         )
@@ -450,6 +452,7 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
             slowmode_seconds: eb.ref('excluded.slowmode_seconds'),
             paid_stars: eb.ref('excluded.paid_stars'),
             topic_closed: eb.ref('excluded.topic_closed'),
+            username: eb.ref('excluded.username'),
             error: eb.ref('excluded.error'),
           })),
         )

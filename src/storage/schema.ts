@@ -162,6 +162,7 @@ export interface GroupFactsTable {
   slowmode_seconds: IntNull;
   paid_stars: IntNull;
   topic_closed: IntNull;
+  username: TextNull;
   error: TextNull;
 }
 

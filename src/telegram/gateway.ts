@@ -65,6 +65,8 @@ export interface PreflightRow {
   paidStars: number | null;
   /** A topic target: whether its forum topic is closed (or deleted). Null for a whole group. */
   topicClosed: boolean | null;
+  /** The group's public username, when it has one: a message sent there has a public link. */
+  username: string | null;
   /** The error text when the check itself failed. */
   error: string | null;
 }

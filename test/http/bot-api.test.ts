@@ -509,6 +509,7 @@ describe('albums and sent messages', () => {
         'error',
         'errorText',
         'group',
+        'groupUsername',
         'id',
         'plannedAt',
         'reason',
@@ -523,6 +524,52 @@ describe('albums and sent messages', () => {
     const openapi = (await api.request('GET', '/api/openapi.json')).json();
     const schema = openapi.paths['/api/bot/posts'].get.responses['200'].content['application/json'].schema;
     expect(schema.properties.posts.items.properties.sentMessageIds).toMatchObject({ type: 'array' });
+  });
+
+  it('a group given by its id links its messages by the public username the sessions last read', async () => {
+    const c = await readyCustomer(api);
+    const [session] = await api.store.sessions.listByOwner(c.id);
+    const post = (seq: number, groupKey: string) => ({
+      botId: c.botId,
+      seq,
+      sessionId: session!.id,
+      plannedSessionId: session!.id,
+      groupKey,
+      plannedAt: seq * 1000,
+      randomId: String(seq + 10),
+      status: 'sent' as const,
+      reason: null,
+      error: null,
+      attempts: 1,
+      sentAt: seq * 1000,
+    });
+    await api.store.runtime.createCycle(cycleOf(c.botId, 1, null), [
+      post(0, '-1001234567890'),
+      post(1, '-1009876543210'),
+    ]);
+    const fact = (groupKey: string, checkedAt: number, username: string | null) => ({
+      sessionId: session!.id,
+      groupKey,
+      checkedAt,
+      member: true,
+      canWrite: true,
+      slowmodeSeconds: 0,
+      paidStars: 0,
+      topicClosed: null,
+      username,
+      error: null,
+    });
+    // a public group (its name as read), and one without a public name
+    await api.store.runtime.saveGroupFacts([
+      fact('-1001234567890', 5, 'Public_Group'),
+      fact('-1009876543210', 5, null),
+    ]);
+    const res = await api.request('GET', '/api/bot/posts', { token: c.token });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().posts.map((p: Record<string, unknown>) => [p.group, p.groupUsername])).toEqual([
+      ['-1009876543210', null],
+      ['-1001234567890', 'Public_Group'],
+    ]);
   });
 
   it('the preview says "album of N" from the last read of the post set now, and asks Telegram nothing', async () => {

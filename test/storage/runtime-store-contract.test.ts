@@ -377,9 +377,17 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
       slowmodeSeconds: 300,
       paidStars: 0,
       topicClosed: null,
+      username: null,
       error: null,
     };
-    const paid = { ...base, sessionId: s0!, groupKey: BIG_CHAT, checkedAt: 1_700_000_000_000, paidStars: 25 };
+    const paid = {
+      ...base,
+      sessionId: s0!,
+      groupKey: BIG_CHAT,
+      checkedAt: 1_700_000_000_000,
+      paidStars: 25,
+      username: 'Paid_Group',
+    };
     const topic = { ...base, sessionId: s0!, groupKey: '-100123/7', checkedAt: 5, topicClosed: true };
     const failed = {
       sessionId: s1!,
@@ -390,6 +398,7 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
       slowmodeSeconds: null,
       paidStars: null,
       topicClosed: null,
+      username: null,
       error: 'FLOOD_WAIT_30',
     };
     const other = { ...base, sessionId: b.sessionIds[0]!, groupKey: BIG_CHAT, checkedAt: 7, canWrite: false };

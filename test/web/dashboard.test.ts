@@ -638,6 +638,38 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     );
     expect(await privateRow.locator('.sent-messages a').count()).toBe(0);
     await shot(page, 'activity-album');
+
+    // Once a read of that group finds its public name, its messages link there too.
+    const [own] = (await call('GET', '/api/sessions')).sessions as { id: string }[];
+    const store = await openStore({ dataDir });
+    try {
+      await store.runtime.saveGroupFacts([
+        {
+          sessionId: own!.id,
+          groupKey: '-1001000000099',
+          checkedAt: Date.now(),
+          member: true,
+          canWrite: true,
+          slowmodeSeconds: 0,
+          paidStars: 0,
+          topicClosed: null,
+          username: 'Found_Public',
+          error: null,
+        },
+      ]);
+    } finally {
+      await store.close();
+    }
+    await page.reload();
+    await settled(page);
+    await go(page, 'Activity');
+    const named = page.locator('table.history tbody tr', { hasText: '-1001000000099' });
+    await named.locator('.sent-messages a').first().waitFor();
+    expect(
+      await named
+        .locator('.sent-messages a')
+        .evaluateAll((links) => links.map((a) => a.getAttribute('href'))),
+    ).toEqual(privateIds.map((id) => `https://t.me/Found_Public/${id}`));
   });
 
   it('works at phone width: the menu collapses and nothing overflows sideways', async () => {

@@ -82,6 +82,8 @@ export interface PostRow {
   albumSize: number;
   /** The messages the forward created in the group, in order (empty when not known). */
   sentMessageIds: number[];
+  /** The group's public username as last read (null: none known); a group given as `@name` needs none. */
+  groupUsername: string | null;
 }
 
 /** What the preview knows of the source post from its last read (null: not read yet, or another link since). */

@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { albumSize } from '../../core/album.js';
-import { factsIndex, factsWarnings, groupRhythmSeconds } from '../../core/group-facts.js';
+import { factsIndex, factsWarnings, groupRhythmSeconds, groupUsernames } from '../../core/group-facts.js';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
 import { POST_STATUSES, type PostRecord } from '../../core/model.js';
 import { LIMITS } from '../../core/limits.js';
@@ -103,6 +103,12 @@ const PostView = Type.Object({
     description:
       'the ids of the messages the forward created in the group, in order, as Telegram answered (empty when not known)',
   }),
+  groupUsername: nullable(
+    Type.String({
+      description:
+        "the group's public username as the sessions last read it (a sent message is at t.me/<username>/<id>); null: none known",
+    }),
+  ),
 });
 
 const PostsPage = Type.Object({ posts: Type.Array(PostView), nextCursor: nullable(Type.String()) });
@@ -110,6 +116,7 @@ const PostsPage = Type.Object({ posts: Type.Array(PostView), nextCursor: nullabl
 export function presentPost(
   p: PostRecord & { cycleNumber: number },
   policy: ExplainPolicy,
+  usernames: ReadonlyMap<string, string> = new Map(),
 ): Static<typeof PostView> {
   return {
     id: p.id,
@@ -127,6 +134,7 @@ export function presentPost(
     sentAt: iso(p.sentAt),
     albumSize: p.randomIds.length,
     sentMessageIds: p.sentMessageIds,
+    groupUsername: usernames.get(p.groupKey) ?? null,
   };
 }
 
@@ -381,8 +389,11 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
       '/api/bot/posts',
       { schema: { tags: ['bot'], querystring: PostsQuery, response: { 200: PostsPage } } },
       async (request) => {
-        const { bot } = await caller(request);
+        const { user, bot } = await caller(request);
         const { query } = request;
+        // Public names as the sessions' reads of the groups know them: the history links the messages sent there.
+        const sessions = await store.sessions.listByOwner(user.id);
+        const usernames = groupUsernames(await store.runtime.loadGroupFacts(sessions.map((s) => s.id)));
         const page = await store.bots.posts(bot.id, {
           cycle: query.cycle,
           status: query.status,
@@ -390,7 +401,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
           cursor: query.cursor,
         });
         return {
-          posts: page.posts.map((p) => presentPost(p, deps.policy ?? DEFAULT_RUNTIME_OPTIONS)),
+          posts: page.posts.map((p) => presentPost(p, deps.policy ?? DEFAULT_RUNTIME_OPTIONS, usernames)),
           nextCursor: page.nextCursor,
         };
       },

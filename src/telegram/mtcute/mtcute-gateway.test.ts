@@ -931,7 +931,11 @@ describe('clients', () => {
 describe('preflight', () => {
   const open = channel(1_600_000_001, { accessHash: '11' });
   const left = channel(1_600_000_002, { accessHash: '12', left: true });
-  const muted = channel(1_600_000_003, { accessHash: '13', defaultBannedRights: { sendMessages: true } });
+  const muted = channel(1_600_000_003, {
+    accessHash: '13',
+    defaultBannedRights: { sendMessages: true },
+    username: 'Muted_Group',
+  });
   const banned = channel(1_600_000_004, { accessHash: '14', bannedRights: { sendMessages: true } });
   const admin = channel(1_600_000_005, {
     accessHash: '15',
@@ -970,6 +974,8 @@ describe('preflight', () => {
     expect(report.source).toEqual({ ok: true, error: null });
     expect(report.rows).toHaveLength(targets.length * 2);
     const s1 = report.rows.filter((r) => r.sessionId === 's1');
+    // a public group's name comes with it (its sent messages can be linked); the others have none
+    expect(s1.map((r) => r.username)).toEqual([null, null, 'Muted_Group', null, null, null, null]);
     expect(s1.map((r) => [r.groupKey, r.member, r.canWrite, r.slowmodeSeconds, r.error])).toEqual([
       [channelChatId(open.id), true, true, 30, null],
       [channelChatId(left.id), false, false, 0, null],
@@ -1043,6 +1049,7 @@ describe('preflight', () => {
         slowmodeSeconds: 0,
         paidStars: 0,
         topicClosed: null,
+        username: null,
         error: null,
       },
       {
@@ -1053,6 +1060,7 @@ describe('preflight', () => {
         slowmodeSeconds: null,
         paidStars: null,
         topicClosed: null,
+        username: null,
         error: 'AUTH_KEY_UNREGISTERED',
       },
     ]);

@@ -13,7 +13,7 @@ import { answerFromError, refusal } from './answers.js';
 import { NO_FLOOD_SLEEP } from './client-factory.js';
 import type { ClientPool, SessionClient } from './client-pool.js';
 import { isUnresolved, type PeerResolver } from './peer-resolver.js';
-import type { ChatPeer } from './peers.js';
+import { chatUsernames, type ChatPeer } from './peers.js';
 import type { SourceCheck } from './source-check.js';
 import type { TelegramClock } from './telegram-clock.js';
 
@@ -43,6 +43,7 @@ export function emptyRow(sessionId: string, target: GroupTarget): PreflightRow {
     slowmodeSeconds: null,
     paidStars: null,
     topicClosed: null,
+    username: null,
     error: null,
   };
 }
@@ -189,6 +190,8 @@ export class Preflight {
           canWrite,
           slowmodeSeconds: slowmode,
           paidStars: paidStarsOf(chat, full.fullChat),
+          // Its public name, if any: a message sent there can be linked (t.me/<name>/<id>).
+          username: chatUsernames(chat)[0] ?? null,
         };
         if (target.topicId === undefined || !chat.forum) return facts;
         return { ...facts, ...(await this.topicState(client, peer, target.topicId)) };

@@ -128,6 +128,8 @@ export class SandboxGateway implements Gateway {
       slowmodeSeconds: group.slowmodeSeconds,
       paidStars: group.paidStars ?? 0,
       topicClosed: target.topicId !== undefined ? topicClosed(group, target) : null,
+      // The sandbox's groups named `@name` are addressed by that name already; the others have none.
+      username: null,
       error,
     };
   }
@@ -142,6 +144,7 @@ export class SandboxGateway implements Gateway {
       slowmodeSeconds: null,
       paidStars: null,
       topicClosed: null,
+      username: null,
       error,
     };
   }

@@ -204,7 +204,7 @@ function SentMessages({ post }: { post: PostRow }) {
     <div className="muted small sent-messages">
       {post.sentMessageIds.length > 1 ? 'messages ' : 'message '}
       {post.sentMessageIds.map((id, i) => {
-        const link = publicMessageLink(post.group, id);
+        const link = publicMessageLink(post.group, id, post.groupUsername);
         return (
           <span key={id}>
             {i > 0 && ', '}
