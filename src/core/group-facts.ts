@@ -34,6 +34,21 @@ export interface GroupFacts {
 /** The facts without the time they were read: what a gateway answers. */
 export type GroupFactsRead = Omit<GroupFacts, 'checkedAt'>;
 
+/** A read that learnt nothing about the group: every fact unknown, and why (null: not asked yet). */
+export function unknownFacts(sessionId: string, groupKey: string, error: string | null): GroupFactsRead {
+  return {
+    sessionId,
+    groupKey,
+    member: null,
+    canWrite: null,
+    slowmodeSeconds: null,
+    paidStars: null,
+    topicClosed: null,
+    username: null,
+    error,
+  };
+}
+
 /** The skip reasons facts can give (the same reasons a forward's answer gives). */
 export type FactsSkipReason = Extract<
   GroupSkipReason,

@@ -5,7 +5,13 @@
  * to, the other sessions' facts — a hand-off needs to know who may post there. What is read is stored (a restart,
  * the preview and the dashboard know it) and a group's slow mode goes to the guard.
  */
-import { dueFactPairs, handOverFactPairs, type FactPair, type GroupFacts } from '../core/group-facts.js';
+import {
+  dueFactPairs,
+  handOverFactPairs,
+  unknownFacts,
+  type FactPair,
+  type GroupFacts,
+} from '../core/group-facts.js';
 import { parseGroupTarget, type GroupTarget } from '../core/group-targets.js';
 import type { SessionInfo } from '../core/model.js';
 import type { ExecutionMode } from '../core/plan.js';
@@ -83,17 +89,7 @@ async function readFacts(
         { err: error, botId: input.botId },
         'reading group facts threw; treated as a network error',
       );
-      rows = targets.map((t) => ({
-        sessionId: session.id,
-        groupKey: t.key,
-        member: null,
-        canWrite: null,
-        slowmodeSeconds: null,
-        paidStars: null,
-        topicClosed: null,
-        username: null,
-        error: 'NETWORK_ERROR',
-      }));
+      rows = targets.map((t) => unknownFacts(session.id, t.key, 'NETWORK_ERROR'));
     }
     // A failed read is stored too: it is not asked again before the interval is over (no storm of retries).
     const checkedAt = deps.clock.now();

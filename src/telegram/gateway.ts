@@ -3,6 +3,7 @@
  * mtcute and the sandbox. A gateway never throws for a Telegram answer: it reports `TelegramAnswer` and
  * `src/core/outcome.ts` classifies it. Throwing is for bugs and for "this gateway cannot work at all".
  */
+import type { GroupFactsRead } from '../core/group-facts.js';
 import type { GroupTarget } from '../core/group-targets.js';
 import type { SessionDriver } from '../core/model.js';
 import type { TelegramAnswer } from '../core/outcome.js';
@@ -54,22 +55,11 @@ export interface SourceRead {
   messageIds: number[];
 }
 
-/** What a session knows about one group (src/core/group-facts.ts); null: not known. */
-export interface PreflightRow {
-  sessionId: string;
-  groupKey: string;
-  member: boolean | null;
-  canWrite: boolean | null;
-  slowmodeSeconds: number | null;
-  /** Paid messages: stars a message this account would have to pay there (0: free). Stagger never pays. */
-  paidStars: number | null;
-  /** A topic target: whether its forum topic is closed (or deleted). Null for a whole group. */
-  topicClosed: boolean | null;
-  /** The group's public username, when it has one: a message sent there has a public link. */
-  username: string | null;
-  /** The error text when the check itself failed. */
-  error: string | null;
-}
+/**
+ * What a session knows about one group, as read (src/core/group-facts.ts keeps the fields: membership, rights, slow
+ * mode, paid messages, a topic's state, the public name); null: not known. `error`: why the check failed.
+ */
+export type PreflightRow = GroupFactsRead;
 
 export interface PreflightReport {
   source: { ok: boolean; error: string | null };

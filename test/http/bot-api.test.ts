@@ -383,24 +383,32 @@ describe('configuration', () => {
   });
 });
 
+/** A finished enterprise cycle as the runtime stores it. */
+const cycleOf = (
+  botId: string,
+  number: number,
+  source: { link: string; messageIds: number[] } | null = null,
+) => ({
+  botId,
+  number,
+  mode: 'enterprise' as const,
+  slot: null,
+  cycleSeconds: null,
+  plannedStartAt: 0,
+  deadlineAt: 0,
+  expectedEndAt: 0,
+  finishedAt: 1,
+  status: 'finished' as const,
+  reason: null,
+  warnings: [],
+  source,
+});
+
 describe('history', () => {
   it('pages through the bot’s posts with a cursor and filters', async () => {
     const c = await readyCustomer(api);
     const sessions = await api.store.sessions.listByOwner(c.id);
-    const cycle = {
-      botId: c.botId,
-      number: 1,
-      mode: 'enterprise' as const,
-      slot: null,
-      cycleSeconds: null,
-      plannedStartAt: 0,
-      deadlineAt: 0,
-      expectedEndAt: 0,
-      finishedAt: 1,
-      status: 'finished' as const,
-      reason: null,
-      warnings: [],
-    };
+    const cycle = cycleOf(c.botId, 1);
     await api.store.runtime.createCycle(
       cycle,
       Array.from({ length: 5 }, (_, seq) => ({
@@ -448,22 +456,6 @@ describe('history', () => {
 });
 
 describe('albums and sent messages', () => {
-  const cycleOf = (botId: string, number: number, source: { link: string; messageIds: number[] } | null) => ({
-    botId,
-    number,
-    mode: 'enterprise' as const,
-    slot: null,
-    cycleSeconds: null,
-    plannedStartAt: 0,
-    deadlineAt: 0,
-    expectedEndAt: 0,
-    finishedAt: 1,
-    status: 'finished' as const,
-    reason: null,
-    warnings: [],
-    source,
-  });
-
   it('the history says how many messages each post forwards and which messages it created', async () => {
     const c = await readyCustomer(api);
     const [session] = await api.store.sessions.listByOwner(c.id);

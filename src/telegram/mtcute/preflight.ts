@@ -5,6 +5,7 @@
  * sessions at a time); a dead key or a limit ends that session's checks — nothing is retried through a limit.
  */
 import type { tl } from '@mtcute/core';
+import { unknownFacts } from '../../core/group-facts.js';
 import type { GroupTarget } from '../../core/group-targets.js';
 import { classifyError, stopsSession, type TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
@@ -35,17 +36,7 @@ interface SessionReport {
 
 /** A row that knows nothing yet. */
 export function emptyRow(sessionId: string, target: GroupTarget): PreflightRow {
-  return {
-    sessionId,
-    groupKey: target.key,
-    member: null,
-    canWrite: null,
-    slowmodeSeconds: null,
-    paidStars: null,
-    topicClosed: null,
-    username: null,
-    error: null,
-  };
+  return unknownFacts(sessionId, target.key, null);
 }
 
 /**

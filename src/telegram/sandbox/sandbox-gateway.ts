@@ -5,7 +5,7 @@
  * deduplication (RANDOM_ID_DUPLICATE); source posts that are albums; latency; and injected faults — and records
  * every delivered message. Deterministic under a seed; virtual or real time.
  */
-import { endsFactReads, paymentRequiredError } from '../../core/group-facts.js';
+import { endsFactReads, paymentRequiredError, unknownFacts } from '../../core/group-facts.js';
 import type { GroupTarget } from '../../core/group-targets.js';
 import type { TelegramAnswer } from '../../core/outcome.js';
 import type { PostRef } from '../../core/post-link.js';
@@ -136,17 +136,7 @@ export class SandboxGateway implements Gateway {
 
   /** A row that knows nothing but why (the account could not ask). */
   private static unknownRow(accountId: string, target: GroupTarget, error: string): PreflightRow {
-    return {
-      sessionId: accountId,
-      groupKey: target.key,
-      member: null,
-      canWrite: null,
-      slowmodeSeconds: null,
-      paidStars: null,
-      topicClosed: null,
-      username: null,
-      error,
-    };
+    return unknownFacts(accountId, target.key, error);
   }
 
   private static writeError(group: SandboxGroup, accountId: string): string | null {
