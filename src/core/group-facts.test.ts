@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  anyFactsDue,
   decideByFacts,
   describeGroupFacts,
   dueFactPairs,
@@ -256,5 +257,21 @@ describe('groupUsernames', () => {
       facts('s0', '-1002', { checkedAt: 9, username: null }),
     ]);
     expect([...names]).toEqual([['-1001', 'New_Name']]);
+  });
+});
+
+describe('anyFactsDue', () => {
+  it('is true as soon as one pair of the sessions and groups is unknown or older than the interval', () => {
+    const known = new Map([
+      ['s0 -1001', facts('s0', '-1001', { checkedAt: 0 })],
+      ['s0 -1002', facts('s0', '-1002', { checkedAt: HOUR / 2 })],
+    ]);
+    const factsOf = (s: string, g: string) => known.get(`${s} ${g}`);
+    expect(anyFactsDue(['s0'], ['-1001', '-1002'], factsOf, HOUR - 1, HOUR)).toBe(false);
+    // the first read is an hour old
+    expect(anyFactsDue(['s0'], ['-1001', '-1002'], factsOf, HOUR, HOUR)).toBe(true);
+    // a pair never read
+    expect(anyFactsDue(['s0', 's1'], ['-1001'], factsOf, 1, HOUR)).toBe(true);
+    expect(anyFactsDue([], ['-1001'], factsOf, 1, HOUR)).toBe(false);
   });
 });

@@ -132,6 +132,20 @@ export function factsDue(
   return !facts || now - facts.checkedAt >= refreshMs || now < facts.checkedAt;
 }
 
+/**
+ * Whether any (session, group) of these has facts due: when none has, no pair a plan could make is due either, so
+ * a runner need not plan a cycle ahead of time just to find that out.
+ */
+export function anyFactsDue(
+  sessionIds: readonly string[],
+  groupKeys: readonly string[],
+  factsOf: (sessionId: string, groupKey: string) => { checkedAt: number } | undefined,
+  now: number,
+  refreshMs: number,
+): boolean {
+  return sessionIds.some((s) => groupKeys.some((g) => factsDue(factsOf(s, g), now, refreshMs)));
+}
+
 /** The pairs whose facts are due, each once, in their first order. */
 export function dueFactPairs(
   pairs: readonly FactPair[],

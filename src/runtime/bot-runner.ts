@@ -26,6 +26,7 @@ import { BotState } from './bot-state.js';
 import { sleepUntil } from './clock.js';
 import { recordFinal } from './post-results.js';
 import { CycleExecution, type CycleDeps } from './cycle-execution.js';
+import { anyFactsDue } from '../core/group-facts.js';
 import { refreshGroupFacts } from './group-facts-refresh.js';
 import type { EventBus } from './events.js';
 import type { RandomSource } from './random.js';
@@ -301,6 +302,15 @@ export class BotRunner {
 
   /** Before waiting for the next cycle: its due facts, read now (planning then finds them fresh). */
   private async readFactsAhead(bot: BotSnapshot, next: NextStart): Promise<void> {
+    // Mostly nothing is due (facts are read hourly): then neither a plan nor a read of the stored facts is needed.
+    const due = anyFactsDue(
+      bot.sessions.map((s) => s.id),
+      bot.groups.map((g) => g.key),
+      this.st.factsOf,
+      this.deps.clock.now(),
+      this.deps.options.groupFactsRefreshSeconds * 1000,
+    );
+    if (!due) return;
     const planned = this.planAt(bot, next.at);
     if (planned.ok) await this.refreshFacts(bot, planned);
   }
