@@ -28,7 +28,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./cli/users-command.js')).usersCommand,
   },
   sessions: {
-    summary: 'import Telegram sessions (Telethon file or string, Pyrogram string, mtcute string)',
+    summary: 'import Telegram sessions (Telethon file or string, GramJS, Pyrogram or mtcute string)',
     load: async () => (await import('./cli/sessions-command.js')).sessionsCommand,
   },
   migrate: {

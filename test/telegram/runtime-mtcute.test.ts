@@ -898,40 +898,14 @@ describe('the group’s facts, read through the library before posting', () => {
 
 describe('on SQLite: the durable PeerCache survives a restart', () => {
   it('cycle 1 resolves, cycle 2 does not, and a new gateway over the same PeerCache does not either', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'stagger-rt-mtcute-'));
-    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const store = await openStore({ dataDir });
-    cleanups.push(() => store.close());
-    const user = await store.users.create({ name: 'sqlite customer', maxSessions: 2 });
-    const sessionIds: string[] = [];
-    for (let i = 0; i < 2; i++) {
-      const s = await store.sessions.create({
-        ownerUserId: user.id,
-        label: `account ${i}`,
-        driver: 'mtcute',
-        authString: sessionString(),
-        apiId: 1000 + i,
-        apiHash: API_HASH,
-      });
-      sessionIds.push(s.id);
-    }
-    const botId = await store.bots.ensureForUser(user.id);
-    await store.bots.setPostLink(botId, POST_LINK);
-    await store.bots.setGroups(botId, groupKeys(4));
-    await store.bots.setSettings(botId, { ...SETTINGS, delayBetweenCycles: 10 });
-    await store.bots.start(botId, 'enterprise', null);
-
+    const { store, botId, sessionIds, credentials } = await sqliteBot({
+      sessions: 2,
+      groups: groupKeys(4),
+      settings: { ...SETTINGS, delayBetweenCycles: 10 },
+    });
     const peers: PeerCache = {
       get: (sessionId, k) => store.sessions.peerCacheGet(sessionId, k),
       put: (sessionId, k, value) => store.sessions.peerCachePut(sessionId, k, value),
-    };
-    const credentials: CredentialSource = {
-      async get(id) {
-        const c = await store.sessions.credentials(id);
-        return c && c.apiId && c.apiHash
-          ? { authString: c.authString, apiId: c.apiId, apiHash: c.apiHash }
-          : null;
-      },
     };
     world = new World(store.runtime, sessionIds, peers, credentials);
     const w = world;
@@ -973,15 +947,16 @@ describe('on SQLite: the durable PeerCache survives a restart', () => {
 
 // ---- connections that do not open, frozen accounts ----------------------------------------------------------
 
-/** An enterprise bot of `sessions` mtcute sessions on a SQLite store, wired as `Service` wires it; started. */
-async function sqliteWorld(o: {
+/**
+ * A started bot of `sessions` mtcute sessions on a SQLite store (enterprise; starter with `starterMinutes`), and the
+ * credentials as `Service` reads them.
+ */
+async function sqliteBot(o: {
   sessions: number;
   groups: string[];
-  gateway?: Partial<MtcuteGatewayOptions>;
-  connect?: ConnectMode;
-  /** Starter mode with this cycle length (minutes); enterprise without. */
-  starterMinutes?: number;
-}): Promise<{ w: World; store: Store; botId: string; sessionIds: string[] }> {
+  settings?: typeof SETTINGS;
+  starterMinutes?: number | undefined;
+}): Promise<{ store: Store; botId: string; sessionIds: string[]; credentials: CredentialSource }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stagger-rt-mtcute-'));
   cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   const store = await openStore({ dataDir });
@@ -1002,7 +977,7 @@ async function sqliteWorld(o: {
   const botId = await store.bots.ensureForUser(user.id);
   await store.bots.setPostLink(botId, POST_LINK);
   await store.bots.setGroups(botId, o.groups);
-  await store.bots.setSettings(botId, SETTINGS);
+  await store.bots.setSettings(botId, o.settings ?? SETTINGS);
   if (o.starterMinutes) await store.bots.start(botId, 'starter', o.starterMinutes);
   else await store.bots.start(botId, 'enterprise', null);
   const credentials: CredentialSource = {
@@ -1013,6 +988,19 @@ async function sqliteWorld(o: {
         : null;
     },
   };
+  return { store, botId, sessionIds, credentials };
+}
+
+/** An enterprise bot of `sessions` mtcute sessions on a SQLite store, wired as `Service` wires it; started. */
+async function sqliteWorld(o: {
+  sessions: number;
+  groups: string[];
+  gateway?: Partial<MtcuteGatewayOptions>;
+  connect?: ConnectMode;
+  /** Starter mode with this cycle length (minutes); enterprise without. */
+  starterMinutes?: number;
+}): Promise<{ w: World; store: Store; botId: string; sessionIds: string[] }> {
+  const { store, botId, sessionIds, credentials } = await sqliteBot(o);
   world = new World(store.runtime, sessionIds, new MemoryPeerCache(), credentials, 0, {
     onFreezeChanged: (sessionId, freeze) => store.sessions.setFreeze(sessionId, freeze),
     ...o.gateway,
@@ -1022,8 +1010,6 @@ async function sqliteWorld(o: {
   await w.runtime.resumeAll();
   return { w, store, botId, sessionIds };
 }
-
-/** Lets the event loop run until `done()` (real I/O and mtcute's own timers), at most a few thousand turns. */
 
 describe('a session whose data centre does not answer', () => {
   it('stop resolves at once while the connect is still pending; nothing is sent; the client is destroyed afterwards', async () => {
