@@ -20,6 +20,7 @@ import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { addFormats } from './schemas.js';
 import { adminRoutes } from './routes/admin.js';
 import { botRoutes } from './routes/bot.js';
+import { cycleRoutes } from './routes/cycles.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { EventHub } from './sse.js';
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(deps));
   await app.register(botRoutes(deps, hub, limits));
+  await app.register(cycleRoutes(deps));
   await app.register(sessionRoutes(deps));
   await app.register(adminRoutes(deps));
   app.get('/api/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>

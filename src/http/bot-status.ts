@@ -2,11 +2,11 @@
  * A bot's status as GET /api/bot/status shows it (the admin list of every bot shows the same): running or not,
  * the latest cycle's counts, when the next cycle starts, its sessions and counters.
  */
-import type { PostStatus } from '../core/model.js';
 import type { BotConfig } from '../storage/bots.js';
 import type { AppDeps } from './deps.js';
 import { nextCycleStart, scheduleInputOf, type LastCycle, type NextCycle } from '../core/schedule.js';
 import { sessionStateAt } from '../core/session-state.js';
+import { countSlotOutcomes } from '../core/slot-outcome.js';
 import { DEFAULT_RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/options.js';
 import { iso } from './presenters.js';
 
@@ -37,21 +37,13 @@ export async function botStatus(deps: AppDeps, bot: BotConfig) {
   const cycle = await store.bots.latestCycle(bot.id);
   let cycleView = null;
   if (cycle) {
-    const counts = await store.bots.cyclePostCounts(cycle.id);
-    const n = (...s: PostStatus[]) => s.reduce((sum, k) => sum + (counts[k] ?? 0), 0);
     cycleView = {
       number: cycle.number,
       status: cycle.status,
       startedAt: iso(cycle.plannedStartAt),
       finishedAt: iso(cycle.finishedAt),
-      posts: {
-        planned: Object.values(counts).reduce((a, b) => a + (b ?? 0), 0),
-        sent: n('sent', 'duplicate'),
-        failed: n('failed'),
-        skipped: n('skipped', 'missed', 'not_attempted'),
-        cancelled: n('cancelled'),
-        pending: n('planned', 'sending'),
-      },
+      // Counted by the one table of slot outcomes (core/slot-outcome.ts), as the cycle view and timeline count.
+      posts: countSlotOutcomes(await store.bots.cyclePostCounts(cycle.id)),
     };
   }
   const running = bot.desiredState === 'running';

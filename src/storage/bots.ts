@@ -306,14 +306,28 @@ export class BotRepository extends SqlRepository {
     return out;
   }
 
-  async cyclePosts(cycleId: string): Promise<PostRecord[]> {
-    const rows = await this.db
+  /** The bot's cycle with this number (skipped ones included), or null. */
+  async cycleByNumber(botId: string, number: number): Promise<CycleRecord | null> {
+    const row = await this.db
+      .selectFrom('cycles')
+      .selectAll()
+      .where('bot_id', '=', this.bind(botId))
+      .where('number', '=', number)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? cycleFromRow(row) : null;
+  }
+
+  /** A cycle's posts in plan order; at most `limit` of them when given (a cycle may hold 100,000). */
+  async cyclePosts(cycleId: string, limit?: number): Promise<PostRecord[]> {
+    let query = this.db
       .selectFrom('posts')
       .selectAll()
       .where('cycle_id', '=', this.bind(cycleId))
-      .orderBy('seq')
-      .execute();
-    return rows.map(postFromRow);
+      .orderBy('seq');
+    if (limit !== undefined) query = query.limit(limit);
+    return (await query.execute()).map(postFromRow);
   }
 
   /** Post history, newest first, paged by an opaque cursor (the last id seen). */

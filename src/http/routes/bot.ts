@@ -81,7 +81,7 @@ const PostsQuery = Type.Object(
 const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** One post as the history shows it (the answer of GET /api/bot/posts, also with `?cycle=`). */
-const PostView = Type.Object({
+export const PostView = Type.Object({
   id: Type.String(),
   cycle: Type.Integer(),
   seq: Type.Integer(),

@@ -1,0 +1,41 @@
+/**
+ * What became of a slot of a cycle (one planned post), in the five words every screen counts by: the status API's
+ * cycle counts, the cycle view and the dashboard's timeline all map a post's stored status through this one table,
+ * so a screen never counts a status differently from another. A duplicate is a sent post (Telegram already had
+ * it); missed and not attempted are skipped (the cycle's deadline passed first); only a post still `planned` or
+ * `sending` is pending. A cycle that is over has no pending slot: its runner (or the store's sweep of a stopped
+ * bot) gives every post a final status.
+ */
+import type { PostStatus } from './model.js';
+
+export const SLOT_OUTCOMES = ['sent', 'failed', 'skipped', 'cancelled', 'pending'] as const;
+export type SlotOutcome = (typeof SLOT_OUTCOMES)[number];
+
+const OUTCOME_OF: Record<PostStatus, SlotOutcome> = {
+  planned: 'pending',
+  sending: 'pending',
+  sent: 'sent',
+  duplicate: 'sent',
+  failed: 'failed',
+  skipped: 'skipped',
+  missed: 'skipped',
+  not_attempted: 'skipped',
+  cancelled: 'cancelled',
+};
+
+export function slotOutcome(status: PostStatus): SlotOutcome {
+  return OUTCOME_OF[status];
+}
+
+/** A cycle's slots counted by outcome; `planned` is every slot of the cycle, whatever became of it. */
+export type SlotCounts = Record<SlotOutcome, number> & { planned: number };
+
+export function countSlotOutcomes(byStatus: Partial<Record<PostStatus, number>>): SlotCounts {
+  const counts: SlotCounts = { planned: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0, pending: 0 };
+  for (const [status, n] of Object.entries(byStatus) as [PostStatus, number | undefined][]) {
+    if (!n) continue;
+    counts.planned += n;
+    counts[slotOutcome(status)] += n;
+  }
+  return counts;
+}

@@ -1,0 +1,125 @@
+/**
+ * One cycle of the customer's bot as it happened: its own mode, length and times, and every slot with what became
+ * of it (core/slot-outcome.ts). The dashboard's timeline draws the live cycle from this — never from a preview,
+ * which is a plan for a cycle that has not run.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { groupUsernames } from '../../core/group-facts.js';
+import { countSlotOutcomes, SLOT_OUTCOMES, slotOutcome } from '../../core/slot-outcome.js';
+import { DEFAULT_RUNTIME_OPTIONS } from '../../runtime/options.js';
+import { requireCaller } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { iso } from '../presenters.js';
+import { PostView, presentPost } from './bot.js';
+
+/** Beyond this many slots a cycle view lists the first ones in plan order (its counts always cover them all). */
+export const CYCLE_VIEW_MAX_SLOTS = 5000;
+
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+const CycleParams = Type.Object({
+  number: Type.Integer({ minimum: 1, maximum: 2_147_483_647, description: 'the cycle’s number (1, 2, 3…)' }),
+});
+
+const Outcome = Type.Union(
+  SLOT_OUTCOMES.map((o) => Type.Literal(o)),
+  { description: 'what became of the slot: sent (or duplicate), failed, skipped, cancelled, or pending' },
+);
+
+const count = () => Type.Integer({ minimum: 0 });
+const Counts = Type.Object(
+  {
+    planned: count(),
+    sent: count(),
+    failed: count(),
+    skipped: count(),
+    cancelled: count(),
+    pending: count(),
+  },
+  { description: 'every slot of the cycle by outcome (planned: all of them), as GET /api/bot/status counts' },
+);
+
+const CycleView = Type.Object({
+  cycle: Type.Object({
+    id: Type.String(),
+    number: Type.Integer(),
+    mode: Type.Union([Type.Literal('starter'), Type.Literal('enterprise')]),
+    cycleSeconds: Type.Union([Type.Number(), Type.Null()], {
+      description: 'starter: the cycle’s length T; enterprise: null',
+    }),
+    status: Type.Union(
+      (['running', 'finished', 'stopped', 'aborted', 'skipped'] as const).map((s) => Type.Literal(s)),
+    ),
+    reason: nullable(Type.String()),
+    startedAt: nullable(Type.String({ description: 'when the cycle was planned to start' })),
+    deadlineAt: nullable(Type.String({ description: 'no post of the cycle is sent after this' })),
+    expectedEndAt: nullable(Type.String({ description: 'when the plan’s last post is due' })),
+    finishedAt: nullable(Type.String()),
+  }),
+  counts: Counts,
+  slots: Type.Array(
+    Type.Composite([
+      PostView,
+      Type.Object({
+        plannedSessionId: Type.String({ description: 'the session the plan gave the post to' }),
+        outcome: Outcome,
+      }),
+    ]),
+    { description: 'the cycle’s slots in plan order (the first 5,000 of a larger cycle)' },
+  ),
+  truncated: Type.Boolean({ description: 'true when the cycle has more slots than listed' }),
+});
+
+export function cycleRoutes(deps: AppDeps) {
+  const { store } = deps;
+  return async (plugin: FastifyInstance) => {
+    const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
+    app.get(
+      '/api/bot/cycles/:number',
+      {
+        schema: {
+          tags: ['bot'],
+          summary: 'One cycle of the bot as it happened, with every slot and its outcome',
+          params: CycleParams,
+          response: { 200: CycleView },
+        },
+      },
+      async (request) => {
+        const { user } = requireCaller(request);
+        const bot = await store.bots.forUser(user.id);
+        const { number } = request.params;
+        const cycle = await store.bots.cycleByNumber(bot.id, number);
+        if (!cycle) throw new ApiError('NOT_FOUND', `the bot has no cycle #${number}`);
+        const policy = deps.policy ?? DEFAULT_RUNTIME_OPTIONS;
+        const sessions = await store.sessions.listByOwner(user.id);
+        const usernames = groupUsernames(await store.runtime.loadGroupFacts(sessions.map((s) => s.id)));
+        const posts = await store.bots.cyclePosts(cycle.id, CYCLE_VIEW_MAX_SLOTS + 1);
+        const listed = posts.slice(0, CYCLE_VIEW_MAX_SLOTS);
+        return {
+          cycle: {
+            id: cycle.id,
+            number: cycle.number,
+            mode: cycle.mode,
+            cycleSeconds: cycle.cycleSeconds,
+            status: cycle.status,
+            reason: cycle.reason,
+            startedAt: iso(cycle.plannedStartAt),
+            deadlineAt: iso(cycle.deadlineAt),
+            expectedEndAt: iso(cycle.expectedEndAt),
+            finishedAt: iso(cycle.finishedAt),
+          },
+          counts: countSlotOutcomes(await store.bots.cyclePostCounts(cycle.id)),
+          slots: listed.map((p) => ({
+            ...presentPost({ ...p, cycleNumber: cycle.number }, policy, usernames),
+            plannedSessionId: p.plannedSessionId,
+            outcome: slotOutcome(p.status),
+          })),
+          truncated: posts.length > listed.length,
+        };
+      },
+    );
+  };
+}
