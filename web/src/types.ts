@@ -6,6 +6,7 @@
  */
 import type { CycleStatus, PostStatus, SessionDriver, SessionStatus } from '../../src/core/model.js';
 import type { ExecutionMode } from '../../src/core/plan.js';
+import type { SlotCounts, SlotOutcome } from '../../src/core/slot-outcome.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
 
 export type BotState = 'running' | 'stopped' | 'needs_attention';
@@ -154,3 +155,28 @@ export type PresentedEvent = RuntimeEvent & { time: string; reasonText?: string;
 
 /** An event as the feed keeps it; `seq` is a local sequence number (unique within this page), for React keys. */
 export type LiveEvent = PresentedEvent & { seq: number };
+
+/** A cycle as it ran (GET /api/bot/cycles/:number): its own mode and times, and every slot with its outcome. */
+export interface CycleView {
+  cycle: {
+    id: string;
+    number: number;
+    mode: ExecutionMode;
+    cycleSeconds: number | null;
+    status: CycleStatus;
+    reason: string | null;
+    startedAt: string | null;
+    deadlineAt: string | null;
+    expectedEndAt: string | null;
+    finishedAt: string | null;
+  };
+  counts: SlotCounts;
+  slots: CycleSlot[];
+  /** The cycle has more slots than listed (its counts cover them all). */
+  truncated: boolean;
+}
+
+export interface CycleSlot extends PostRow {
+  plannedSessionId: string;
+  outcome: SlotOutcome;
+}
