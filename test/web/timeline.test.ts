@@ -160,6 +160,56 @@ describe.runIf(HAVE_CHROMIUM)('the timeline in a real browser, on a virtual cloc
     return out;
   }
 
+  /** What of the page is cut off: outside the screen, outside a box that hides or scrolls overflow, labels touching. */
+  function clippedOn(p: Page): Promise<string[]> {
+    return p.evaluate(() => {
+      const out: string[] = [];
+      const width = window.innerWidth;
+      const name = (e: Element) =>
+        `${e.tagName.toLowerCase()} "${(e.textContent ?? '').trim().slice(0, 30)}"`;
+      const selectors = [
+        'header.top',
+        'h1',
+        'h2',
+        'h3',
+        '[role=tab]',
+        'button',
+        'label',
+        'th',
+        '.legend li',
+        '.chart text',
+        '.chart [data-kind]',
+        '[data-testid=live-summary]',
+        '[data-testid=zoom-range]',
+      ];
+      for (const e of Array.from(document.querySelectorAll(selectors.join(',')))) {
+        const r = e.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) continue;
+        if (r.left < -0.5 || r.right > width + 0.5) out.push(`${name(e)} spans ${r.left}..${r.right}`);
+        // Cut off by a box that hides or scrolls its overflow (a table scrolled sideways, the chart).
+        for (let box = e.parentElement; box; box = box.parentElement) {
+          const style = getComputedStyle(box);
+          if (style.overflowX === 'visible') continue;
+          const b = box.getBoundingClientRect();
+          if (r.left < b.left - 0.5 || r.right > b.right + 0.5)
+            out.push(
+              `${name(e)} spans ${r.left}..${r.right}, outside ${box.className} ${b.left}..${b.right}`,
+            );
+        }
+      }
+      // The axis's labels are apart from each other.
+      const labels = Array.from(document.querySelectorAll('.chart .tick text')).map((e) =>
+        e.getBoundingClientRect(),
+      );
+      for (let i = 1; i < labels.length; i++)
+        if (labels[i]!.left < labels[i - 1]!.right + 2)
+          out.push(`tick labels ${i - 1} and ${i} touch: ${labels[i - 1]!.right} / ${labels[i]!.left}`);
+      if (document.documentElement.scrollWidth > width)
+        out.push(`the page is ${document.documentElement.scrollWidth}px wide`);
+      return out;
+    });
+  }
+
   async function visibleRange(p: Page): Promise<[number, number]> {
     const chart = p.getByTestId('timeline-chart');
     return [Number(await chart.getAttribute('data-from')), Number(await chart.getAttribute('data-to'))];
@@ -398,55 +448,13 @@ describe.runIf(HAVE_CHROMIUM)('the timeline in a real browser, on a virtual cloc
     const phone = watch(await browser.newPage({ viewport: PHONE, locale: 'en-GB', timezoneId: 'UTC' }));
     await signIn(phone);
     await openTimeline(phone);
-    await phone.getByTestId('live-summary').waitFor();
+    await phone.getByTestId('timeline-chart').waitFor();
+    // As the page opens (the running bot's cycle), then each tab.
+    expect(await clippedOn(phone), 'on arrival').toEqual([]);
     for (const tab of ['Cycle #2', 'Plan preview'] as const) {
       await phone.getByRole('tab', { name: tab }).click();
       await phone.getByTestId('timeline-chart').waitFor();
-      const clipped = await phone.evaluate(() => {
-        const out: string[] = [];
-        const width = window.innerWidth;
-        const name = (e: Element) =>
-          `${e.tagName.toLowerCase()} "${(e.textContent ?? '').trim().slice(0, 30)}"`;
-        const selectors = [
-          'header.top',
-          'h1',
-          'h2',
-          'h3',
-          '[role=tab]',
-          'button',
-          'label',
-          'th',
-          '.legend li',
-          '.chart text',
-          '.chart [data-kind]',
-          '[data-testid=live-summary]',
-          '[data-testid=zoom-range]',
-        ];
-        for (const e of document.querySelectorAll(selectors.join(','))) {
-          const r = e.getBoundingClientRect();
-          if (r.width === 0 && r.height === 0) continue;
-          if (r.left < -0.5 || r.right > width + 0.5) out.push(`${name(e)} spans ${r.left}..${r.right}`);
-          // Cut off by a box that hides or scrolls its overflow (a table scrolled sideways, the chart).
-          for (let box = e.parentElement; box; box = box.parentElement) {
-            const style = getComputedStyle(box);
-            if (style.overflowX === 'visible') continue;
-            const b = box.getBoundingClientRect();
-            if (r.left < b.left - 0.5 || r.right > b.right + 0.5)
-              out.push(
-                `${name(e)} spans ${r.left}..${r.right}, outside ${box.className} ${b.left}..${b.right}`,
-              );
-          }
-        }
-        // The axis's labels are apart from each other.
-        const labels = [...document.querySelectorAll('.chart .tick text')].map((e) => e.getBoundingClientRect());
-        for (let i = 1; i < labels.length; i++)
-          if (labels[i]!.left < labels[i - 1]!.right + 2)
-            out.push(`tick labels ${i - 1} and ${i} touch: ${labels[i - 1]!.right} / ${labels[i]!.left}`);
-        if (document.documentElement.scrollWidth > width)
-          out.push(`the page is ${document.documentElement.scrollWidth}px wide`);
-        return out;
-      });
-      expect(clipped, tab).toEqual([]);
+      expect(await clippedOn(phone), tab).toEqual([]);
     }
     await phone.getByRole('tab', { name: 'Plan preview' }).click();
     await shot(phone, 'timeline-preview-390');
