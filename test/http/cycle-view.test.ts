@@ -69,6 +69,8 @@ describe('GET /api/bot/cycles/:number', () => {
       mode: 'starter',
       cycleSeconds: 600,
       status: 'finished',
+      reason: null,
+      reasonText: null,
       startedAt: new Date(START).toISOString(),
       deadlineAt: new Date(START + 600_000).toISOString(),
       finishedAt: new Date(START + 410_000).toISOString(),

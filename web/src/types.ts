@@ -165,6 +165,7 @@ export interface CycleView {
     cycleSeconds: number | null;
     status: CycleStatus;
     reason: string | null;
+    reasonText: string | null;
     startedAt: string | null;
     deadlineAt: string | null;
     expectedEndAt: string | null;

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { groupUsernames } from '../../core/group-facts.js';
+import { explainText } from '../../core/reasons.js';
 import { countSlotOutcomes, SLOT_OUTCOMES, slotOutcome } from '../../core/slot-outcome.js';
 import { DEFAULT_RUNTIME_OPTIONS } from '../../runtime/options.js';
 import { requireCaller } from '../auth.js';
@@ -54,6 +55,9 @@ const CycleView = Type.Object({
       (['running', 'finished', 'stopped', 'aborted', 'skipped'] as const).map((s) => Type.Literal(s)),
     ),
     reason: nullable(Type.String()),
+    reasonText: nullable(
+      Type.String({ description: 'the reason in plain words (free text is already words)' }),
+    ),
     startedAt: nullable(Type.String({ description: 'when the cycle was planned to start' })),
     deadlineAt: nullable(Type.String({ description: 'no post of the cycle is sent after this' })),
     expectedEndAt: nullable(Type.String({ description: 'when the plan’s last post is due' })),
@@ -106,6 +110,7 @@ export function cycleRoutes(deps: AppDeps) {
             cycleSeconds: cycle.cycleSeconds,
             status: cycle.status,
             reason: cycle.reason,
+            reasonText: cycle.reason ? (explainText('cycle', cycle.reason, policy) ?? cycle.reason) : null,
             startedAt: iso(cycle.plannedStartAt),
             deadlineAt: iso(cycle.deadlineAt),
             expectedEndAt: iso(cycle.expectedEndAt),

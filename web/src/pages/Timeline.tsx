@@ -525,10 +525,10 @@ function CycleChart({
               <dd>{formatTime(cycle.finishedAt)}</dd>
             </div>
           )}
-          {cycle.reason && (
+          {cycle.reasonText && (
             <div>
               <dt>Why</dt>
-              <dd>{cycle.reason}</dd>
+              <dd>{cycle.reasonText}</dd>
             </div>
           )}
         </dl>
