@@ -166,7 +166,7 @@ function PlanPreview({
   labels: Map<string, string>;
   noCycleYet: boolean;
 }) {
-  const lastPost = plan.posts.length > 0 ? plan.posts[plan.posts.length - 1]!.atSeconds : 0;
+  const lastPost = plan.posts.reduce((m, p) => Math.max(m, p.atSeconds), 0);
   const domain = Math.max(plan.cycleSeconds ?? lastPost + plan.delayBetweenPosts, 1);
   const [range, setRange] = useRange(domain);
 
