@@ -387,11 +387,11 @@ function CycleChart({
   const { lanes, marks, rows, domain } = useMemo(() => {
     const times = slots.map((s) => slotTime(s, startMs));
     // Rows in the order the sessions first post in this cycle (a starter cycle: by offset).
-    const order = slots
-      .map((s, i) => ({ s, i }))
-      .sort((a, b) => (a.s.plannedAt ?? '').localeCompare(b.s.plannedAt ?? '') || a.s.seq - b.s.seq);
+    const order = [...slots].sort(
+      (a, b) => (a.plannedAt ?? '').localeCompare(b.plannedAt ?? '') || a.seq - b.seq,
+    );
     const laneOf = new Map<string, number>();
-    for (const { s } of order) if (!laneOf.has(s.sessionId)) laneOf.set(s.sessionId, laneOf.size);
+    for (const s of order) if (!laneOf.has(s.sessionId)) laneOf.set(s.sessionId, laneOf.size);
     const spans = new Map<string, Range>();
     slots.forEach((s, i) => {
       const span = spans.get(s.sessionId);
