@@ -173,9 +173,7 @@ function* sessionConditions<S extends StoredSessionState & { id: string; label: 
   }
   const ids = (list: readonly S[]) => ({ sessionIds: list.map((s) => s.id) });
   const ends = (list: readonly S[]) => {
-    const times = list
-      .map((s) => sessionStateAt(s, at).cooldownUntil)
-      .filter((t): t is number => t !== null);
+    const times = list.map((s) => sessionStateAt(s, at).cooldownUntil).filter((t): t is number => t !== null);
     return times.length > 0 ? Math.min(...times) : null;
   };
   const others = total - frozen.length - dead.length - limited.length - unreachable.length - paused.length;
@@ -322,6 +320,7 @@ function mostly(
   if (!words) return '';
   // The words open with the status ("Skipped: …", "Not attempted: …"), which the sentence before has said.
   const reason = words.replace(/^(?:Skipped|Failed|Cancelled|Missed|Not attempted): /u, '');
-  const head = top[1] === total ? (total === 1 ? 'Why' : 'Why, for all of them') : `Why, for ${top[1]} of them`;
+  const head =
+    top[1] === total ? (total === 1 ? 'Why' : 'Why, for all of them') : `Why, for ${top[1]} of them`;
   return ` ${head}: ${reason}`;
 }
