@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type RefObject } from 'react';
 import type { PlanJson } from '../../../src/core/plan-json.js';
 import type { ExecutionMode } from '../../../src/core/plan.js';
+import { count } from '../../../src/core/words.js';
 import { query } from '../api';
 import { useFeed, useOnEvents } from '../feed';
 import { useResource } from '../hooks';
@@ -112,7 +113,7 @@ export function Timeline() {
               {plan.data.mode === 'starter'
                 ? `Starter cycle of ${formatDuration(plan.data.cycleSeconds ?? 0)}`
                 : 'Enterprise cycle'}
-              , {plan.data.posts.length} posts
+              , {count(plan.data.posts.length, 'post')}
               {plan.data.source && plan.data.source.albumSize > 1 && (
                 <span data-testid="plan-album">, each an album of {plan.data.source.albumSize}</span>
               )}
@@ -136,8 +137,9 @@ export function Timeline() {
             ) : (
               <ul className="warnings">
                 {plan.data.warnings.map((w) => (
-                  <li key={w.code}>
-                    <strong>{w.code.replaceAll('_', ' ').toLowerCase()}</strong>: {w.message}
+                  // The message is a whole clause: the code beside it would say its first words twice.
+                  <li key={w.code} data-code={w.code}>
+                    {w.message.charAt(0).toUpperCase() + w.message.slice(1)}.
                   </li>
                 ))}
               </ul>
@@ -312,7 +314,7 @@ function Chart({
         data-testid="timeline-chart"
       >
         <title id="chart-svg-title">
-          {`Plan: ${plan.sessions.length} sessions, ${plan.posts.length} posts over ${formatDuration(domain)}; ${deliveries.length} results drawn for the current cycle.`}
+          {`Plan: ${count(plan.sessions.length, 'session')}, ${count(plan.posts.length, 'post')} over ${formatDuration(domain)}; ${count(deliveries.length, 'result')} drawn for the current cycle.`}
         </title>
         {ticks.map((t) => (
           <g key={t} className="tick">
