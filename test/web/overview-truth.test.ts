@@ -350,6 +350,8 @@ describe.runIf(HAVE_CHROMIUM)('the overview tells the truth, in a real browser',
     expect(await page.getByTestId('live-badge').getAttribute('title')).toBe(
       'Live: the bot’s events arrive as they happen, and the pages update by themselves.',
     );
+    // The legend open, at both sizes: its meanings wrap within the screen.
+    await shots(page, 'activity-status-legend');
   });
 
   it('a bad group line is said once; the session limit says what to do', async () => {
