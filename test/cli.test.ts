@@ -491,13 +491,15 @@ describe('plan --sessions 0', () => {
     expect(table.stdout.split('\n')[0]).toBe(
       'Mode: enterprise · cycle ends after its last post · delay 5s · 0 sessions · 3 groups · 0 posts',
     );
-    expect(table.stdout).toContain('NO_SESSIONS: no sessions: nothing will be posted');
+    expect(table.stdout).toContain('NO_SESSIONS: there is no session to post with: nothing will be posted');
     const json = await run('plan', '--sessions', '0', '--groups', '3', '--format', 'json');
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
       sessions: [],
       posts: [],
-      warnings: [{ code: 'NO_SESSIONS', message: 'no sessions: nothing will be posted' }],
+      warnings: [
+        { code: 'NO_SESSIONS', message: 'there is no session to post with: nothing will be posted' },
+      ],
     });
   });
 });

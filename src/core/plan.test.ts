@@ -187,7 +187,23 @@ describe('edges and warnings', () => {
     const plan = planCycle({ mode: 'enterprise', sessions: names('s', 5), groups: names('g', 3) });
     expect(plan.sessions.map((s) => s.groups.length)).toEqual([1, 1, 1, 0, 0]);
     expect(plan.warnings).toEqual([expect.objectContaining({ code: PlanWarningCode.IdleSessions })]);
-    expect(plan.warnings[0]!.message).toContain('2 of 5');
+    expect(plan.warnings[0]!.message).toBe(
+      '2 of 5 sessions have no group (more sessions than groups); they stay idle',
+    );
+    const one = planCycle({ mode: 'enterprise', sessions: names('s', 2), groups: names('g', 1) });
+    expect(one.warnings[0]!.message).toBe(
+      '1 of 2 sessions has no group (more sessions than groups); it stays idle',
+    );
+  });
+
+  it('no sessions: the warning’s words do not say its code again', () => {
+    const plan = planCycle({ mode: 'enterprise', sessions: [], groups: names('g', 3) });
+    expect(plan.warnings).toEqual([
+      {
+        code: PlanWarningCode.NoSessions,
+        message: 'there is no session to post with: nothing will be posted',
+      },
+    ]);
   });
 
   it('starter sessions whose runs are longer than T/n overlap → warning', () => {

@@ -6,6 +6,7 @@
  * warnings add what the note left for the operator to discover at run time.
  */
 import { CoreErrorCode, StaggerError } from './errors.js';
+import { count } from './words.js';
 
 export const EXECUTION_MODES = ['starter', 'enterprise'] as const;
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
@@ -157,7 +158,11 @@ export function planCycle<S, G>(input: PlanInput<S, G>): Plan<S, G> {
   const groupCount = input.groups.length;
   const warnings: PlanWarning[] = [];
   if (n === 0) {
-    warnings.push({ code: PlanWarningCode.NoSessions, message: 'no sessions: nothing will be posted' });
+    // The code says "no sessions" already: the words say what it means, not the code again.
+    warnings.push({
+      code: PlanWarningCode.NoSessions,
+      message: 'there is no session to post with: nothing will be posted',
+    });
   }
   if (groupCount === 0) {
     warnings.push({
@@ -179,7 +184,7 @@ export function planCycle<S, G>(input: PlanInput<S, G>): Plan<S, G> {
   if (mode === 'enterprise' && n > groupCount && n > 0 && groupCount > 0) {
     warnings.push({
       code: PlanWarningCode.IdleSessions,
-      message: `${n - groupCount} of ${n} sessions have no group (more sessions than groups); they stay idle`,
+      message: `${n - groupCount} of ${count(n, 'session')} ${n - groupCount === 1 ? 'has' : 'have'} no group (more sessions than groups); ${n - groupCount === 1 ? 'it stays' : 'they stay'} idle`,
     });
   }
   if (mode === 'starter' && cycleSeconds !== null && n > 0 && groupCount > 0) {
@@ -189,7 +194,7 @@ export function planCycle<S, G>(input: PlanInput<S, G>): Plan<S, G> {
       warnings.push({
         code: PlanWarningCode.SessionsOverlap,
         message:
-          `a session's run (${groupCount} groups × ${delay} s = ${run} s) is longer than the spacing between ` +
+          `a session's run (${count(groupCount, 'group')} × ${delay} s = ${run} s) is longer than the spacing between ` +
           `sessions (T/n = ${formatSeconds(spacing)} s): sessions overlap in time`,
       });
     }

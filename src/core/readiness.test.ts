@@ -45,6 +45,15 @@ describe('readiness: can this bot run now?', () => {
     expect(readiness({ ...ok, ...patch }, 0)).toMatchObject({ ok: false, reason });
   });
 
+  it('no session at all is not "every session is dead"', () => {
+    expect(readiness({ ...ok, sessions: [] }, 0)).toMatchObject({
+      message: 'no usable session: the bot has no session',
+    });
+    expect(readiness({ ...ok, sessions: [dead] }, 0)).toMatchObject({
+      message: 'no usable session: every session is dead',
+    });
+  });
+
   it('every session paused: not a refusal but a wait, until the first pause ends', () => {
     expect(readiness({ ...ok, sessions: [paused(900), dead, paused(300)] }, 100)).toMatchObject({
       ok: false,

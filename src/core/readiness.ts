@@ -40,7 +40,12 @@ export function readiness<S extends StoredSessionState>(input: ReadinessInput<S>
   if (usable.length > 0) return { ok: true, usable };
   const paused = input.sessions.map((s) => sessionStateAt(s, at)).filter((s) => s.status === 'paused');
   if (paused.length === 0) {
-    return { ok: false, reason: 'no_usable_session', message: 'no usable session: every session is dead' };
+    // No session at all is not "every session is dead": the words say which it is.
+    const message =
+      input.sessions.length === 0
+        ? 'no usable session: the bot has no session'
+        : 'no usable session: every session is dead';
+    return { ok: false, reason: 'no_usable_session', message };
   }
   const ends = paused.map((s) => s.cooldownUntil).filter((u): u is number => u !== null);
   return {

@@ -12,6 +12,7 @@ import {
   type SessionDeadReason,
   type SessionPauseReason,
 } from './outcome.js';
+import type { PostStatus } from './model.js';
 import type { NotReadyReason } from './readiness.js';
 import type { SkipReason } from './schedule.js';
 
@@ -193,4 +194,27 @@ const POST_REASONS: ReadonlySet<string> = new Set(Object.keys(POST_WORDS));
 
 export function isPostReason(reason: string): reason is PostReason {
   return POST_REASONS.has(reason);
+}
+
+/**
+ * What each post status means — the word alone ("missed", "not attempted") says little — for a legend or a tooltip
+ * beside it; the post's reason says why that one ended so.
+ */
+const POST_STATUS_WORDS: Record<PostStatus, string> = {
+  planned: 'Waiting for its time in the cycle.',
+  sending:
+    'Handed to Telegram, the answer not in yet. After a crash it is retried with the same message id: never sent twice.',
+  sent: 'Telegram delivered it.',
+  duplicate: 'Telegram already had it (a retry after a crash): counted as sent, once.',
+  failed: 'Telegram refused it, or kept failing; its reason says why.',
+  skipped:
+    'Stagger did not send it, on purpose: its reason says why (a paused account, the minimum group gap, a group it may not post in…).',
+  cancelled:
+    'Not sent because the bot was stopped (or the source post could not be forwarded) before its turn.',
+  missed: 'Stagger was not running when it was due, and it was too late to send it afterwards.',
+  not_attempted: 'The cycle ended (its deadline came) before this post’s turn.',
+};
+
+export function postStatusMeaning(status: PostStatus): string {
+  return POST_STATUS_WORDS[status];
 }

@@ -443,7 +443,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
     const ended = `the bot ended ${world.cyclesDone(botId)} of ${spec.cycles} cycle(s)`;
     const warning =
       sessionIds.length === 0
-        ? { code: 'NO_SESSIONS', message: `no sessions: nothing was posted; ${ended}` }
+        ? { code: 'NO_SESSIONS', message: `there was no session to post with: nothing was posted; ${ended}` }
         : spec.groups.length === 0
           ? { code: 'NO_GROUPS', message: `the group list is empty: nothing was posted; ${ended}` }
           : { code: 'NO_USABLE_SESSION', message: `every session is dead: ${ended}` };

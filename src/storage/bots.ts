@@ -319,6 +319,36 @@ export class BotRepository extends SqlRepository {
     return row ? cycleFromRow(row) : null;
   }
 
+  /** What a cycle's posts became, counted per (status, reason): the status's conditions (core/condition.ts). */
+  async cycleOutcomes(
+    cycleId: string,
+  ): Promise<{ status: PostStatus; reason: string | null; count: number }[]> {
+    const rows = await this.db
+      .selectFrom('posts')
+      .select(['status', 'reason', (eb) => eb.fn.countAll().as('n')])
+      .where('cycle_id', '=', this.bind(cycleId))
+      .groupBy(['status', 'reason'])
+      .execute();
+    return rows.map((r) => ({ status: r.status as PostStatus, reason: r.reason, count: num(r.n) }));
+  }
+
+  /**
+   * The cycle's latest post that ended with an error or a reason other than a stop (failed, or skipped for a cause),
+   * by planned time: the status's "last error" while the bot's own message is empty.
+   */
+  async latestPostProblem(cycleId: string): Promise<PostRecord | null> {
+    const row = await this.db
+      .selectFrom('posts')
+      .selectAll()
+      .where('cycle_id', '=', this.bind(cycleId))
+      .where('status', 'in', ['failed', 'skipped', 'missed', 'not_attempted'])
+      .orderBy('planned_at', 'desc')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? postFromRow(row) : null;
+  }
+
   /** A cycle's posts in plan order; at most `limit` of them when given (a cycle may hold 100,000). */
   async cyclePosts(cycleId: string, limit?: number): Promise<PostRecord[]> {
     let query = this.db

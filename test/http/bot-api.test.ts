@@ -170,6 +170,14 @@ describe('POST /api/bot/start — the original’s rules', () => {
 
 describe('GET /api/bot/status and /api/bot/plan', () => {
   it('status has the documented shape', async () => {
+    const stopped = {
+      level: 'stopped',
+      code: 'stopped',
+      message: 'The bot is stopped: nothing is posted.',
+      action: null,
+      until: null,
+      sessionIds: [],
+    };
     const c = await readyCustomer(api);
     const res = await api.request('GET', '/api/bot/status', { token: c.token });
     expect(res.statusCode).toBe(200);
@@ -190,6 +198,10 @@ describe('GET /api/bot/status and /api/bot/plan', () => {
       ],
       stats: { sent: 0, failed: 0, floodWaits: 0 },
       lastError: null,
+      // Added since the original's shape: how the bot is doing (core/condition.ts), and the last error.
+      condition: stopped,
+      conditions: [stopped],
+      latestError: null,
     });
   });
 

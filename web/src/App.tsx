@@ -1,6 +1,7 @@
 /** The shell: sign-in, navigation (collapsing on phones), and the pages. */
 import { useCallback, useEffect, useRef, useState, type FormEvent, type JSX } from 'react';
 import { api, ApiError, getToken, messageOf, onUnauthorized, setToken } from './api';
+import type { StreamState } from './events';
 import { FeedProvider, useFeed } from './feed';
 import { useAction } from './hooks';
 import { Link, navigate, usePath } from './router';
@@ -35,6 +36,23 @@ const PAGES: Page[] = [
 ];
 
 type Who = { token: string; admin: boolean };
+
+/** The live badge: a word, and what it means for what the pages show. */
+const LIVE: Record<StreamState, { word: string; meaning: string }> = {
+  open: {
+    word: 'live',
+    meaning: 'Live: the bot’s events arrive as they happen, and the pages update by themselves.',
+  },
+  connecting: {
+    word: 'connecting…',
+    meaning: 'Connecting to the bot’s live events; until then the pages refresh every few seconds.',
+  },
+  closed: {
+    word: 'offline',
+    meaning:
+      'Offline: live events are not arriving (the server cannot be reached); it is tried again by itself, and the pages refresh when it is back.',
+  },
+};
 
 /** Who the token belongs to: GET /api/me says the role (an invalid token throws a 401 ApiError). */
 async function isAdmin(token: string): Promise<boolean> {
@@ -202,8 +220,9 @@ function Shell({ admin, onSignOut }: { admin: boolean; onSignOut: () => void }) 
           <Link to="/app/overview" className="brand">
             <img src="/favicon.svg" alt="" width="24" height="24" /> Stagger
           </Link>
-          <span className={`live live-${state}`} title="Live updates">
-            {state === 'open' ? 'live' : state === 'connecting' ? 'connecting…' : 'offline'}
+          <span className={`live live-${state}`} title={LIVE[state].meaning} data-testid="live-badge">
+            {LIVE[state].word}
+            <span className="sr-only">: {LIVE[state].meaning}</span>
           </span>
           <button
             type="button"

@@ -4,6 +4,7 @@
  * Node, so the answers are spelled here with the server's field types. Only types cross from src/: these imports
  * are erased from the bundle.
  */
+import type { Condition } from '../../src/core/condition.js';
 import type { CycleStatus, PostStatus, SessionDriver, SessionStatus } from '../../src/core/model.js';
 import type { ExecutionMode } from '../../src/core/plan.js';
 import type { SlotCounts, SlotOutcome } from '../../src/core/slot-outcome.js';
@@ -17,7 +18,23 @@ export interface CyclePosts {
   failed: number;
   skipped: number;
   cancelled: number;
+  /** Planned or sending: what a stop now would cancel. */
   pending: number;
+  /** Sent or decided (sent + failed + skipped); cancelled posts are not done. */
+  done: number;
+}
+
+/** A condition of the bot as the server judged it (src/core/condition.ts), its end as ISO text. */
+export type BotCondition = Omit<Condition, 'until'> & { until: string | null };
+
+/** The last error: the runner's words while it needs attention, else the latest cycle's last failed or skipped post. */
+export interface LatestError {
+  text: string;
+  code: string | null;
+  cycle: number | null;
+  group: string | null;
+  sessionId: string | null;
+  at: string | null;
 }
 
 export interface BotStatus {
@@ -33,8 +50,14 @@ export interface BotStatus {
   } | null;
   nextCycleAt: string | null;
   sessions: { id: string; label: string; state: SessionStatus; cooldownUntil: string | null }[];
+  /** Over the bot's whole life (every cycle), unlike `cycle.posts`. */
   stats: { sent: number; failed: number; floodWaits: number };
   lastError: string | null;
+  /** The worst current condition: what the status line says. */
+  condition: BotCondition;
+  /** Every current condition, worst first. */
+  conditions: BotCondition[];
+  latestError: LatestError | null;
 }
 
 export interface Session {

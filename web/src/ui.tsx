@@ -3,6 +3,9 @@
  * generic JSON view.
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { POST_STATUSES } from '../../src/core/model.js';
+import { postStatusMeaning } from '../../src/core/reasons.js';
+import { clause, count } from '../../src/core/words.js';
 import type { ApiError } from './api';
 import type { PresentedEvent } from './types';
 
@@ -52,8 +55,33 @@ const BADGE: Record<string, string> = {
   aborted: 'bad',
 };
 
-export function Badge({ value }: { value: string }) {
-  return <span className={`badge badge-${BADGE[value] ?? 'neutral'}`}>{value.replaceAll('_', ' ')}</span>;
+/** A status word as a badge; `meaning` says what the word means (a tooltip, and read out after the word). */
+export function Badge({ value, meaning }: { value: string; meaning?: string | null }) {
+  return (
+    <span className={`badge badge-${BADGE[value] ?? 'neutral'}`} title={meaning ?? undefined}>
+      {value.replaceAll('_', ' ')}
+      {meaning && <span className="sr-only"> ({meaning})</span>}
+    </span>
+  );
+}
+
+/** What every post status means, from the server's one table (src/core/reasons.ts): the history's legend. */
+export function PostStatusLegend() {
+  return (
+    <details className="legend" data-testid="status-legend">
+      <summary>What the statuses mean</summary>
+      <dl className="kv">
+        {POST_STATUSES.map((status) => (
+          <div key={status}>
+            <dt>
+              <Badge value={status} />
+            </dt>
+            <dd>{postStatusMeaning(status)}</dd>
+          </div>
+        ))}
+      </dl>
+    </details>
+  );
 }
 
 export function formatTime(iso: string | number | null | undefined): string {
@@ -272,17 +300,19 @@ function plain(raw: string | null, text: string | undefined): string {
 
 /** Turns an event from the live stream into one sentence. */
 export function describeEvent(event: PresentedEvent, sessionName: (id: string) => string): string {
-  const reason = 'reason' in event ? plain(event.reason, event.reasonText) : '';
-  const why = ('error' in event ? plain(event.error, event.errorText) : '') || reason;
+  // Reasons in words are whole sentences; here they follow a colon before the sentence's own full stop.
+  const reason = clause('reason' in event ? plain(event.reason, event.reasonText) : '');
+  const because = clause(('error' in event ? plain(event.error, event.errorText) : '') || reason);
+  const why = because ? `${because}.` : 'no reason was given.';
   switch (event.type) {
     case 'bot.started':
       return 'The bot started.';
     case 'bot.stopped':
       return `The bot stopped${reason ? `: ${reason}` : ''}.`;
     case 'bot.attention':
-      return `The bot needs attention: ${event.message || reason}`;
+      return `The bot needs attention: ${clause(event.message || reason)}.`;
     case 'cycle.started':
-      return `Cycle ${event.number} started (${event.mode}, ${event.posts} posts${event.resumed ? ', resumed' : ''}).`;
+      return `Cycle ${event.number} started (${event.mode}, ${count(event.posts, 'post')}${event.resumed ? ', resumed' : ''}).`;
     case 'cycle.finished':
       return `Cycle ${event.number} ${event.status}${reason ? `: ${reason}` : ''}.`;
     case 'cycle.skipped':

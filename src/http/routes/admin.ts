@@ -45,6 +45,15 @@ const PoolBody = Type.Object(
 );
 const AssignBody = Type.Object({ userId: RecordId('the customer') }, { additionalProperties: false });
 
+/** The answer of GET /api/admin/installation. */
+const InstallationView = Type.Object({
+  cluster: Type.Boolean({
+    description: 'whether GET /api/admin/cluster has workers and leases to show (else it answers 409)',
+  }),
+  database: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')]),
+  message: Type.String({ description: 'the same in plain words' }),
+});
+
 export const DEFAULT_MAX_SESSIONS = 5;
 
 export function presentUser(u: User) {
@@ -264,6 +273,19 @@ export function adminRoutes(deps: AppDeps) {
         ),
       };
     });
+
+    // What the dashboard asks before the cluster view: a one-process installation is no error to show.
+    app.get(
+      '/api/admin/installation',
+      { schema: { tags: ['admin'], response: { 200: InstallationView } } },
+      async () => ({
+        cluster: deps.cluster !== undefined,
+        database: store.dialect,
+        message: deps.cluster
+          ? 'Stagger runs in several processes on PostgreSQL: GET /api/admin/cluster shows the workers and their leases.'
+          : 'This installation runs everything in one process: there are no workers or leases to show.',
+      }),
+    );
 
     app.get('/api/admin/cluster', { schema: { tags: ['admin'] } }, async () => {
       if (!deps.cluster)

@@ -22,7 +22,7 @@ import { DEFAULT_RUNTIME_OPTIONS } from '../../runtime/options.js';
 import type { BotConfig } from '../../storage/bots.js';
 import type { User } from '../../storage/users.js';
 import { requireCaller } from '../auth.js';
-import { botStatus, nextCycleFor } from '../bot-status.js';
+import { BotStatusView, botStatus, nextCycleFor } from '../bot-status.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { iso, presentFactsVerdict, presentSession } from '../presenters.js';
@@ -250,8 +250,10 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
       return { status: 'stopped' };
     });
 
-    app.get('/api/bot/status', { schema: { tags: ['bot'] } }, async (request) =>
-      botStatus(deps, (await caller(request)).bot),
+    app.get(
+      '/api/bot/status',
+      { schema: { tags: ['bot'], response: { 200: BotStatusView } } },
+      async (request) => botStatus(deps, (await caller(request)).bot),
     );
 
     app.get('/api/me', { schema: { tags: ['account'] } }, async (request) => {

@@ -8,6 +8,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { frozenAt } from '../../core/freeze.js';
 import { explain } from '../../core/outcome.js';
+import { count } from '../../core/words.js';
 import type { SessionRecord } from '../../storage/sessions.js';
 import type { User } from '../../storage/users.js';
 import type { LoginManager } from '../../telegram/mtcute/login.js';
@@ -141,7 +142,12 @@ export function sessionRoutes(deps: AppDeps) {
     if (user.role === 'admin') return;
     const have = (await store.sessions.listByOwner(user.id)).length;
     if (have + adding > user.maxSessions) {
-      throw new ApiError('SESSION_LIMIT', `your plan allows ${user.maxSessions} sessions; you have ${have}`);
+      // Said with what to do about it: the limit is the plan's, raised by the operator.
+      const more = adding > 1 ? `; adding ${adding} would make ${have + adding}` : '';
+      throw new ApiError(
+        'SESSION_LIMIT',
+        `your plan allows ${count(user.maxSessions, 'session')} and you have ${have}${more}: delete a session you no longer need on the Sessions page (DELETE /api/sessions/:id), or ask your operator for a plan with more sessions`,
+      );
     }
   }
 

@@ -34,6 +34,10 @@ export function AdminBots() {
               </td>
               <td>
                 <Badge value={b.status} />
+                {/* The worst condition, as the customer's Overview says it (absent on a bot whose status failed). */}
+                {b.condition && b.condition.level !== 'ok' && b.condition.level !== 'stopped' && (
+                  <div className={`small condition-text-${b.condition.level}`}>{b.condition.message}</div>
+                )}
               </td>
               <td>
                 {b.execution_mode ?? '—'}
@@ -58,7 +62,7 @@ export function AdminBots() {
                 {b.stats.sent} / {b.stats.failed} / {b.stats.floodWaits}
               </td>
               <td>{b.sessions.length}</td>
-              <td>{b.lastError ?? '—'}</td>
+              <td>{b.latestError?.text ?? b.lastError ?? '—'}</td>
             </tr>
           ))}
         </DataTable>

@@ -4,6 +4,7 @@ import { api } from '../api';
 import { useAction, useResource } from '../hooks';
 import type { PoolSession, User } from '../types';
 import { Badge, DataTable, ErrorText, HowManyField, Loading, Notice, Relative } from '../ui';
+import { count as countOf } from '../../../src/core/words.js';
 
 export function AdminPool() {
   const sessions = useResource<{ sessions: PoolSession[] }>('/api/admin/sessions');
@@ -27,8 +28,8 @@ export function AdminPool() {
       <section className="card" aria-labelledby="all-sessions-title">
         <h2 id="all-sessions-title">All sessions</h2>
         <p className="muted small">
-          {all.length} sessions, {pool} in the pool (no owner). A customer with no session of their own is
-          given pool sessions, up to their plan’s limit, when they start.
+          {countOf(all.length, 'session')}, {pool} in the pool (no owner). A customer with no session of their
+          own is given pool sessions, up to their plan’s limit, when they start.
         </p>
         <ErrorText error={error ?? sessions.error} />
         {!sessions.data ? (
@@ -110,9 +111,7 @@ function AddToPool({ onAdded }: { onAdded: () => void }) {
         driver: 'sandbox',
         count: Number(count),
       });
-      setDone(
-        `Added ${answer.sessions.length} sandbox session${answer.sessions.length === 1 ? '' : 's'} to the pool.`,
-      );
+      setDone(`Added ${countOf(answer.sessions.length, 'sandbox session')} to the pool.`);
       onAdded();
     });
   }

@@ -7,7 +7,8 @@ import { api, messageOf, query } from '../api';
 import { useFeed } from '../feed';
 import { useAction, useResource } from '../hooks';
 import type { PostRow, Session } from '../types';
-import { Badge, DataTable, describeEvent, ErrorText, formatTime, Loading } from '../ui';
+import { postStatusMeaning } from '../../../src/core/reasons.js';
+import { Badge, DataTable, describeEvent, ErrorText, formatTime, Loading, PostStatusLegend } from '../ui';
 
 const SHOWN_EVENTS = 100;
 
@@ -139,6 +140,7 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
         </div>
         <button type="submit">Show</button>
       </form>
+      <PostStatusLegend />
       <ErrorText error={error} />
       {posts === null ? (
         busy && <Loading what="the history" />
@@ -146,14 +148,17 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
         <p className="muted">No posts{filters.status || filters.cycle ? ' match these filters' : ' yet'}.</p>
       ) : (
         <DataTable
-          columns={['Cycle', 'Planned', 'Group', 'Session', 'Status', 'Why', 'Sent']}
+          columns={['Cycle · post', 'Planned', 'Group', 'Session', 'Status', 'Why', 'Sent']}
           className="history"
         >
           {posts.map((p) => (
             <tr key={p.id} data-status={p.status}>
               <td>
                 #{p.cycle}
-                <span className="muted small"> · {p.seq + 1}</span>
+                <span className="muted small" title="The post’s place in the cycle’s plan">
+                  {' '}
+                  · post {p.seq + 1}
+                </span>
               </td>
               <td>{formatTime(p.plannedAt)}</td>
               <td>
@@ -162,7 +167,7 @@ function History({ sessionName }: { sessionName: (id: string) => string }) {
               </td>
               <td>{sessionName(p.sessionId)}</td>
               <td>
-                <Badge value={p.status} />
+                <Badge value={p.status} meaning={postStatusMeaning(p.status)} />
                 {p.attempts > 1 && <div className="muted small">{p.attempts} attempts</div>}
               </td>
               <td className="reason">

@@ -1,19 +1,26 @@
-/** Status, start/stop, the current cycle's progress, the next cycle, counters and the last error. */
+/**
+ * How the bot is doing — the worst current condition as the server judged it (src/core/condition.ts), with the
+ * others below it — start/stop, the latest cycle's progress, the next cycle, the counters over all cycles and the
+ * last error.
+ */
 import { useEffect, useState, type FormEvent } from 'react';
+import type { ActionPlace } from '../../../src/core/condition.js';
 import type { PlanJson } from '../../../src/core/plan-json.js';
 import type { ExecutionMode } from '../../../src/core/plan.js';
+import { count } from '../../../src/core/words.js';
 import { api } from '../api';
 import { useOnEvents } from '../feed';
 import { useAction, useResource } from '../hooks';
 import { Link } from '../router';
-import type { BotStatus } from '../types';
+import type { BotCondition, BotStatus } from '../types';
 import { Badge, ErrorText, Loading, Relative, formatTime } from '../ui';
 import { stateNow } from '../session-state';
 
-const STATUS_WORDS: Record<BotStatus['status'], string> = {
-  running: 'The bot is running: posts go out on schedule.',
-  stopped: 'The bot is stopped: nothing is posted.',
-  needs_attention: 'The bot is running but needs attention: see the last error below.',
+/** The dashboard's page for each place the server says to act. */
+const PAGE_OF: Record<ActionPlace, string> = {
+  sessions: '/app/sessions',
+  post_and_groups: '/app/post',
+  activity: '/app/activity',
 };
 
 export function Overview() {
@@ -32,7 +39,16 @@ export function Overview() {
             <h2 id="bot-state">
               Bot <Badge value={s.status} />
             </h2>
-            <p>{STATUS_WORDS[s.status]}</p>
+            <ConditionLine condition={s.condition} testId="bot-condition" />
+            {s.conditions.length > 1 && (
+              <ul className="conditions" aria-label="Also now" data-testid="bot-conditions">
+                {s.conditions.slice(1).map((c) => (
+                  <li key={c.code}>
+                    <ConditionLine condition={c} />
+                  </li>
+                ))}
+              </ul>
+            )}
             {s.status !== 'stopped' && (
               <p className="muted">
                 Mode: <strong>{s.execution_mode ?? '—'}</strong>
@@ -46,30 +62,30 @@ export function Overview() {
 
           <div className="grid2">
             <section className="card" aria-labelledby="cycle-title">
-              <h2 id="cycle-title">Current cycle</h2>
+              <h2 id="cycle-title">Latest cycle</h2>
               {s.cycle ? <CycleView cycle={s.cycle} /> : <p className="muted">No cycle has run yet.</p>}
               <p>
                 Next cycle: <Relative iso={s.nextCycleAt} />
               </p>
             </section>
             <section className="card" aria-labelledby="counters-title">
-              <h2 id="counters-title">Counters</h2>
-              <dl className="counters">
+              <h2 id="counters-title">All cycles so far</h2>
+              <dl className="counters" aria-label="Counted over every cycle since the bot was created">
                 <div>
-                  <dt>Sent</dt>
+                  <dt>Sent, all cycles</dt>
                   <dd data-testid="stat-sent">{s.stats.sent}</dd>
                 </div>
                 <div>
-                  <dt>Failed</dt>
-                  <dd>{s.stats.failed}</dd>
+                  <dt>Failed, all cycles</dt>
+                  <dd data-testid="stat-failed">{s.stats.failed}</dd>
                 </div>
                 <div>
-                  <dt>Flood waits</dt>
-                  <dd>{s.stats.floodWaits}</dd>
+                  <dt>Flood waits, all cycles</dt>
+                  <dd data-testid="stat-flood-waits">{s.stats.floodWaits}</dd>
                 </div>
               </dl>
-              <p className="muted small">
-                {s.sessions.length} session{s.sessions.length === 1 ? '' : 's'}:{' '}
+              <p className="muted small" data-testid="session-summary">
+                {count(s.sessions.length, 'session')}:{' '}
                 {s.sessions.filter((x) => stateNow(x).status === 'active').length} active,{' '}
                 {s.sessions.filter((x) => stateNow(x).status === 'paused').length} paused,{' '}
                 {s.sessions.filter((x) => stateNow(x).status === 'dead').length} dead.{' '}
@@ -78,19 +94,78 @@ export function Overview() {
             </section>
           </div>
 
-          <section className="card" aria-labelledby="last-error-title">
-            <h2 id="last-error-title">Last error</h2>
-            {s.lastError ? <p className="error">{s.lastError}</p> : <p className="muted">None.</p>}
-          </section>
+          <LastError status={s} />
         </>
       )}
     </div>
   );
 }
 
+/** One condition: its words, when it ends by itself, and a link to where to act. */
+function ConditionLine({ condition, testId }: { condition: BotCondition; testId?: string }) {
+  return (
+    <p
+      className={`condition condition-${condition.level}`}
+      data-level={condition.level}
+      data-code={condition.code}
+      data-testid={testId}
+      role={testId ? 'status' : undefined}
+    >
+      {condition.message}
+      {condition.until && (
+        <>
+          {' '}
+          <span className="condition-until">
+            {condition.sessionIds.length > 1 ? 'The first pause ends' : 'It ends'}{' '}
+            <Relative iso={condition.until} />.
+          </span>
+        </>
+      )}
+      {condition.action && (
+        <>
+          {' '}
+          <Link to={PAGE_OF[condition.action.where]}>{condition.action.label}</Link>
+        </>
+      )}
+    </p>
+  );
+}
+
+/** The last error the server knows of; "None" only while nothing is wrong. */
+function LastError({ status }: { status: BotStatus }) {
+  const error = status.latestError;
+  const troubled = status.condition.level === 'warning' || status.condition.level === 'critical';
+  const label = (id: string) => status.sessions.find((x) => x.id === id)?.label ?? `session #${id}`;
+  return (
+    <section className="card" aria-labelledby="last-error-title" data-testid="last-error">
+      <h2 id="last-error-title">Last error</h2>
+      {error ? (
+        <>
+          <p className="error">{error.text}</p>
+          <p className="muted small">
+            {[
+              error.code,
+              error.group && `group ${error.group}`,
+              error.sessionId && label(error.sessionId),
+              error.cycle !== null && `cycle #${error.cycle}`,
+              error.at && `due ${formatTime(error.at)}`,
+            ]
+              .filter(Boolean)
+              .join(' · ')}{' '}
+            {error.cycle !== null && <Link to="/app/activity">See the posts in Activity</Link>}
+          </p>
+        </>
+      ) : troubled ? (
+        <p>No post of the latest cycle failed or was skipped; what is wrong now is said above.</p>
+      ) : (
+        <p className="muted">None.</p>
+      )}
+    </section>
+  );
+}
+
 function CycleView({ cycle }: { cycle: NonNullable<BotStatus['cycle']> }) {
   const p = cycle.posts;
-  const done = p.sent + p.failed + p.skipped + p.cancelled;
   return (
     <>
       <p>
@@ -99,17 +174,21 @@ function CycleView({ cycle }: { cycle: NonNullable<BotStatus['cycle']> }) {
         {cycle.finishedAt && <>, finished {formatTime(cycle.finishedAt)}</>}.
       </p>
       <label className="progress">
-        <span>
-          {done} of {p.planned} posts done
+        <span data-testid="cycle-progress">
+          {p.done} of {count(p.planned, 'post')} done (sent or decided)
+          {p.cancelled > 0 && <>, {p.cancelled} cancelled</>}
         </span>
-        <progress max={Math.max(1, p.planned)} value={done} />
+        <progress max={Math.max(1, p.planned)} value={p.done} />
       </label>
-      <ul className="chips" aria-label="Posts in this cycle">
+      <ul className="chips" aria-label={`Posts in cycle #${cycle.number}`}>
+        <li className="chips-label">This cycle:</li>
         <li>sent {p.sent}</li>
         <li>failed {p.failed}</li>
-        <li>skipped {p.skipped}</li>
+        <li title="Skipped, missed (Stagger was not running when due) or not attempted (the cycle ended first)">
+          skipped {p.skipped}
+        </li>
         <li>cancelled {p.cancelled}</li>
-        <li>pending {p.pending}</li>
+        <li title="Planned or being sent">pending {p.pending}</li>
       </ul>
     </>
   );
@@ -120,6 +199,7 @@ function StartStop({ status, onChange }: { status: BotStatus; onChange: () => vo
   const [mode, setMode] = useState<ExecutionMode>('starter');
   const [minutes, setMinutes] = useState('60');
   const [ready, setReady] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const { error, busy, run } = useAction();
 
   // Pre-filled with what a start without choices would use: stored configuration, else the plan's default.
@@ -151,6 +231,7 @@ function StartStop({ status, onChange }: { status: BotStatus; onChange: () => vo
   }
 
   function stop() {
+    setConfirming(false);
     void run(async () => {
       await api('POST', '/api/bot/stop');
       onChange();
@@ -158,9 +239,34 @@ function StartStop({ status, onChange }: { status: BotStatus; onChange: () => vo
   }
 
   if (running) {
+    // A stop cancels the running cycle's posts not yet sent: asked first, with how many.
+    const cycle = status.cycle;
+    const cancels = cycle && cycle.status === 'running' ? cycle.posts.pending : 0;
+    if (confirming && cancels > 0) {
+      return (
+        <div className="actions confirm-stop" role="group" aria-labelledby="stop-question">
+          <p id="stop-question" className="warn-text">
+            Stopping now cancels {cancels} of the {count(cycle!.posts.planned, 'post')} of cycle #
+            {cycle!.number}: {cancels === 1 ? 'it has' : 'they have'} not been sent yet, and{' '}
+            {cancels === 1 ? 'is' : 'are'} not sent later.
+          </p>
+          <button type="button" className="danger" onClick={stop} disabled={busy} autoFocus>
+            Stop and cancel {count(cancels, 'post')}
+          </button>
+          <button type="button" className="secondary" onClick={() => setConfirming(false)}>
+            Keep running
+          </button>
+        </div>
+      );
+    }
     return (
       <div className="actions">
-        <button type="button" className="danger" onClick={stop} disabled={busy}>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => (cancels > 0 ? setConfirming(true) : stop())}
+          disabled={busy}
+        >
           {busy ? 'Stopping…' : 'Stop the bot'}
         </button>
         <ErrorText error={error} />

@@ -6,6 +6,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { FactsWarning } from '../../../src/core/group-facts.js';
 import type { TargetLineError, TargetWarning } from '../../../src/core/group-targets.js';
 import type { PlanJson } from '../../../src/core/plan-json.js';
+import { count } from '../../../src/core/words.js';
 import { api, ApiError, messageOf } from '../api';
 import { useAction, useResource } from '../hooks';
 import type { GroupView, Session, Settings } from '../types';
@@ -149,15 +150,23 @@ function Groups({ onSaved }: { onSaved: () => void }) {
         });
         setErrors([]);
         setWarnings(answer.warnings);
-        setSaved(`Saved ${answer.groups.length} group${answer.groups.length === 1 ? '' : 's'}.`);
+        setSaved(`Saved ${count(answer.groups.length, 'group')}.`);
         onSaved();
       },
       (caught) => {
         const details =
           caught instanceof ApiError ? (caught.details as { errors?: TargetLineError[] }) : undefined;
-        setErrors(Array.isArray(details?.errors) ? details.errors : []);
+        const lineErrors = Array.isArray(details?.errors) ? details.errors : [];
+        setErrors(lineErrors);
         setWarnings([]);
-        setError(messageOf(caught));
+        // Bad lines are listed one by one beside the groups: the server's message, which spells every one of them
+        // out again in one paragraph, would say each twice. Other refusals (too many groups) are said as they are.
+        const onlyLines = caught instanceof ApiError && caught.code === 'INVALID_GROUP_TARGETS';
+        setError(
+          onlyLines && lineErrors.length > 0
+            ? `Nothing was saved: ${count(lineErrors.length, 'line')} to fix, listed beside the groups.`
+            : messageOf(caught),
+        );
       },
     );
   }
@@ -195,7 +204,7 @@ function Groups({ onSaved }: { onSaved: () => void }) {
               />
               <small id="groups-help" className="muted">
                 @username, t.me/username, a chat id like -1001234567890, or a forum topic (t.me/group/12).
-                Paste many lines at once; # starts a comment. {filled} line{filled === 1 ? '' : 's'} filled.
+                Paste many lines at once; # starts a comment. {count(filled, 'line')} filled.
               </small>
             </div>
             {errors.length > 0 && (
@@ -266,8 +275,8 @@ function GroupFacts({ version }: { version: number }) {
       const report = await api<PreflightAnswer>('GET', '/api/bot/preflight');
       const { groups: g, sessions: n, problems } = report.summary;
       setChecked(
-        `Checked ${g} group${g === 1 ? '' : 's'} with ${n} session${n === 1 ? '' : 's'}: ` +
-          `${problems === 0 ? 'no problem' : `${problems} problem${problems === 1 ? '' : 's'}`}.`,
+        `Checked ${count(g, 'group')} with ${count(n, 'session')}: ` +
+          `${problems === 0 ? 'no problem' : count(problems, 'problem')}.`,
       );
       reloadGroups();
       reloadPreview();

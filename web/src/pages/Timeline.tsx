@@ -8,6 +8,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { PlanJson } from '../../../src/core/plan-json.js';
 import type { ExecutionMode } from '../../../src/core/plan.js';
+import { count } from '../../../src/core/words.js';
 import { query } from '../api';
 import { useFeed, useOnEvents } from '../feed';
 import { useResource } from '../hooks';
@@ -220,7 +221,7 @@ function PlanPreview({
           {plan.mode === 'starter'
             ? `starter cycle of ${formatDuration(plan.cycleSeconds ?? 0)}`
             : 'enterprise cycle'}
-          , {plan.posts.length} posts
+          , {count(plan.posts.length, 'post')}
           {plan.source && plan.source.albumSize > 1 && (
             <span data-testid="plan-album">, each an album of {plan.source.albumSize}</span>
           )}
@@ -238,7 +239,7 @@ function PlanPreview({
           range={range}
           onRange={setRange}
           now={null}
-          description={`Preview: ${plan.sessions.length} sessions, ${plan.posts.length} posts over ${formatDuration(domain)}.`}
+          description={`Preview: ${count(plan.sessions.length, 'session')}, ${count(plan.posts.length, 'post')} over ${formatDuration(domain)}.`}
         />
         {plan.posts.length > MAX_MARKS && (
           <p className="muted small">
@@ -271,8 +272,9 @@ function PlanPreview({
         ) : (
           <ul className="warnings">
             {plan.warnings.map((w) => (
-              <li key={w.code}>
-                <strong>{w.code.replaceAll('_', ' ').toLowerCase()}</strong>: {w.message}
+              // The message is a whole clause: the code beside it would say its first words twice.
+              <li key={w.code} data-code={w.code}>
+                {w.message.charAt(0).toUpperCase() + w.message.slice(1)}.
               </li>
             ))}
           </ul>
@@ -457,10 +459,10 @@ function CycleChart({
         <h2 id="chart-title">
           Cycle #{cycle.number}:{' '}
           {cycle.mode === 'starter' ? `starter, ${formatDuration(cycle.cycleSeconds ?? 0)}` : 'enterprise'},{' '}
-          {counts.planned} posts
+          {count(counts.planned, 'post')}
         </h2>
         <p className="muted small" aria-live="polite" data-testid="live-summary">
-          {`Cycle #${cycle.number} (${state}): ${parts} of ${counts.planned} posts.`}
+          {`Cycle #${cycle.number} (${state}): ${parts} of ${count(counts.planned, 'post')}.`}
         </p>
         <ZoomBar range={range} domain={domain} onRange={setRange} />
         <TimelineChart
@@ -470,7 +472,7 @@ function CycleChart({
           range={range}
           onRange={setRange}
           now={nowSeconds}
-          description={`Cycle #${cycle.number}: ${lanes.length} sessions, ${counts.planned} posts: ${parts}.`}
+          description={`Cycle #${cycle.number}: ${count(lanes.length, 'session')}, ${count(counts.planned, 'post')}: ${parts}.`}
         />
         {view.truncated && (
           <p className="muted small">
