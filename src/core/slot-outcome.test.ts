@@ -28,7 +28,7 @@ describe('the outcome of a slot', () => {
         sending: 1,
         planned: 0,
       }),
-    ).toEqual({ planned: 12, sent: 4, failed: 0, skipped: 3, cancelled: 4, pending: 1 });
+    ).toEqual({ planned: 12, sent: 4, failed: 0, skipped: 3, cancelled: 4, pending: 1, done: 7 });
     expect(countSlotOutcomes({})).toEqual({
       planned: 0,
       sent: 0,
@@ -36,6 +36,7 @@ describe('the outcome of a slot', () => {
       skipped: 0,
       cancelled: 0,
       pending: 0,
+      done: 0,
     });
   });
 });

@@ -27,15 +27,19 @@ export function slotOutcome(status: PostStatus): SlotOutcome {
   return OUTCOME_OF[status];
 }
 
-/** A cycle's slots counted by outcome; `planned` is every slot of the cycle, whatever became of it. */
-export type SlotCounts = Record<SlotOutcome, number> & { planned: number };
+/**
+ * A cycle's slots counted by outcome; `planned` is every slot of the cycle, whatever became of it, and `done` what
+ * was sent or decided (sent + failed + skipped): a progress bar counts `done`, never a cancelled slot.
+ */
+export type SlotCounts = Record<SlotOutcome, number> & { planned: number; done: number };
 
 export function countSlotOutcomes(byStatus: Partial<Record<PostStatus, number>>): SlotCounts {
-  const counts: SlotCounts = { planned: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0, pending: 0 };
+  const counts: SlotCounts = { planned: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0, pending: 0, done: 0 };
   for (const [status, n] of Object.entries(byStatus) as [PostStatus, number | undefined][]) {
     if (!n) continue;
     counts.planned += n;
     counts[slotOutcome(status)] += n;
   }
+  counts.done = counts.sent + counts.failed + counts.skipped;
   return counts;
 }

@@ -38,7 +38,8 @@ export const ConditionView = Type.Object({
   sessionIds: Type.Array(Type.String()),
 });
 
-const PostCounts = Type.Object({
+/** A cycle's posts by outcome (core/slot-outcome.ts): the status's and the cycle view's counts. */
+export const PostCounts = Type.Object({
   planned: Type.Integer({ description: 'every post of the cycle' }),
   sent: Type.Integer(),
   failed: Type.Integer(),
@@ -129,16 +130,14 @@ export async function botStatus(deps: AppDeps, bot: BotConfig): Promise<BotStatu
   const outcomes = cycle ? await store.bots.cycleOutcomes(cycle.id) : [];
   const counts: Partial<Record<PostStatus, number>> = {};
   for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + o.count;
-  // Counted by the one table of slot outcomes (core/slot-outcome.ts), as the cycle view and timeline count; done is
-  // what was sent or decided (a cancelled post is not done).
-  const slots = countSlotOutcomes(counts);
+  // Counted by the one table of slot outcomes (core/slot-outcome.ts), as the cycle view and timeline count.
   const cycleView = cycle
     ? {
         number: cycle.number,
         status: cycle.status,
         startedAt: iso(cycle.plannedStartAt),
         finishedAt: iso(cycle.finishedAt),
-        posts: { ...slots, done: slots.sent + slots.failed + slots.skipped },
+        posts: countSlotOutcomes(counts),
       }
     : null;
   const running = bot.desiredState === 'running';

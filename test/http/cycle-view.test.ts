@@ -75,7 +75,15 @@ describe('GET /api/bot/cycles/:number', () => {
       deadlineAt: new Date(START + 600_000).toISOString(),
       finishedAt: new Date(START + 410_000).toISOString(),
     });
-    expect(view.counts).toEqual({ planned: 6, sent: 3, failed: 1, skipped: 2, cancelled: 0, pending: 0 });
+    expect(view.counts).toEqual({
+      planned: 6,
+      sent: 3,
+      failed: 1,
+      skipped: 2,
+      cancelled: 0,
+      pending: 0,
+      done: 6,
+    });
     expect(view.truncated).toBe(false);
     expect(view.slots.map((s: { outcome: string }) => s.outcome)).toEqual([
       'sent',

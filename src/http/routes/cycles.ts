@@ -13,6 +13,7 @@ import { DEFAULT_RUNTIME_OPTIONS } from '../../runtime/options.js';
 import { requireCaller } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { PostCounts } from '../bot-status.js';
 import { iso } from '../presenters.js';
 import { PostView, presentPost } from './bot.js';
 
@@ -28,19 +29,6 @@ const CycleParams = Type.Object({
 const Outcome = Type.Union(
   SLOT_OUTCOMES.map((o) => Type.Literal(o)),
   { description: 'what became of the slot: sent (or duplicate), failed, skipped, cancelled, or pending' },
-);
-
-const count = () => Type.Integer({ minimum: 0 });
-const Counts = Type.Object(
-  {
-    planned: count(),
-    sent: count(),
-    failed: count(),
-    skipped: count(),
-    cancelled: count(),
-    pending: count(),
-  },
-  { description: 'every slot of the cycle by outcome (planned: all of them), as GET /api/bot/status counts' },
 );
 
 const CycleView = Type.Object({
@@ -63,7 +51,7 @@ const CycleView = Type.Object({
     expectedEndAt: nullable(Type.String({ description: 'when the plan’s last post is due' })),
     finishedAt: nullable(Type.String()),
   }),
-  counts: Counts,
+  counts: PostCounts,
   slots: Type.Array(
     Type.Composite([
       PostView,
