@@ -55,7 +55,7 @@ async function outside(page: Page): Promise<{ scrollWidth: number; width: number
       }
       return null;
     };
-    for (const el of document.querySelectorAll('body *')) {
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
       // Kept out of sight on purpose: read by screen readers only, or the skip link until it has the focus.
       if (el.closest('.sr-only') || (el.matches('.skip') && el !== document.activeElement)) continue;
       const rect = el.getBoundingClientRect();
