@@ -222,7 +222,9 @@ export function explainText(
   policy: ExplainPolicy,
   error: string | null = null,
 ): string | null {
-  if (kind === 'error') return explainTelegram(text) ?? explainReason('session', text, policy);
+  // A session's reason kept as a skipped lane's cause is lower case (`flood_wait`): its words, not those of a
+  // Telegram error of a similar name (FLOOD_WAIT without seconds means "for hours", which it did not say).
+  if (kind === 'error') return explainReason('session', text, policy) ?? explainTelegram(text);
   return explainReason(kind, text, policy, error) ?? explainTelegram(text);
 }
 

@@ -84,7 +84,10 @@ describe.runIf(HAVE_CHROMIUM)('every page fits a laptop and a phone', () => {
     operatorToken = (await dash.service.store.users.issueToken(dash.demo.adminId, 'screens')).token;
     const token = dash.demo.token;
     // A bot half-way through a starter cycle: sent posts, planned ones, a live timeline.
-    await dash.call(token, 'PUT', '/api/bot/settings', { delay_between_posts: 0.5, min_group_gap_seconds: 0 });
+    await dash.call(token, 'PUT', '/api/bot/settings', {
+      delay_between_posts: 0.5,
+      min_group_gap_seconds: 0,
+    });
     await dash.call(token, 'POST', '/api/bot/start', { execution_mode: 'starter', total_cycle_minutes: 1 });
     await dash.advance(40_000);
   }, 90_000);

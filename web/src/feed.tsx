@@ -1,5 +1,14 @@
 /** One live event stream per signed-in tab, shared by the pages (Overview, Timeline, Activity). */
-import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ReactNode,
+} from 'react';
 import { openEventStream, type StreamState } from './events';
 import type { LiveEvent } from './types';
 
@@ -63,17 +72,15 @@ export function FeedProvider({
     });
   }, [token]);
 
-  const value = useMemo<Feed>(
-    () => ({
-      events,
-      state,
-      subscribe(listener) {
-        listeners.current.add(listener);
-        return () => listeners.current.delete(listener);
-      },
-    }),
-    [events, state],
-  );
+  // One function for the tab's whole life: a subscriber's effect must not restart (and drop its pending timer)
+  // each time an event arrives.
+  const subscribe = useCallback((listener: (event: LiveEvent) => void) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
+  const value = useMemo<Feed>(() => ({ events, state, subscribe }), [events, state, subscribe]);
   return <FeedContext.Provider value={value}>{children}</FeedContext.Provider>;
 }
 

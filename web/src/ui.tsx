@@ -2,7 +2,9 @@
  * Small shared pieces: messages, badges, times, tables, a two-step delete button, the count of sandbox sessions to add, a
  * generic JSON view.
  */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+// src/core is pure, so its words may be bundled: the one place reasons are described.
+import { explainHandOff } from '../../src/core/reasons.js';
 import type { ApiError } from './api';
 import type { PresentedEvent } from './types';
 
@@ -174,8 +176,11 @@ export function HowManyField({
   );
 }
 
-/** Renders any JSON: arrays of objects as tables, objects as definition lists. */
-/** A table that scrolls sideways on narrow screens, with a header row of `columns`; the children are its rows. */
+/**
+ * A table with a header row of `columns`; the children are its rows. On a phone each row is a card, every cell
+ * under its column's name (styles.css): each cell is given its column's name as `data-label`, also in rows added
+ * later (a live page's new rows).
+ */
 export function DataTable({
   columns,
   className,
@@ -188,6 +193,25 @@ export function DataTable({
   caption?: string;
   children: ReactNode;
 }) {
+  const body = useRef<HTMLTableSectionElement>(null);
+  const names = columns.join('\u0000');
+  useLayoutEffect(() => {
+    const tbody = body.current;
+    if (!tbody) return;
+    const labels = names.split('\u0000');
+    const label = () => {
+      for (const row of Array.from(tbody.rows)) {
+        Array.from(row.cells).forEach((cell, i) => {
+          if (cell.dataset.label !== labels[i]) cell.dataset.label = labels[i] ?? '';
+        });
+      }
+    };
+    label();
+    // Rows rendered by their own components change without this table rendering again.
+    const observer = new MutationObserver(label);
+    observer.observe(tbody, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, [names]);
   return (
     <div className="table-wrap">
       <table className={className}>
@@ -201,12 +225,13 @@ export function DataTable({
             ))}
           </tr>
         </thead>
-        <tbody>{children}</tbody>
+        <tbody ref={body}>{children}</tbody>
       </table>
     </div>
   );
 }
 
+/** Renders any JSON: arrays of objects as tables, objects as definition lists. */
 export function JsonView({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
   if (Array.isArray(value)) {
@@ -270,6 +295,21 @@ function plain(raw: string | null, text: string | undefined): string {
   return raw;
 }
 
+type HandOff = Extract<PresentedEvent, { type: 'post.handed_off' }>;
+
+/**
+ * Hand-offs (one, or several in a row between the same two sessions for the same reason) in one sentence: which
+ * groups' posts moved, from which session to which, and why, in the core's words.
+ */
+export function describeHandOffs(handOffs: readonly HandOff[], sessionName: (id: string) => string): string {
+  const first = handOffs[0]!;
+  const from = sessionName(first.fromSessionId);
+  const groups = handOffs.map((h) => h.groupKey);
+  const what = groups.length === 1 ? `The post to ${groups[0]}` : `The posts to ${groups.join(', ')}`;
+  const why = explainHandOff(first.reason, from);
+  return `${what} moved from ${from} to ${sessionName(first.toSessionId)}${why ? `: ${why}` : ''}.`;
+}
+
 /** Turns an event from the live stream into one sentence. */
 export function describeEvent(event: PresentedEvent, sessionName: (id: string) => string): string {
   const reason = 'reason' in event ? plain(event.reason, event.reasonText) : '';
@@ -296,7 +336,7 @@ export function describeEvent(event: PresentedEvent, sessionName: (id: string) =
     case 'post.cancelled':
       return `Cancelled ${event.groupKey}: ${why}`;
     case 'post.handed_off':
-      return `A post moved from ${sessionName(event.fromSessionId)} to ${sessionName(event.toSessionId)}.`;
+      return describeHandOffs([event], sessionName);
     case 'session.paused':
       return `${sessionName(event.sessionId)} paused until ${formatTime(event.until)}: ${why}`;
     case 'session.resumed':
