@@ -90,6 +90,8 @@ describe.runIf(HAVE_CHROMIUM)('every page fits a laptop and a phone', () => {
     });
     await dash.call(token, 'POST', '/api/bot/start', { execution_mode: 'starter', total_cycle_minutes: 1 });
     await dash.advance(40_000);
+    // Sessions in the operator's pool: their rows have the assign form.
+    await dash.call(operatorToken, 'POST', '/api/admin/sessions', { driver: 'sandbox', count: 2 });
   }, 90_000);
 
   afterAll(async () => {
@@ -127,6 +129,11 @@ describe.runIf(HAVE_CHROMIUM)('every page fits a laptop and a phone', () => {
           await page.getByRole('heading', { level: 1, name: title }).waitFor();
           await check(page, `${size}-${path.replace('/', '-')}`);
         }
+        // A user's row opened for editing: its form across the row.
+        await page.goto(`${dash.url}/app/admin/users`);
+        await page.getByRole('button', { name: 'Edit Demo customer' }).click();
+        await page.getByRole('form', { name: 'Edit Demo customer' }).waitFor();
+        await check(page, `${size}-admin-users-edit`);
       } finally {
         await page.close();
       }

@@ -201,9 +201,13 @@ export function DataTable({
     const labels = names.split('\u0000');
     const label = () => {
       for (const row of Array.from(tbody.rows)) {
-        Array.from(row.cells).forEach((cell, i) => {
-          if (cell.dataset.label !== labels[i]) cell.dataset.label = labels[i] ?? '';
-        });
+        let column = 0;
+        for (const cell of Array.from(row.cells)) {
+          // A cell across several columns (a row's edit form) is under none of their names.
+          const name = cell.colSpan > 1 ? '' : (labels[column] ?? '');
+          if (cell.dataset.label !== name) cell.dataset.label = name;
+          column += cell.colSpan;
+        }
       }
     };
     label();
