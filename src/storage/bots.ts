@@ -387,7 +387,12 @@ export class BotRepository extends SqlRepository {
    */
   private async donePosts(
     botId: string,
-    filter: { cycle?: number | undefined; statuses: PostStatus[]; limit: number; cursor?: string | undefined },
+    filter: {
+      cycle?: number | undefined;
+      statuses: PostStatus[];
+      limit: number;
+      cursor?: string | undefined;
+    },
   ): Promise<PostPage> {
     const bot = this.bind(botId);
     let after: { cycleId: DbInt; at: DbInt; id: DbInt } | null = null;

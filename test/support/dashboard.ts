@@ -67,7 +67,11 @@ export async function openDashboard(options: { startAt?: number } = {}): Promise
   // The virtual time starts at the real time (to the minute), so that the pages' "today" and the server's agree.
   const clock = new VirtualClock(options.startAt ?? Math.ceil(Date.now() / 60_000) * 60_000);
   const config = readConfig({ STAGGER_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1' });
-  const service = await Service.start(config, { api: true, clock, logger: createLogger({ level: 'silent' }) });
+  const service = await Service.start(config, {
+    api: true,
+    clock,
+    logger: createLogger({ level: 'silent' }),
+  });
   let browser: Browser | null = null;
   let context: BrowserContext;
   let demo: DemoCredentials;
@@ -97,7 +101,9 @@ export async function openDashboard(options: { startAt?: number } = {}): Promise
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('response', (response) => {
       if (response.status() < 400) return;
-      failures.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+      failures.push(
+        `${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`,
+      );
     });
     page.on('requestfailed', (request) => {
       const path = new URL(request.url()).pathname;
@@ -144,7 +150,8 @@ export async function openDashboard(options: { startAt?: number } = {}): Promise
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
-      if (res.status !== 200 && res.status !== 201) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      if (res.status !== 200 && res.status !== 201)
+        throw new Error(`${method} ${path}: ${res.status} ${text}`);
       return JSON.parse(text) as Record<string, unknown>;
     },
     assertClean() {
