@@ -129,6 +129,20 @@ export const FINAL_POST_STATUSES: ReadonlySet<PostStatus> = new Set([
   'not_attempted',
 ]);
 
+/**
+ * The history's views: `done` holds what happened (a post with its final status), `planned` what is still to
+ * come (planned, or being sent now), `all` both (newest post first, as the history always answered).
+ */
+export const POST_VIEWS = ['all', 'done', 'planned'] as const;
+export type PostView = (typeof POST_VIEWS)[number];
+
+/** The statuses a view shows. */
+export function postStatusesOf(view: PostView): PostStatus[] {
+  if (view === 'all') return [...POST_STATUSES];
+  const done = view === 'done';
+  return POST_STATUSES.filter((s) => FINAL_POST_STATUSES.has(s) === done);
+}
+
 export interface PostRecord {
   id: string;
   cycleId: string;

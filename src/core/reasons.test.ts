@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainReason, explainText, isPostReason } from './reasons.js';
+import { explainHandOff, explainReason, explainText, isPostReason } from './reasons.js';
 
 const policy = { unknownFailuresBeforeSkip: 2, unknownSkipCycles: 3 };
 
@@ -48,5 +48,24 @@ describe('reasons are explained by kind', () => {
     expect(explainReason('session', 'frozen', policy)).toContain('Appeal');
     expect(explainReason('post', 'session_frozen', policy)).toContain('froze');
     expect(explainReason('post', 'session_unreachable', policy)).toContain('could not be reached');
+  });
+
+  it('a session reason kept as a post’s error is said as the session’s, not as a Telegram error of that name', () => {
+    // `flood_wait` beside a skip: the account was told to wait some seconds, not "for hours" (FLOOD_WAIT alone).
+    expect(explainText('error', 'flood_wait', policy)).toBe(explainReason('session', 'flood_wait', policy));
+    expect(explainText('error', 'FLOOD_WAIT', policy)).toContain('for hours');
+    expect(explainText('error', 'FLOOD_WAIT_30', policy)).toContain('30 s');
+  });
+
+  it('a hand-off says what the first session could not do, after its name; other reasons are no hand-off', () => {
+    expect(explainHandOff('write_forbidden', 'sandbox 1')).toBe('sandbox 1 may not write in the group');
+    expect(explainHandOff('session_paused', 'phone 2')).toBe(
+      'phone 2 was paused by Telegram past its time in this cycle',
+    );
+    expect(explainReason('handoff', 'not_member', policy)).toBe(
+      'Handed over to another session: its session is not a member of the group.',
+    );
+    for (const noHandOff of ['group_gap', 'stopped', 'toString'])
+      expect(explainHandOff(noHandOff, 'x')).toBeNull();
   });
 });

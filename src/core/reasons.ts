@@ -41,7 +41,21 @@ export type PostReason =
 export type SessionReason = SessionPauseReason | SessionDeadReason;
 export type StopReason =
   'stop:cancel' | 'stop:suspend' | 'desired_stopped' | 'deleted' | 'fenced' | 'stopped';
-export type ReasonKind = 'post' | 'session' | 'cycle' | 'attention' | 'stop';
+/** Why a post went to another of the bot's sessions (enterprise): what kept its own session from posting it. */
+export type HandOffReason = Extract<
+  PostReason,
+  | 'session_paused'
+  | 'session_dead'
+  | 'session_frozen'
+  | 'session_unreachable'
+  | 'session_removed'
+  | 'source_unreachable'
+  | 'not_member'
+  | 'write_forbidden'
+  | 'topic_closed'
+  | 'paid_messages'
+>;
+export type ReasonKind = 'post' | 'session' | 'cycle' | 'attention' | 'stop' | 'handoff';
 
 /** The numbers the words quote. */
 export interface ExplainPolicy {
@@ -144,6 +158,29 @@ const STOP_WORDS: Record<StopReason, string> = {
   fenced: 'Another worker took over this bot.',
 };
 
+/** What the session a post was taken from could not do, said after its name ("sandbox 1 may not write…"). */
+const HAND_OFF_WORDS: Record<HandOffReason, string> = {
+  session_paused: 'was paused by Telegram past its time in this cycle',
+  session_dead: 'lost its session (it is no longer valid)',
+  session_frozen: 'was frozen by Telegram',
+  session_unreachable: 'could not reach Telegram in this post’s time',
+  session_removed: 'was removed from the bot',
+  source_unreachable: 'cannot read the source post',
+  not_member: 'is not a member of the group',
+  write_forbidden: 'may not write in the group',
+  topic_closed: 'cannot post in the closed forum topic',
+  paid_messages: 'would have to pay to post in the group, and Stagger never pays',
+};
+
+/**
+ * Why a post moved, naming the session it moved from: "sandbox 1 may not write in the group". Null for a reason
+ * that is no hand-off's.
+ */
+export function explainHandOff(reason: string, from: string): string | null {
+  const words = lookup(HAND_OFF_WORDS, reason);
+  return words === null ? null : `${from} ${words}`;
+}
+
 /**
  * Plain words for a reason of a kind, or null when the reason is not one of that kind's. `error` is the post's
  * error beside the reason, for words that quote it (the price of a paid group).
@@ -169,6 +206,10 @@ export function explainReason(
       return lookup(CYCLE_WORDS, reason) ?? lookup(CYCLE_WORDS, reason.split(/[:]/)[0]!.trim());
     case 'stop':
       return lookup(STOP_WORDS, reason);
+    case 'handoff': {
+      const why = explainHandOff(reason, 'its session');
+      return why === null ? null : `Handed over to another session: ${why}.`;
+    }
   }
 }
 
@@ -182,7 +223,9 @@ export function explainText(
   policy: ExplainPolicy,
   error: string | null = null,
 ): string | null {
-  if (kind === 'error') return explainTelegram(text) ?? explainReason('session', text, policy);
+  // A session's reason kept as a skipped lane's cause is lower case (`flood_wait`): its words, not those of a
+  // Telegram error of a similar name (FLOOD_WAIT without seconds means "for hours", which it did not say).
+  if (kind === 'error') return explainReason('session', text, policy) ?? explainTelegram(text);
   return explainReason(kind, text, policy, error) ?? explainTelegram(text);
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { POST_STATUSES, FINAL_POST_STATUSES } from './model.js';
-import { countSlotOutcomes, slotOutcome } from './slot-outcome.js';
+import { countSlotOutcomes, slotHappenedAt, slotOutcome } from './slot-outcome.js';
 
 describe('the outcome of a slot', () => {
   it('is pending exactly while the post is not final', () => {
@@ -38,5 +38,14 @@ describe('the outcome of a slot', () => {
       pending: 0,
       done: 0,
     });
+  });
+
+  it('dates a slot by its sent time, else its planned time or its cycle’s end when that came first', () => {
+    expect(slotHappenedAt({ status: 'sent', sentAt: 50, plannedAt: 40 }, 30)).toBe(50);
+    expect(slotHappenedAt({ status: 'cancelled', sentAt: null, plannedAt: 40 }, 30)).toBe(30);
+    expect(slotHappenedAt({ status: 'skipped', sentAt: null, plannedAt: 40 }, 90)).toBe(40);
+    expect(slotHappenedAt({ status: 'skipped', sentAt: null, plannedAt: 40 }, null)).toBe(40);
+    expect(slotHappenedAt({ status: 'planned', sentAt: null, plannedAt: 40 }, 30)).toBeNull();
+    expect(slotHappenedAt({ status: 'sending', sentAt: null, plannedAt: 40 }, null)).toBeNull();
   });
 });

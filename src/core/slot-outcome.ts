@@ -34,7 +34,15 @@ export function slotOutcome(status: PostStatus): SlotOutcome {
 export type SlotCounts = Record<SlotOutcome, number> & { planned: number; done: number };
 
 export function countSlotOutcomes(byStatus: Partial<Record<PostStatus, number>>): SlotCounts {
-  const counts: SlotCounts = { planned: 0, sent: 0, failed: 0, skipped: 0, cancelled: 0, pending: 0, done: 0 };
+  const counts: SlotCounts = {
+    planned: 0,
+    sent: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+    pending: 0,
+    done: 0,
+  };
   for (const [status, n] of Object.entries(byStatus) as [PostStatus, number | undefined][]) {
     if (!n) continue;
     counts.planned += n;
@@ -42,4 +50,18 @@ export function countSlotOutcomes(byStatus: Partial<Record<PostStatus, number>>)
   }
   counts.done = counts.sent + counts.failed + counts.skipped;
   return counts;
+}
+
+/**
+ * When a slot's result came about, as far as the history knows: its sent time; else its planned time, or its
+ * cycle's end when that came first (a stop cancels the rest, a deadline ends it); null while it is still pending.
+ * The history's `done` view orders by the same rule in SQL (storage/bots.ts `happenedAt`).
+ */
+export function slotHappenedAt(
+  post: { status: PostStatus; sentAt: number | null; plannedAt: number },
+  cycleFinishedAt: number | null,
+): number | null {
+  if (slotOutcome(post.status) === 'pending') return null;
+  if (post.sentAt !== null) return post.sentAt;
+  return cycleFinishedAt !== null && cycleFinishedAt < post.plannedAt ? cycleFinishedAt : post.plannedAt;
 }

@@ -14,6 +14,7 @@ interface Client {
 
 /** Whose reason an event carries: a post's, a session's, a cycle's, the bot's attention or its stop. */
 function reasonKind(type: RuntimeEvent['type']): ReasonKind | null {
+  if (type === 'post.handed_off') return 'handoff';
   if (type.startsWith('post.')) return 'post';
   if (type.startsWith('session.')) return 'session';
   if (type.startsWith('cycle.')) return 'cycle';

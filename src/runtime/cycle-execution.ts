@@ -202,7 +202,7 @@ export class CycleExecution {
         facts: state.factsOf,
       });
       if (facts.kind === 'skip') return this.finish(post, 'skipped', facts.reason, facts.error);
-      if (facts.kind === 'hand_over') return this.handOver(post, facts.to);
+      if (facts.kind === 'hand_over') return this.handOver(post, facts.to, facts.reason, facts.error);
     }
 
     let at = Math.max(
@@ -474,6 +474,8 @@ export class CycleExecution {
         await this.moveTo(
           post,
           healthy.map((s) => s.id),
+          reason,
+          error,
         ),
       );
     }
@@ -499,8 +501,16 @@ export class CycleExecution {
       );
   }
 
-  /** Gives a post to the lane with the least to do among these sessions' (a hand-off); returns that lane. */
-  private async moveTo(post: PostRecord, sessionIds: readonly string[]): Promise<Lane> {
+  /**
+   * Gives a post to the lane with the least to do among these sessions' (a hand-off); returns that lane. `reason`
+   * and `error` say why its session could not post it (the post's words for that, had it been skipped).
+   */
+  private async moveTo(
+    post: PostRecord,
+    sessionIds: readonly string[],
+    reason: string,
+    error: string | null,
+  ): Promise<Lane> {
     let target = this.lane(sessionIds[0]!);
     for (const id of sessionIds) {
       const candidate = this.lane(id);
@@ -516,8 +526,11 @@ export class CycleExecution {
       type: 'post.handed_off',
       cycleId: post.cycleId,
       postId: post.id,
+      groupKey: post.groupKey,
       fromSessionId: from,
       toSessionId: target.sessionId,
+      reason,
+      error,
     });
     target.queue.push(post);
     return target;
@@ -527,8 +540,13 @@ export class CycleExecution {
    * The facts say this session may not post there, but these may (enterprise): the post goes to one of them. The
    * lane is done with it ('done' takes it off this lane's queue).
    */
-  private async handOver(post: PostRecord, sessionIds: readonly string[]): Promise<Step> {
-    this.startLane(await this.moveTo(post, sessionIds));
+  private async handOver(
+    post: PostRecord,
+    sessionIds: readonly string[],
+    reason: string,
+    error: string | null,
+  ): Promise<Step> {
+    this.startLane(await this.moveTo(post, sessionIds, reason, error));
     return 'done';
   }
 

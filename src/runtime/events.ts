@@ -52,11 +52,17 @@ export type RuntimeEvent =
       error: string | null;
     })
   | (Base & {
+      /** A post its session could not send, given to another session of the bot (enterprise). */
       type: 'post.handed_off';
       cycleId: string;
       postId: string;
+      /** The group the post goes to (it moved, the group did not). */
+      groupKey: string;
       fromSessionId: string;
       toSessionId: string;
+      /** Why `fromSessionId` could not post it: a post reason (`session_paused`, `write_forbidden`…). */
+      reason: string;
+      error: string | null;
     })
   | (Base & {
       type: 'session.paused';

@@ -166,7 +166,13 @@ describe('a post the facts forbid is never sent', () => {
     const post = world.store.listPosts(botId).find((p) => p.groupKey === g[0])!;
     expect(post).toMatchObject({ status: 'sent', sessionId: 's1', plannedSessionId: 's0' });
     expect(world.events.filter((e) => e.type === 'post.handed_off')).toEqual([
-      expect.objectContaining({ postId: post.id, fromSessionId: 's0', toSessionId: 's1' }),
+      expect.objectContaining({
+        postId: post.id,
+        groupKey: g[0],
+        fromSessionId: 's0',
+        toSessionId: 's1',
+        reason: 'write_forbidden',
+      }),
     ]);
     expect(world.store.listPosts(botId).every((p) => p.status === 'sent')).toBe(true);
   });

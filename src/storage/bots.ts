@@ -6,6 +6,10 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { SourcePost } from '../core/album.js';
 import {
   DEFAULT_BOT_SETTINGS,
+  FINAL_POST_STATUSES,
+  POST_STATUSES,
+  postStatusesOf,
+  type PostView,
   type BotSettings,
   type BotSnapshot,
   type CycleRecord,
@@ -79,9 +83,15 @@ function configFromRow(row: Selectable<BotsTable>, groups: string[]): BotConfig 
 }
 
 export interface PostPage {
-  posts: (PostRecord & { cycleNumber: number })[];
+  posts: (PostRecord & { cycleNumber: number; happenedAt: number | null })[];
   nextCursor: string | null;
 }
+
+/**
+ * When a post's result came about, as far as the history knows: its sent time; else its planned time, or its
+ * cycle's end when that came first (a stop cancels the rest, a deadline ends it). The `done` view is ordered by it.
+ */
+const happenedAt = sql<DbInt>`coalesce(posts.sent_at, case when cycles.finished_at is not null and cycles.finished_at < posts.planned_at then cycles.finished_at else posts.planned_at end)`;
 
 export class BotRepository extends SqlRepository {
   constructor(
@@ -360,33 +370,151 @@ export class BotRepository extends SqlRepository {
     return (await query.execute()).map(postFromRow);
   }
 
-  /** Post history, newest first, paged by an opaque cursor (the last id seen). */
+  /**
+   * Post history, paged by an opaque cursor (the last id seen). `all` (the default): every post, newest first.
+   * `done`: what happened, latest first (see `happenedAt`). `planned`: what is still to come, soonest first.
+   */
   async posts(
     botId: string,
     filter: {
       cycle?: number | undefined;
       status?: PostStatus | undefined;
+      view?: PostView | undefined;
       limit: number;
       cursor?: string | undefined;
     },
   ): Promise<PostPage> {
+    const view = filter.view ?? 'all';
+    const statuses = postStatusesOf(view).filter((s) => filter.status === undefined || s === filter.status);
+    if (statuses.length === 0) return { posts: [], nextCursor: null };
+    if (view === 'done') return this.donePosts(botId, { ...filter, statuses });
     let query = this.db
       .selectFrom('posts')
       .innerJoin('cycles', 'cycles.id', 'posts.cycle_id')
       .selectAll('posts')
       .select('cycles.number as cycle_number')
+      .select(happenedAt.as('happened_at'))
       .where('posts.bot_id', '=', this.bind(botId));
+    if (statuses.length < POST_STATUSES.length) query = query.where('posts.status', 'in', statuses);
     if (filter.cycle !== undefined) query = query.where('cycles.number', '=', filter.cycle);
-    if (filter.status !== undefined) query = query.where('posts.status', '=', filter.status);
-    if (filter.cursor !== undefined) query = query.where('posts.id', '<', this.bind(filter.cursor));
-    const rows = await query
-      .orderBy('posts.id', 'desc')
-      .limit(filter.limit + 1)
-      .execute();
-    const page = rows
-      .slice(0, filter.limit)
-      .map((r) => ({ ...postFromRow(r), cycleNumber: num(r.cycle_number) }));
-    return { posts: page, nextCursor: rows.length > filter.limit ? page[page.length - 1]!.id : null };
+    if (view === 'planned') {
+      // Only an unfinished cycle has posts still to come: finished cycles need not be read at all.
+      query = query.where('cycles.bot_id', '=', this.bind(botId)).where('cycles.finished_at', 'is', null);
+      if (filter.cursor !== undefined) {
+        const at = await this.db
+          .selectFrom('posts')
+          .select('planned_at')
+          .where('id', '=', this.bind(filter.cursor))
+          .where('bot_id', '=', this.bind(botId))
+          .executeTakeFirst();
+        if (!at) return { posts: [], nextCursor: null };
+        const cursor = this.bind(filter.cursor);
+        query = query.where((eb) =>
+          eb.or([
+            eb('posts.planned_at', '>', at.planned_at),
+            eb.and([eb('posts.planned_at', '=', at.planned_at), eb('posts.id', '>', cursor)]),
+          ]),
+        );
+      }
+      query = query.orderBy('posts.planned_at', 'asc').orderBy('posts.id', 'asc');
+    } else {
+      if (filter.cursor !== undefined) query = query.where('posts.id', '<', this.bind(filter.cursor));
+      query = query.orderBy('posts.id', 'desc');
+    }
+    return this.page(await query.limit(filter.limit + 1).execute(), filter.limit);
+  }
+
+  /**
+   * What happened, latest first. Cycles never overlap (the next starts once the previous has finished), so the
+   * history is the cycles newest first, each one's posts latest first: a page reads the cycles it needs one at a
+   * time (sorting one cycle's posts, never the whole history).
+   */
+  private async donePosts(
+    botId: string,
+    filter: {
+      cycle?: number | undefined;
+      statuses: PostStatus[];
+      limit: number;
+      cursor?: string | undefined;
+    },
+  ): Promise<PostPage> {
+    const bot = this.bind(botId);
+    let after: { cycleId: DbInt; at: DbInt; id: DbInt } | null = null;
+    if (filter.cursor !== undefined) {
+      const row = await this.db
+        .selectFrom('posts')
+        .innerJoin('cycles', 'cycles.id', 'posts.cycle_id')
+        .select(['posts.cycle_id', 'posts.id', happenedAt.as('happened_at')])
+        .where('posts.id', '=', this.bind(filter.cursor))
+        .where('posts.bot_id', '=', bot)
+        .executeTakeFirst();
+      // A cursor the bot does not have (pruned since, or never its own) has nothing after it.
+      if (!row) return { posts: [], nextCursor: null };
+      after = { cycleId: row.cycle_id, at: row.happened_at as DbInt, id: row.id };
+    }
+    const rows: Awaited<ReturnType<typeof this.cyclePage>> = [];
+    let before: DbInt | null = null;
+    while (rows.length <= filter.limit) {
+      let cycles = this.db
+        .selectFrom('cycles')
+        .select('cycles.id')
+        .where('cycles.bot_id', '=', bot)
+        .where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('posts')
+              .select(sql`1`.as('one'))
+              .whereRef('posts.cycle_id', '=', 'cycles.id')
+              .where('posts.status', 'in', filter.statuses),
+          ),
+        );
+      if (filter.cycle !== undefined) cycles = cycles.where('cycles.number', '=', filter.cycle);
+      if (before !== null) cycles = cycles.where('cycles.id', '<', before);
+      else if (after) cycles = cycles.where('cycles.id', '<=', after.cycleId);
+      const cycle = await cycles.orderBy('cycles.id', 'desc').limit(1).executeTakeFirst();
+      if (!cycle) break;
+      const from = after && before === null && String(cycle.id) === String(after.cycleId) ? after : null;
+      rows.push(...(await this.cyclePage(cycle.id, filter.statuses, from, filter.limit + 1 - rows.length)));
+      before = cycle.id;
+    }
+    return this.page(rows, filter.limit);
+  }
+
+  /** One cycle's finished posts, latest first, after `from` (a position in this cycle) when given. */
+  private cyclePage(
+    cycleId: DbInt,
+    statuses: PostStatus[],
+    from: { at: DbInt; id: DbInt } | null,
+    limit: number,
+  ) {
+    let query = this.db
+      .selectFrom('posts')
+      .innerJoin('cycles', 'cycles.id', 'posts.cycle_id')
+      .selectAll('posts')
+      .select('cycles.number as cycle_number')
+      .select(happenedAt.as('happened_at'))
+      .where('posts.cycle_id', '=', cycleId)
+      .where('posts.status', 'in', statuses);
+    if (from) {
+      query = query.where((eb) =>
+        eb.or([
+          eb(happenedAt, '<', from.at),
+          eb.and([eb(happenedAt, '=', from.at), eb('posts.id', '<', from.id)]),
+        ]),
+      );
+    }
+    return query.orderBy(happenedAt, 'desc').orderBy('posts.id', 'desc').limit(limit).execute();
+  }
+
+  private page(
+    rows: (Selectable<Schema['posts']> & { cycle_number: unknown; happened_at: unknown })[],
+    limit: number,
+  ): PostPage {
+    const page = rows.slice(0, limit).map((r) => ({
+      ...postFromRow(r),
+      cycleNumber: num(r.cycle_number),
+      happenedAt: FINAL_POST_STATUSES.has(r.status as PostStatus) ? num(r.happened_at) : null,
+    }));
+    return { posts: page, nextCursor: rows.length > limit ? page[page.length - 1]!.id : null };
   }
 
   /** Retention: drops posts older than `olderThan` (by planned time) of finished cycles; counters stay. */

@@ -120,7 +120,7 @@ export async function sqlFixture(
     },
     async posts(botId) {
       const page = await store.bots.posts(botId, { limit: 1_000_000 });
-      return page.posts.map(({ cycleNumber: _n, ...p }) => p).reverse();
+      return page.posts.map(({ cycleNumber: _n, happenedAt: _h, ...p }) => p).reverse();
     },
     async cycles(botId) {
       const rows = await store.db

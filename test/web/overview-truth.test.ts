@@ -344,7 +344,7 @@ describe.runIf(HAVE_CHROMIUM)('the overview tells the truth, in a real browser',
     );
     const row = page.locator('table.history tbody tr').first();
     await row.waitFor();
-    expect(await row.locator('td').first().textContent()).toMatch(/^#2 · post \d+$/);
+    expect(await row.locator('td.when .muted').first().textContent()).toMatch(/^cycle #2 · post \d+/);
     expect(await row.locator('.badge').first().getAttribute('title')).toBeTruthy();
     // The live badge says what "live" means.
     expect(await page.getByTestId('live-badge').getAttribute('title')).toBe(

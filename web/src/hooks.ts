@@ -1,6 +1,6 @@
 /**
  * Loading data from the API into a component: `{data, error, loading, reload}`; running a user's action with its
- * error and busy flag: `{error, setError, busy, setBusy, run}`.
+ * error and busy flag: `{error, setError, busy, setBusy, run}`; whether a media query matches now.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, messageOf } from './api';
@@ -92,4 +92,17 @@ export function useAction(): Action {
     }
   }, []);
   return { error, setError, busy, setBusy, run };
+}
+
+/** Whether the CSS media query matches, following the window as it changes (a phone turned, a window resized). */
+export function useMediaQuery(media: string): boolean {
+  const [matches, setMatches] = useState(() => window.matchMedia(media).matches);
+  useEffect(() => {
+    const list = window.matchMedia(media);
+    const update = () => setMatches(list.matches);
+    update();
+    list.addEventListener('change', update);
+    return () => list.removeEventListener('change', update);
+  }, [media]);
+  return matches;
 }

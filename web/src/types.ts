@@ -92,7 +92,9 @@ export interface PostRow {
   id: string;
   cycle: number;
   seq: number;
+  /** The session that sends it; another than `plannedSessionId` after a hand-off. */
   sessionId: string;
+  plannedSessionId: string;
   group: string;
   plannedAt: string | null;
   status: PostStatus;
@@ -102,6 +104,8 @@ export interface PostRow {
   errorText: string | null;
   attempts: number;
   sentAt: string | null;
+  /** When its result came about (sent, or decided); null while still to come. */
+  happenedAt: string | null;
   /** How many messages the post forwards: an album of N photos is N. */
   albumSize: number;
   /** The messages the forward created in the group, in order (empty when not known). */

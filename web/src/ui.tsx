@@ -2,9 +2,10 @@
  * Small shared pieces: messages, badges, times, tables, a two-step delete button, the count of sandbox sessions to add, a
  * generic JSON view.
  */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { POST_STATUSES } from '../../src/core/model.js';
-import { postStatusMeaning } from '../../src/core/reasons.js';
+// src/core is pure, so its words may be bundled: the one place reasons are described.
+import { explainHandOff, postStatusMeaning } from '../../src/core/reasons.js';
 import { clause, count } from '../../src/core/words.js';
 import type { ApiError } from './api';
 import type { PresentedEvent } from './types';
@@ -202,8 +203,11 @@ export function HowManyField({
   );
 }
 
-/** Renders any JSON: arrays of objects as tables, objects as definition lists. */
-/** A table that scrolls sideways on narrow screens, with a header row of `columns`; the children are its rows. */
+/**
+ * A table with a header row of `columns`; the children are its rows. On a phone each row is a card, every cell
+ * under its column's name (styles.css): each cell is given its column's name as `data-label`, also in rows added
+ * later (a live page's new rows).
+ */
 export function DataTable({
   columns,
   className,
@@ -216,6 +220,29 @@ export function DataTable({
   caption?: string;
   children: ReactNode;
 }) {
+  const body = useRef<HTMLTableSectionElement>(null);
+  const names = columns.join('\u0000');
+  useLayoutEffect(() => {
+    const tbody = body.current;
+    if (!tbody) return;
+    const labels = names.split('\u0000');
+    const label = () => {
+      for (const row of Array.from(tbody.rows)) {
+        let column = 0;
+        for (const cell of Array.from(row.cells)) {
+          // A cell across several columns (a row's edit form) is under none of their names.
+          const name = cell.colSpan > 1 ? '' : (labels[column] ?? '');
+          if (cell.dataset.label !== name) cell.dataset.label = name;
+          column += cell.colSpan;
+        }
+      }
+    };
+    label();
+    // Rows rendered by their own components change without this table rendering again.
+    const observer = new MutationObserver(label);
+    observer.observe(tbody, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, [names]);
   return (
     <div className="table-wrap">
       <table className={className}>
@@ -229,12 +256,13 @@ export function DataTable({
             ))}
           </tr>
         </thead>
-        <tbody>{children}</tbody>
+        <tbody ref={body}>{children}</tbody>
       </table>
     </div>
   );
 }
 
+/** Renders any JSON: arrays of objects as tables, objects as definition lists. */
 export function JsonView({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span className="muted">—</span>;
   if (Array.isArray(value)) {
@@ -298,6 +326,21 @@ function plain(raw: string | null, text: string | undefined): string {
   return raw;
 }
 
+type HandOff = Extract<PresentedEvent, { type: 'post.handed_off' }>;
+
+/**
+ * Hand-offs (one, or several in a row between the same two sessions for the same reason) in one sentence: which
+ * groups' posts moved, from which session to which, and why, in the core's words.
+ */
+export function describeHandOffs(handOffs: readonly HandOff[], sessionName: (id: string) => string): string {
+  const first = handOffs[0]!;
+  const from = sessionName(first.fromSessionId);
+  const groups = handOffs.map((h) => h.groupKey);
+  const what = groups.length === 1 ? `The post to ${groups[0]}` : `The posts to ${groups.join(', ')}`;
+  const why = explainHandOff(first.reason, from);
+  return `${what} moved from ${from} to ${sessionName(first.toSessionId)}${why ? `: ${why}` : ''}.`;
+}
+
 /** Turns an event from the live stream into one sentence. */
 export function describeEvent(event: PresentedEvent, sessionName: (id: string) => string): string {
   // Reasons in words are whole sentences; here they follow a colon before the sentence's own full stop.
@@ -326,7 +369,7 @@ export function describeEvent(event: PresentedEvent, sessionName: (id: string) =
     case 'post.cancelled':
       return `Cancelled ${event.groupKey}: ${why}`;
     case 'post.handed_off':
-      return `A post moved from ${sessionName(event.fromSessionId)} to ${sessionName(event.toSessionId)}.`;
+      return describeHandOffs([event], sessionName);
     case 'session.paused':
       return `${sessionName(event.sessionId)} paused until ${formatTime(event.until)}: ${why}`;
     case 'session.resumed':

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { albumSize } from '../../core/album.js';
 import { factsIndex, factsWarnings, groupRhythmSeconds, groupUsernames } from '../../core/group-facts.js';
 import { assertGroupTargets, parseGroupTarget } from '../../core/group-targets.js';
-import { POST_STATUSES, type PostRecord } from '../../core/model.js';
+import { POST_STATUSES, POST_VIEWS, type PostRecord } from '../../core/model.js';
 import { LIMITS } from '../../core/limits.js';
 import { explain } from '../../core/outcome.js';
 import { planCycle } from '../../core/plan.js';
@@ -25,6 +25,7 @@ import { requireCaller } from '../auth.js';
 import { BotStatusView, botStatus, nextCycleFor } from '../bot-status.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { LiveEvent } from '../event-schemas.js';
 import { iso, presentFactsVerdict, presentSession } from '../presenters.js';
 import type { RateLimits } from '../rate-limits.js';
 import { RecordId, rangeSchema } from '../schemas.js';
@@ -72,6 +73,16 @@ const PostsQuery = Type.Object(
   {
     cycle: Type.Optional(Type.Integer({ minimum: 1 })),
     status: Type.Optional(Type.Union(POST_STATUSES.map((s) => Type.Literal(s)))),
+    view: Type.Optional(
+      Type.Union(
+        POST_VIEWS.map((v) => Type.Literal(v)),
+        {
+          default: 'all',
+          description:
+            'all: every post, newest first; done: what happened (final statuses), latest first by happenedAt; planned: what is still to come (planned, sending), soonest first',
+        },
+      ),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(RecordId('the nextCursor of the previous page')),
   },
@@ -85,7 +96,12 @@ export const PostView = Type.Object({
   id: Type.String(),
   cycle: Type.Integer(),
   seq: Type.Integer(),
-  sessionId: Type.String(),
+  sessionId: Type.String({
+    description: 'the session that sends it (another than planned after a hand-off)',
+  }),
+  plannedSessionId: Type.String({
+    description: 'the session the plan gave it to; differs from sessionId when the post was handed over',
+  }),
   group: Type.String(),
   plannedAt: nullable(Type.String()),
   status: Type.Union(POST_STATUSES.map((s) => Type.Literal(s))),
@@ -95,6 +111,12 @@ export const PostView = Type.Object({
   errorText: nullable(Type.String()),
   attempts: Type.Integer(),
   sentAt: nullable(Type.String()),
+  happenedAt: nullable(
+    Type.String({
+      description:
+        'when its result came about: the sent time; else the planned time, or the end of its cycle when that came first (a stop, a deadline); null while still to come',
+    }),
+  ),
   albumSize: Type.Integer({
     minimum: 1,
     description: 'how many messages the post forwards: an album of N photos is N, a single message 1',
@@ -114,7 +136,7 @@ export const PostView = Type.Object({
 const PostsPage = Type.Object({ posts: Type.Array(PostView), nextCursor: nullable(Type.String()) });
 
 export function presentPost(
-  p: PostRecord & { cycleNumber: number },
+  p: PostRecord & { cycleNumber: number; happenedAt: number | null },
   policy: ExplainPolicy,
   usernames: ReadonlyMap<string, string> = new Map(),
 ): Static<typeof PostView> {
@@ -123,6 +145,7 @@ export function presentPost(
     cycle: p.cycleNumber,
     seq: p.seq,
     sessionId: p.sessionId,
+    plannedSessionId: p.plannedSessionId,
     group: p.groupKey,
     plannedAt: iso(p.plannedAt),
     status: p.status,
@@ -132,6 +155,7 @@ export function presentPost(
     errorText: p.error ? (explainText('error', p.error, policy) ?? explain(p.error)) : null,
     attempts: p.attempts,
     sentAt: iso(p.sentAt),
+    happenedAt: iso(p.happenedAt),
     albumSize: p.randomIds.length,
     sentMessageIds: p.sentMessageIds,
     groupUsername: usernames.get(p.groupKey) ?? null,
@@ -399,6 +423,7 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
         const page = await store.bots.posts(bot.id, {
           cycle: query.cycle,
           status: query.status,
+          view: query.view,
           limit: query.limit ?? 50,
           cursor: query.cursor,
         });
@@ -409,18 +434,34 @@ export function botRoutes(deps: AppDeps, hub: EventHub, limits: RateLimits) {
       },
     );
 
-    app.get('/api/bot/events', { schema: { tags: ['bot'] } }, async (request, reply) => {
-      const { user } = requireCaller(request);
-      if (hub.streamsOf(user.id) >= limits.streamsPerUser) {
-        throw new ApiError(
-          'TOO_MANY_STREAMS',
-          `at most ${limits.streamsPerUser} live event streams at once per user; close one first`,
-          { retryAfterSeconds: 5 },
-        );
-      }
-      reply.hijack();
-      hub.add(user.id, reply.raw);
-    });
+    app.get(
+      '/api/bot/events',
+      {
+        schema: {
+          tags: ['bot'],
+          description:
+            'The live event stream (text/event-stream): each event is named by its type, its data is one of these.',
+          response: {
+            200: {
+              description: 'one Server-Sent Event per runtime event of the caller’s bot',
+              content: { 'text/event-stream': { schema: LiveEvent } },
+            },
+          },
+        },
+      },
+      async (request, reply) => {
+        const { user } = requireCaller(request);
+        if (hub.streamsOf(user.id) >= limits.streamsPerUser) {
+          throw new ApiError(
+            'TOO_MANY_STREAMS',
+            `at most ${limits.streamsPerUser} live event streams at once per user; close one first`,
+            { retryAfterSeconds: 5 },
+          );
+        }
+        reply.hijack();
+        hub.add(user.id, reply.raw);
+      },
+    );
 
     app.get(
       '/api/bot/preflight',

@@ -8,7 +8,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { groupUsernames } from '../../core/group-facts.js';
 import { explainText } from '../../core/reasons.js';
-import { countSlotOutcomes, SLOT_OUTCOMES, slotOutcome } from '../../core/slot-outcome.js';
+import { countSlotOutcomes, SLOT_OUTCOMES, slotHappenedAt, slotOutcome } from '../../core/slot-outcome.js';
 import { DEFAULT_RUNTIME_OPTIONS } from '../../runtime/options.js';
 import { requireCaller } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -106,7 +106,11 @@ export function cycleRoutes(deps: AppDeps) {
           },
           counts: countSlotOutcomes(await store.bots.cyclePostCounts(cycle.id)),
           slots: listed.map((p) => ({
-            ...presentPost({ ...p, cycleNumber: cycle.number }, policy, usernames),
+            ...presentPost(
+              { ...p, cycleNumber: cycle.number, happenedAt: slotHappenedAt(p, cycle.finishedAt) },
+              policy,
+              usernames,
+            ),
             plannedSessionId: p.plannedSessionId,
             outcome: slotOutcome(p.status),
           })),
