@@ -60,7 +60,8 @@ export function logFormatFor(setting: LogFormatSetting, stream: { isTTY?: boolea
 /**
  * pino-pretty over `destination` (a file descriptor or a stream): one line per entry, its fields on the same line,
  * colours only on a terminal that has not asked for none (NO_COLOR). It formats what pino wrote, so it only ever
- * sees lines whose secrets pino has already redacted.
+ * sees lines whose secrets pino has already redacted. Written synchronously: a person reads these lines, few of
+ * them, and a line logged before the banner is printed shows above it, not among its tokens.
  */
 function prettyStream(
   destination: number | pino.DestinationStream,
