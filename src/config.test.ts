@@ -10,6 +10,8 @@ describe('configuration from the environment', () => {
       port: 8080,
       host: '127.0.0.1',
       retentionDays: 30,
+      logLevel: 'info',
+      logFormat: 'auto',
       lease: { seconds: 5, renewSeconds: 1 },
       demo: true,
       metricsPublic: false,
@@ -45,6 +47,8 @@ describe('configuration from the environment', () => {
       AUTH_JWT_ISSUER: 'https://frontend.example',
       AUTH_JWT_AUDIENCE: 'stagger',
       AUTH_JWT_REQUIRE_EXP: '0',
+      LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'JSON',
     });
     expect(c).toMatchObject({
       databaseUrl: 'postgres://u:p@db:5432/x',
@@ -63,6 +67,8 @@ describe('configuration from the environment', () => {
         requireExp: false,
       },
       telegram: { apiId: 12345, apiHash: 'abc' },
+      logLevel: 'debug',
+      logFormat: 'json',
     });
   });
 
@@ -79,6 +85,11 @@ describe('configuration from the environment', () => {
       /at most half of STAGGER_LEASE_SECONDS/,
     ],
     [{ TELEGRAM_API_ID: '-3' }, /TELEGRAM_API_ID must be ≥ 1/],
+    [
+      { LOG_LEVEL: 'loud' },
+      /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/,
+    ],
+    [{ LOG_FORMAT: 'fancy' }, /LOG_FORMAT must be one of auto, json, pretty, got "fancy"/],
   ])('refuses %j with a message naming the variable', (env, message) => {
     expect(() => readConfig(env)).toThrow(message);
   });

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { StaggerError } from './core/errors.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormatSetting } from './logger.js';
 
 export interface Config {
   dataDir: string;
@@ -13,6 +14,8 @@ export interface Config {
   port: number;
   host: string;
   logLevel: string;
+  /** LOG_FORMAT: `auto` (default: readable lines on a terminal, JSON otherwise), `json` or `pretty`. */
+  logFormat: LogFormatSetting;
   retentionDays: number;
   /** STAGGER_DEMO (default on): a fresh installation gets the demo operator and customer. */
   demo: boolean;
@@ -66,6 +69,16 @@ function flag(env: Env, name: string, fallback = false): boolean {
   return bad(name, `must be 1 or 0, got ${JSON.stringify(raw)}`);
 }
 
+function choice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = text(env, name);
+  if (raw === undefined) return fallback;
+  const value = raw.toLowerCase();
+  if (!(choices as readonly string[]).includes(value)) {
+    bad(name, `must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return value as T;
+}
+
 function text(env: Env, name: string): string | undefined {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
@@ -91,7 +104,8 @@ export function readConfig(env: Env = process.env): Config {
     secretKey: text(env, 'STAGGER_SECRET_KEY'),
     port: number(env, 'PORT', 8080, { min: 0, max: 65535, integer: true }),
     host: text(env, 'HOST') ?? '127.0.0.1',
-    logLevel: text(env, 'LOG_LEVEL') ?? 'info',
+    logLevel: choice(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: choice(env, 'LOG_FORMAT', LOG_FORMATS, 'auto'),
     retentionDays: number(env, 'STAGGER_RETENTION_DAYS', 30, { min: 1, max: 3650 }),
     demo: flag(env, 'STAGGER_DEMO', true),
     metricsPublic: flag(env, 'STAGGER_METRICS_PUBLIC'),

@@ -56,8 +56,3 @@ export async function seedDemo(store: Store): Promise<DemoCredentials> {
   const token = (await store.users.issueToken(customer.id, 'demo customer')).token;
   return { adminId: admin.id, adminToken, userId: customer.id, token };
 }
-
-/** A fresh installation: no user yet. */
-export async function isFresh(store: Store): Promise<boolean> {
-  return (await store.users.list()).length === 0;
-}

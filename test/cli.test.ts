@@ -66,7 +66,7 @@ describe('stagger plan', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('Mode: enterprise');
     expect(stdout).toContain(
-      'Session 0: starts immediately\n  - g0: 0s\n  - g1: 5s\n  - g2: 10s\n  - g3: 15s\n  Duration: ~20s (4 posts)',
+      'Session 0: starts immediately\n  - g0: 0s\n  - g1: 5s\n  - g2: 10s\n  - g3: 15s\n  Duration: 15s, first post to last (4 posts)',
     );
     expect(stdout).toContain('Session 2: starts immediately\n  - g7: 0s');
   });

@@ -99,7 +99,8 @@ export function* formatPlanTable<S, G>(
 ): Generator<string> {
   const cycle =
     plan.cycleSeconds === null ? 'cycle ends after its last post' : `cycle ${secondsText(plan.cycleSeconds)}`;
-  yield `Mode: ${plan.mode} · ${cycle} · delay ${plan.delayBetweenPosts}s · ${plan.sessions.length} sessions · ${groupCount} groups · ${plan.posts.length} posts`;
+  const count = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  yield `Mode: ${plan.mode} · ${cycle} · delay ${plan.delayBetweenPosts}s · ${count(plan.sessions.length, 'session')} · ${count(groupCount, 'group')} · ${count(plan.posts.length, 'post')}`;
   const bySession = new Map<number, { group: G; atSeconds: number }[]>();
   for (const p of plan.posts) {
     let list = bySession.get(p.sessionIndex);
@@ -114,9 +115,12 @@ export function* formatPlanTable<S, G>(
     const own = bySession.get(s.index) ?? [];
     if (own.length === 0) yield '  (no groups: idle)';
     for (const p of own) yield `  - ${String(p.group)}: ${secondsText(p.atSeconds)}`;
-    if (own.length > 0) {
-      const duration = own.length * plan.delayBetweenPosts;
-      yield `  Duration: ~${secondsText(duration)} (${own.length} posts)`;
+    // From the session's first post to its last, as planned: posts at 0, 5 and 10 s take 10 s.
+    const first = own[0];
+    const last = own[own.length - 1];
+    if (own.length === 1) yield '  1 post';
+    else if (first && last) {
+      yield `  Duration: ${secondsText(last.atSeconds - first.atSeconds)}, first post to last (${own.length} posts)`;
     }
   }
   const warnings = [...extraWarnings, ...plan.warnings];

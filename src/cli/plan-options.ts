@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { assertGroupTargets, MAX_GROUP_TARGETS } from '../core/group-targets.js';
 import { LIMITS } from '../core/limits.js';
+import { DEFAULT_BOT_SETTINGS } from '../core/model.js';
 import { DEFAULT_DELAY_BETWEEN_POSTS, isExecutionMode, type ExecutionMode } from '../core/plan.js';
 import {
   asUsageError,
@@ -33,7 +34,7 @@ export interface PlanConfig {
   groups: string[];
   delayBetweenPosts: number;
   totalCycleMinutes: number | undefined;
-  minGroupGapSeconds: number | undefined;
+  minGroupGapSeconds: number;
   format: 'table' | 'json';
   /** Warnings from reading the groups (duplicates removed). */
   inputWarnings: { code: string; message: string }[];
@@ -77,10 +78,11 @@ export function readPlanConfig(values: PlanValues): PlanConfig {
   if (modeRaw === 'starter' && totalCycleMinutes === undefined) {
     throw new UsageError('starter mode requires --cycle-minutes M with M > 0');
   }
+  // The bot's setting, with the bot's default: `plan` previews what the runtime (and `simulate`) will hold to.
   const minGroupGapSeconds = limitOption(
     'min-group-gap',
     values['min-group-gap'],
-    undefined,
+    DEFAULT_BOT_SETTINGS.minGroupGapSeconds,
     LIMITS.minGroupGapSeconds,
   );
   const format = choiceOption('format', values.format, ['table', 'json'] as const, 'table');
@@ -144,5 +146,6 @@ export const planOptionsHelp = `  --mode starter|enterprise   execution mode (de
   --groups-file FILE          real targets, one per line (-100… ids, @names, t.me/name, optional /topic)
   --delay S                   seconds between two posts of one session, ${span(LIMITS.delayBetweenPosts)} (default ${DEFAULT_DELAY_BETWEEN_POSTS})
   --cycle-minutes M           starter: the cycle length T in whole minutes, ${span(LIMITS.totalCycleMinutes)} (required for starter)
-  --min-group-gap S           warn when a group would get posts closer than S seconds, ${span(LIMITS.minGroupGapSeconds)}
+  --min-group-gap S           minimum seconds between two posts to one group, ${span(LIMITS.minGroupGapSeconds)} (default ${DEFAULT_BOT_SETTINGS.minGroupGapSeconds}):
+                              the runtime holds or skips posts to keep it; the plan warns when its rhythm breaks it
   --format table|json         output format (default table)`;

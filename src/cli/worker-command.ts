@@ -3,8 +3,7 @@
  * PostgreSQL. Each bot runs in exactly one process (leases with epochs, fenced writes); a dead worker's bots move
  * to the others within seconds. SIGINT/SIGTERM release this worker's leases at once.
  */
-import pino from 'pino';
-import { createLogger } from '../logger.js';
+import { createProcessLogger } from '../logger.js';
 import { Service } from '../service.js';
 import { parseOptions, UsageError } from './args.js';
 import { configOrUsage, untilSignal, usageOnStartErrorAsync } from './process.js';
@@ -25,10 +24,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
         'database is a file of this one process (run `stagger serve` alone instead)',
     );
   }
-  const logger = createLogger({
-    level: config.logLevel,
-    destination: pino.destination({ fd: 2, sync: false }),
-  });
+  const logger = createProcessLogger({ level: config.logLevel, format: config.logFormat });
   const service = await usageOnStartErrorAsync('cannot start', () =>
     Service.start(config, { api: false, runtime: true, logger }),
   );

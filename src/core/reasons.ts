@@ -20,6 +20,7 @@ import type { SkipReason } from './schedule.js';
 export type PostReason =
   | GroupSkipReason
   | 'group_gap'
+  | 'group_slowmode'
   | 'slowmode'
   | 'session_paused'
   | 'session_limited'
@@ -90,6 +91,8 @@ const GROUP_SKIP_WORDS: Record<GroupSkipReason, Words> = {
 const POST_WORDS: Record<PostReason, Words> = {
   ...GROUP_SKIP_WORDS,
   group_gap: 'Skipped: another of your accounts posted to this group too recently (minimum group gap).',
+  group_slowmode:
+    'Skipped: the group is in slow mode and one of your accounts posted there too recently; waiting for it would take longer than the minimum group gap.',
   slowmode: 'Skipped: the group is in slow mode for this account.',
   session_paused: 'Skipped: the account was paused (Telegram asked it to wait) past its time in this cycle.',
   session_limited: 'Skipped: the account is limited by Telegram (spam); not handed to other accounts.',

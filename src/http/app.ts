@@ -16,6 +16,7 @@ import { installAccessControl, routesAccess, type RouteEntry } from './access.js
 import { Authenticator } from './auth.js';
 import { VERSION, type AppDeps } from './deps.js';
 import { answerUnreadableRequest, installErrorHandler } from './errors.js';
+import { RequestLogController } from './request-logging.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { addFormats } from './schemas.js';
 import { adminRoutes } from './routes/admin.js';
@@ -56,7 +57,9 @@ const queryAjv = addFormats(
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options: FastifyServerOptions = {
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    ...(deps.logger
+      ? { loggerInstance: deps.logger, logController: new RequestLogController() }
+      : { logger: false }),
     // 10,000 groups of up to ~60 characters fit; a Telethon .session file goes through multipart (own limit).
     bodyLimit: 1024 * 1024,
     // No implicit HEAD twins: a HEAD of the preflight would call Telegram for a response nobody reads.

@@ -12,6 +12,7 @@
  */
 import { messagesToForward } from '../core/album.js';
 import { decideByFacts } from '../core/group-facts.js';
+import { groupSpacing } from '../core/group-spacing.js';
 import { parseGroupTarget, type GroupTarget } from '../core/group-targets.js';
 import {
   FINAL_POST_STATUSES,
@@ -226,14 +227,15 @@ export class CycleExecution {
     if (at > now) return this.sleepFor(post, at);
 
     if (!retrying && !this.reservations.has(post.id)) {
-      const earliest = state.guard.earliest(post.groupKey, bot.settings.minGroupGapSeconds);
-      if (earliest > now) {
-        // Waiting keeps the session's order; a wait longer than the minimum gap, or past the deadline, skips.
-        if (earliest - now > bot.settings.minGroupGapSeconds * 1000 || earliest > cycle.deadlineAt) {
-          return this.finish(post, 'skipped', 'group_gap', null);
-        }
-        return this.sleepFor(post, earliest);
-      }
+      const spacing = groupSpacing({
+        lastPostAt: state.guard.lastAt(post.groupKey),
+        minGapSeconds: bot.settings.minGroupGapSeconds,
+        slowmodeSeconds: state.guard.slowmodeOf(post.groupKey),
+        now,
+        deadlineAt: cycle.deadlineAt,
+      });
+      if (spacing.kind === 'skip') return this.finish(post, 'skipped', spacing.reason, null);
+      if (spacing.kind === 'wait') return this.sleepFor(post, spacing.until);
     }
 
     if (!lane.holdsSlot) {

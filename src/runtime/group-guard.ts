@@ -3,6 +3,8 @@
  * group's known slow mode — whichever session sends them. The plan makes this true when nothing goes wrong; the
  * guard keeps it true when a FLOOD_WAIT stalls one session and the next one catches up.
  *
+ * The rule (wait, go, or skip and why) is core/group-spacing.ts; this keeps what it reads.
+ *
  * A send reserves the group before the call (so two sessions cannot both pass the check while one is on the
  * wire); a send that certainly did not arrive gives the reservation back.
  */
@@ -39,15 +41,9 @@ export class GroupGuard {
     this.slowmode.set(chatOf(groupKey), seconds);
   }
 
-  /** The gap this group needs between two posts, in ms. */
-  gapMs(groupKey: string, minGapSeconds: number): number {
-    return Math.max(minGapSeconds, this.slowmode.get(chatOf(groupKey)) ?? 0) * 1000;
-  }
-
-  /** The earliest time the group may receive the next post. */
-  earliest(groupKey: string, minGapSeconds: number): number {
-    const last = this.last.get(chatOf(groupKey));
-    return last === undefined ? Number.NEGATIVE_INFINITY : last + this.gapMs(groupKey, minGapSeconds);
+  /** The group's slow mode in seconds as learned from Telegram; 0 when none is known. */
+  slowmodeOf(groupKey: string): number {
+    return this.slowmode.get(chatOf(groupKey)) ?? 0;
   }
 
   lastAt(groupKey: string): number | undefined {

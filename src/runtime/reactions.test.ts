@@ -68,7 +68,7 @@ describe('the per-group guard', () => {
     expectSessionSpacing(world.calls, 5);
   });
 
-  it('skips a post as group_gap when waiting would take longer than the minimum gap', async () => {
+  it('skips a post as group_slowmode when waiting out the group’s slow mode would take longer than the minimum gap', async () => {
     const world = new SimulatedWorld();
     const [a, b] = groups(2);
     // Slow mode 300 s known for group a (and its facts say so): s1 comes 120 s after s0 and may not wait 180 s.
@@ -89,7 +89,7 @@ describe('the per-group guard', () => {
     expect(posts.filter((p) => p.status === 'sent')).toHaveLength(3);
     expect(posts.find((p) => p.sessionId === 's1' && p.groupKey === a)).toMatchObject({
       status: 'skipped',
-      reason: 'group_gap',
+      reason: 'group_slowmode',
     });
   });
 });

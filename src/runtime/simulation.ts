@@ -7,6 +7,7 @@ import { StaggerError } from '../core/errors.js';
 import { parseGroupTarget } from '../core/group-targets.js';
 import type { ExecutionMode } from '../core/plan.js';
 import { DEFAULT_BOT_SETTINGS, type CycleStatus, type PostStatus } from '../core/model.js';
+import { sessionStateAt } from '../core/session-state.js';
 import { SandboxGateway, type SandboxOptions } from '../telegram/sandbox/sandbox-gateway.js';
 import {
   MemorySandboxStore,
@@ -289,6 +290,27 @@ export interface SimulationSpec {
   faults: { session: number; error: string; atSeconds: number }[];
 }
 
+/**
+ * What happened on the way to the results, in time order: a forward Telegram refused while its post went on (to be
+ * retried, or handed to another session), a post handed from one session to another, a session paused, active
+ * again, or retired. One shape for every kind; the fields a kind does not have are null.
+ */
+export interface SimulationEvent {
+  type: 'attempt_failed' | 'handed_off' | 'session_paused' | 'session_resumed' | 'session_retired';
+  cycle: number;
+  atSeconds: number;
+  session: number;
+  group: string | null;
+  /** handed_off: the session that has the post now. */
+  toSession: number | null;
+  /** session_paused: when it may post again. */
+  untilSeconds: number | null;
+  /** session_paused, session_retired: the session's reason (`flood_wait`, `revoked`…). */
+  reason: string | null;
+  /** What Telegram answered (attempt_failed; the pause or retirement's cause). */
+  error: string | null;
+}
+
 export interface SimulationResult {
   deliveries: { cycle: number; session: number; group: string; atSeconds: number }[];
   results: {
@@ -299,7 +321,10 @@ export interface SimulationResult {
     outcome: string | null;
     reason: string | null;
     atSeconds: number;
+    /** When the plan had it due (a post sent later waited for a pause, the group's gap, or a hand-off). */
+    plannedAtSeconds: number;
   }[];
+  events: SimulationEvent[];
   cycles: {
     number: number;
     status: CycleStatus;
@@ -307,6 +332,7 @@ export interface SimulationResult {
     startSeconds: number;
     endSeconds: number | null;
   }[];
+  /** Each session's effective state when the simulation ended (core/session-state.ts, as the API shows it). */
   sessions: { index: number; state: string; reason: string | null }[];
   warnings: { code: string; message: string }[];
 }
@@ -356,6 +382,10 @@ export function simulationHorizonSeconds(
   const pause = spec.delayBetweenCycles ?? DEFAULT_BOT_SETTINGS.delayBetweenCycles;
   const horizon = YEAR_SECONDS + spec.cycles * (2 * slot + 2 * posting + pause);
   return Math.min(horizon, Math.floor((MAX_DATE_MS - startAt) / 1000) - YEAR_SECONDS);
+}
+
+function attemptFirst(e: SimulationEvent): number {
+  return e.type === 'attempt_failed' ? 0 : 1;
 }
 
 export async function runSimulation(spec: SimulationSpec): Promise<SimulationResult> {
@@ -417,26 +447,125 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
     atSeconds: d.atSeconds,
   }));
   const results: SimulationResult['results'] = [];
+  const events: SimulationEvent[] = [];
+  // Session events carry no cycle: they belong to the cycle that had begun by then (the first, before any).
+  const cycleAt = (at: number): number =>
+    cycles.findLast((c) => c.plannedStartAt <= at)?.number ?? cycles[0]?.number ?? 0;
+  const event = (
+    e: Pick<SimulationEvent, 'type' | 'cycle' | 'session'> & Partial<SimulationEvent>,
+    at: number,
+  ): SimulationEvent => ({
+    group: null,
+    toSession: null,
+    untilSeconds: null,
+    reason: null,
+    error: null,
+    ...e,
+    atSeconds: world.seconds(at),
+  });
+  /** Where each post ended, to tell a refused attempt that ended its post from one after which it went on. */
+  const ending = new Map<string, { sessionId: string; at: number; error: string | null }>();
   for (const e of world.events) {
-    if (
-      e.type !== 'post.sent' &&
-      e.type !== 'post.failed' &&
-      e.type !== 'post.skipped' &&
-      e.type !== 'post.cancelled'
-    )
-      continue;
-    const post = postById.get(e.postId);
-    if (!post) continue;
-    results.push({
-      cycle: cycleNumber.get(e.cycleId) ?? 0,
-      session: Number(e.sessionId),
-      group: groups.label(e.groupKey),
-      status: e.type === 'post.sent' ? (e.duplicate ? 'duplicate' : 'sent') : e.status,
-      outcome: e.type === 'post.sent' ? (e.duplicate ? 'RANDOM_ID_DUPLICATE' : null) : e.error,
-      reason: e.type === 'post.sent' ? null : e.reason,
-      atSeconds: world.seconds(e.at),
-    });
+    switch (e.type) {
+      case 'post.sent':
+      case 'post.failed':
+      case 'post.skipped':
+      case 'post.cancelled': {
+        const post = postById.get(e.postId);
+        if (!post) continue;
+        const error = e.type === 'post.sent' ? (e.duplicate ? 'RANDOM_ID_DUPLICATE' : null) : e.error;
+        ending.set(post.randomId, { sessionId: e.sessionId, at: e.at, error });
+        results.push({
+          cycle: cycleNumber.get(e.cycleId) ?? 0,
+          session: Number(e.sessionId),
+          group: groups.label(e.groupKey),
+          status: e.type === 'post.sent' ? (e.duplicate ? 'duplicate' : 'sent') : e.status,
+          outcome: error,
+          reason: e.type === 'post.sent' ? null : e.reason,
+          atSeconds: world.seconds(e.at),
+          plannedAtSeconds: world.seconds(post.plannedAt),
+        });
+        break;
+      }
+      case 'post.handed_off': {
+        const post = postById.get(e.postId);
+        if (!post) continue;
+        events.push(
+          event(
+            {
+              type: 'handed_off',
+              cycle: cycleNumber.get(e.cycleId) ?? 0,
+              session: Number(e.fromSessionId),
+              toSession: Number(e.toSessionId),
+              group: groups.label(post.groupKey),
+            },
+            e.at,
+          ),
+        );
+        break;
+      }
+      case 'session.paused':
+        events.push(
+          event(
+            {
+              type: 'session_paused',
+              cycle: cycleAt(e.at),
+              session: Number(e.sessionId),
+              untilSeconds: world.seconds(e.until),
+              reason: e.reason,
+              error: e.error,
+            },
+            e.at,
+          ),
+        );
+        break;
+      case 'session.resumed':
+        events.push(
+          event({ type: 'session_resumed', cycle: cycleAt(e.at), session: Number(e.sessionId) }, e.at),
+        );
+        break;
+      case 'session.retired':
+        events.push(
+          event(
+            {
+              type: 'session_retired',
+              cycle: cycleAt(e.at),
+              session: Number(e.sessionId),
+              reason: e.reason,
+              error: e.error,
+            },
+            e.at,
+          ),
+        );
+        break;
+      default:
+        break;
+    }
   }
+  // A forward Telegram refused is shown on its own unless it was the post's end (the result line says it then).
+  const postByRandomId = new Map(world.store.listPosts(botId).map((p) => [p.randomId, p]));
+  for (const call of world.calls) {
+    if (call.method !== 'forward' || call.answer.ok || call.randomId === null) continue;
+    const post = postByRandomId.get(call.randomId);
+    if (!post) continue;
+    const end = ending.get(post.randomId);
+    if (end && end.sessionId === call.sessionId && end.at === call.at && end.error === call.answer.error)
+      continue;
+    events.push(
+      event(
+        {
+          type: 'attempt_failed',
+          cycle: cycleNumber.get(post.cycleId) ?? 0,
+          session: Number(call.sessionId),
+          group: groups.label(post.groupKey),
+          error: call.answer.error,
+        },
+        call.at,
+      ),
+    );
+  }
+  // In time order; at one instant an attempt comes before what followed from it (a sort keeps the rest's order).
+  events.sort((a, b) => a.atSeconds - b.atSeconds || attemptFirst(a) - attemptFirst(b));
   const warnings = new Map<string, { code: string; message: string }>();
   for (const c of cycles) for (const w of c.warnings) warnings.set(w.code, w);
   if (stoppedEarly) {
@@ -452,6 +581,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
   return {
     deliveries,
     results,
+    events,
     cycles: cycles.map((c) => ({
       number: c.number,
       status: c.status,
@@ -460,7 +590,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
       endSeconds: c.finishedAt === null ? null : world.seconds(c.finishedAt),
     })),
     sessions: sessionIds.map((id, index) => {
-      const s = world.store.session(id);
+      const s = sessionStateAt(world.store.session(id), world.clock.now());
       return { index, state: s.status, reason: s.statusReason };
     }),
     warnings: [...warnings.values()],

@@ -27,6 +27,20 @@ export function runStagger(args: string[], env: Record<string, string | undefine
   return start(process.execPath, [resolve(ROOT, 'bin/stagger.mjs'), ...args], env);
 }
 
+/**
+ * `stagger …` on a pseudo-terminal (util-linux `script`), as a person running `npm start` sees it: stdin, stdout and
+ * stderr are a TTY, and what the process writes to either arrives in `output()` (with the terminal's CRLF line
+ * ends). Killing it ends `script`, which ends the command; the command also gets SIGHUP when the terminal closes.
+ */
+export function runStaggerInTerminal(args: string[], env: Record<string, string | undefined>): Child {
+  const command = [process.execPath, resolve(ROOT, 'bin/stagger.mjs'), ...args].map(shellWord).join(' ');
+  return start('script', ['--quiet', '--return', '--command', `exec ${command}`, '/dev/null'], env);
+}
+
+function shellWord(text: string): string {
+  return /^[\w./=:-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 function start(command: string, args: string[], env: Record<string, string | undefined>): Child {
   const child = spawn(command, args, {
     cwd: ROOT,
