@@ -406,7 +406,9 @@ describe.runIf(HAVE_CHROMIUM)('the overview tells the truth, in a real browser',
     await call('POST', '/api/sessions/sandbox', { count: 1 }, created.token);
     await page.getByRole('button', { name: 'Preview' }).click();
     await page.getByRole('heading', { name: 'Enterprise cycle, 2 posts' }).waitFor();
-    expect(await page.locator('#chart-svg-title').textContent()).toMatch(/^Plan: 1 session, 2 posts over /);
+    expect(await page.getByTestId('timeline-chart').locator('title').first().textContent()).toMatch(
+      /^Preview: 1 session, 2 posts over /,
+    );
     await go(page, 'Overview');
     expect(await page.getByTestId('session-summary').textContent()).toMatch(
       /^1 session: 1 active, 0 paused, 0 dead\./,

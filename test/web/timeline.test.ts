@@ -257,7 +257,15 @@ describe.runIf(HAVE_CHROMIUM)('the timeline in a real browser, on a virtual cloc
     await runUntil((e) => e.type === 'cycle.finished' && e.number === 1);
     const view = await api<CycleView>('GET', '/api/bot/cycles/1');
     expect(view.cycle).toMatchObject({ mode: 'starter', cycleSeconds: 3600, status: 'finished' });
-    expect(view.counts).toEqual({ planned: 60, sent: 46, failed: 0, skipped: 14, cancelled: 0, pending: 0 });
+    expect(view.counts).toEqual({
+      planned: 60,
+      sent: 46,
+      failed: 0,
+      skipped: 14,
+      cancelled: 0,
+      pending: 0,
+      done: 60,
+    });
     const skipped = view.slots.filter((s) => s.outcome === 'skipped');
     expect(new Set(skipped.map((s) => s.sessionId))).toEqual(new Set([first.id]));
   });
