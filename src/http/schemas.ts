@@ -4,7 +4,7 @@
  * live here too: the app uses them for every route, and a route that checks its values itself (the start body)
  * compiles its shape with the same one.
  */
-import { Type, type SchemaOptions, type TSchema, type TUnsafe } from '@sinclair/typebox';
+import { Type, type SchemaOptions, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { isRecordId, type NumberRange } from '../core/limits.js';
 
@@ -70,9 +70,19 @@ export function StringEnum<const T extends readonly string[]>(
   return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
 }
 
-/** The schema, or null. */
-export const Nullable = <T extends TSchema>(schema: T, options: SchemaOptions = {}) =>
-  Type.Union([schema, Type.Null()], options);
+/**
+ * The schema, or null. An enum takes null among its values: OpenAPI 3.0's `nullable` does not extend an `enum`
+ * (the document's converter would write `nullable` beside an enum without null, which refuses null).
+ */
+export function Nullable<T extends TSchema>(
+  schema: T,
+  options: SchemaOptions = {},
+): TUnsafe<Static<T> | null> {
+  const values = (schema as { enum?: unknown }).enum;
+  if (Array.isArray(values))
+    return Type.Unsafe<Static<T> | null>({ ...schema, ...options, enum: [...values, null], nullable: true });
+  return Type.Union([schema, Type.Null()], options) as unknown as TUnsafe<Static<T> | null>;
+}
 
 /** A time in an answer: ISO 8601 text in UTC. */
 export const DateTime = (description?: string) =>
