@@ -3,7 +3,7 @@
  * live events. Every route acts on the caller's own bot only: there is no bot id to name someone else's.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { albumSize } from '../../core/album.js';
 import {
@@ -46,7 +46,6 @@ import { bodyAjv, DateTime, Nullable, RecordId, rangeSchema, shapeOf, StringEnum
 import { LiveEvent, type EventHub } from '../sse.js';
 import { PreflightAnswer, RateLimitedPreflight } from './preflight.js';
 
-// No description of its own: a nullable one is then one schema in the document (its description is the field's).
 const ExecutionMode = StringEnum(['starter', 'enterprise']);
 const MODES =
   'starter: each session posts to every group, staggered over the cycle; enterprise: the groups are split between the sessions';
@@ -77,7 +76,7 @@ const StartBody = Nullable(
   ),
   {
     description:
-      'Optional. Without a mode the plan decides: a STARTER plan starts starter with 60 minutes, any other enterprise.',
+      'Optional. Without a mode: the stored one, else the plan’s (STARTER: starter with 60 minutes; otherwise enterprise).',
     examples: [{ execution_mode: 'starter', total_cycle_minutes: 60 }],
   },
 );
@@ -361,8 +360,6 @@ const PostsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-
 /** One post as the history shows it (the answer of GET /api/bot/posts, also with `?cycle=`). */
 const PostView = Type.Object({
   id: Type.String(),
@@ -370,14 +367,14 @@ const PostView = Type.Object({
   seq: Type.Integer(),
   sessionId: Type.String(),
   group: Type.String(),
-  plannedAt: nullable(DateTime()),
-  status: Type.Union(POST_STATUSES.map((s) => Type.Literal(s))),
-  reason: nullable(Type.String()),
-  reasonText: nullable(Type.String()),
-  error: nullable(Type.String()),
-  errorText: nullable(Type.String()),
+  plannedAt: Nullable(DateTime()),
+  status: StringEnum(POST_STATUSES),
+  reason: Nullable(Type.String()),
+  reasonText: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  errorText: Nullable(Type.String()),
   attempts: Type.Integer(),
-  sentAt: nullable(DateTime()),
+  sentAt: Nullable(DateTime()),
   albumSize: Type.Integer({
     minimum: 1,
     description: 'how many messages the post forwards: an album of N photos is N, a single message 1',
@@ -386,7 +383,7 @@ const PostView = Type.Object({
     description:
       'the ids of the messages the forward created in the group, in order, as Telegram answered (empty when not known)',
   }),
-  groupUsername: nullable(
+  groupUsername: Nullable(
     Type.String({
       description:
         "the group's public username as the sessions last read it (a sent message is at t.me/<username>/<id>); null: none known",
@@ -397,7 +394,7 @@ const PostView = Type.Object({
 const PostsPage = Type.Object(
   {
     posts: Type.Array(PostView),
-    nextCursor: nullable(
+    nextCursor: Nullable(
       Type.String({ description: 'pass as `cursor` for the next page; null: the last page' }),
     ),
   },
