@@ -843,6 +843,13 @@ exercise('POST /api/sessions/import', 400, 'VALIDATION_FAILED: a bad form field'
     headers: form.headers,
   });
 });
+exercise('POST /api/sessions/import', 400, 'VALIDATION_FAILED: plain text', async () =>
+  inMain('POST', '/api/sessions/import', {
+    token: (await customer()).token,
+    body: 'a session string',
+    headers: { 'content-type': 'text/plain' },
+  }),
+);
 exercise('POST /api/sessions/import', 400, 'INVALID_MULTIPART', async () =>
   inMain('POST', '/api/sessions/import', {
     token: (await customer()).token,

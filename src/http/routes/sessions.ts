@@ -608,6 +608,12 @@ export function sessionRoutes(deps: AppDeps) {
             );
           return reply.status(201).send(await storeImported(user, imported, form.label, extra));
         }
+        // JSON bodies were checked against ImportJsonBody; any other type (text/plain) has no schema to meet.
+        if (request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
+          throw new ApiError(
+            'VALIDATION_FAILED',
+            'send {"session": "<string>"} as JSON, or a multipart upload',
+          );
         const body = request.body as Static<typeof ImportJsonBody>;
         return reply
           .status(201)
