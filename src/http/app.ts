@@ -11,14 +11,14 @@ import fastifyHelmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { Ajv } from 'ajv';
 import { installAccessControl, routesAccess, type RouteEntry } from './access.js';
 import { Authenticator } from './auth.js';
 import { VERSION, type AppDeps } from './deps.js';
 import { answerUnreadableRequest, installErrorHandler } from './errors.js';
 import { RequestLogController } from './request-logging.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
-import { addFormats } from './schemas.js';
+import { documentRoute, finishDocument } from './openapi.js';
+import { bodyAjv, queryAjv } from './schemas.js';
 import { adminRoutes } from './routes/admin.js';
 import { botRoutes } from './routes/bot.js';
 import { cycleRoutes } from './routes/cycles.js';
@@ -34,26 +34,34 @@ declare module 'fastify' {
   }
 }
 
-/** Request bodies are checked strictly: wrong types are errors (not coerced), unknown fields are errors. */
-const bodyAjv = addFormats(
-  new Ajv({
-    allErrors: false,
-    coerceTypes: false,
-    removeAdditional: false,
-    useDefaults: false,
-    strict: false,
-  }),
-);
-/** Query strings and path params arrive as text: numbers and booleans in them are coerced. */
-const queryAjv = addFormats(
-  new Ajv({
-    allErrors: false,
-    coerceTypes: true,
-    removeAdditional: false,
-    useDefaults: true,
-    strict: false,
-  }),
-);
+const API_DESCRIPTION = [
+  'Multi-account Telegram post scheduler: one bot per customer forwards one post to many groups from several',
+  'Telegram sessions, in starter (staggered over a cycle) or enterprise (groups split between sessions) mode.',
+  '',
+  'Every route needs `Authorization: Bearer <token>` unless it is marked public; operator routes need role admin.',
+  'Every error is `{"error": {"code", "message", "details"?, "retryable"?}}`, its status fixed by its code (each',
+  'operation lists its statuses and codes). Requests are rate limited per address and per caller (429 with',
+  'Retry-After). Ids are decimal strings; times in answers are ISO 8601 in UTC. A request Node cannot read as HTTP',
+  'is answered 400 `BAD_REQUEST`, and headers over 16 KB 431 `HEADERS_TOO_LARGE`, on any path.',
+].join('\n');
+
+const API_TAGS = [
+  { name: 'health', description: 'Is the service up (public).' },
+  { name: 'account', description: 'The caller and their API token.' },
+  {
+    name: 'bot',
+    description: 'Start and stop the bot, its status, the plan of its next cycle, history, live events.',
+  },
+  {
+    name: 'configuration',
+    description: 'The post to forward, the groups, the settings, and a preflight check of them.',
+  },
+  { name: 'sessions', description: 'The caller’s Telegram sessions: sandbox, login, import, check, delete.' },
+  {
+    name: 'admin',
+    description: 'Operators: users and their tokens, the session pool, every bot, the cluster.',
+  },
+];
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const options: FastifyServerOptions = {
@@ -95,10 +103,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(fastifySwagger, {
     openapi: {
-      info: { title: 'Stagger API', version: VERSION, description: 'Multi-account Telegram post scheduler' },
+      info: { title: 'Stagger API', version: VERSION, description: API_DESCRIPTION },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
+      tags: API_TAGS,
     },
+    transform: documentRoute,
+    transformObject: (document) => finishDocument('openapiObject' in document ? document.openapiObject : {}),
   });
   await app.register(fastifyMultipart, { limits: { fileSize: 1024 * 1024, files: 1, fields: 10 } });
   await app.register(fastifyHelmet, {

@@ -4,9 +4,9 @@
  * current condition worst first (core/condition.ts) and the last error, so that no screen reads "on schedule" or
  * "no error" while posts are skipped or every session is paused.
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { botConditions, worstCondition, type Condition } from '../core/condition.js';
-import { type PostRecord, type PostStatus } from '../core/model.js';
+import type { PostRecord, PostStatus } from '../core/model.js';
 import { EXECUTION_MODES } from '../core/plan.js';
 import { explainText, type ExplainPolicy } from '../core/reasons.js';
 import type { BotConfig } from '../storage/bots.js';
@@ -16,82 +16,96 @@ import { sessionStateAt } from '../core/session-state.js';
 import { countSlotOutcomes } from '../core/slot-outcome.js';
 import { DEFAULT_RUNTIME_OPTIONS, type RuntimeOptions } from '../runtime/options.js';
 import { iso } from './presenters.js';
+import { DateTime, Nullable, StringEnum } from './schemas.js';
 
-const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const Count = (description?: string) =>
+  Type.Integer({ minimum: 0, ...(description === undefined ? {} : { description }) });
 
 /** One condition of the bot (core/condition.ts), its end as ISO text. */
 export const ConditionView = Type.Object({
-  level: literals(['ok', 'stopped', 'warning', 'critical'] as const),
+  level: StringEnum(['ok', 'stopped', 'warning', 'critical']),
   code: Type.String({
     description:
       'running, stopped, no_sessions, no_usable_session, sessions_all_paused, not_ready, source_invalid, sessions_frozen, sessions_dead, sessions_limited, sessions_unreachable, posts_failed, sessions_paused or posts_skipped',
   }),
   message: Type.String({ description: 'what is wrong and why, in plain words' }),
-  action: nullable(
+  action: Nullable(
     Type.Object({
-      where: literals(['sessions', 'post_and_groups', 'activity'] as const),
+      where: StringEnum(['sessions', 'post_and_groups', 'activity']),
       label: Type.String(),
     }),
   ),
-  until: nullable(Type.String({ description: 'when it ends by itself (the first pause’s end)' })),
+  until: Nullable(DateTime('when it ends by itself (the first pause’s end)')),
   sessionIds: Type.Array(Type.String()),
 });
 
 /** A cycle's posts by outcome (core/slot-outcome.ts): the status's and the cycle view's counts. */
-export const PostCounts = Type.Object({
-  planned: Type.Integer({ description: 'every post of the cycle' }),
-  sent: Type.Integer(),
-  failed: Type.Integer(),
-  skipped: Type.Integer({ description: 'skipped, missed and not attempted' }),
-  cancelled: Type.Integer({ description: 'cancelled by a stop (or a source that cannot be forwarded)' }),
-  pending: Type.Integer({ description: 'planned or sending: what a stop now would cancel' }),
-  done: Type.Integer({
-    description: 'sent or decided (sent + failed + skipped); cancelled posts are not done',
-  }),
-});
+export const PostCounts = Type.Object(
+  {
+    planned: Count('every post of the cycle'),
+    sent: Count('sent (a duplicate found already sent counts as sent)'),
+    failed: Count('failed'),
+    skipped: Count('skipped, missed or not attempted'),
+    cancelled: Count('cancelled by a stop (or a source that cannot be forwarded)'),
+    pending: Count('planned or sending: what a stop now would cancel'),
+    done: Count('sent or decided (sent + failed + skipped); cancelled posts are not done'),
+  },
+  { description: 'the cycle’s posts by result' },
+);
 
-/** The answer of GET /api/bot/status. */
+/** GET /api/bot/status (and each bot of GET /api/admin/bots). */
 export const BotStatusView = Type.Object({
-  status: literals(['running', 'stopped', 'needs_attention'] as const),
-  execution_mode: nullable(literals(EXECUTION_MODES)),
-  total_cycle_minutes: nullable(Type.Number()),
-  cycle: nullable(
+  status: StringEnum(['running', 'stopped', 'needs_attention'], {
+    description: 'needs_attention: running, but something stops it from posting (see lastError)',
+  }),
+  execution_mode: Nullable(StringEnum(EXECUTION_MODES), {
+    description: 'null until first started',
+  }),
+  total_cycle_minutes: Nullable(Type.Integer({ description: 'starter mode’s cycle length' })),
+  cycle: Nullable(
     Type.Object({
-      number: Type.Integer(),
-      status: literals(['running', 'finished', 'stopped', 'aborted', 'skipped'] as const),
-      startedAt: nullable(Type.String()),
-      finishedAt: nullable(Type.String()),
+      number: Type.Integer({ minimum: 1 }),
+      status: StringEnum(['running', 'finished', 'stopped', 'aborted', 'skipped']),
+      startedAt: Nullable(DateTime('when the cycle was planned to start')),
+      finishedAt: Nullable(DateTime()),
       posts: PostCounts,
     }),
+    { description: 'the latest cycle; null before the first' },
   ),
-  nextCycleAt: nullable(Type.String()),
+  nextCycleAt: Nullable(DateTime('when the next cycle starts; null when stopped or not known')),
   sessions: Type.Array(
     Type.Object({
       id: Type.String(),
       label: Type.String(),
-      state: literals(['active', 'paused', 'dead'] as const),
-      cooldownUntil: nullable(Type.String()),
+      state: StringEnum(['active', 'paused', 'dead']),
+      cooldownUntil: Nullable(DateTime()),
     }),
   ),
   stats: Type.Object(
-    { sent: Type.Integer(), failed: Type.Integer(), floodWaits: Type.Integer() },
-    { description: 'counted over the bot’s whole life (every cycle), unlike `cycle.posts`' },
+    {
+      sent: Count('posts sent'),
+      failed: Count('posts failed'),
+      floodWaits: Count('FLOOD_WAITs Telegram answered'),
+    },
+    {
+      description:
+        'counted over the bot’s whole life (every cycle, kept across restarts), unlike `cycle.posts`',
+    },
   ),
-  lastError: nullable(Type.String({ description: 'what the runner last said when it needed attention' })),
+  lastError: Nullable(Type.String({ description: 'what the runner last said when it needed attention' })),
   condition: Type.Composite([ConditionView], {
     description: 'the worst current condition: the one a status line shows (the first of `conditions`)',
   }),
   conditions: Type.Array(ConditionView, { description: 'every current condition, worst first' }),
-  latestError: nullable(
+  latestError: Nullable(
     Type.Object(
       {
         text: Type.String({ description: 'the error in plain words' }),
-        code: nullable(Type.String({ description: 'the raw reason or Telegram error' })),
-        cycle: nullable(Type.Integer()),
-        group: nullable(Type.String()),
-        sessionId: nullable(Type.String()),
-        at: nullable(Type.String()),
+        code: Nullable(Type.String({ description: 'the raw reason or Telegram error' })),
+        cycle: Nullable(Type.Integer()),
+        group: Nullable(Type.String()),
+        sessionId: Nullable(Type.String()),
+        at: Nullable(DateTime()),
       },
       {
         description:
@@ -100,7 +114,51 @@ export const BotStatusView = Type.Object({
     ),
   ),
 });
+
 export type BotStatusView = Static<typeof BotStatusView>;
+
+export const BOT_STATUS_EXAMPLE: Static<typeof BotStatusView> = {
+  status: 'running',
+  execution_mode: 'starter',
+  total_cycle_minutes: 60,
+  cycle: {
+    number: 3,
+    status: 'running',
+    startedAt: '2026-01-01T12:00:00.000Z',
+    finishedAt: null,
+    posts: { planned: 22, sent: 8, failed: 0, skipped: 1, cancelled: 0, pending: 13, done: 9 },
+  },
+  nextCycleAt: '2026-01-01T13:00:00.000Z',
+  sessions: [{ id: '7', label: '@ada', state: 'active', cooldownUntil: null }],
+  stats: { sent: 28, failed: 1, floodWaits: 2 },
+  lastError: null,
+  condition: {
+    level: 'warning',
+    code: 'posts_skipped',
+    message: '1 post of cycle #3 was skipped: the group’s slow mode had not passed.',
+    action: { where: 'activity', label: 'See the activity' },
+    until: null,
+    sessionIds: [],
+  },
+  conditions: [
+    {
+      level: 'warning',
+      code: 'posts_skipped',
+      message: '1 post of cycle #3 was skipped: the group’s slow mode had not passed.',
+      action: { where: 'activity', label: 'See the activity' },
+      until: null,
+      sessionIds: [],
+    },
+  ],
+  latestError: {
+    text: 'The group’s slow mode had not passed.',
+    code: 'group_slowmode',
+    cycle: 3,
+    group: '@rust_jobs',
+    sessionId: '7',
+    at: '2026-01-01T12:05:00.000Z',
+  },
+};
 
 /**
  * The next cycle's start by the runner's own rule (core/schedule.ts), seen from outside the runner: the latest

@@ -8,6 +8,7 @@ import type { BotControl } from '../runtime/bot-control.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Listener } from '../runtime/events.js';
 import type { RuntimeOptions } from '../runtime/options.js';
+import type { ClusterView } from '../storage/leases.js';
 import type { Store } from '../storage/store.js';
 import type { Gateway } from '../telegram/gateway.js';
 import type { LoginManager } from '../telegram/mtcute/login.js';
@@ -36,7 +37,7 @@ export interface AppDeps {
   logger?: PinoLogger | false;
   sessions?: SessionServices;
   /** Cluster view for GET /api/admin/cluster (when workers run on PostgreSQL). */
-  cluster?: () => Promise<unknown>;
+  cluster?: () => Promise<ClusterView>;
   /** Where the built dashboard is; served at / when present. */
   webRoot?: string;
   /** The runtime's tunables, for the rules the API shares with it (next cycle, words quoting numbers). */

@@ -4,12 +4,12 @@
  * while posts are skipped. The progress counts what was sent or decided; a stop's cancellations are not "done".
  * Every answer matches the route's documented schema.
  */
-import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostStatus } from '../../src/core/model.js';
 import { BotStatusView } from '../../src/http/bot-status.js';
 import type { NewPost } from '../../src/runtime/store.js';
 import { readyCustomer, testApi, type TestApi } from '../support/api.js';
+import { schemaErrors } from '../support/openapi.js';
 
 let api: TestApi;
 beforeAll(async () => {
@@ -73,7 +73,7 @@ async function status(token: string) {
   expect(res.statusCode).toBe(200);
   const body = res.json();
   // The answer is what the OpenAPI document says it is.
-  expect([...Value.Errors(BotStatusView, body)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+  expect(schemaErrors(BotStatusView, body)).toEqual([]);
   return body;
 }
 

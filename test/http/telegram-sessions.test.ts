@@ -1372,7 +1372,9 @@ describe('GET /api/bot/preflight through mtcute', () => {
   describe('in a cluster (the bot may run on another worker)', () => {
     let clustered: TelegramApp;
     beforeAll(async () => {
-      clustered = await telegramApp(API_ENV, { cluster: async () => ({ workers: [] }) });
+      clustered = await telegramApp(API_ENV, {
+        cluster: async () => ({ now: 0, workers: [], unowned: [], runningBots: 0 }),
+      });
     });
     afterAll(async () => {
       await clustered.api.close();

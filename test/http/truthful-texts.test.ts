@@ -30,7 +30,9 @@ describe('GET /api/admin/installation', () => {
   });
 
   it('with workers: a cluster to show', async () => {
-    const clustered = await testApi({ deps: { cluster: async () => ({ workers: [] }) } });
+    const clustered = await testApi({
+      deps: { cluster: async () => ({ now: 0, workers: [], unowned: [], runningBots: 0 }) },
+    });
     try {
       const admin = await clustered.user({ name: 'op', role: 'admin', maxSessions: 0, planType: null });
       const res = await clustered.request('GET', '/api/admin/installation', { token: admin.token });

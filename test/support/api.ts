@@ -52,6 +52,8 @@ export interface TestApi {
 
 export interface TestApiOverrides {
   env?: Record<string, string>;
+  /** A postgres:// URL: the store on that database instead of SQLite in the temp directory. */
+  storeUrl?: string;
   deps?: Partial<AppDeps>;
   /**
    * Deps built on the API's own store, clock and config (e.g. a real mtcute gateway and `SessionServices`);
@@ -65,7 +67,7 @@ export interface TestApiOverrides {
 export async function testApi(overrides: TestApiOverrides = {}): Promise<TestApi> {
   const dataDir = mkdtempSync(join(tmpdir(), 'stagger-api-'));
   const config = readConfig({ STAGGER_DATA_DIR: dataDir, ...overrides.env });
-  const store = await openStore({ dataDir });
+  const store = await openStore({ dataDir, ...(overrides.storeUrl ? { url: overrides.storeUrl } : {}) });
   const clock = new SystemClock();
   const control = new RecordingControl();
   const events = new EventBus();

@@ -31,39 +31,86 @@ const Outcome = Type.Union(
   { description: 'what became of the slot: sent (or duplicate), failed, skipped, cancelled, or pending' },
 );
 
-const CycleView = Type.Object({
-  cycle: Type.Object({
-    id: Type.String(),
-    number: Type.Integer(),
-    mode: Type.Union([Type.Literal('starter'), Type.Literal('enterprise')]),
-    cycleSeconds: Type.Union([Type.Number(), Type.Null()], {
-      description: 'starter: the cycle’s length T; enterprise: null',
-    }),
-    status: Type.Union(
-      (['running', 'finished', 'stopped', 'aborted', 'skipped'] as const).map((s) => Type.Literal(s)),
-    ),
-    reason: nullable(Type.String()),
-    reasonText: nullable(
-      Type.String({ description: 'the reason in plain words (free text is already words)' }),
-    ),
-    startedAt: nullable(Type.String({ description: 'when the cycle was planned to start' })),
-    deadlineAt: nullable(Type.String({ description: 'no post of the cycle is sent after this' })),
-    expectedEndAt: nullable(Type.String({ description: 'when the plan’s last post is due' })),
-    finishedAt: nullable(Type.String()),
-  }),
-  counts: PostCounts,
-  slots: Type.Array(
-    Type.Composite([
-      PostView,
-      Type.Object({
-        plannedSessionId: Type.String({ description: 'the session the plan gave the post to' }),
-        outcome: Outcome,
+const CycleView = Type.Object(
+  {
+    cycle: Type.Object({
+      id: Type.String(),
+      number: Type.Integer(),
+      mode: Type.Union([Type.Literal('starter'), Type.Literal('enterprise')]),
+      cycleSeconds: Type.Union([Type.Number(), Type.Null()], {
+        description: 'starter: the cycle’s length T; enterprise: null',
       }),
-    ]),
-    { description: 'the cycle’s slots in plan order (the first 5,000 of a larger cycle)' },
-  ),
-  truncated: Type.Boolean({ description: 'true when the cycle has more slots than listed' }),
-});
+      status: Type.Union(
+        (['running', 'finished', 'stopped', 'aborted', 'skipped'] as const).map((s) => Type.Literal(s)),
+      ),
+      reason: nullable(Type.String()),
+      reasonText: nullable(
+        Type.String({ description: 'the reason in plain words (free text is already words)' }),
+      ),
+      startedAt: nullable(Type.String({ description: 'when the cycle was planned to start' })),
+      deadlineAt: nullable(Type.String({ description: 'no post of the cycle is sent after this' })),
+      expectedEndAt: nullable(Type.String({ description: 'when the plan’s last post is due' })),
+      finishedAt: nullable(Type.String()),
+    }),
+    counts: PostCounts,
+    slots: Type.Array(
+      Type.Composite([
+        PostView,
+        Type.Object({
+          plannedSessionId: Type.String({ description: 'the session the plan gave the post to' }),
+          outcome: Outcome,
+        }),
+      ]),
+      { description: 'the cycle’s slots in plan order (the first 5,000 of a larger cycle)' },
+    ),
+    truncated: Type.Boolean({ description: 'true when the cycle has more slots than listed' }),
+  },
+  {
+    description: 'The cycle, its counts by outcome, and its slots in plan order.',
+    examples: [
+      {
+        cycle: {
+          id: '40',
+          number: 3,
+          mode: 'starter',
+          cycleSeconds: 3600,
+          status: 'finished',
+          reason: null,
+          reasonText: null,
+          startedAt: '2026-01-01T12:00:00.000Z',
+          deadlineAt: '2026-01-01T13:00:00.000Z',
+          expectedEndAt: '2026-01-01T12:40:00.000Z',
+          finishedAt: '2026-01-01T12:40:01.000Z',
+        },
+        counts: { planned: 1, sent: 1, failed: 0, skipped: 0, cancelled: 0, pending: 0, done: 1 },
+        slots: [
+          {
+            id: '120',
+            cycle: 3,
+            seq: 0,
+            sessionId: '7',
+            plannedSessionId: '7',
+            group: '@my_group',
+            plannedAt: '2026-01-01T12:00:00.000Z',
+            status: 'sent',
+            reason: null,
+            reasonText: null,
+            error: null,
+            errorText: null,
+            attempts: 1,
+            sentAt: '2026-01-01T12:00:00.210Z',
+            happenedAt: '2026-01-01T12:00:00.210Z',
+            albumSize: 1,
+            sentMessageIds: [981],
+            groupUsername: 'my_group',
+            outcome: 'sent',
+          },
+        ],
+        truncated: false,
+      },
+    ],
+  },
+);
 
 export function cycleRoutes(deps: AppDeps) {
   const { store } = deps;
@@ -75,7 +122,10 @@ export function cycleRoutes(deps: AppDeps) {
         schema: {
           tags: ['bot'],
           summary: 'One cycle of the bot as it happened, with every slot and its outcome',
+          description:
+            'Its own mode and length (not the bot’s settings now); 404 for a cycle the bot does not have.',
           params: CycleParams,
+          errors: ['NOT_FOUND'],
           response: { 200: CycleView },
         },
       },

@@ -2,10 +2,18 @@
  * Health (public, no tenant data) and Prometheus metrics: an operator token, unless STAGGER_METRICS_PUBLIC=1. The
  * socket's address is no proof of anything (behind a reverse proxy on the same host every client is local).
  */
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { RuntimeEvent } from '../../runtime/events.js';
 import { VERSION, type AppDeps } from '../deps.js';
+import { StringEnum } from '../schemas.js';
+
+const Health = Type.Object({
+  status: StringEnum(['ok', 'degraded']),
+  version: Type.String(),
+  database: StringEnum(['ok', 'unreachable']),
+});
 
 export function healthRoutes(deps: AppDeps) {
   return async (app: FastifyInstance) => {
@@ -17,7 +25,26 @@ export function healthRoutes(deps: AppDeps) {
 
     app.get(
       '/api/health',
-      { schema: { tags: ['health'], security: [] }, config: { access: 'public' } },
+      {
+        schema: {
+          tags: ['health'],
+          summary: 'Is the service up',
+          description:
+            'Public: no token, and nothing about any customer. 503 when the database does not answer.',
+          security: [],
+          response: {
+            200: Type.Object(Health.properties, {
+              description: 'The service and its database answer.',
+              examples: [{ status: 'ok', version: VERSION, database: 'ok' }],
+            }),
+            503: Type.Object(Health.properties, {
+              description: 'The database does not answer.',
+              examples: [{ status: 'degraded', version: VERSION, database: 'unreachable' }],
+            }),
+          },
+        },
+        config: { access: 'public' },
+      },
       async (_request, reply) => {
         let database = 'ok';
         try {

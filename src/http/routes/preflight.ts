@@ -8,6 +8,7 @@
  * process the preflight shares the runtime's client, so it may run while the bot does; in a cluster the bot may be
  * running on another worker, so a running bot's real sessions are not checked from here (409 SESSION_IN_USE).
  */
+import { Type, type Static } from '@sinclair/typebox';
 import { parseGroupTarget } from '../../core/group-targets.js';
 import { explain } from '../../core/outcome.js';
 import { parsePostLink } from '../../core/post-link.js';
@@ -16,16 +17,72 @@ import type { BotConfig } from '../../storage/bots.js';
 import type { User } from '../../storage/users.js';
 import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { presentFactsVerdict } from '../presenters.js';
+import { FactsVerdictFields, GroupFactsFields, presentFactsVerdict } from '../presenters.js';
+import { DateTime, Nullable } from '../schemas.js';
 
 const REUSE_MS = 60_000;
 
+export const PreflightAnswer = Type.Object(
+  {
+    checkedAt: DateTime(),
+    source: Type.Object({
+      ok: Type.Boolean({ description: 'is the source post there and forwardable' }),
+      error: Nullable(Type.String()),
+      errorText: Nullable(Type.String({ description: 'the error in plain words' })),
+    }),
+    rows: Type.Array(
+      Type.Object({
+        sessionId: Type.String(),
+        groupKey: Type.String(),
+        ...GroupFactsFields,
+        errorText: Nullable(Type.String({ description: 'the error in plain words' })),
+        ...FactsVerdictFields,
+      }),
+      { description: 'one row per (session, group)' },
+    ),
+    summary: Type.Object({
+      sessions: Type.Integer({ minimum: 0, description: 'live sessions checked' }),
+      groups: Type.Integer({ minimum: 0 }),
+      problems: Type.Integer({ minimum: 0, description: 'rows with an error, no right to write, or a skip' }),
+    }),
+  },
+  {
+    description: 'What Telegram answered for each (session, group), and for the source post.',
+    examples: [
+      {
+        checkedAt: '2026-01-01T11:58:00.000Z',
+        source: { ok: true, error: null, errorText: null },
+        rows: [
+          {
+            sessionId: '7',
+            groupKey: '@my_group',
+            member: true,
+            canWrite: true,
+            slowmodeSeconds: 0,
+            paidStars: 25,
+            topicClosed: null,
+            username: 'my_group',
+            error: null,
+            errorText: null,
+            skipReason: 'paid_messages',
+            skipText:
+              'Skipped: the group charges 25 stars a message (paid messages), and Stagger never pays to post.',
+            factsText: ['paid: 25 stars — skipped'],
+          },
+        ],
+        summary: { sessions: 1, groups: 1, problems: 1 },
+      },
+    ],
+  },
+);
+type Preflight = Static<typeof PreflightAnswer>;
+
 export class RateLimitedPreflight {
-  private readonly recent = new Map<string, { at: number; result: Promise<unknown>; key: string }>();
+  private readonly recent = new Map<string, { at: number; result: Promise<Preflight>; key: string }>();
 
   constructor(private readonly deps: AppDeps) {}
 
-  run(user: User, bot: BotConfig): Promise<unknown> {
+  run(user: User, bot: BotConfig): Promise<Preflight> {
     const now = this.deps.clock.now();
     const key = JSON.stringify([bot.postLink, bot.groups]);
     const cached = this.recent.get(bot.id);
@@ -36,7 +93,7 @@ export class RateLimitedPreflight {
     return result;
   }
 
-  private async check(user: User, bot: BotConfig) {
+  private async check(user: User, bot: BotConfig): Promise<Preflight> {
     const sessions = (await this.deps.store.sessions.listByOwner(user.id)).filter((s) => s.status !== 'dead');
     const source = bot.postLink ? parsePostLink(bot.postLink) : null;
     // No group and no post: nothing to ask Telegram, so no session connects (and none can be in use twice).

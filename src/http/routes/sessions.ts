@@ -4,7 +4,7 @@
  * mtcute string) — plus a check that connects and reads the account.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { frozenAt } from '../../core/freeze.js';
 import { explain } from '../../core/outcome.js';
@@ -16,13 +16,14 @@ import {
   parseSessionString,
   parseTelethonSessionFile,
   type ImportedSession,
+  type SessionFormat,
 } from '../../telegram/mtcute/session-formats.js';
 import { storeImportedSession } from '../../telegram/session-import.js';
 import { requireCaller } from '../auth.js';
 import type { AppDeps, SessionServices } from '../deps.js';
-import { ApiError } from '../errors.js';
-import { presentFreeze, presentSession } from '../presenters.js';
-import { IdParams } from '../schemas.js';
+import { ApiError, type ErrorCode } from '../errors.js';
+import { FreezeView, presentFreeze, presentSession, SESSION_EXAMPLE, SessionView } from '../presenters.js';
+import { bodyAjv, DateTime, IdParams, Nullable, StringEnum } from '../schemas.js';
 
 /**
  * The fields and the file of a multipart upload. The multipart parser (busboy, under @fastify/multipart) reports a
@@ -61,33 +62,206 @@ async function readUpload(
 }
 
 const SandboxBody = Type.Object(
-  { count: Type.Integer({ minimum: 1, maximum: 50 }) },
-  { additionalProperties: false },
+  { count: Type.Integer({ minimum: 1, maximum: 50, description: 'how many simulated accounts to add' }) },
+  { additionalProperties: false, examples: [{ count: 2 }] },
 );
+const ApiPair = {
+  api_id: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'from my.telegram.org; default: the server’s' }),
+  ),
+  api_hash: Type.Optional(
+    Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: 'from my.telegram.org; default: the server’s' }),
+  ),
+};
 const LoginBody = Type.Object(
   {
-    phone: Type.String({ minLength: 5, maxLength: 32 }),
-    api_id: Type.Optional(Type.Integer({ minimum: 1 })),
-    api_hash: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{32}$' })),
-    label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    phone: Type.String({
+      minLength: 5,
+      maxLength: 32,
+      description: 'the account’s phone number, international form',
+    }),
+    ...ApiPair,
+    label: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 100, description: 'default: the @username or name' }),
+    ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ phone: '+44 7700 900123', label: 'main account' }] },
 );
 const CodeBody = Type.Object(
-  { code: Type.String({ minLength: 1, maxLength: 16 }) },
-  { additionalProperties: false },
+  { code: Type.String({ minLength: 1, maxLength: 16, description: 'the code Telegram sent' }) },
+  { additionalProperties: false, examples: [{ code: '12345' }] },
 );
 const PasswordBody = Type.Object(
-  { password: Type.String({ minLength: 1, maxLength: 256 }) },
-  { additionalProperties: false },
+  {
+    password: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'the two-step verification password',
+    }),
+  },
+  { additionalProperties: false, examples: [{ password: 'correct horse battery staple' }] },
 );
-interface ImportJson {
-  session: string;
-  label?: string;
-  api_id?: number;
-  api_hash?: string;
-}
+const SESSION_STRING = 'a Telethon, GramJS, Pyrogram or mtcute session string';
+const ImportJsonBody = Type.Object(
+  {
+    // Some character other than white space: a blank string is no session.
+    session: Type.String({ minLength: 1, maxLength: 8192, pattern: '\\S', description: SESSION_STRING }),
+    label: Type.Optional(Type.String({ maxLength: 100 })),
+    ...ApiPair,
+  },
+  { additionalProperties: false, examples: [{ session: '1BVtsOK4Bu…', label: 'imported' }] },
+);
+/** The fields of a multipart import (text, as forms send them); the file is the `file` part. */
+const ImportForm = Type.Object(
+  {
+    file: Type.Optional(
+      Type.String({ format: 'binary', description: 'a Telethon .session file, at most 1 MB' }),
+    ),
+    session: Type.Optional(Type.String({ maxLength: 8192, description: `or ${SESSION_STRING}` })),
+    label: Type.Optional(Type.String({ maxLength: 100 })),
+    api_id: Type.Optional(
+      Type.String({
+        pattern: '^[1-9][0-9]{0,15}$',
+        description: 'a positive whole number; default: the server’s',
+      }),
+    ),
+    api_hash: Type.Optional(
+      Type.String({ pattern: '^[0-9a-fA-F]{32}$', description: 'default: the server’s' }),
+    ),
+  },
+  { description: 'A session file or a session string (a blank field counts as absent).' },
+);
+const checkImportForm = bodyAjv.compile(ImportForm);
 const LoginParams = Type.Object({ loginId: Type.String({ minLength: 1, maxLength: 64 }) });
+
+const SessionList = Type.Object(
+  { sessions: Type.Array(SessionView) },
+  { description: 'Your sessions, never with their secrets.', examples: [{ sessions: [SESSION_EXAMPLE] }] },
+);
+const CreatedSessions = Type.Object(
+  { sessions: Type.Array(SessionView) },
+  {
+    description: 'The sessions added.',
+    examples: [
+      {
+        sessions: [
+          {
+            ...SESSION_EXAMPLE,
+            label: 'sandbox 1',
+            driver: 'sandbox',
+            state: 'active',
+            stateReason: null,
+            stateText: null,
+            cooldownUntil: null,
+            account: null,
+          },
+        ],
+      },
+    ],
+  },
+);
+const LoginStarted = Type.Object(
+  {
+    loginId: Type.String({ description: 'name it in the next step' }),
+    codeType: Type.String({
+      description: 'how Telegram sends the code: app, sms, call, flash_call, fragment, email…',
+    }),
+    expiresAt: DateTime('when the login is forgotten'),
+  },
+  {
+    description: 'Telegram sent a code; send it to …/code.',
+    examples: [{ loginId: 'f3c1…', codeType: 'app', expiresAt: '2026-01-01T12:10:00.000Z' }],
+  },
+);
+const LoginStep = Type.Union(
+  [
+    Type.Object(
+      {
+        passwordRequired: Type.Literal(true),
+        hint: Nullable(Type.String({ description: 'the password’s hint' })),
+      },
+      { description: 'the account has two-step verification: send the password to …/password' },
+    ),
+    Type.Object(
+      { status: Type.Literal('done'), session: SessionView },
+      { description: 'logged in: the session is stored' },
+    ),
+  ],
+  {
+    description: 'The next step of the login, or its end.',
+    examples: [
+      { status: 'done', session: SESSION_EXAMPLE },
+      { passwordRequired: true, hint: 'pet name' },
+    ],
+  },
+);
+const Imported = Type.Object(
+  {
+    session: SessionView,
+    format: StringEnum([
+      'telethon-string',
+      'gramjs-string',
+      'pyrogram-string',
+      'mtcute-string',
+      'telethon-file',
+    ] as const satisfies readonly SessionFormat[]),
+  },
+  {
+    description: 'The session is stored.',
+    examples: [{ session: SESSION_EXAMPLE, format: 'telethon-file' }],
+  },
+);
+const CheckAnswer = Type.Union(
+  [
+    Type.Object(
+      {
+        ok: Type.Literal(true),
+        account: Type.Object({
+          id: Nullable(Type.String({ description: 'the Telegram user id (null for a sandbox account)' })),
+          name: Type.String(),
+          username: Nullable(Type.String()),
+        }),
+        limited: Type.Boolean({ description: 'Telegram limits the account (spam, restricted, frozen…)' }),
+        limitReasons: Type.Array(Type.String(), {
+          description: 'why limited: restricted, scam, fake, frozen…',
+        }),
+        frozen: Nullable(FreezeView, { description: 'the freeze, while it lasts' }),
+      },
+      { description: 'the session works' },
+    ),
+    Type.Object(
+      {
+        ok: Type.Literal(false),
+        dead: Type.Boolean({ description: 'the session is no longer valid (it is marked dead)' }),
+        error: Type.String({ description: 'what Telegram answered' }),
+        errorText: Type.String({ description: 'the error in plain words' }),
+      },
+      { description: 'the session does not work now' },
+    ),
+  ],
+  {
+    description: 'What connecting with the session found (a dead or limited one is stored as such).',
+    examples: [
+      {
+        ok: true,
+        account: { id: '5000000001', name: 'Ada Lovelace', username: 'ada' },
+        limited: false,
+        limitReasons: [],
+        frozen: null,
+      },
+    ],
+  },
+);
+const Deleted = Type.Null({ description: 'Deleted (a pool session goes back to the operator’s pool).' });
+
+/** The codes any step of a login answers when Telegram fails it or does not answer. */
+const TELEGRAM_LOGIN_ERRORS = [
+  'LOGIN_FLOOD_WAIT',
+  'LOGIN_NETWORK_ERROR',
+  'LOGIN_FAILED',
+  'LOGIN_MIGRATE_FAILED',
+  'LOGIN_TIMEOUT',
+] as const satisfies readonly ErrorCode[];
 
 export function sessionRoutes(deps: AppDeps) {
   const { store } = deps;
@@ -190,29 +364,54 @@ export function sessionRoutes(deps: AppDeps) {
 
   return async (plugin: FastifyInstance) => {
     const app = plugin.withTypeProvider<TypeBoxTypeProvider>();
-    app.get('/api/sessions', { schema: { tags: ['sessions'] } }, async (request) => {
-      const { user } = requireCaller(request);
-      return {
-        sessions: (await store.sessions.listByOwner(user.id)).map((s) => presentSession(s, deps.clock.now())),
-      };
-    });
+    app.get(
+      '/api/sessions',
+      { schema: { tags: ['sessions'], summary: 'My Telegram sessions', response: { 200: SessionList } } },
+      async (request) => {
+        const { user } = requireCaller(request);
+        return {
+          sessions: (await store.sessions.listByOwner(user.id)).map((s) =>
+            presentSession(s, deps.clock.now()),
+          ),
+        };
+      },
+    );
 
     app.delete(
       '/api/sessions/:id',
-      { schema: { tags: ['sessions'], params: IdParams } },
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Delete a session',
+          description:
+            'Your own session is deleted with its secret; one lent from the pool goes back to the pool.',
+          params: IdParams,
+          errors: ['NOT_FOUND'],
+          response: { 204: Deleted },
+        },
+      },
       async (request, reply) => {
         const session = await ownSession(request, request.params.id);
         // A pool session lent to the customer goes back to the operator's pool; the customer's own is deleted.
         if (session.origin === 'pool') await store.sessions.assign(session.id, null);
         else await store.sessions.delete(session.id);
         await deps.gateway.release(session.id);
-        return reply.status(204).send();
+        return reply.status(204).send(null);
       },
     );
 
     app.post(
       '/api/sessions/sandbox',
-      { schema: { tags: ['sessions'], body: SandboxBody } },
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Add sandbox sessions',
+          description: 'Simulated accounts, for demos and tests: they post to a simulated Telegram.',
+          body: SandboxBody,
+          errors: ['SESSION_LIMIT'],
+          response: { 201: CreatedSessions },
+        },
+      },
       async (request, reply) => {
         const { user } = requireCaller(request);
         const { count } = request.body;
@@ -234,7 +433,31 @@ export function sessionRoutes(deps: AppDeps) {
 
     app.post(
       '/api/sessions/login',
-      { schema: { tags: ['sessions'], body: LoginBody } },
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Log a Telegram account in: send the code',
+          description:
+            'Step 1 of an interactive login: Telegram sends a code to the account. A new login replaces your oldest ' +
+            'pending ones when they would not fit max_sessions. The phone number, code and password are never ' +
+            'stored or logged.',
+          body: LoginBody,
+          errors: [
+            'LOGIN_API_CREDENTIALS_MISSING',
+            'LOGIN_API_CREDENTIALS_INVALID',
+            'LOGIN_PHONE_INVALID',
+            'LOGIN_PHONE_BANNED',
+            'SESSION_LIMIT',
+            'LOGIN_SIGNUP_REQUIRED',
+            'LOGIN_PAYMENT_REQUIRED',
+            'LOGIN_PHONE_FLOOD',
+            ...TELEGRAM_LOGIN_ERRORS,
+            'TELEGRAM_UNAVAILABLE',
+            'LOGIN_TOO_MANY_PENDING',
+          ],
+          response: { 201: LoginStarted },
+        },
+      },
       async (request, reply) => {
         const { user } = requireCaller(request);
         const { body } = request;
@@ -256,7 +479,7 @@ export function sessionRoutes(deps: AppDeps) {
       request: FastifyRequest,
       loginId: string,
       answer: { code: string } | { password: string },
-    ) {
+    ): Promise<Static<typeof LoginStep>> {
       const { user } = requireCaller(request);
       const owner = loginOwner.get(loginId);
       if (!owner || owner.userId !== user.id)
@@ -292,64 +515,146 @@ export function sessionRoutes(deps: AppDeps) {
 
     app.post(
       '/api/sessions/login/:loginId/code',
-      { schema: { tags: ['sessions'], params: LoginParams, body: CodeBody } },
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Log in: send the code',
+          description:
+            'Step 2: the code Telegram sent. Logged in, the session is stored; an account with two-step ' +
+            'verification asks for its password next. A wrong code keeps the login open for another try.',
+          params: LoginParams,
+          body: CodeBody,
+          errors: [
+            'LOGIN_CODE_INVALID',
+            'LOGIN_CODE_EXPIRED',
+            'LOGIN_NOT_FOUND',
+            'LOGIN_NOT_WAITING_FOR_CODE',
+            'LOGIN_BUSY',
+            'LOGIN_SIGNUP_REQUIRED',
+            ...TELEGRAM_LOGIN_ERRORS,
+          ],
+          response: { 200: LoginStep },
+        },
+      },
       (request) => finishLogin(request, request.params.loginId, request.body),
     );
     app.post(
       '/api/sessions/login/:loginId/password',
-      { schema: { tags: ['sessions'], params: LoginParams, body: PasswordBody } },
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Log in: send the two-step verification password',
+          description:
+            'Step 3, for an account with two-step verification. A wrong password keeps the login open.',
+          params: LoginParams,
+          body: PasswordBody,
+          errors: [
+            'LOGIN_PASSWORD_INVALID',
+            'LOGIN_NOT_FOUND',
+            'LOGIN_NOT_WAITING_FOR_PASSWORD',
+            'LOGIN_BUSY',
+            ...TELEGRAM_LOGIN_ERRORS,
+          ],
+          response: { 200: LoginStep },
+        },
+      },
       (request) => finishLogin(request, request.params.loginId, request.body),
     );
 
-    app.post('/api/sessions/import', { schema: { tags: ['sessions'] } }, async (request, reply) => {
-      const { user } = requireCaller(request);
-      if (request.isMultipart()) {
-        const { fields, file } = await readUpload(request);
-        const extra = {
-          ...(fields.api_id ? { api_id: Number(fields.api_id) } : {}),
-          ...(fields.api_hash ? { api_hash: fields.api_hash } : {}),
-        };
-        if (extra.api_id !== undefined && !(Number.isInteger(extra.api_id) && extra.api_id > 0)) {
-          throw new ApiError('VALIDATION_FAILED', 'api_id must be a positive whole number');
+    app.post(
+      '/api/sessions/import',
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Import a Telegram session',
+          description:
+            'A session string as JSON, or a multipart upload of a Telethon `.session` file (field `file`) or a ' +
+            'string (field `session`). Stored encrypted as an mtcute session; never shown again. A session already ' +
+            'stored is refused (one key used from two places gets revoked by Telegram).',
+          // Multipart bodies are read part by part by the handler (checked with ImportForm there).
+          body: { content: { 'application/json': { schema: ImportJsonBody } } },
+          formBody: ImportForm,
+          errors: [
+            'SESSION_IMPORT_INVALID',
+            'INVALID_MULTIPART',
+            'LOGIN_API_CREDENTIALS_MISSING',
+            'SESSION_LIMIT',
+            'SESSION_DUPLICATE',
+          ],
+          response: { 201: Imported },
+        },
+      },
+      async (request, reply) => {
+        const { user } = requireCaller(request);
+        if (request.isMultipart()) {
+          const { fields, file } = await readUpload(request);
+          // A blank form field is no value (forms send their empty inputs).
+          const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== ''));
+          if (!checkImportForm(given)) {
+            const [problem] = checkImportForm.errors ?? [];
+            throw new ApiError(
+              'VALIDATION_FAILED',
+              `body${problem?.instancePath.replaceAll('/', '.') ?? ''} ${problem?.message ?? 'is invalid'}`,
+            );
+          }
+          const form = given as Static<typeof ImportForm>;
+          const extra = {
+            ...(form.api_id ? { api_id: Number(form.api_id) } : {}),
+            ...(form.api_hash ? { api_hash: form.api_hash } : {}),
+          };
+          const imported = file
+            ? parseTelethonSessionFile(new Uint8Array(file))
+            : form.session
+              ? parseSessionString(form.session)
+              : null;
+          if (!imported)
+            throw new ApiError(
+              'VALIDATION_FAILED',
+              'send a session file (field "file") or a session string (field "session")',
+            );
+          return reply.status(201).send(await storeImported(user, imported, form.label, extra));
         }
-        const imported = file
-          ? parseTelethonSessionFile(new Uint8Array(file))
-          : fields.session
-            ? parseSessionString(fields.session)
-            : null;
-        if (!imported)
+        // JSON bodies were checked against ImportJsonBody; any other type (text/plain) has no schema to meet.
+        if (request.headers['content-type']?.split(';')[0]?.trim().toLowerCase() !== 'application/json')
           throw new ApiError(
             'VALIDATION_FAILED',
-            'send a session file (field "file") or a session string (field "session")',
+            'send {"session": "<string>"} as JSON, or a multipart upload',
           );
-        return reply.status(201).send(await storeImported(user, imported, fields.label, extra));
-      }
-      const body = request.body as ImportJson | undefined;
-      if (!body || typeof body !== 'object')
-        throw new ApiError('VALIDATION_FAILED', 'send {"session": "<string>"} or a multipart upload');
-      const errors = importJsonErrors(body as unknown as Record<string, unknown>);
-      if (errors) throw new ApiError('VALIDATION_FAILED', errors);
-      return reply
-        .status(201)
-        .send(await storeImported(user, parseSessionString(body.session), body.label, body));
-    });
+        const body = request.body as Static<typeof ImportJsonBody>;
+        return reply
+          .status(201)
+          .send(await storeImported(user, parseSessionString(body.session), body.label, body));
+      },
+    );
 
     app.post(
       '/api/sessions/:id/check',
-      { schema: { tags: ['sessions'], params: IdParams } },
-      async (request) => {
+      {
+        schema: {
+          tags: ['sessions'],
+          summary: 'Check a session with Telegram',
+          description:
+            'Connects with the session and reads the account: alive, limited (and why), frozen, or dead. What it ' +
+            'finds is stored. Not while the bot runs with the session (one key on two clients gets revoked).',
+          params: IdParams,
+          errors: ['NOT_FOUND', 'SESSION_IN_USE', 'LOGIN_API_CREDENTIALS_MISSING', 'TELEGRAM_UNAVAILABLE'],
+          response: { 200: CheckAnswer },
+        },
+      },
+      async (request): Promise<Static<typeof CheckAnswer>> => {
         const session = await ownSession(request, request.params.id);
         if (session.driver === 'sandbox') {
           const account = await store.sandbox.getAccount(session.id);
           const dead = account !== null && account.status !== 'ok' && account.status !== 'limited';
           if (dead) await store.sessions.setStatus(session.id, 'dead', account.status);
           return dead
-            ? { ok: false, dead: true, error: account.status }
+            ? { ok: false, dead: true, error: account.status, errorText: explain(account.status) }
             : {
                 ok: true,
                 account: { id: null, name: session.label, username: null },
                 limited: account?.status === 'limited',
                 limitReasons: [],
+                frozen: null,
               };
         }
         const owner = session.ownerUserId ? await store.users.get(session.ownerUserId) : null;
@@ -405,29 +710,4 @@ export function sessionRoutes(deps: AppDeps) {
       },
     );
   };
-}
-
-/** JSON imports are validated here (the route also takes multipart, so it has no body schema). */
-function importJsonErrors(body: Record<string, unknown>): string | null {
-  const allowed = new Set(['session', 'label', 'api_id', 'api_hash']);
-  const unknown = Object.keys(body).filter((k) => !allowed.has(k));
-  if (unknown.length > 0) return `body: unknown field "${unknown[0]}"`;
-  if (typeof body.session !== 'string' || body.session.trim() === '')
-    return 'body.session must be a non-empty string';
-  if (body.session.length > 8192) return 'body.session is too long';
-  if (body.label !== undefined && (typeof body.label !== 'string' || body.label.length > 100))
-    return 'body.label must be a short string';
-  if (
-    body.api_id !== undefined &&
-    !(typeof body.api_id === 'number' && Number.isInteger(body.api_id) && body.api_id > 0)
-  ) {
-    return 'body.api_id must be a positive whole number';
-  }
-  if (
-    body.api_hash !== undefined &&
-    !(typeof body.api_hash === 'string' && /^[0-9a-fA-F]{32}$/.test(body.api_hash))
-  ) {
-    return 'body.api_hash must be 32 hex digits';
-  }
-  return null;
 }

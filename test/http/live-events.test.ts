@@ -3,13 +3,12 @@
  * FLOOD_WAIT pause, skips and a stop emits is, as presented, one of the documented ones (closed schemas: a field
  * added without its documentation fails too), and a hand-off names its group and why it moved.
  */
-import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { explainReason } from '../core/reasons.js';
-import { DEFAULT_RUNTIME_OPTIONS } from '../runtime/options.js';
-import { SimulatedWorld } from '../runtime/simulation.js';
-import { HandedOffEvent, LiveEvent } from './event-schemas.js';
-import { presentEvent } from './sse.js';
+import { explainReason } from '../../src/core/reasons.js';
+import { DEFAULT_RUNTIME_OPTIONS } from '../../src/runtime/options.js';
+import { SimulatedWorld } from '../../src/runtime/simulation.js';
+import { LiveEvent, presentEvent } from '../../src/http/sse.js';
+import { schemaErrors } from '../support/openapi.js';
 
 const groups = Array.from({ length: 6 }, (_, i) => `-100${2_200_000_000 + i}`);
 
@@ -34,13 +33,11 @@ describe('GET /api/bot/events data', () => {
     for (const type of ['post.handed_off', 'post.sent', 'session.paused', 'cycle.finished', 'bot.stopped'])
       expect(types).toContain(type);
     for (const event of presented) {
-      expect(
-        [...Value.Errors(LiveEvent, event)].map((e) => `${e.path} ${e.message}`),
-        JSON.stringify(event),
-      ).toEqual([]);
+      expect(schemaErrors(LiveEvent, event), JSON.stringify(event)).toEqual([]);
     }
     const handOff = presented.find((e) => e.type === 'post.handed_off')!;
-    expect(Value.Check(HandedOffEvent, handOff)).toBe(true);
+    const handOffSchema = LiveEvent.anyOf.find((v) => v.properties.type.const === 'post.handed_off')!;
+    expect(schemaErrors(handOffSchema, handOff)).toEqual([]);
     expect(handOff).toMatchObject({
       groupKey: groups[0],
       fromSessionId: 's0',
