@@ -20,6 +20,7 @@ import {
 import { COUNTER_COLUMNS, COUNTER_FIELDS } from './bot-counters.js';
 import { int64, type DbInt } from './codec.js';
 import type { Schema } from './schema.js';
+import { countedAs } from './statement-stats.js';
 import { chunks, dbNowMs, valuesTable, type SqlType } from './sql-helpers.js';
 
 /** Parameters per statement: far below PostgreSQL's 65,535, small enough to plan fast. */
@@ -37,12 +38,14 @@ export class PostgresCommitter {
   constructor(private readonly db: Kysely<Schema>) {}
 
   commit(batch: CommitBatch): Promise<Set<string>> {
-    return this.db.transaction().execute(async (trx) => {
-      await sql`set local synchronous_commit = off`.execute(trx);
-      await applyPatches(trx, batch.patches);
-      await applyCounters(trx, batch.counters);
-      return applyMarks(trx, batch.marks);
-    });
+    return countedAs('commit', () =>
+      this.db.transaction().execute(async (trx) => {
+        await sql`set local synchronous_commit = off`.execute(trx);
+        await applyPatches(trx, batch.patches);
+        await applyCounters(trx, batch.counters);
+        return applyMarks(trx, batch.marks);
+      }),
+    );
   }
 }
 
