@@ -511,7 +511,11 @@ export class CycleExecution {
     // Timing chosen for the old lane does not hold in the new one.
     this.notBefore.delete(post.id);
     this.intendedAt.delete(post.id);
-    await this.deps.batcher.writeResult({ postId: post.id, botId: post.botId, sessionId: target.sessionId });
+    await this.deps.batcher.writeResult(
+      { postId: post.id, botId: post.botId, sessionId: target.sessionId },
+      undefined,
+      this.input.state.fence,
+    );
     this.input.state.emit({
       type: 'post.handed_off',
       cycleId: post.cycleId,
@@ -549,6 +553,7 @@ export class CycleExecution {
     await this.deps.batcher.writeResult(
       { postId: post.id, botId: post.botId, status: 'planned', error },
       counters,
+      this.input.state.fence,
     );
   }
 
