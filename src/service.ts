@@ -13,6 +13,7 @@ import { SystemClock, type Clock } from './runtime/clock.js';
 import { EventBus } from './runtime/events.js';
 import { Runtime } from './runtime/runtime.js';
 import type { RuntimeStore } from './runtime/store.js';
+import { openDatabase, type Database } from './storage/database.js';
 import { openStore, type Store } from './storage/store.js';
 import { GatewayRouter, type Gateway } from './telegram/gateway.js';
 import type { ClientParams } from './telegram/mtcute/client-factory.js';
@@ -92,6 +93,8 @@ export class Service {
   keeper: LeaseKeeper | null = null;
   private listener: PgListener | null = null;
   private relay: EventRelay | null = null;
+  /** The lease keeper's own connections: a renewal never waits behind the posts' work for one of the pool's. */
+  private leaseDatabase: Database | null = null;
 
   private constructor(
     readonly config: Config,
@@ -190,8 +193,16 @@ export class Service {
     this.relay = relay;
     if (this.runtime) {
       const pid = process.pid;
+      this.leaseDatabase = await openDatabase({
+        url: this.config.databaseUrl,
+        dataDir: this.config.dataDir,
+        // Two: a claim for a bot just started (NOTIFY) may run beside a tick.
+        poolSize: 2,
+        statements: this.store.statements ?? undefined,
+        countAs: 'leases',
+      });
       this.keeper = new LeaseKeeper(
-        new LeaseRepository(this.store.db, this.store.dialect, () => this.clock.now()),
+        new LeaseRepository(this.leaseDatabase.db, this.store.dialect, () => this.clock.now()),
         this.runtime,
         this.clock,
         {
@@ -279,6 +290,7 @@ export class Service {
         ['api', this.app],
         // Leases first: runners stop (calls on the wire finish) and every lease is released for the others at once.
         ['lease keeper', this.keeper],
+        ['lease connections', this.leaseDatabase],
         ['runtime', this.runtime],
         ['event relay', this.relay],
         ['pg listener', this.listener],
