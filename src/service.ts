@@ -21,6 +21,7 @@ import { LoginManager } from './telegram/mtcute/login.js';
 import { MtcuteGateway, type MtcuteGatewayOptions } from './telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from './telegram/mtcute/session-check.js';
 import { SandboxGateway } from './telegram/sandbox/sandbox-gateway.js';
+import type { SandboxStore } from './telegram/sandbox/sandbox-store.js';
 import type { TelegramClient } from '@mtcute/node';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -47,6 +48,7 @@ export interface ServiceOptions {
   hooks?: {
     wrapRuntimeStore?: (store: RuntimeStore) => RuntimeStore;
     wrapGateway?: (gateway: Gateway) => Gateway;
+    wrapSandboxStore?: (store: SandboxStore) => SandboxStore;
   };
 }
 
@@ -124,7 +126,7 @@ export class Service {
     const telegramLogger = logger.child({ part: 'telegram' });
     const sandbox = new SandboxGateway({
       clock,
-      store: store.sandbox,
+      store: options.hooks?.wrapSandboxStore ? options.hooks.wrapSandboxStore(store.sandbox) : store.sandbox,
       latencyMs: { min: config.sandbox.latencyMs, max: config.sandbox.latencyMs },
       flood: { burst: config.sandbox.floodBurst, refillPerSecond: config.sandbox.floodPerSecond },
     });
