@@ -10,7 +10,7 @@ describe('configuration from the environment', () => {
       port: 8080,
       host: '127.0.0.1',
       retentionDays: 30,
-      lease: { seconds: 2.5, renewSeconds: 0.2 },
+      lease: { seconds: 2.75, renewSeconds: 0.2 },
       demo: true,
       metricsPublic: false,
       auth: {

@@ -14,7 +14,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(
       'usage: stagger worker\n\nRuns bots for a cluster on PostgreSQL (DATABASE_URL=postgres://…). Lease timing:\n' +
-        'STAGGER_LEASE_SECONDS (default 5), STAGGER_LEASE_RENEW_SECONDS (default 1); pool: DATABASE_POOL_SIZE.\n' +
+        'STAGGER_LEASE_SECONDS (default 2.75), STAGGER_LEASE_RENEW_SECONDS (default 0.2); pool: DATABASE_POOL_SIZE.\n' +
         'SIGUSR2 prints its counters (statements sent to the database by path, CPU) as one JSON line on stdout.\n',
     );
     return 0;

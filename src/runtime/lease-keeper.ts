@@ -8,17 +8,21 @@
  * the lease length, minus a margin — which is before anyone else may take the lease. A bot whose lease is lost
  * stops here, and its Telegram connections close, before anything else happens.
  *
- * Where failover time goes, and how long a stall may be. A killed worker's bot is running again elsewhere after
+ * Where failover time goes, and how long a stall may be. A killed worker's bot runs again elsewhere after
  *   (its lease's remaining life: the lease length less the time since its last renewal, `leaseMs − [0, renewMs]`)
- *   + (the next tick of a survivor: `[0, renewMs]`, the earliest of several) + (one claim, a round trip)
+ *   + (the survivors' claim: each tick returns the next expiry of another worker's lease, and a survivor wakes at
+ *      that instant — not at its next tick — to claim whatever was not renewed: a round trip)
  *   + (the new runner: loading the bot and resuming its cycle, tens of milliseconds; then connecting).
- * The renewal period is also the takeover scan, and a tick is one statement on a connection of its own (a renewal
- * never queues behind the posts' work), so ticking often is cheap: failover ≈ the lease length. A worker whose event
- * loop stalls keeps its leases as long as its last renewal outlives the stall: `leaseMs > stall + renewMs + the
- * renewal's round trip after the stall`. Past its local deadline (the margin below), the worker sends nothing until
- * a renewal answers — its lanes wait for it (`Lease.confirm`) instead of giving the bot up, and a renewal answer
- * older than the stall is asked again — so a stall shorter than that costs no failover. The defaults (config.ts:
- * 2.5 s and 0.2 s) come from bench/failover, which measures both: see the README's performance section.
+ * A tick is one statement on connections of the keeper's own (a renewal never queues behind the posts' work), so
+ * ticking often is cheap and failover ≈ the lease length. A dead worker's bots are taken whatever the fair share
+ * (rebalancing evens the shares out afterwards), so they are all taken at once.
+ *
+ * A worker whose event loop stalls keeps its leases as long as its last renewal outlives the stall:
+ * `leaseMs > stall + renewMs + the renewal's round trip after the stall`. Past its local deadline (the margin
+ * below) the worker sends nothing until a renewal answers — its lanes wait for it (`Lease.confirm`) instead of
+ * giving the bot up, and a renewal answered past its own deadline (sent before the stall) is asked again at once —
+ * so a stall shorter than that costs no failover. The defaults (config.ts: 2.75 s and 0.2 s) come from
+ * bench/failover, which measures both: see the README's performance section.
  */
 import type { Logger } from '../logger.js';
 import type { Clock } from './clock.js';
@@ -42,6 +46,12 @@ export interface Renewal {
   claimable: number;
   /** Those of them free for at least `orphanAfterMs`. */
   orphans: number;
+  /** Those of them whose owner let the lease expire without giving it back: a dead (or stalled) worker's. */
+  abandoned: number;
+  /** The earliest expiry of a lease another worker holds (database clock): when a takeover may next be due. */
+  nextExpiry: number | null;
+  /** The database's clock when it answered. */
+  now: number;
   /** A stopped bot's cycle is still running and nobody holds the bot: closeOrphanedCycles has work. */
   orphanedCycles: boolean;
 }
@@ -98,6 +108,8 @@ export class LeaseKeeper {
   private wake: (() => void) | null = null;
   private readonly margin: number;
   private readonly unsubscribe: () => void;
+  /** Local time of the next expiry of another worker's lease: the keeper wakes then to take it if it is not renewed. */
+  private nextExpiryAt: number | null = null;
   /** Lanes past their deadline (after a stall) waiting for a renewal to say whether the lease is still theirs. */
   private waiting: { botId: string; epoch: number; answer: (holds: boolean) => void }[] = [];
   /** Counts for tests and logs. */
@@ -216,12 +228,9 @@ export class LeaseKeeper {
     this.answerWaiting();
   }
 
-  /**
-   * A tick, and what the deadlines then say. A renewal may come back already past its deadline — sent before the
-   * process stalled, answered after: it proves nothing about now, so it is asked again before anything is given up.
-   */
+  /** A tick, then what the deadlines say (a lease a failed renewal left past its deadline is given up). */
   private async round(): Promise<void> {
-    if ((await this.tickSafely()) && this.pastDeadline().length > 0) await this.tickSafely();
+    await this.tickSafely();
     await this.enforceDeadlines();
   }
 
@@ -238,26 +247,47 @@ export class LeaseKeeper {
     }
   }
 
-  /** Sleep until the next tick, or the next deadline if that comes first. */
+  /**
+   * Sleep until the next tick — or, if it comes first, the next deadline, or the moment another worker's lease runs
+   * out (a worker that died stops renewing: its bots are taken the instant they are free, not a tick later).
+   */
   private sleepMs(): number {
     let ms = this.options.renewMs;
     const now = this.clock.now();
     for (const h of this.held.values()) ms = Math.min(ms, Math.max(0, h.deadline - now));
+    if (this.nextExpiryAt !== null) ms = Math.min(ms, Math.max(0, this.nextExpiryAt - now));
     return ms;
+  }
+
+  /**
+   * One renewal. An answer that comes back past its own deadline (the process stalled while it was on its way)
+   * proves nothing about now: it is asked again at once, before anything else is decided on it.
+   */
+  private async renew(): Promise<{ r: Renewal; held: { botId: string; epoch: number }[] }> {
+    const { workerId, host, pid, leaseMs, renewMs } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const sentAt = this.clock.now();
+      const held = [...this.held].map(([botId, h]) => ({ botId, epoch: h.epoch }));
+      const r = await this.store.renew({ id: workerId, host, pid }, held, leaseMs, ORPHAN_FACTOR * renewMs);
+      const answeredAt = this.clock.now();
+      const deadline = sentAt + leaseMs - this.margin;
+      for (const g of r.renewed) {
+        // A lease given back or lost while the renewal was on its way stays gone.
+        if (this.held.get(g.botId)?.epoch === g.epoch) this.held.set(g.botId, { epoch: g.epoch, deadline });
+      }
+      // The database's clock against ours (half the round trip either way), to wake when another lease runs out.
+      const offset = r.now - (sentAt + answeredAt) / 2;
+      // A couple of milliseconds late, so that the lease has surely run out by the database's clock.
+      this.nextExpiryAt = r.nextExpiry === null ? null : r.nextExpiry - offset + 2;
+      if (answeredAt < deadline || attempt === 2) return { r, held };
+    }
   }
 
   async tick(): Promise<void> {
     this.stats.ticks++;
-    const { workerId, host, pid, leaseMs, renewMs } = this.options;
-    const sentAt = this.clock.now();
-    const held = [...this.held].map(([botId, h]) => ({ botId, epoch: h.epoch }));
-    const r = await this.store.renew({ id: workerId, host, pid }, held, leaseMs, ORPHAN_FACTOR * renewMs);
+    const { workerId, leaseMs, renewMs } = this.options;
+    const { r, held } = await this.renew();
     const renewed = new Map(r.renewed.map((g) => [g.botId, g]));
-    for (const g of r.renewed) {
-      // A lease given back or lost while the renewal was on its way stays gone.
-      if (this.held.get(g.botId)?.epoch === g.epoch)
-        this.held.set(g.botId, { epoch: g.epoch, deadline: sentAt + leaseMs - this.margin });
-    }
     // Lanes that waited for this renewal go on (or stop) before any runner is stopped below: stopping one waits for
     // its lanes.
     this.answerWaiting();
@@ -282,15 +312,15 @@ export class LeaseKeeper {
 
     const share = Math.ceil(r.runningBots / Math.max(1, r.liveWorkers));
     const slack = this.options.slack ?? 1;
-    if (this.held.size > share + slack) {
+    const perTick = this.options.maxClaimsPerTick ?? Math.max(2, Math.ceil(share / 2));
+    // A dead worker's bots are taken whatever the share: a bot without an owner posts nothing, while an uneven
+    // share costs nothing and is evened out by rebalancing (which keeps the bots running until they move).
+    const want = Math.min(Math.max(share + slack - this.held.size, r.abandoned), perTick);
+    if (this.held.size > share + slack && r.abandoned === 0) {
       await this.rebalance(this.held.size - share);
     } else if (r.claimable === 0) {
       // Nothing to take: no claim statement.
-    } else if (this.held.size < share + slack) {
-      const want = Math.min(
-        share + slack - this.held.size,
-        this.options.maxClaimsPerTick ?? Math.max(2, Math.ceil(share / 2)),
-      );
+    } else if (want > 0) {
       const claimAt = this.clock.now();
       await this.take(await this.store.claim(workerId, want, leaseMs), claimAt);
     } else if (r.orphans > 0) {

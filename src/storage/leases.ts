@@ -5,7 +5,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { closeStaleCycles } from './bots.js';
-import { int64, num } from './codec.js';
+import { int64, num, numOrNull } from './codec.js';
 import type { Dialect } from './database.js';
 import type { LeaseGrant, Renewal } from '../runtime/lease-keeper.js';
 import type { Schema } from './schema.js';
@@ -98,6 +98,9 @@ export class LeaseRepository {
       workers: string;
       claimable: string;
       orphans: string;
+      abandoned: string;
+      next_expiry: string | null;
+      now: string;
       orphaned_cycles: boolean;
     }>`
       with t as (select ${this.dbNow()} as now),
@@ -115,6 +118,10 @@ export class LeaseRepository {
         (select count(*) from workers w, t where w.heartbeat_at > t.now - ${leaseMs} or w.id = ${owner}) as workers,
         (select count(*) ${free}) as claimable,
         (select count(*) ${free} and coalesce(l.expires_at, 0) <= t.now - ${orphanAfterMs}) as orphans,
+        (select count(*) ${free} and l.owner_id is not null) as abandoned,
+        (select min(l.expires_at) from leases l join bots b on b.id = l.bot_id, t
+          where b.desired_state = 'running' and l.owner_id <> ${owner} and l.expires_at > t.now) as next_expiry,
+        (select now from t) as now,
         exists (select 1 from bots b left join leases l on l.bot_id = b.id, t
                 where b.desired_state = 'stopped'
                   and (l.bot_id is null or l.owner_id is null or l.expires_at <= t.now)
@@ -132,6 +139,9 @@ export class LeaseRepository {
       liveWorkers: num(r.workers),
       claimable: num(r.claimable),
       orphans: num(r.orphans),
+      abandoned: num(r.abandoned),
+      nextExpiry: numOrNull(r.next_expiry),
+      now: num(r.now),
       orphanedCycles: r.orphaned_cycles,
     };
   }
