@@ -12,7 +12,7 @@ describe('configuration from the environment', () => {
       retentionDays: 30,
       logLevel: 'info',
       logFormat: 'auto',
-      lease: { seconds: 5, renewSeconds: 1 },
+      lease: { seconds: 2.75, renewSeconds: 0.2 },
       demo: true,
       metricsPublic: false,
       auth: {

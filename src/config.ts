@@ -84,14 +84,23 @@ function text(env: Env, name: string): string | undefined {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 }
 
+export const DEFAULT_LEASE_SECONDS = 2.75;
+export const DEFAULT_LEASE_RENEW_SECONDS = 0.2;
+
 export function readConfig(env: Env = process.env): Config {
   const databaseUrl = text(env, 'DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     bad('DATABASE_URL', 'must be a postgres:// URL (leave it unset for the embedded SQLite database)');
   }
   const apiIdRaw = text(env, 'TELEGRAM_API_ID');
-  const leaseSeconds = number(env, 'STAGGER_LEASE_SECONDS', 5, { min: 1, max: 600 });
-  const renewSeconds = number(env, 'STAGGER_LEASE_RENEW_SECONDS', 1, { min: 0.1, max: 300 });
+  // Failover takes about the lease length; the lease outlives a stall of its length less the renewal period and a
+  // round trip (runtime/lease-keeper.ts). 2.75 s renewed every 0.2 s: a killed worker's bots are taken over in
+  // ~2.7 s, and a 2 s event-loop stall leaves its leases ~0.6 s to spare (bench/failover; see the README).
+  const leaseSeconds = number(env, 'STAGGER_LEASE_SECONDS', DEFAULT_LEASE_SECONDS, { min: 1, max: 600 });
+  const renewSeconds = number(env, 'STAGGER_LEASE_RENEW_SECONDS', DEFAULT_LEASE_RENEW_SECONDS, {
+    min: 0.05,
+    max: 300,
+  });
   if (renewSeconds * 2 > leaseSeconds) {
     bad('STAGGER_LEASE_RENEW_SECONDS', `must be at most half of STAGGER_LEASE_SECONDS (${leaseSeconds})`);
   }

@@ -13,6 +13,7 @@ import { SystemClock, type Clock } from './runtime/clock.js';
 import { EventBus } from './runtime/events.js';
 import { Runtime } from './runtime/runtime.js';
 import type { RuntimeStore } from './runtime/store.js';
+import { openDatabase, type Database } from './storage/database.js';
 import { openStore, type Store } from './storage/store.js';
 import { GatewayRouter, type Gateway } from './telegram/gateway.js';
 import type { ClientParams } from './telegram/mtcute/client-factory.js';
@@ -20,6 +21,7 @@ import { LoginManager } from './telegram/mtcute/login.js';
 import { MtcuteGateway, type MtcuteGatewayOptions } from './telegram/mtcute/mtcute-gateway.js';
 import { checkSession } from './telegram/mtcute/session-check.js';
 import { SandboxGateway } from './telegram/sandbox/sandbox-gateway.js';
+import type { SandboxStore } from './telegram/sandbox/sandbox-store.js';
 import type { TelegramClient } from '@mtcute/node';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -46,6 +48,7 @@ export interface ServiceOptions {
   hooks?: {
     wrapRuntimeStore?: (store: RuntimeStore) => RuntimeStore;
     wrapGateway?: (gateway: Gateway) => Gateway;
+    wrapSandboxStore?: (store: SandboxStore) => SandboxStore;
   };
 }
 
@@ -92,6 +95,8 @@ export class Service {
   keeper: LeaseKeeper | null = null;
   private listener: PgListener | null = null;
   private relay: EventRelay | null = null;
+  /** The lease keeper's own connections: a renewal never waits behind the posts' work for one of the pool's. */
+  private leaseDatabase: Database | null = null;
 
   private constructor(
     readonly config: Config,
@@ -121,7 +126,7 @@ export class Service {
     const telegramLogger = logger.child({ part: 'telegram' });
     const sandbox = new SandboxGateway({
       clock,
-      store: store.sandbox,
+      store: options.hooks?.wrapSandboxStore ? options.hooks.wrapSandboxStore(store.sandbox) : store.sandbox,
       latencyMs: { min: config.sandbox.latencyMs, max: config.sandbox.latencyMs },
       flood: { burst: config.sandbox.floodBurst, refillPerSecond: config.sandbox.floodPerSecond },
     });
@@ -190,8 +195,16 @@ export class Service {
     this.relay = relay;
     if (this.runtime) {
       const pid = process.pid;
+      this.leaseDatabase = await openDatabase({
+        url: this.config.databaseUrl,
+        dataDir: this.config.dataDir,
+        // Two: a claim for a bot just started (NOTIFY) may run beside a tick.
+        poolSize: 2,
+        statements: this.store.statements ?? undefined,
+        countAs: 'leases',
+      });
       this.keeper = new LeaseKeeper(
-        new LeaseRepository(this.store.db, this.store.dialect, () => this.clock.now()),
+        new LeaseRepository(this.leaseDatabase.db, this.store.dialect, () => this.clock.now()),
         this.runtime,
         this.clock,
         {
@@ -279,6 +292,7 @@ export class Service {
         ['api', this.app],
         // Leases first: runners stop (calls on the wire finish) and every lease is released for the others at once.
         ['lease keeper', this.keeper],
+        ['lease connections', this.leaseDatabase],
         ['runtime', this.runtime],
         ['event relay', this.relay],
         ['pg listener', this.listener],

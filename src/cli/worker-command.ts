@@ -13,7 +13,8 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (values.help) {
     process.stdout.write(
       'usage: stagger worker\n\nRuns bots for a cluster on PostgreSQL (DATABASE_URL=postgres://…). Lease timing:\n' +
-        'STAGGER_LEASE_SECONDS (default 5), STAGGER_LEASE_RENEW_SECONDS (default 1); pool: DATABASE_POOL_SIZE.\n',
+        'STAGGER_LEASE_SECONDS (default 2.75), STAGGER_LEASE_RENEW_SECONDS (default 0.2); pool: DATABASE_POOL_SIZE.\n' +
+        'SIGUSR2 prints its counters (statements sent to the database by path, CPU) as one JSON line on stdout.\n',
     );
     return 0;
   }
@@ -28,8 +29,16 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const service = await usageOnStartErrorAsync('cannot start', () =>
     Service.start(config, { api: false, runtime: true, logger }),
   );
-  process.stdout.write(`worker ${service.keeper!.workerId} running\n`);
+  const workerId = service.keeper!.workerId;
+  process.stdout.write(`worker ${workerId} running\n`);
+  // `kill -USR2 <pid>`: the worker's counters as one JSON line on stdout (the cluster benchmark reads them).
+  const report = (): void => {
+    const statements = service.store.statements?.snapshot() ?? null;
+    process.stdout.write(`${JSON.stringify({ worker: workerId, statements, cpu: process.cpuUsage() })}\n`);
+  };
+  process.on('SIGUSR2', report);
   await untilSignal();
+  process.off('SIGUSR2', report);
   await service.close();
   return 0;
 }

@@ -53,6 +53,14 @@ export class BotState {
     return this.lease === null || this.lease.holds();
   }
 
+  /**
+   * Whether the bot is still this process's to call Telegram for: at once while its lease deadline has not passed;
+   * past it (a stall kept the renewal from going out), once a renewal says so.
+   */
+  async stillHoldsLease(signal: AbortSignal): Promise<boolean> {
+    return this.holdsLease() || (this.lease !== null && (await this.lease.confirm(signal)));
+  }
+
   async load(bot: BotSnapshot): Promise<void> {
     const [pairs, lastSent, facts] = await Promise.all([
       this.deps.store.loadPairStates(this.botId),

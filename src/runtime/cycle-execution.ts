@@ -295,15 +295,16 @@ export class CycleExecution {
     const reservation = this.reservations.get(post.id) ?? state.guard.reserve(post.groupKey, now);
     this.reservations.set(post.id, reservation);
     const attempts = post.attempts + 1;
-    if (!state.holdsLease()) return this.fenced(post);
+    if (!(await state.stillHoldsLease(this.signal))) return this.notOurs(post);
     const marked = await batcher.markSending({
       postId: post.id,
       botId: bot.id,
       attempts,
       fence: state.fence,
     });
-    // Our own deadline is checked again just before the call: a process paused past it must not post.
-    if (!marked || !state.holdsLease()) return this.fenced(post);
+    // Our own deadline is checked again just before the call: a process paused past it does not post until a
+    // renewal says the lease is still its own (then nobody can have taken the bot over meanwhile).
+    if (!marked || !(await state.stillHoldsLease(this.signal))) return this.notOurs(post);
     post.status = 'sending';
     post.attempts = attempts;
     state.lastCall.set(session.id, { scheduled: Math.min(scheduledAt, now), actual: now });
@@ -437,6 +438,13 @@ export class CycleExecution {
     return 'halt';
   }
 
+  /** The lease did not hold: fenced — unless the bot is being stopped here anyway (the stop decides, as ever). */
+  private notOurs(post: PostRecord): Step {
+    if (!this.signal.aborted) return this.fenced(post);
+    this.releaseGuard(post);
+    return 'halt';
+  }
+
   private releaseGuard(post: PostRecord): void {
     const reservation = this.reservations.get(post.id);
     if (reservation) this.input.state.guard.release(reservation);
@@ -523,7 +531,11 @@ export class CycleExecution {
     // Timing chosen for the old lane does not hold in the new one.
     this.notBefore.delete(post.id);
     this.intendedAt.delete(post.id);
-    await this.deps.batcher.writeResult({ postId: post.id, botId: post.botId, sessionId: target.sessionId });
+    await this.deps.batcher.writeResult(
+      { postId: post.id, botId: post.botId, sessionId: target.sessionId },
+      undefined,
+      this.input.state.fence,
+    );
     this.input.state.emit({
       type: 'post.handed_off',
       cycleId: post.cycleId,
@@ -569,6 +581,7 @@ export class CycleExecution {
     await this.deps.batcher.writeResult(
       { postId: post.id, botId: post.botId, status: 'planned', error },
       counters,
+      this.input.state.fence,
     );
   }
 

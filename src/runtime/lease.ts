@@ -11,4 +11,10 @@ import type { Fence } from './store.js';
 export interface Lease {
   fence: Fence;
   holds(): boolean;
+  /**
+   * Past the deadline (`holds()` false) the lease may still be ours: the process may have stalled and not renewed.
+   * Resolves once this worker has asked the database again: true when the lease is still held (`holds()` is true
+   * again), false when it is gone — then nothing may be sent for the bot here — or when `signal` aborts.
+   */
+  confirm(signal?: AbortSignal): Promise<boolean>;
 }

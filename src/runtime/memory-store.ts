@@ -250,10 +250,16 @@ export class MemoryRuntimeStore implements RuntimeStore {
 
   /** The same order as the SQL stores: outcomes and counters first, then the marks. */
   async commit(batch: CommitBatch): Promise<Set<string>> {
-    for (const patch of batch.patches) this.applyPatch(patch);
+    // A bot's outcomes under a fence need its lease still with that owner and epoch (expired or not).
+    const stale = (botId: string): boolean => {
+      const fence = batch.fences?.get(botId);
+      const held = this.fences.get(botId);
+      return fence !== undefined && (!held || fence.ownerId !== held.ownerId || fence.epoch !== held.epoch);
+    };
+    for (const patch of batch.patches) if (!stale(patch.botId)) this.applyPatch(patch);
     for (const [botId, delta] of batch.counters) {
       const bot = this.bots.get(botId);
-      if (!bot) continue;
+      if (!bot || stale(botId)) continue;
       for (const [k, v] of Object.entries(delta) as [keyof CounterDelta, number][]) bot.counters[k] += v;
     }
     const accepted = new Set<string>();

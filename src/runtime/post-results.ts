@@ -36,6 +36,7 @@ export async function recordFinal(
   await deps.batcher.writeResult(
     { postId: post.id, botId: post.botId, status, reason, error, attempts: post.attempts, sentAt, ...sent },
     COUNTERS[status],
+    deps.state.fence,
   );
   const base = { cycleId: post.cycleId, postId: post.id, sessionId: post.sessionId, groupKey: post.groupKey };
   if (status === 'sent' || status === 'duplicate') {

@@ -32,10 +32,18 @@ export interface SendingMark {
   fence: Fence | null;
 }
 
+/** One commit of the runtime: outcomes (patches) and counters are written first, then the marks. */
 export interface CommitBatch {
   marks: readonly SendingMark[];
   patches: readonly PostPatch[];
   counters: ReadonlyMap<string, CounterDelta>;
+  /**
+   * The writer's lease for each bot whose outcomes (patches, counters) are in the batch, as on a mark: a stale
+   * owner's outcomes are refused (the new owner retries a `sending` post with its random_id, which Telegram
+   * deduplicates). Unlike a mark, an outcome needs no unexpired lease — only that nobody took the bot over since:
+   * it records a call that already happened. A bot not in the map writes without a lease (one process owns all).
+   */
+  fences?: ReadonlyMap<string, Fence>;
 }
 
 export interface PostPatch {
@@ -127,7 +135,8 @@ export interface RuntimeStore {
   /**
    * One commit for a batch: outcomes (and counters) of finished calls, then `sending` marks (attempts set) of
    * posts about to be called. Returns the ids it marked; a mark is refused when the fence no longer holds
-   * (another worker owns the bot) or the post is already final.
+   * (another worker owns the bot, or the lease expired) or the post is already final; a bot's outcomes are refused
+   * when another worker took it over (`fences`).
    */
   commit(batch: CommitBatch): Promise<Set<string>>;
   /** `commit` with marks only. */

@@ -17,6 +17,7 @@ import {
 import pg from 'pg';
 import type { Schema } from './schema.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { StatementCounter, type StatementPath } from './statement-stats.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -27,6 +28,10 @@ export interface DatabaseConfig {
   dataDir: string;
   /** PostgreSQL pool size (DATABASE_POOL_SIZE). */
   poolSize?: number | undefined;
+  /** PostgreSQL: counts this database's statements here (default: a counter of its own). */
+  statements?: StatementCounter | undefined;
+  /** PostgreSQL: every statement of this pool counts under this path (a pool that serves one part only). */
+  countAs?: StatementPath | undefined;
 }
 
 export interface Database {
@@ -36,6 +41,8 @@ export interface Database {
   sqlite: BetterSqlite3.Database | null;
   /** Where it is, for logs (never the password). */
   description: string;
+  /** Statements sent to PostgreSQL, by path (null on SQLite: an in-process call is no round trip). */
+  statements: StatementCounter | null;
   close(): Promise<void>;
 }
 
@@ -129,12 +136,15 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     });
     // An idle client that errors (server restart) must not crash the process: the pool drops it.
     pool.on('error', () => undefined);
+    const statements = config.statements ?? new StatementCounter();
+    statements.attach(pool, config.countAs);
     const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
       dialect: 'postgres',
       sqlite: null,
       description: redactUrl(config.url),
+      statements,
       close: () => db.destroy(),
     };
   }
@@ -159,6 +169,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     dialect: 'sqlite',
     sqlite,
     description: file,
+    statements: null,
     async close() {
       await checkpointer.close();
       await db.destroy();

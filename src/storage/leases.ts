@@ -5,16 +5,11 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { closeStaleCycles } from './bots.js';
-import { int64, num } from './codec.js';
+import { int64, num, numOrNull } from './codec.js';
 import type { Dialect } from './database.js';
+import type { LeaseGrant, Renewal } from '../runtime/lease-keeper.js';
 import type { Schema } from './schema.js';
 import { dbNowMs, valuesTable } from './sql-helpers.js';
-
-export interface LeaseGrant {
-  botId: string;
-  epoch: number;
-  expiresAt: number;
-}
 
 export interface WorkerView {
   id: string;
@@ -62,50 +57,93 @@ export class LeaseRepository {
               on conflict (id) do update set heartbeat_at = excluded.heartbeat_at`.execute(this.db);
   }
 
-  async heartbeat(id: string): Promise<void> {
-    await sql`update workers set heartbeat_at = ${this.dbNow()} where id = ${id}`.execute(this.db);
-  }
-
   async removeWorker(id: string): Promise<void> {
     await sql`delete from workers where id = ${id}`.execute(this.db);
   }
 
-  /** Workers seen within `withinMs`; old rows of dead workers are cleaned up on the way. */
-  async liveWorkerCount(withinMs: number): Promise<number> {
-    await sql`delete from workers where heartbeat_at < ${this.dbNow()} - ${withinMs * 20}`.execute(this.db);
-    const row = await sql<{
-      n: string;
-    }>`select count(*) as n from workers where heartbeat_at > ${this.dbNow()} - ${withinMs}`.execute(this.db);
-    return num(row.rows[0]!.n);
-  }
-
-  async runningBotCount(): Promise<number> {
-    const row = await sql<{
-      n: string;
-    }>`select count(*) as n from bots where desired_state = 'running'`.execute(this.db);
-    return num(row.rows[0]!.n);
-  }
-
-  /** Extends the leases this worker still holds (same epoch, not yet expired). What is not returned is lost. */
+  /**
+   * A keeper's tick in one statement (one round trip, so that renewing stays fast under load): this worker's
+   * heartbeat, the renewal of the leases it still holds (same epoch, not yet expired — what is not returned is
+   * lost) with each bot's desired state, and the counts its claims are decided on. All of it at one instant of the
+   * database's clock: a dead worker stops counting as live exactly when its leases expire, so the survivors' fair
+   * share already leaves it out when they claim its bots.
+   */
   async renew(
-    ownerId: string,
+    worker: { id: string; host: string; pid: number },
     held: readonly { botId: string; epoch: number }[],
     leaseMs: number,
-  ): Promise<LeaseGrant[]> {
-    if (held.length === 0) return [];
-    const v = valuesTable(
-      this.dialect,
-      [
-        { name: 'bot_id', type: 'bigint' },
-        { name: 'epoch', type: 'bigint' },
-      ],
-      held.map((h) => [h.botId, h.epoch]),
-    );
-    const rows = await sql<{ bot_id: string; epoch: string; expires_at: string }>`
-      update leases l set expires_at = ${this.dbNow()} + ${leaseMs} from ${v}
-      where l.bot_id = v.bot_id and l.epoch = v.epoch and l.owner_id = ${ownerId} and l.expires_at > ${this.dbNow()}
-      returning l.bot_id, l.epoch, l.expires_at`.execute(this.db);
-    return rows.rows.map(grant);
+    orphanAfterMs: number,
+  ): Promise<Renewal> {
+    const owner = worker.id;
+    const renewed =
+      held.length === 0
+        ? sql`renewed as (select null::bigint as bot_id, null::bigint as epoch, null::bigint as expires_at
+              where false)`
+        : sql`renewed as (update leases l set expires_at = t.now + ${leaseMs} from t, ${valuesTable(
+            this.dialect,
+            [
+              { name: 'bot_id', type: 'bigint' },
+              { name: 'epoch', type: 'bigint' },
+            ],
+            held.map((h) => [h.botId, h.epoch]),
+          )}
+              where l.bot_id = v.bot_id and l.epoch = v.epoch and l.owner_id = ${owner} and l.expires_at > t.now
+              returning l.bot_id, l.epoch, l.expires_at)`;
+    // Running bots nobody holds a live lease on (no row yet, released, or expired), and since when they are free.
+    const free = sql`from bots b left join leases l on l.bot_id = b.id, t
+      where b.desired_state = 'running' and (l.bot_id is null or l.owner_id is null or l.expires_at <= t.now)`;
+    const rows = await sql<{
+      renewed: { bot_id: string; epoch: number; expires_at: number; desired: string }[];
+      running: string;
+      workers: string;
+      claimable: string;
+      orphans: string;
+      abandoned: string;
+      next_expiry: string | null;
+      now: string;
+      orphaned_cycles: boolean;
+    }>`
+      with t as (select ${this.dbNow()} as now),
+      hb as (insert into workers (id, host, pid, started_at, heartbeat_at)
+             select ${owner}, ${worker.host}, ${worker.pid}, t.now, t.now from t
+             on conflict (id) do update set heartbeat_at = excluded.heartbeat_at),
+      -- Rows of workers long dead are cleaned up on the way.
+      gone as (delete from workers w using t where w.heartbeat_at < t.now - ${leaseMs * 20} and w.id <> ${owner}),
+      ${renewed}
+      select
+        (select coalesce(json_agg(json_build_object('bot_id', r.bot_id::text, 'epoch', r.epoch,
+                'expires_at', r.expires_at, 'desired', b.desired_state)), '[]'::json)
+           from renewed r join bots b on b.id = r.bot_id) as renewed,
+        (select count(*) from bots where desired_state = 'running') as running,
+        (select count(*) from workers w, t where w.heartbeat_at > t.now - ${leaseMs} or w.id = ${owner}) as workers,
+        (select count(*) ${free}) as claimable,
+        (select count(*) ${free} and coalesce(l.expires_at, 0) <= t.now - ${orphanAfterMs}) as orphans,
+        (select count(*) ${free} and l.owner_id is not null) as abandoned,
+        (select min(l.expires_at) from leases l join bots b on b.id = l.bot_id, t
+          where b.desired_state = 'running' and l.owner_id <> ${owner} and l.expires_at > t.now) as next_expiry,
+        (select now from t) as now,
+        exists (select 1 from bots b left join leases l on l.bot_id = b.id, t
+                where b.desired_state = 'stopped'
+                  and (l.bot_id is null or l.owner_id is null or l.expires_at <= t.now)
+                  and exists (select 1 from cycles c where c.bot_id = b.id and c.status = 'running'))
+          as orphaned_cycles`.execute(this.db);
+    const r = rows.rows[0]!;
+    return {
+      renewed: r.renewed.map((x) => ({
+        botId: int64(x.bot_id),
+        epoch: num(x.epoch),
+        expiresAt: num(x.expires_at),
+        desired: x.desired === 'running' ? 'running' : 'stopped',
+      })),
+      runningBots: num(r.running),
+      liveWorkers: num(r.workers),
+      claimable: num(r.claimable),
+      orphans: num(r.orphans),
+      abandoned: num(r.abandoned),
+      nextExpiry: numOrNull(r.next_expiry),
+      now: num(r.now),
+      orphanedCycles: r.orphaned_cycles,
+    };
   }
 
   /**
@@ -175,17 +213,6 @@ export class LeaseRepository {
     await sql`update leases set owner_id = null, expires_at = ${this.dbNow()}
               where owner_id = ${ownerId} and bot_id in (${sql.join(botIds.map((id) => sql`${id}`))})`.execute(
       this.db,
-    );
-  }
-
-  async desiredStates(botIds: readonly string[]): Promise<Map<string, 'running' | 'stopped'>> {
-    if (botIds.length === 0) return new Map();
-    const rows = await sql<{ id: string; desired_state: string }>`
-      select id, desired_state from bots where id in (${sql.join(botIds.map((id) => sql`${id}`))})`.execute(
-      this.db,
-    );
-    return new Map(
-      rows.rows.map((r) => [int64(r.id), r.desired_state === 'running' ? 'running' : 'stopped']),
     );
   }
 

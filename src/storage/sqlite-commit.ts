@@ -5,8 +5,8 @@
  * process sustain thousands of posts a second. The commit does not wait for fsync (the random_ids were committed
  * synchronously when the cycle was planned; Telegram deduplicates a re-send).
  *
- * No fence: one process owns every bot on SQLite (leases need PostgreSQL). A fenced mark arriving here means a
- * lease is in use that nothing checks, so it is refused loudly rather than marked.
+ * No fence: one process owns every bot on SQLite (leases need PostgreSQL). A fenced mark (or fenced outcomes)
+ * arriving here means a lease is in use that nothing checks, so it is refused loudly rather than written.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
@@ -17,7 +17,6 @@ import {
   patchValue,
   type CommitBatch,
   type PostPatch,
-  type SendingMark,
 } from '../runtime/store.js';
 import { COUNTER_COLUMNS, COUNTER_FIELDS } from './bot-counters.js';
 import { int64 } from './codec.js';
@@ -60,7 +59,7 @@ export class SqliteCommitter {
   }
 
   async commit(batch: CommitBatch): Promise<Set<string>> {
-    refuseFences(batch.marks);
+    refuseFences(batch);
     // Holding Kysely's one connection keeps every other transaction out while the batch runs synchronously.
     return this.db.connection().execute(async () => {
       this.sqlite.pragma('synchronous = NORMAL');
@@ -111,11 +110,18 @@ function applyCounters(statements: Statements, botId: string, delta: CounterDelt
   statements.addCounters.run(...COUNTER_FIELDS.map((k) => delta[k] ?? 0), BigInt(botId));
 }
 
-function refuseFences(marks: readonly SendingMark[]): void {
-  const fenced = marks.find((m) => m.fence !== null);
+function refuseFences(batch: CommitBatch): void {
+  const fenced = batch.marks.find((m) => m.fence !== null);
   if (fenced) {
     throw new Error(
       `a fenced sending mark (post ${fenced.postId}, owner ${fenced.fence!.ownerId}) reached SQLite, ` +
+        'which holds no leases: leases and their fences need PostgreSQL',
+    );
+  }
+  const [botId, fence] = batch.fences?.entries().next().value ?? [];
+  if (fence) {
+    throw new Error(
+      `fenced outcomes (bot ${botId}, owner ${fence.ownerId}) reached SQLite, ` +
         'which holds no leases: leases and their fences need PostgreSQL',
     );
   }

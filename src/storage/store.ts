@@ -10,6 +10,7 @@ import { SqlRuntimeStore } from './runtime-store.js';
 import { SqlSandboxStore } from './sandbox-store.js';
 import type { Schema } from './schema.js';
 import { SecretBox } from './secret-box.js';
+import { countingAs, type StatementCounter } from './statement-stats.js';
 import { SessionRepository } from './sessions.js';
 import { UserRepository } from './users.js';
 import { StaggerError } from '../core/errors.js';
@@ -31,6 +32,8 @@ export class Store {
   readonly bots: BotRepository;
   readonly runtime: SqlRuntimeStore;
   readonly sandbox: SqlSandboxStore;
+  /** Statements sent to PostgreSQL by path (null on SQLite). */
+  readonly statements: StatementCounter | null;
 
   constructor(
     private readonly database: Database,
@@ -41,11 +44,12 @@ export class Store {
     this.db = database.db;
     this.dialect = database.dialect;
     this.description = database.description;
+    this.statements = database.statements;
     this.users = new UserRepository(this.db, this.dialect, now);
     this.sessions = new SessionRepository(this.db, this.dialect, secrets, now);
     this.bots = new BotRepository(this.db, this.dialect, now);
     this.runtime = new SqlRuntimeStore(this.db, this.dialect, database.sqlite);
-    this.sandbox = new SqlSandboxStore(this.db, this.dialect);
+    this.sandbox = countingAs('sandbox', new SqlSandboxStore(this.db, this.dialect));
   }
 
   close(): Promise<void> {

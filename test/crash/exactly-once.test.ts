@@ -130,6 +130,29 @@ describe.each(engines)('exactly-once across crashes on %s', (engine) => {
   });
 
   it.each([
+    [
+      'while the commit holding the mark is on its way (one statement: all of the batch or none)',
+      'in_commit:5',
+    ],
+    ['between the two steps of a forward in the sandbox (read, nothing written)', 'sandbox_read:5'],
+    ['while the sandbox’s batched write (the delivery) is on its way', 'in_sandbox_write:5'],
+  ])('kill -9 between batch steps: %s', async (_label, crashAt) => {
+    s = await setup(engine);
+    const crashing = runTs('test/fixtures/crash-run.ts', [], { ...s.env, CRASH_AT: crashAt });
+    expect(await crashing.exited).toMatchObject({ signal: 'SIGKILL' });
+    await runToCompletion(s);
+    const { posts } = await expectExactlyOnce(s);
+    if (crashAt.startsWith('sandbox_read')) {
+      // Marked `sending`, read by the sandbox, never delivered: retried with its random_id, and it arrived.
+      expect(posts.some((p) => p.status === 'sent' && p.attempts >= 2)).toBe(true);
+    }
+    if (crashAt.startsWith('in_sandbox_write')) {
+      // Delivered or not, the post was retried with its random_id: sent then, or a duplicate of the first try.
+      expect(posts.some((p) => p.attempts >= 2)).toBe(true);
+    }
+  });
+
+  it.each([
     ['between the sending write and the call', 'after_mark:5'],
     ['after the call, before the outcome write', 'after_call:5'],
   ])('an album of 3: kill -9 %s; every photo arrives once', async (_label, crashAt) => {

@@ -96,4 +96,66 @@ describe.runIf(run)('lease sweep on PostgreSQL', () => {
     expect(await stamped.closeOrphanedCycles()).toEqual([orphan.botId]);
     expect((await fx.cycles(orphan.botId))[0]).toMatchObject({ status: 'stopped', finishedAt: at });
   });
+
+  it('a tick is one statement: heartbeat, renewal with desired states, and the counts claims are decided on', async () => {
+    const db = fx.store!.db;
+    const mine = await fx.addBot({ sessions: 1, groups: ['-1001'] });
+    const stopping = await fx.addBot({ sessions: 1, groups: ['-1001'] });
+    const theirs = await fx.addBot({ sessions: 1, groups: ['-1001'] });
+    const free = await fx.addBot({ sessions: 1, groups: ['-1001'] });
+    const worker = { id: 'tick-a', host: 'h', pid: 1 };
+    await leases.registerWorker('tick-b', 'h', 2);
+    const [a] = await leases.claim('tick-a', 1, 10_000, { only: mine.botId });
+    const [s] = await leases.claim('tick-a', 1, 10_000, { only: stopping.botId });
+    const [t] = await leases.claim('tick-b', 1, 10_000, { only: theirs.botId });
+    await fx.store!.bots.stop(stopping.botId);
+    const before = fx.store!.statements!.snapshot().other;
+    const r = await leases.renew(
+      worker,
+      [
+        { botId: a!.botId, epoch: a!.epoch },
+        { botId: s!.botId, epoch: s!.epoch },
+        // Not ours: theirs, and a stale epoch of ours.
+        { botId: t!.botId, epoch: t!.epoch },
+        { botId: a!.botId, epoch: a!.epoch - 1 },
+      ],
+      2_500,
+      600,
+    );
+    expect(fx.store!.statements!.snapshot().other - before).toBe(1);
+    expect(r.renewed.map((g) => [g.botId, g.epoch, g.desired]).sort()).toEqual(
+      [
+        [a!.botId, a!.epoch, 'running'],
+        [s!.botId, s!.epoch, 'stopped'],
+      ].sort(),
+    );
+    const now = await leases.databaseNow();
+    for (const g of r.renewed) expect(g.expiresAt).toBeGreaterThan(now + 2_000);
+    // Running: mine, theirs, free and the bots of the tests before (stopped ones do not count).
+    const running = await db.selectFrom('bots').select('id').where('desired_state', '=', 'running').execute();
+    expect(r.runningBots).toBe(running.length);
+    expect(r.liveWorkers).toBeGreaterThanOrEqual(2);
+    // `free` has no lease row yet: claimable, and an orphan (free since ever).
+    expect(r.claimable).toBeGreaterThanOrEqual(1);
+    expect(r.orphans).toBeGreaterThanOrEqual(1);
+    const claimed = await leases.claim('tick-a', 10, 2_500);
+    expect(claimed.map((g) => g.botId)).toContain(free.botId);
+    const after = await leases.renew(worker, [], 2_500, 600);
+    expect(after.claimable).toBe(0);
+
+    // tick-b dies: the instant its lease expires it no longer counts as live, so a survivor's share leaves it out.
+    await db
+      .updateTable('leases')
+      .set({ expires_at: now - 1 })
+      .where('owner_id', '=', 'tick-b')
+      .execute();
+    await db
+      .updateTable('workers')
+      .set({ heartbeat_at: now - 2_501 })
+      .where('id', '=', 'tick-b')
+      .execute();
+    const survivor = await leases.renew(worker, [], 2_500, 600);
+    expect(survivor.claimable).toBe(1);
+    expect(survivor.liveWorkers).toBe(after.liveWorkers - 1);
+  });
 });

@@ -63,6 +63,19 @@ async function holdLease(fx: Fixture, botId: string, fence: Fence): Promise<void
     .execute();
 }
 
+/** Another worker takes the bot over: the lease moves to `fence` (a new owner, the next epoch). */
+async function takeOver(fx: Fixture, botId: string, fence: Fence): Promise<void> {
+  if (!fx.store) {
+    (fx.runtime as MemoryRuntimeStore).fences.set(botId, fence);
+    return;
+  }
+  await fx.store.db
+    .updateTable('leases')
+    .set({ owner_id: fence.ownerId, epoch: fence.epoch, expires_at: Date.now() + 60_000 })
+    .where('bot_id', '=', fx.store.runtime.bind(botId))
+    .execute();
+}
+
 describe.each(engines)('runtime store contract on %s', (engine) => {
   let fx: Fixture;
   beforeAll(async () => {
@@ -278,6 +291,133 @@ describe.each(engines)('runtime store contract on %s', (engine) => {
       expect([...marked]).toEqual([a!.id]);
       const stored = (await fx.runtime.getActiveCycle(botId))!.posts;
       expect(stored.map((p) => p.status)).toEqual(['sending', 'planned', 'planned']);
+    });
+
+  // Engine-specific: defined only where it applies (a skipped test would be reported for the others).
+  if (engine !== 'sqlite')
+    it('one commit for two bots: the stale owner’s marks, outcomes and counters are refused, the live owner’s written', async () => {
+      const live = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002'] });
+      const stale = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002'] });
+      const cycle = async (bot: typeof live) =>
+        (
+          await fx.runtime.createCycle(
+            cycleOf(bot.botId, 0),
+            newPosts(bot.botId, bot.sessionIds, ['-1001', '-1002'], 0),
+          )
+        ).posts;
+      const [l0, l1] = await cycle(live);
+      const [s0, s1] = await cycle(stale);
+      const mine = { ownerId: 'worker-a', epoch: 3 };
+      await holdLease(fx, live.botId, mine);
+      await holdLease(fx, stale.botId, mine);
+      // Both were marked under the lease; then worker-b takes the stale one over (epoch 4) while worker-a finishes.
+      expect(
+        await fx.runtime.markSending([
+          { postId: l0!.id, botId: live.botId, attempts: 1, fence: mine },
+          { postId: s0!.id, botId: stale.botId, attempts: 1, fence: mine },
+        ]),
+      ).toEqual(new Set([l0!.id, s0!.id]));
+      await takeOver(fx, stale.botId, { ownerId: 'worker-b', epoch: 4 });
+      const accepted = await fx.runtime.commit({
+        patches: [
+          { postId: l0!.id, botId: live.botId, status: 'sent', sentAt: 10 },
+          { postId: s0!.id, botId: stale.botId, status: 'sent', sentAt: 10 },
+        ],
+        counters: new Map([
+          [live.botId, { sent: 1 }],
+          [stale.botId, { sent: 1 }],
+        ]),
+        fences: new Map([
+          [live.botId, mine],
+          [stale.botId, mine],
+        ]),
+        marks: [
+          { postId: l1!.id, botId: live.botId, attempts: 1, fence: mine },
+          { postId: s1!.id, botId: stale.botId, attempts: 1, fence: mine },
+        ],
+      });
+      expect([...accepted]).toEqual([l1!.id]);
+      const statuses = async (botId: string) =>
+        (await fx.runtime.getActiveCycle(botId))!.posts.map((p) => [p.status, p.sentAt]);
+      expect(await statuses(live.botId)).toEqual([
+        ['sent', 10],
+        ['sending', null],
+      ]);
+      // The new owner finds the post as the old one left it before the takeover: `sending`, retried by it with the
+      // same random_id (Telegram answers RANDOM_ID_DUPLICATE if the old owner's call got through).
+      expect(await statuses(stale.botId)).toEqual([
+        ['sending', null],
+        ['planned', null],
+      ]);
+      const counted = async (botId: string) =>
+        fx.store
+          ? (await fx.store.bots.get(botId))!.counters.sent
+          : (fx.runtime as MemoryRuntimeStore).botRuntime(botId).counters.sent;
+      expect([await counted(live.botId), await counted(stale.botId)]).toEqual([1, 0]);
+    });
+
+  // Engine-specific: only PostgreSQL commits are round trips (SQLite's are calls in this process).
+  if (engine === 'postgres')
+    it('a commit of outcomes, counters and fenced and unfenced marks is one statement: one round trip', async () => {
+      const bot = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002', '-1003', '-1004'] });
+      const { posts } = await fx.runtime.createCycle(
+        cycleOf(bot.botId, 0),
+        newPosts(bot.botId, bot.sessionIds, ['-1001', '-1002', '-1003', '-1004'], 0),
+      );
+      const fence = { ownerId: 'worker-a', epoch: 1 };
+      await holdLease(fx, bot.botId, fence);
+      const before = fx.store!.statements!.snapshot();
+      const accepted = await fx.runtime.commit({
+        patches: [
+          { postId: posts[0]!.id, botId: bot.botId, status: 'sent', sentAt: 10 },
+          { postId: posts[1]!.id, botId: bot.botId, error: 'FLOOD_WAIT_3' },
+        ],
+        counters: new Map([[bot.botId, { sent: 1, floodWaits: 1 }]]),
+        fences: new Map([[bot.botId, fence]]),
+        marks: [
+          { postId: posts[2]!.id, botId: bot.botId, attempts: 1, fence },
+          { postId: posts[3]!.id, botId: bot.botId, attempts: 1, fence: null },
+        ],
+      });
+      const after = fx.store!.statements!.snapshot();
+      expect(after.commit - before.commit).toBe(1);
+      expect(accepted).toEqual(new Set([posts[2]!.id, posts[3]!.id]));
+      const stored = (await fx.runtime.getActiveCycle(bot.botId))!.posts;
+      expect(stored.map((p) => [p.status, p.error])).toEqual([
+        ['sent', null],
+        ['planned', 'FLOOD_WAIT_3'],
+        ['sending', null],
+        ['sending', null],
+      ]);
+      expect((await fx.store!.bots.get(bot.botId))!.counters).toMatchObject({ sent: 1, floodWaits: 1 });
+    });
+
+  // Engine-specific: PostgreSQL times leases by its clock (the memory store's fences do not expire).
+  if (engine === 'postgres')
+    it('an expired lease nobody took over: outcomes of calls made are written, no new mark is', async () => {
+      const bot = await fx.addBot({ sessions: 1, groups: ['-1001', '-1002'] });
+      const { posts } = await fx.runtime.createCycle(
+        cycleOf(bot.botId, 0),
+        newPosts(bot.botId, bot.sessionIds, ['-1001', '-1002'], 0),
+      );
+      const fence = { ownerId: 'worker-a', epoch: 1 };
+      await holdLease(fx, bot.botId, fence);
+      await fx.runtime.markSending([{ postId: posts[0]!.id, botId: bot.botId, attempts: 1, fence }]);
+      await fx
+        .store!.db.updateTable('leases')
+        .set({ expires_at: Date.now() - 1_000 })
+        .where('bot_id', '=', fx.store!.runtime.bind(bot.botId))
+        .execute();
+      const accepted = await fx.runtime.commit({
+        patches: [{ postId: posts[0]!.id, botId: bot.botId, status: 'sent', sentAt: 10 }],
+        counters: new Map([[bot.botId, { sent: 1 }]]),
+        fences: new Map([[bot.botId, fence]]),
+        marks: [{ postId: posts[1]!.id, botId: bot.botId, attempts: 1, fence }],
+      });
+      expect(accepted).toEqual(new Set());
+      const stored = (await fx.runtime.getActiveCycle(bot.botId))!.posts;
+      expect(stored.map((p) => p.status)).toEqual(['sent', 'planned']);
+      expect((await fx.store!.bots.get(bot.botId))!.counters.sent).toBe(1);
     });
 
   // Engine-specific: defined only where it applies (a skipped test would be reported for the others).

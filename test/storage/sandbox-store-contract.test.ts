@@ -1,6 +1,7 @@
 /** The sandbox's store contract on memory, SQLite and PostgreSQL (several processes share one sandbox). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requirePostgres } from '../support/postgres.js';
+import { sourceViewKey } from '../../src/telegram/sandbox/sandbox-store.js';
 import { fixtureFor, type EngineName, type Fixture } from '../support/store-fixture.js';
 
 const engines: EngineName[] = ['memory', 'sqlite'];
@@ -123,5 +124,197 @@ describe.each(engines)('sandbox store contract on %s', (engine) => {
     await fx.sandbox.putSourceState('https://t.me/x_chan/2', 'protected');
     expect(await fx.sandbox.getSourceState('https://t.me/x_chan/2')).toBe('protected');
     expect(await fx.sandbox.getSourceState('https://t.me/x_chan/3')).toBeNull();
+  });
+
+  it('reads what a forward meets in one view, and reading takes nothing', async () => {
+    const link = 'https://t.me/view_chan/5';
+    const q = { accountId: 'rv', groupKey: '-1007/3', baseKey: '-1007', sourceLink: link, now: 1_000 };
+    // Nothing stored: no fault, no account row, no source state, no group.
+    expect(await fx.sandbox.readForward(q)).toEqual({
+      fault: null,
+      status: null,
+      bucket: null,
+      sourceState: null,
+      group: null,
+      lastDeliveryAt: null,
+    });
+    await fx.sandbox.addFault({
+      accountId: 'rv',
+      groupKey: '-1007/3',
+      method: 'forward',
+      fromAt: 500,
+      error: 'SLOWMODE_WAIT_9',
+      remaining: 1,
+    });
+    await fx.sandbox.putAccount({ id: 'rv', status: 'limited' });
+    await fx.sandbox.putSourceState(link, 'deleted');
+    await fx.sandbox.putSourceState(sourceViewKey(link, 'rv'), 'private');
+    // The topic lives in its group: the group is found by its base key.
+    const group = {
+      key: '-1007',
+      isChannel: false,
+      members: null,
+      readOnly: [],
+      banned: [],
+      slowmodeSeconds: 60,
+      paidStars: 0,
+      closedTopics: [3],
+    };
+    await fx.sandbox.putGroup(group);
+    await fx.sandbox.insertDelivery({
+      accountId: 'rv',
+      groupKey: '-1007/3',
+      randomId: '11',
+      sourceLink: link,
+      at: 900,
+      trace: {},
+    });
+    const view = await fx.sandbox.readForward(q);
+    expect(view).toMatchObject({
+      fault: { error: 'SLOWMODE_WAIT_9' },
+      status: 'limited',
+      bucket: { tokens: null, updatedAt: null },
+      sourceState: 'private',
+      group,
+      lastDeliveryAt: 900,
+    });
+    // Read twice, the fault is still there: only a write takes its use.
+    expect((await fx.sandbox.readForward(q)).fault).toEqual(view.fault);
+    // The account's own view of the source decides; another account sees the post's state.
+    expect((await fx.sandbox.readForward({ ...q, accountId: 'other' })).sourceState).toBe('deleted');
+    // A group without slow mode does not need the last delivery.
+    await fx.sandbox.putGroup({ ...group, slowmodeSeconds: 0 });
+    expect((await fx.sandbox.readForward(q)).lastDeliveryAt).toBeNull();
+    // The target's own key wins over its base key.
+    await fx.sandbox.putGroup({ ...group, key: '-1007/3', paidStars: 5 });
+    expect((await fx.sandbox.readForward(q)).group).toMatchObject({ key: '-1007/3', paidStars: 5 });
+  });
+
+  it('writes a forward only where the world is as read: one use of a fault, a bucket that has not moved', async () => {
+    await fx.sandbox.addFault({
+      accountId: 'wf',
+      groupKey: null,
+      method: 'forward',
+      fromAt: 0,
+      error: 'TIMEOUT',
+      remaining: 1,
+    });
+    const q = {
+      accountId: 'wf',
+      groupKey: '-1008',
+      baseKey: '-1008',
+      sourceLink: 'https://t.me/w/1',
+      now: 5,
+    };
+    const { fault } = await fx.sandbox.readForward(q);
+    expect(await fx.sandbox.writeForward({ kind: 'fault', faultId: fault!.id })).toEqual([]);
+    // Its last use was taken: a second call that read it reads again, and finds none.
+    expect(await fx.sandbox.writeForward({ kind: 'fault', faultId: fault!.id })).toBeNull();
+    expect((await fx.sandbox.readForward(q)).fault).toBeNull();
+
+    const delivery = (randomId: string, at: number) => ({
+      accountId: 'wf',
+      groupKey: '-1008',
+      randomId,
+      sourceLink: 'https://t.me/w/1',
+      at,
+      trace: { postId: randomId },
+    });
+    const read = (await fx.sandbox.readForward(q)).bucket;
+    expect(read).toBeNull();
+    const first = await fx.sandbox.writeForward({
+      kind: 'call',
+      accountId: 'wf',
+      read,
+      bucket: { tokens: 29, updatedAt: 5 },
+      deliveries: [delivery('9223372036854775001', 5), delivery('-9223372036854775001', 5)],
+    });
+    expect(first).toMatchObject([{ status: 'inserted' }, { status: 'inserted' }]);
+    const ids = first!.map((r) => (r.status === 'inserted' ? r.id : 0));
+    expect(ids[1]!).toBeGreaterThan(ids[0]!);
+    // Another call that read the same (empty) bucket came too late: nothing of it is written.
+    expect(
+      await fx.sandbox.writeForward({
+        kind: 'call',
+        accountId: 'wf',
+        read,
+        bucket: { tokens: 29, updatedAt: 5 },
+        deliveries: [delivery('77', 5)],
+      }),
+    ).toBeNull();
+    const moved = (await fx.sandbox.readForward({ ...q, now: 6 })).bucket;
+    expect(moved).toEqual({ tokens: 29, updatedAt: 5 });
+    // Read again, it applies; a random_id delivered before is a duplicate.
+    expect(
+      await fx.sandbox.writeForward({
+        kind: 'call',
+        accountId: 'wf',
+        read: moved,
+        bucket: { tokens: 28.5, updatedAt: 6 },
+        deliveries: [delivery('77', 6), delivery('9223372036854775001', 6)],
+      }),
+    ).toMatchObject([{ status: 'inserted' }, { status: 'duplicate' }]);
+    // A stale read of a bucket that moved since writes nothing either.
+    expect(
+      await fx.sandbox.writeForward({
+        kind: 'call',
+        accountId: 'wf',
+        read: moved,
+        bucket: { tokens: 28, updatedAt: 7 },
+        deliveries: [delivery('78', 7)],
+      }),
+    ).toBeNull();
+    const mine = (await fx.sandbox.listDeliveries()).filter((d) => d.accountId === 'wf');
+    expect(mine.map((d) => [d.randomId, d.at])).toEqual([
+      ['9223372036854775001', 5],
+      ['-9223372036854775001', 5],
+      ['77', 6],
+    ]);
+    expect((await fx.sandbox.readForward(q)).bucket).toEqual({ tokens: 28.5, updatedAt: 6 });
+  });
+
+  it('forwards of one instant: each reads and writes as if alone; two of one account, the second reads again', async () => {
+    const accounts = ['c1', 'c2', 'c3', 'c4'];
+    const q = (accountId: string) => ({
+      accountId,
+      groupKey: '-1009',
+      baseKey: '-1009',
+      sourceLink: 'https://t.me/c/1',
+      now: 10,
+    });
+    const statements = () => fx.store?.statements?.snapshot().sandbox ?? 0;
+    const before = statements();
+    const views = await Promise.all([...accounts, 'c1'].map((a) => fx.sandbox.readForward(q(a))));
+    // On PostgreSQL the five reads were one statement (one round trip).
+    if (engine === 'postgres') expect(statements() - before).toBe(1);
+    expect(views.every((v) => v.bucket === null && v.fault === null)).toBe(true);
+    const writes = await Promise.all(
+      [...accounts, 'c1'].map((accountId, i) =>
+        fx.sandbox.writeForward({
+          kind: 'call',
+          accountId,
+          read: views[i]!.bucket,
+          bucket: { tokens: 1, updatedAt: 10 },
+          deliveries: [
+            {
+              accountId,
+              groupKey: '-1009',
+              randomId: String(500 + i),
+              sourceLink: 'https://t.me/c/1',
+              at: 10,
+              trace: {},
+            },
+          ],
+        }),
+      ),
+    );
+    // One statement for the four accounts; c1's second write waited for the next one (an account's bucket is
+    // compared and moved once a statement).
+    if (engine === 'postgres') expect(statements() - before).toBe(3);
+    expect(writes.slice(0, 4)).toMatchObject(accounts.map(() => [{ status: 'inserted' }]));
+    // c1's second call read the bucket before the first one took its token: it must read again.
+    expect(writes[4]).toBeNull();
+    const delivered = (await fx.sandbox.listDeliveries()).filter((d) => d.groupKey === '-1009');
+    expect(delivered.map((d) => d.randomId).sort()).toEqual(['500', '501', '502', '503']);
   });
 });

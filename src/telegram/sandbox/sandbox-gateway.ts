@@ -22,12 +22,14 @@ import {
 } from '../gateway.js';
 import type {
   FloodPolicy,
+  ForwardView,
   SandboxAccountStatus,
   SandboxGroup,
   SandboxMethod,
+  SandboxSourceState,
   SandboxStore,
 } from './sandbox-store.js';
-import { sourceViewKey } from './sandbox-store.js';
+import { refillBucket, sourceViewKey } from './sandbox-store.js';
 
 export interface SandboxOptions {
   clock: Clock;
@@ -100,15 +102,18 @@ export class SandboxGateway implements Gateway {
   private async sourceError(source: PostRef, accountId: string | null): Promise<string | null> {
     const own =
       accountId === null ? null : await this.store.getSourceState(sourceViewKey(source.canonical, accountId));
-    const state = own ?? (await this.store.getSourceState(source.canonical));
-    if (state === 'protected') return 'CHAT_FORWARDS_RESTRICTED';
-    if (state === 'deleted') return 'MSG_ID_INVALID';
-    if (state === 'private') return 'CHANNEL_PRIVATE';
-    return null;
+    return sourceStateError(own ?? (await this.store.getSourceState(source.canonical)));
   }
 
   private async groupOf(target: GroupTarget): Promise<SandboxGroup | null> {
-    const known = (await this.store.getGroup(target.key)) ?? (await this.store.getGroup(baseKey(target)));
+    return this.groupOr(
+      (await this.store.getGroup(target.key)) ?? (await this.store.getGroup(baseKey(target))),
+      target,
+    );
+  }
+
+  /** A group the store does not know: in the open world it exists and every account is a member. */
+  private groupOr(known: SandboxGroup | null, target: GroupTarget): SandboxGroup | null {
     if (known) return known;
     if (!this.openWorld) return null;
     return { key: target.key, isChannel: false, members: null, readOnly: [], banned: [], slowmodeSeconds: 0 };
@@ -168,45 +173,87 @@ export class SandboxGateway implements Gateway {
   /**
    * One call for all the post's messages (an album: each with its own random_id). Each message is delivered once per
    * (account, random_id); a call whose every random_id was delivered before answers RANDOM_ID_DUPLICATE.
+   *
+   * What the call meets is read at once (`readForward`) and what it changes written at once (`writeForward`), in the
+   * order a call meets them: a fault, the account's state, the flood limit (a token is taken whatever follows),
+   * the source, the group (membership, rights, topic, paid messages, slow mode), then the delivery. A write that
+   * finds the world moved since the read (another call took the fault's last use, or a token of the account) is
+   * read again.
    */
   async forward(request: ForwardRequest, signal?: AbortSignal): Promise<TelegramAnswer> {
     const messages = forwardedMessages(request);
     await this.roundTrip(signal);
     const accountId = request.session.id;
     const target = request.target;
-    const gated = await this.gate(accountId, target.key, 'forward');
-    if (gated) return gated;
+    for (;;) {
+      const now = this.clock.now();
+      const view = await this.store.readForward({
+        accountId,
+        groupKey: target.key,
+        baseKey: baseKey(target),
+        sourceLink: request.source.canonical,
+        now,
+      });
+      if (view.fault) {
+        if ((await this.store.writeForward({ kind: 'fault', faultId: view.fault.id })) === null) continue;
+        return faultAnswer(view.fault.error);
+      }
+      if (view.status !== null && view.status !== 'ok') return fail(ACCOUNT_ERRORS[view.status], 403);
+      const { tokens, decision } = refillBucket(
+        view.bucket?.tokens ?? this.flood.burst,
+        view.bucket?.updatedAt ?? now,
+        now,
+        this.flood,
+      );
+      const refused = decision.ok
+        ? this.forwardRefusal(view, accountId, target, now)
+        : fail(`FLOOD_WAIT_${decision.waitSeconds}`, 420);
+      const written = await this.store.writeForward({
+        kind: 'call',
+        accountId,
+        read: view.bucket,
+        bucket: { tokens, updatedAt: now },
+        deliveries: refused
+          ? []
+          : messages.map((message) => ({
+              accountId,
+              groupKey: target.key,
+              randomId: message.randomId.toString(),
+              sourceLink: request.source.canonical,
+              at: now,
+              trace: { ...(request.trace ?? {}) },
+            })),
+      });
+      if (written === null) continue;
+      if (refused) return refused;
+      const messageIds = written.flatMap((w) => (w.status === 'inserted' ? [w.id] : []));
+      if (messageIds.length === 0) return fail('RANDOM_ID_DUPLICATE');
+      return { ok: true, messageId: messageIds[0]!, messageIds };
+    }
+  }
+
+  /** What the source and the group answer a forward that got past the flood limit; null: it is delivered. */
+  private forwardRefusal(
+    view: ForwardView,
+    accountId: string,
+    target: GroupTarget,
+    now: number,
+  ): TelegramAnswer | null {
     // The forward reads the source first: what that answers is about the source, not the target.
-    const sourceError = await this.sourceError(request.source, accountId);
+    const sourceError = sourceStateError(view.sourceState);
     if (sourceError) return { ok: false, error: sourceError, code: 400, phase: 'source' };
-    const group = await this.groupOf(target);
+    const group = this.groupOr(view.group, target);
     if (!group) return fail('PEER_ID_INVALID');
     const writeError = SandboxGateway.writeError(group, accountId);
     if (writeError) return fail(writeError, 403);
     if (topicClosed(group, target)) return fail('TOPIC_CLOSED');
     // Stagger never sets allow_paid_stars: a paid group refuses the message with its price.
     if ((group.paidStars ?? 0) > 0) return fail(paymentRequiredError(group.paidStars!), 403);
-    const now = this.clock.now();
-    if (group.slowmodeSeconds > 0) {
-      const last = await this.store.lastDeliveryAt(accountId, target.key);
-      if (last !== null && now - last < group.slowmodeSeconds * 1000) {
-        return fail(`SLOWMODE_WAIT_${Math.ceil((group.slowmodeSeconds * 1000 - (now - last)) / 1000)}`, 420);
-      }
+    const last = view.lastDeliveryAt;
+    if (group.slowmodeSeconds > 0 && last !== null && now - last < group.slowmodeSeconds * 1000) {
+      return fail(`SLOWMODE_WAIT_${Math.ceil((group.slowmodeSeconds * 1000 - (now - last)) / 1000)}`, 420);
     }
-    const messageIds: number[] = [];
-    for (const message of messages) {
-      const inserted = await this.store.insertDelivery({
-        accountId,
-        groupKey: target.key,
-        randomId: message.randomId.toString(),
-        sourceLink: request.source.canonical,
-        at: now,
-        trace: { ...(request.trace ?? {}) },
-      });
-      if (inserted.status === 'inserted') messageIds.push(inserted.id);
-    }
-    if (messageIds.length === 0) return fail('RANDOM_ID_DUPLICATE');
-    return { ok: true, messageId: messageIds[0]!, messageIds };
+    return null;
   }
 
   async preflight(
@@ -267,7 +314,7 @@ export class SandboxGateway implements Gateway {
     method: SandboxMethod,
   ): Promise<{ error: string; code: number } | null> {
     const fault = await this.store.takeFault(accountId, groupKey, method, this.clock.now());
-    if (fault) return { error: fault, code: /^FLOOD|^SLOWMODE/.test(fault) ? 420 : 400 };
+    if (fault) return { error: fault, code: faultCode(fault) };
     const account = await this.store.getAccount(accountId);
     if (account && account.status !== 'ok') return { error: ACCOUNT_ERRORS[account.status], code: 403 };
     return null;
@@ -275,6 +322,23 @@ export class SandboxGateway implements Gateway {
 
   async release(): Promise<void> {}
   async close(): Promise<void> {}
+}
+
+/** The code Telegram gives an injected error: 420 for the waits, 400 for the rest. */
+function faultCode(error: string): number {
+  return /^FLOOD|^SLOWMODE/.test(error) ? 420 : 400;
+}
+
+function faultAnswer(error: string): TelegramAnswer {
+  return fail(error, faultCode(error));
+}
+
+/** What reading a source in this state answers (null: the post is there and may be forwarded). */
+function sourceStateError(state: SandboxSourceState | null): string | null {
+  if (state === 'protected') return 'CHAT_FORWARDS_RESTRICTED';
+  if (state === 'deleted') return 'MSG_ID_INVALID';
+  if (state === 'private') return 'CHANNEL_PRIVATE';
+  return null;
 }
 
 function topicClosed(group: SandboxGroup, target: GroupTarget): boolean {

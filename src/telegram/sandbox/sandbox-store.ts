@@ -80,6 +80,50 @@ export interface FloodPolicy {
 
 export type FloodDecision = { ok: true } | { ok: false; waitSeconds: number };
 
+/** An account's flood bucket as stored; null fields: never used (a full bucket). */
+export interface FloodBucket {
+  tokens: number | null;
+  updatedAt: number | null;
+}
+
+/** Which forward `readForward` is for: `baseKey` is the group a topic target lives in (else its own key). */
+export interface ForwardQuery {
+  accountId: string;
+  groupKey: string;
+  baseKey: string;
+  sourceLink: string;
+  now: number;
+}
+
+/**
+ * Everything a forward meets, read at once: the first fault due for it, the account's state and flood bucket, the
+ * source's state for this account (its own view when one is set), the group (by its key, else its base key), and —
+ * when that group has slow mode — the account's last delivery there. Null: not stored.
+ */
+export interface ForwardView {
+  fault: { id: number; error: string } | null;
+  status: SandboxAccountStatus | null;
+  /** Null: the account has no row yet. */
+  bucket: FloodBucket | null;
+  sourceState: SandboxSourceState | null;
+  group: SandboxGroup | null;
+  lastDeliveryAt: number | null;
+}
+
+/**
+ * What a forward changes, decided from its view: one use of the fault that answers it; or the flood token it took
+ * (the bucket as it was read and as it is now) and the messages it delivered.
+ */
+export type ForwardWrite =
+  | { kind: 'fault'; faultId: number }
+  | {
+      kind: 'call';
+      accountId: string;
+      read: FloodBucket | null;
+      bucket: { tokens: number; updatedAt: number };
+      deliveries: Omit<SandboxDelivery, 'id'>[];
+    };
+
 export interface SandboxStore {
   getAccount(id: string): Promise<SandboxAccount | null>;
   putAccount(account: SandboxAccount): Promise<void>;
@@ -105,6 +149,14 @@ export interface SandboxStore {
   /** Atomic on (accountId, randomId): a second delivery with the same pair is `duplicate` and not stored. */
   insertDelivery(delivery: Omit<SandboxDelivery, 'id'>): Promise<SandboxInsert>;
   listDeliveries(): Promise<SandboxDelivery[]>;
+  /** A forward's view of the sandbox in one read (the calls of one instant share one round trip on PostgreSQL). */
+  readForward(query: ForwardQuery): Promise<ForwardView>;
+  /**
+   * Applies a forward's changes atomically, if the world is still as read: the fault still has a use, the bucket
+   * has not moved (another call of the account came between). Null when it was not — nothing was written; read
+   * again. Else one result per delivery, in order (inserted, or a random_id already delivered).
+   */
+  writeForward(write: ForwardWrite): Promise<SandboxInsert[] | null>;
 }
 
 /** The token bucket, shared by every store: pure arithmetic on (tokens, last refill time). */
@@ -216,5 +268,47 @@ export class MemorySandboxStore implements SandboxStore {
   }
   async listDeliveries(): Promise<SandboxDelivery[]> {
     return this.deliveries.slice();
+  }
+  async readForward(q: ForwardQuery): Promise<ForwardView> {
+    const faultId = this.faults.findIndex((f) => faultMatches(f, q.accountId, q.groupKey, 'forward', q.now));
+    const bucket = this.buckets.get(q.accountId);
+    const group = this.groups.get(q.groupKey) ?? this.groups.get(q.baseKey) ?? null;
+    return {
+      fault: faultId < 0 ? null : { id: faultId, error: this.faults[faultId]!.error },
+      status: this.accounts.get(q.accountId)?.status ?? null,
+      // The SQL stores keep the bucket in the account's row: a row exists once either was written.
+      bucket:
+        bucket || this.accounts.has(q.accountId)
+          ? { tokens: bucket?.tokens ?? null, updatedAt: bucket?.updatedAt ?? null }
+          : null,
+      sourceState:
+        this.sources.get(sourceViewKey(q.sourceLink, q.accountId)) ?? this.sources.get(q.sourceLink) ?? null,
+      group: group ? { ...group } : null,
+      lastDeliveryAt:
+        group && group.slowmodeSeconds > 0
+          ? (this.lastByPair.get(`${q.accountId}\u0000${q.groupKey}`) ?? null)
+          : null,
+    };
+  }
+  async writeForward(write: ForwardWrite): Promise<SandboxInsert[] | null> {
+    if (write.kind === 'fault') {
+      const fault = this.faults[write.faultId];
+      if (!fault || fault.remaining === 0) return null;
+      if (fault.remaining > 0) fault.remaining--;
+      return [];
+    }
+    const now = this.buckets.get(write.accountId);
+    const exists = now !== undefined || this.accounts.has(write.accountId);
+    const same =
+      write.read === null
+        ? !exists
+        : exists &&
+          (now?.tokens ?? null) === write.read.tokens &&
+          (now?.updatedAt ?? null) === write.read.updatedAt;
+    if (!same) return null;
+    this.buckets.set(write.accountId, { ...write.bucket });
+    const results: SandboxInsert[] = [];
+    for (const d of write.deliveries) results.push(await this.insertDelivery(d));
+    return results;
   }
 }
