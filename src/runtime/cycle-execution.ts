@@ -4,7 +4,8 @@
  * the first failure: every post ends with a result.
  *
  * Timing rules it keeps, whatever happens:
- * - a session never calls forward twice closer than `delay_between_posts` (retries and hand-offs included);
+ * - a session never calls forward twice closer than `delay_between_posts` (retries and hand-offs included), but
+ *   for the little a late lane may catch up by to get back on its plan (core/lane-pacing.ts);
  * - the per-group guard (min group gap, slow mode) holds across all sessions of the bot;
  * - a post the group's facts forbid (paid messages, a closed topic, no right to write) is never sent: it is
  *   skipped, or in enterprise mode handed to a session the facts allow (core/group-facts.ts);
@@ -13,6 +14,7 @@
 import { messagesToForward } from '../core/album.js';
 import { decideByFacts } from '../core/group-facts.js';
 import { parseGroupTarget, type GroupTarget } from '../core/group-targets.js';
+import { laneCallAt, nextCall, type LanePacing } from '../core/lane-pacing.js';
 import {
   FINAL_POST_STATUSES,
   type BotSnapshot,
@@ -83,13 +85,17 @@ export class CycleExecution {
   private failure: unknown = null;
   private readonly reservations = new Map<string, GuardReservation>();
   private readonly notBefore = new Map<string, number>();
-  /** The time the scheduler last chose for each post's call (timers fire at it or a little later). */
-  private readonly intendedAt = new Map<string, number>();
+  /**
+   * The end of a wait the rules made a post's call take beyond its lane's schedule (the group guard, a permit):
+   * the call's place on the schedule moves there.
+   */
+  private readonly waitedUntil = new Map<string, number>();
   private readonly bannedIn = new Map<string, Set<string>>();
   private readonly targets = new Map<string, GroupTarget>();
   /** Known for the rest of the cycle: from the source check, or from a forward that could not read the source. */
   private readonly sourceUnreachable: Map<string, string>;
   private readonly delayMs: number;
+  private readonly pacing: LanePacing;
   private readonly signal: AbortSignal;
 
   constructor(
@@ -97,6 +103,11 @@ export class CycleExecution {
     private readonly input: CycleInput,
   ) {
     this.delayMs = input.bot.settings.delayBetweenPosts * 1000;
+    this.pacing = {
+      delayMs: this.delayMs,
+      catchUpShare: deps.options.laneCatchUpShare,
+      catchUpLimitMs: deps.options.laneCatchUpLimitMs,
+    };
     this.sourceUnreachable = new Map(input.sourceUnreachable);
     this.signal = this.controller.signal;
     if (input.signal.aborted) this.controller.abort();
@@ -205,25 +216,25 @@ export class CycleExecution {
       if (facts.kind === 'hand_over') return this.handOver(post, facts.to);
     }
 
-    let at = Math.max(
-      post.plannedAt,
-      this.spacedAfterLastCall(session.id),
-      this.notBefore.get(post.id) ?? Number.NEGATIVE_INFINITY,
-    );
+    // Due at its planned time, or when a rule lets it go (a retry's backoff, the end of a FLOOD_WAIT).
+    let due = Math.max(post.plannedAt, this.notBefore.get(post.id) ?? Number.NEGATIVE_INFINITY);
     if (session.status === 'paused') {
       const until = session.cooldownUntil ?? Number.POSITIVE_INFINITY;
       const limit = cycle.mode === 'enterprise' ? cycle.expectedEndAt : cycle.deadlineAt;
       if (until > limit)
         return this.endLane(lane, unavailableReason(sessionStateAt(session, now)), session.statusReason);
-      at = Math.max(at, until);
+      due = Math.max(due, until);
       if (lane.holdsSlot) {
         // Waiting out a FLOOD_WAIT must not keep another session from posting.
         lane.holdsSlot = false;
         state.slots.release();
       }
     }
+    // The session's spacing, and its lane's way back to its schedule when it is late (core/lane-pacing.ts).
+    const pace = nextCall(state.lastCall.get(session.id) ?? null, due, this.pacing);
+    const at = pace.at;
     if (Math.max(at, now) > cycle.deadlineAt) return this.late(post);
-    if (at > now) return this.sleepFor(post, at);
+    if (at > now) return this.sleepFor(at);
 
     if (!retrying && !this.reservations.has(post.id)) {
       const earliest = state.guard.earliest(post.groupKey, bot.settings.minGroupGapSeconds);
@@ -232,7 +243,8 @@ export class CycleExecution {
         if (earliest - now > bot.settings.minGroupGapSeconds * 1000 || earliest > cycle.deadlineAt) {
           return this.finish(post, 'skipped', 'group_gap', null);
         }
-        return this.sleepFor(post, earliest);
+        this.waitedUntil.set(post.id, earliest);
+        return this.sleepFor(earliest);
       }
     }
 
@@ -240,35 +252,17 @@ export class CycleExecution {
       if (!(await state.slots.acquire(this.signal))) return 'halt';
       lane.holdsSlot = true;
       if (clock.now() > now) {
-        // Waiting for a permit is a scheduling decision: the call is meant for when the permit came.
-        this.intendedAt.set(post.id, clock.now());
+        // Waiting for a permit is a scheduling decision: the call's place moves to when the permit came.
+        this.waitedUntil.set(post.id, clock.now());
         return 'again';
       }
     }
-    // A post we slept for was meant for the end of that sleep; one found already due is meant for now.
-    const intended = this.intendedAt.get(post.id);
-    return this.send(lane, session, post, intended === undefined ? now : Math.max(at, intended));
+    const waited = this.waitedUntil.get(post.id) ?? Number.NEGATIVE_INFINITY;
+    return this.send(lane, session, post, Math.max(pace.target, waited));
   }
 
-  /** Sleeps until the time the scheduler chose for this post's call; that time is what spacing is measured on. */
-  private async sleepFor(post: PostRecord, until: number): Promise<Step> {
-    this.intendedAt.set(post.id, until);
+  private async sleepFor(until: number): Promise<Step> {
     return (await sleepUntil(this.deps.clock, until, this.signal)) ? 'again' : 'halt';
-  }
-
-  /**
-   * The earliest time this session may call again: the delay after the time the scheduler chose for its last
-   * call when that call went out within `spacingJitterMs` of it — so timer jitter does not push every later post
-   * of the lane (p99 lateness would grow with each post) — else the delay after the call's actual time. Two calls
-   * are never closer than the delay minus that jitter; on the virtual clock, never closer than the delay.
-   */
-  private spacedAfterLastCall(sessionId: string): number {
-    const last = this.input.state.lastCall.get(sessionId);
-    if (!last) return Number.NEGATIVE_INFINITY;
-    // Late by timer jitter: keep the lane on its schedule. Late by more (a stall, a clock jump): the lane moves
-    // with it — the spacing after the actual call is never shortened.
-    const jitter = last.actual - last.scheduled <= this.deps.options.spacingJitterMs;
-    return (jitter ? last.scheduled : last.actual) + this.delayMs;
   }
 
   private target(groupKey: string): GroupTarget | null {
@@ -284,7 +278,8 @@ export class CycleExecution {
     return target;
   }
 
-  private async send(lane: Lane, session: SessionInfo, post: PostRecord, scheduledAt: number): Promise<Step> {
+  /** Calls forward for the post; `place` is the call's place on the lane's schedule. */
+  private async send(lane: Lane, session: SessionInfo, post: PostRecord, place: number): Promise<Step> {
     const { clock, gateway, batcher, logger } = this.deps;
     const { state, bot } = this.input;
     const now = clock.now();
@@ -304,7 +299,7 @@ export class CycleExecution {
     if (!marked || !state.holdsLease()) return this.fenced(post);
     post.status = 'sending';
     post.attempts = attempts;
-    state.lastCall.set(session.id, { scheduled: Math.min(scheduledAt, now), actual: now });
+    state.lastCall.set(session.id, laneCallAt(place, now, this.pacing));
 
     // Every message of the post (an album: all of it), with the random_ids fixed at planning — the same on a retry.
     const messages = messagesToForward(this.input.cycle.source, this.input.source, post.randomIds);
@@ -510,7 +505,7 @@ export class CycleExecution {
     post.sessionId = target.sessionId;
     // Timing chosen for the old lane does not hold in the new one.
     this.notBefore.delete(post.id);
-    this.intendedAt.delete(post.id);
+    this.waitedUntil.delete(post.id);
     await this.deps.batcher.writeResult({ postId: post.id, botId: post.botId, sessionId: target.sessionId });
     this.input.state.emit({
       type: 'post.handed_off',
@@ -562,7 +557,7 @@ export class CycleExecution {
     sentMessageIds: readonly number[] = [],
   ): Promise<'done'> {
     this.notBefore.delete(post.id);
-    this.intendedAt.delete(post.id);
+    this.waitedUntil.delete(post.id);
     await recordFinal(
       { batcher: this.deps.batcher, state: this.input.state },
       post,
