@@ -12,6 +12,8 @@
  *                                                  cycles on SQLite (--store): p99 per minute
  *   npm run bench:runtime -- --store sqlite --bots 1000 --rate 5 --seconds 10 [--warmup 5] [--runs 3]
  *
+ * One run alone (to profile it): `--child '{"contender":"sqlite","bots":1000,"rate":1,"warmupSeconds":5,
+ * "seconds":20,"leadMs":5000,"cycles":"cycle"}'`.
  * `--store` takes a list (`memory,sqlite,postgres`); `--no-floor` leaves the floor out. BENCH_DEBUG=1 prints the
  * figures of every second to stderr. The sandbox answers from memory and keeps no record of deliveries: what is
  * measured is Stagger (its timers, its persistence), not the harness.
@@ -259,9 +261,13 @@ async function memoryPerBot() {
 }
 
 if (values.child) {
-  // A run in its own process: the result goes back to the parent, nothing is printed on stdout.
+  // A run in its own process: the result goes back to the parent (started by hand, to profile it: to stdout).
   const result = await runOne(JSON.parse(values.child) as RunSpec);
-  process.send!(result, () => process.exit(0));
+  if (process.send) process.send(result, () => process.exit(0));
+  else {
+    report('runtime', [result.figures]);
+    process.exit(0);
+  }
 } else {
   await main();
   process.exit(0);

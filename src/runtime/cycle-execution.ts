@@ -27,7 +27,13 @@ import {
 import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
 import { react, type Effect } from '../core/reaction.js';
 import { connectedBy } from '../core/reachability.js';
-import { isLimitedAt, sessionStateAt, unavailableReason, usableAt } from '../core/session-state.js';
+import {
+  isLimitedAt,
+  pauseOverBy,
+  sessionStateAt,
+  unavailableReason,
+  usableAt,
+} from '../core/session-state.js';
 import type { PostRef } from '../core/post-link.js';
 import type { Gateway } from '../telegram/gateway.js';
 import type { Logger } from '../logger.js';
@@ -75,7 +81,8 @@ interface Lane {
   holdsSlot: boolean;
 }
 
-type Step = 'done' | 'again' | 'lane_over' | 'halt';
+/** What a lane does next; a number: sleep until then (ms on the clock), then take the same post again. */
+type Step = 'done' | 'again' | 'lane_over' | 'halt' | number;
 
 export class CycleExecution {
   private readonly lanes = new Map<string, Lane>();
@@ -171,7 +178,11 @@ export class CycleExecution {
   private async runLane(lane: Lane): Promise<void> {
     while (lane.queue.length > 0 && !this.signal.aborted) {
       const step = await this.step(lane, lane.queue[0]!);
-      if (step === 'done') lane.queue.shift();
+      if (typeof step === 'number') {
+        // The lane sleeps here, not inside the step: what stays alive until the post is due (and so outlives the
+        // young generation, to be collected by a major GC) is one sleep, not every frame of the decision.
+        if (!(await sleepUntil(this.deps.clock, step, this.signal))) return;
+      } else if (step === 'done') lane.queue.shift();
       else if (step === 'lane_over' || step === 'halt') return;
     }
   }
@@ -180,7 +191,9 @@ export class CycleExecution {
   private async step(lane: Lane, post: PostRecord): Promise<Step> {
     const { clock } = this.deps;
     const { bot, cycle, state } = this.input;
-    const session = await state.refreshCooldown(lane.sessionId);
+    let session = state.session(lane.sessionId);
+    // A pause that ended is written down first (rare: most posts find their session active).
+    if (session && pauseOverBy(session, clock.now())) session = await state.refreshCooldown(lane.sessionId);
     if (!session) return this.endLane(lane, 'session_removed', null);
     // Dead, or frozen by Telegram (core/session-state.ts): nothing more is sent from it.
     const effective = sessionStateAt(session, clock.now());
@@ -209,7 +222,7 @@ export class CycleExecution {
         mode: cycle.mode,
         sessionId: session.id,
         groupKey: post.groupKey,
-        candidates: cycle.mode === 'enterprise' ? this.healthy(session.id).map((s) => s.id) : [],
+        candidates: this.healthyIds,
         facts: state.factsOf,
       });
       if (facts.kind === 'skip') return this.finish(post, 'skipped', facts.reason, facts.error);
@@ -234,7 +247,7 @@ export class CycleExecution {
     const pace = nextCall(state.lastCall.get(session.id) ?? null, due, this.pacing);
     const at = pace.at;
     if (Math.max(at, now) > cycle.deadlineAt) return this.late(post);
-    if (at > now) return this.sleepFor(at);
+    if (at > now) return at;
 
     if (!retrying && !this.reservations.has(post.id)) {
       const earliest = state.guard.earliest(post.groupKey, bot.settings.minGroupGapSeconds);
@@ -244,7 +257,7 @@ export class CycleExecution {
           return this.finish(post, 'skipped', 'group_gap', null);
         }
         this.waitedUntil.set(post.id, earliest);
-        return this.sleepFor(earliest);
+        return earliest;
       }
     }
 
@@ -259,10 +272,6 @@ export class CycleExecution {
     }
     const waited = this.waitedUntil.get(post.id) ?? Number.NEGATIVE_INFINITY;
     return this.send(lane, session, post, Math.max(pace.target, waited));
-  }
-
-  private async sleepFor(until: number): Promise<Step> {
-    return (await sleepUntil(this.deps.clock, until, this.signal)) ? 'again' : 'halt';
   }
 
   private target(groupKey: string): GroupTarget | null {
@@ -299,7 +308,13 @@ export class CycleExecution {
     if (!marked || !state.holdsLease()) return this.fenced(post);
     post.status = 'sending';
     post.attempts = attempts;
-    state.lastCall.set(session.id, laneCallAt(place, now, this.pacing));
+    const call = laneCallAt(place, now, this.pacing);
+    // Updated in place: a new record per post would live until the next post and end as old-generation garbage.
+    const last = state.lastCall.get(session.id);
+    if (last) {
+      last.target = call.target;
+      last.actual = call.actual;
+    } else state.lastCall.set(session.id, call);
 
     // Every message of the post (an album: all of it), with the random_ids fixed at planning — the same on a retry.
     const messages = messagesToForward(this.input.cycle.source, this.input.source, post.randomIds);
@@ -475,6 +490,9 @@ export class CycleExecution {
     for (const target of touched) this.startLane(target);
     return 'lane_over';
   }
+
+  /** The ids of `healthy(excluding)`, for the facts' decision (one function for the cycle, not one a post). */
+  private readonly healthyIds = (excluding: string): string[] => this.healthy(excluding).map((s) => s.id);
 
   /**
    * Healthy sessions other than `excluding`: alive, not limited, able to read the source, and free again before

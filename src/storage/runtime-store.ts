@@ -36,6 +36,7 @@ import type { Dialect } from './database.js';
 import type { CyclesTable, GroupFactsTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
 import { PostgresCommitter } from './postgres-commit.js';
 import { SqliteCommitter } from './sqlite-commit.js';
+import { SqliteSync } from './sqlite-sync.js';
 import { SqlRepository } from './repository.js';
 import type BetterSqlite3 from 'better-sqlite3';
 
@@ -136,13 +137,29 @@ export function sessionFromRow(row: Selectable<TelegramSessionsTable>): SessionI
 export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
   /** The engine's writer of `commit` batches. */
   private readonly committer: Pick<RuntimeStore, 'commit'>;
+  /** SQLite: the switch for commits that do not wait for the disk (null on PostgreSQL). */
+  private readonly sqliteSync: SqliteSync | null = null;
 
   /** `sqlite`: the handle SQLite's committer runs its prepared statements on (null on PostgreSQL). */
   constructor(db: Kysely<Schema>, dialect: Dialect, sqlite: BetterSqlite3.Database | null) {
     super(db, dialect);
     if (dialect === 'postgres') this.committer = new PostgresCommitter(db);
-    else if (sqlite) this.committer = new SqliteCommitter(db, sqlite);
-    else throw new Error('the SQLite runtime store needs the better-sqlite3 handle for its commits');
+    else if (sqlite) {
+      this.sqliteSync = new SqliteSync(sqlite);
+      this.committer = new SqliteCommitter(db, sqlite, this.sqliteSync);
+    } else throw new Error('the SQLite runtime store needs the better-sqlite3 handle for its commits');
+  }
+
+  /**
+   * A write that need not wait for the disk: on SQLite it commits with `synchronous = NORMAL` (no fsync holding
+   * the main thread, and with it every timer of the process); PostgreSQL's commit is unchanged. Lost only if the
+   * machine loses power before the next fsync — then it is redone: facts read again, a finished cycle found
+   * running with every post final and closed again.
+   */
+  private relaxed<T>(write: (db: Kysely<Schema>) => Promise<T>): Promise<T> {
+    const sync = this.sqliteSync;
+    if (!sync) return write(this.db);
+    return this.db.connection().execute((db) => sync.relaxed(() => write(db)));
   }
 
   async loadBot(botId: string): Promise<BotSnapshot | null> {
@@ -237,6 +254,10 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     return row ? cycleFromRow(row) : null;
   }
 
+  /**
+   * One transaction for the cycle and all its posts, on disk before it returns (SQLite: `synchronous = FULL`): a
+   * post never goes out with a random_id a power loss could take back.
+   */
   async createCycle(cycle: NewCycle, posts: NewPost[]): Promise<{ cycle: CycleRecord; posts: PostRecord[] }> {
     return this.db.transaction().execute(async (trx) => {
       const inserted = await trx
@@ -303,11 +324,13 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     reason: string | null,
     finishedAt: number,
   ): Promise<void> {
-    await this.db
-      .updateTable('cycles')
-      .set({ status, reason, finished_at: finishedAt })
-      .where('id', '=', this.bind(cycleId))
-      .execute();
+    await this.relaxed((db) =>
+      db
+        .updateTable('cycles')
+        .set({ status, reason, finished_at: finishedAt })
+        .where('id', '=', this.bind(cycleId))
+        .execute(),
+    );
   }
 
   markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
@@ -426,37 +449,42 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
   async saveGroupFacts(facts: readonly GroupFacts[]): Promise<void> {
     // One row per pair (the last read wins): PostgreSQL refuses a statement that updates a row twice.
     const latest = new Map(facts.map((f) => [`${f.sessionId}\u0000${f.groupKey}`, f]));
-    // 10 columns a row: 400 rows stay well under both engines' parameter limits.
+    // 10 columns a row: 400 rows stay well under both engines' parameter limits. Facts are a cache: they need not
+    // wait for the disk.
     for (const part of chunks([...latest.values()], 400)) {
-      await this.db
-        .insertInto('group_facts')
-        .values(
-          part.map((f) => ({
-            session_id: this.bind(f.sessionId),
-            group_key: f.groupKey,
-            checked_at: f.checkedAt,
-            member: flagValue(f.member),
-            can_write: flagValue(f.canWrite),
-            slowmode_seconds: f.slowmodeSeconds,
-            paid_stars: f.paidStars,
-            topic_closed: flagValue(f.topicClosed),
-            username: f.username,
-            error: f.error,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['session_id', 'group_key']).doUpdateSet((eb) => ({
-            checked_at: eb.ref('excluded.checked_at'),
-            member: eb.ref('excluded.member'),
-            can_write: eb.ref('excluded.can_write'),
-            slowmode_seconds: eb.ref('excluded.slowmode_seconds'),
-            paid_stars: eb.ref('excluded.paid_stars'),
-            topic_closed: eb.ref('excluded.topic_closed'),
-            username: eb.ref('excluded.username'),
-            error: eb.ref('excluded.error'),
-          })),
-        )
-        .execute();
+      await this.relaxed((db) => this.upsertFacts(db, part));
     }
+  }
+
+  private async upsertFacts(db: Kysely<Schema>, part: readonly GroupFacts[]): Promise<void> {
+    await db
+      .insertInto('group_facts')
+      .values(
+        part.map((f) => ({
+          session_id: this.bind(f.sessionId),
+          group_key: f.groupKey,
+          checked_at: f.checkedAt,
+          member: flagValue(f.member),
+          can_write: flagValue(f.canWrite),
+          slowmode_seconds: f.slowmodeSeconds,
+          paid_stars: f.paidStars,
+          topic_closed: flagValue(f.topicClosed),
+          username: f.username,
+          error: f.error,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['session_id', 'group_key']).doUpdateSet((eb) => ({
+          checked_at: eb.ref('excluded.checked_at'),
+          member: eb.ref('excluded.member'),
+          can_write: eb.ref('excluded.can_write'),
+          slowmode_seconds: eb.ref('excluded.slowmode_seconds'),
+          paid_stars: eb.ref('excluded.paid_stars'),
+          topic_closed: eb.ref('excluded.topic_closed'),
+          username: eb.ref('excluded.username'),
+          error: eb.ref('excluded.error'),
+        })),
+      )
+      .execute();
   }
 }

@@ -22,6 +22,7 @@ import {
 import { COUNTER_COLUMNS, COUNTER_FIELDS } from './bot-counters.js';
 import { int64 } from './codec.js';
 import type { Schema } from './schema.js';
+import type { SqliteSync } from './sqlite-sync.js';
 
 const MARK =
   "update posts set status = 'sending', attempts = ? where id = ? and status in ('planned', 'sending')";
@@ -45,6 +46,7 @@ export class SqliteCommitter {
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly sqlite: BetterSqlite3.Database,
+    private readonly sync: SqliteSync,
   ) {
     this.run = sqlite.transaction((batch: CommitBatch) => {
       const statements = this.statements();
@@ -62,14 +64,7 @@ export class SqliteCommitter {
   async commit(batch: CommitBatch): Promise<Set<string>> {
     refuseFences(batch.marks);
     // Holding Kysely's one connection keeps every other transaction out while the batch runs synchronously.
-    return this.db.connection().execute(async () => {
-      this.sqlite.pragma('synchronous = NORMAL');
-      try {
-        return this.run(batch);
-      } finally {
-        this.sqlite.pragma('synchronous = FULL');
-      }
-    });
+    return this.db.connection().execute(async () => this.sync.relaxed(() => this.run(batch)));
   }
 
   private statements(): Statements {
