@@ -17,6 +17,7 @@ import {
 import pg from 'pg';
 import type { Schema } from './schema.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { WalDurability } from './sqlite-durability.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -36,6 +37,8 @@ export interface Database {
   sqlite: BetterSqlite3.Database | null;
   /** Where it is, for logs (never the password). */
   description: string;
+  /** SQLite: plans committed without waiting for the disk, on disk before their posts (null on PostgreSQL). */
+  walDurability: WalDurability | null;
   close(): Promise<void>;
 }
 
@@ -134,6 +137,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       db,
       dialect: 'postgres',
       sqlite: null,
+      walDurability: null,
       description: redactUrl(config.url),
       close: () => db.destroy(),
     };
@@ -158,6 +162,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     db,
     dialect: 'sqlite',
     sqlite,
+    walDurability: new WalDurability(`${file}-wal`, () => checkpointer.sync()),
     description: file,
     async close() {
       await checkpointer.close();

@@ -36,6 +36,7 @@ import type { Dialect } from './database.js';
 import type { CyclesTable, GroupFactsTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
 import { PostgresCommitter } from './postgres-commit.js';
 import { SqliteCommitter } from './sqlite-commit.js';
+import type { WalDurability } from './sqlite-durability.js';
 import { SqliteSync } from './sqlite-sync.js';
 import { SqlRepository } from './repository.js';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -140,13 +141,22 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
   /** SQLite: the switch for commits that do not wait for the disk (null on PostgreSQL). */
   private readonly sqliteSync: SqliteSync | null = null;
 
-  /** `sqlite`: the handle SQLite's committer runs its prepared statements on (null on PostgreSQL). */
-  constructor(db: Kysely<Schema>, dialect: Dialect, sqlite: BetterSqlite3.Database | null) {
+  /**
+   * `sqlite`: the handle SQLite's committer runs its prepared statements on (null on PostgreSQL). `durability`:
+   * SQLite's plans then commit without waiting for the disk and are on disk before their posts
+   * (sqlite-durability.ts); without it they commit with FULL.
+   */
+  constructor(
+    db: Kysely<Schema>,
+    dialect: Dialect,
+    sqlite: BetterSqlite3.Database | null,
+    private readonly durability: WalDurability | null = null,
+  ) {
     super(db, dialect);
     if (dialect === 'postgres') this.committer = new PostgresCommitter(db);
     else if (sqlite) {
       this.sqliteSync = new SqliteSync(sqlite);
-      this.committer = new SqliteCommitter(db, sqlite, this.sqliteSync);
+      this.committer = new SqliteCommitter(db, sqlite, this.sqliteSync, durability);
     } else throw new Error('the SQLite runtime store needs the better-sqlite3 handle for its commits');
   }
 
@@ -255,11 +265,25 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
   }
 
   /**
-   * One transaction for the cycle and all its posts, on disk before it returns (SQLite: `synchronous = FULL`): a
-   * post never goes out with a random_id a power loss could take back.
+   * One transaction for the cycle and all its posts, on disk before any of them is sent: a post never goes out with
+   * a random_id a power loss could take back. PostgreSQL: the commit is synchronous. SQLite: the commit does not
+   * wait for the disk; the checkpointer's thread fsyncs it, and the commit that marks posts `sending` makes sure
+   * of it first (sqlite-durability.ts).
    */
   async createCycle(cycle: NewCycle, posts: NewPost[]): Promise<{ cycle: CycleRecord; posts: PostRecord[] }> {
-    return this.db.transaction().execute(async (trx) => {
+    const durability = this.durability;
+    if (!durability) return this.insertCycle(this.db, cycle, posts);
+    const created = await this.relaxed((db) => this.insertCycle(db, cycle, posts));
+    durability.committed();
+    return created;
+  }
+
+  private insertCycle(
+    db: Kysely<Schema>,
+    cycle: NewCycle,
+    posts: NewPost[],
+  ): Promise<{ cycle: CycleRecord; posts: PostRecord[] }> {
+    return db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('cycles')
         .values({
@@ -349,7 +373,7 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     if (batch.marks.length === 0 && batch.patches.length === 0 && batch.counters.size === 0) return new Set();
     // These commits need not wait for the disk (fsync): were the machine to lose this batch, its posts would go
     // out again with the same random_ids, which Telegram deduplicates. What must be on disk first — the
-    // random_ids (createCycle) — is committed synchronously. A crash of this process loses nothing either way.
+    // random_ids (createCycle) — is, before any mark. A crash of this process loses nothing either way.
     return this.committer.commit(batch);
   }
 
