@@ -13,8 +13,8 @@
  * from the lane's start it never sends more than its plan does (it only makes up time it lost); and two calls of a
  * session are never closer than the delay minus the share (97.5 % of it by default: 195 ms at the tightest
  * 0.2 s delay, 4.875 s at the default 5 s), nor more than `catchUpLimitMs` closer. A lane later than
- * `catchUpLimitMs` (a clock jump, a restart, a stall of seconds) has lost its plan: it moves with the delay, spaced
- * by the full delay from the call that went out.
+ * `catchUpLimitMs` (a machine that slept, a restart that took minutes) has lost its plan: it moves with the delay,
+ * spaced by the full delay from the call that went out.
  */
 
 export interface LanePacing {

@@ -237,6 +237,9 @@ export class CycleExecution {
       if (until > limit)
         return this.endLane(lane, unavailableReason(sessionStateAt(session, now)), session.statusReason);
       due = Math.max(due, until);
+      // Waiting out a FLOOD_WAIT moves the call's place: once the pause is over (and forgotten), the lane must not
+      // count that wait as lateness to make up — no shorter spacing right after Telegram asked for a wait.
+      this.waitedUntil.set(post.id, Math.max(this.waitedUntil.get(post.id) ?? until, until));
       if (lane.holdsSlot) {
         // Waiting out a FLOOD_WAIT must not keep another session from posting.
         lane.holdsSlot = false;

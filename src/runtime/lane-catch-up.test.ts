@@ -2,7 +2,7 @@
  * A lane that fell behind its plan returns to it (core/lane-pacing.ts), on the virtual clock: after a stalled
  * call and after the process froze while the lane waited (what a GC pause is), the posts are back on their planned
  * times within a few posts — never before them, never two closer than the delay minus the catch-up share. A lane
- * later than the limit moves with the delay instead.
+ * later than the limit (a minute) moves with the delay instead.
  */
 import { describe, expect, it } from 'vitest';
 import type { ForwardRequest, Gateway } from '../telegram/gateway.js';
@@ -50,7 +50,11 @@ class StallingGateway implements Gateway {
 }
 
 /** One bot, one session, GROUPS posts a second apart from the start; `drive` moves the clock. */
-async function lane(stalls: ReadonlyMap<number, number>, drive?: (clock: VirtualClock) => Promise<void>) {
+async function lane(
+  stalls: ReadonlyMap<number, number>,
+  drive?: (clock: VirtualClock) => Promise<void>,
+  sandbox = new MemorySandboxStore(),
+) {
   const clock = new VirtualClock();
   const store = new MemoryRuntimeStore();
   const botId = store.addBot({
@@ -59,11 +63,7 @@ async function lane(stalls: ReadonlyMap<number, number>, drive?: (clock: Virtual
     sessions: [{}],
     groups: Array.from({ length: GROUPS }, (_, i) => `-100${3_000_000_000 + i}`),
   });
-  const gateway = new StallingGateway(
-    new SandboxGateway({ clock, store: new MemorySandboxStore() }),
-    clock,
-    stalls,
-  );
+  const gateway = new StallingGateway(new SandboxGateway({ clock, store: sandbox }), clock, stalls);
   const runtime = new Runtime({ clock, gateway, store, options: { planningLeadMs: 0 } });
   let finished = false;
   runtime.events.on((e) => {
@@ -122,10 +122,36 @@ describe('a lane behind its plan', () => {
     expect(run.lateness.slice(13).every((l) => l === 0)).toBe(true);
   });
 
-  it('later than the limit (a stall of 3 s) it has lost its plan: the rest goes a full delay apart', async () => {
-    const run = await lane(new Map([[3, 4_000]]));
+  it('after a stall of seconds (a quick restart, thousands of bots planning) still makes up 25 ms a post', async () => {
+    // The 4th call is answered at 6 s: the 5th post goes out 2 s late, then 1975, 1950… ms.
+    const run = await lane(new Map([[3, 3_000]]));
     expectSpacedAndNeverEarly(run);
-    expect(run.times.slice(3, 8)).toEqual([3_000, 7_000, 8_000, 9_000, 10_000]);
-    expect(run.lateness.slice(4).every((l) => l === 3_000)).toBe(true);
+    expect(run.lateness.slice(4, 8)).toEqual([2_000, 1_975, 1_950, 1_925]);
+    expect(run.lateness.at(-1)).toBe(2_000 - 15 * 25);
+  });
+
+  it('does not make up a FLOOD_WAIT: after the wait Telegram asked for, the full delay again', async () => {
+    const clock = new VirtualClock();
+    const sandbox = new MemorySandboxStore();
+    // The 4th forward (at 3 s) is told to wait 3 s: it goes again at 6 s, the next ones a full delay apart.
+    await sandbox.addFault({
+      accountId: null,
+      groupKey: null,
+      method: 'forward',
+      fromAt: clock.now() + 3_000,
+      error: 'FLOOD_WAIT_3',
+      remaining: 1,
+    });
+    const run = await lane(new Map(), undefined, sandbox);
+    expect(run.statuses.every((s) => s === 'sent')).toBe(true);
+    expect(run.times.slice(0, 8)).toEqual([0, 1_000, 2_000, 3_000, 6_000, 7_000, 8_000, 9_000]);
+    for (let k = 5; k < run.times.length; k++) expect(run.times[k]! - run.times[k - 1]!).toBe(DELAY_MS);
+  });
+
+  it('later than the limit (a stall of 90 s) it has lost its plan: the rest goes a full delay apart', async () => {
+    const run = await lane(new Map([[3, 91_000]]));
+    expectSpacedAndNeverEarly(run);
+    expect(run.times.slice(3, 7)).toEqual([3_000, 94_000, 95_000, 96_000]);
+    expect(run.lateness.slice(4).every((l) => l === 90_000)).toBe(true);
   });
 });

@@ -32,9 +32,9 @@ export interface RuntimeOptions {
    */
   laneCatchUpShare: number;
   /**
-   * A call later than this behind its lane's schedule (a clock jump, a restart, a stall of seconds) re-bases the
-   * lane on when it went out: the plan is lost, the rest is spaced by the full delay from there. One second: what a
-   * cycle may start late and still be on time (`lateStartGraceMs`).
+   * A call later than this behind its lane's schedule re-bases the lane on when it went out: the plan is lost (a
+   * machine that slept, a restart that took minutes), the rest is spaced by the full delay from there. Anything
+   * shorter — GC pauses, a saturated event loop, thousands of bots planning at once, a quick restart — is made up.
    */
   laneCatchUpLimitMs: number;
   /**
@@ -72,7 +72,7 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   lateStartGraceMs: 1_000,
   restartBackoffMs: 5_000,
   laneCatchUpShare: 0.025,
-  laneCatchUpLimitMs: 1_000,
+  laneCatchUpLimitMs: 60_000,
   planningLeadMs: 1_000,
   groupFactsRefreshSeconds: 3600,
   // Five failures in a row is minutes of trying (10 + 20 + 40 + 80 s of waits between connects that each gave up),
