@@ -2,7 +2,7 @@
  * Opens the project database: SQLite (better-sqlite3 12, a file in the data directory) by default, or
  * PostgreSQL when DATABASE_URL=postgres://… is set. Both behind one Kysely schema.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -17,7 +17,7 @@ import {
 import pg from 'pg';
 import type { Schema } from './schema.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
-import { WalDurability } from './sqlite-durability.js';
+import { fsyncFile, WalDurability } from './sqlite-durability.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -153,6 +153,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   // Checkpoints run in a worker thread (sqlite-checkpointer.ts), not inside a commit on this thread.
   sqlite.pragma('wal_autocheckpoint = 0');
   const checkpointer = new SqliteCheckpointer(file);
+  // Plans a previous process committed without waiting for the disk, if it stopped before their fsync: on disk
+  // before this one sends anything from them.
+  if (existsSync(`${file}-wal`)) fsyncFile(`${file}-wal`);
   // 64-bit ids and random_ids come back as bigint, never as a rounded JS number.
   sqlite.defaultSafeIntegers(true);
   const db = new Kysely<Schema>({

@@ -412,7 +412,7 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
           ? this.sqliteSync!.relaxed(() => this.sqliteCycle()(cycle, posts))
           : this.sqliteCycle()(cycle, posts),
       );
-    durability?.committed();
+    durability?.committed(cycle.botId);
     return created(cycle, posts, ids.cycleId, ids.postIds);
   }
 

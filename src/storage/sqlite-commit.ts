@@ -69,7 +69,7 @@ export class SqliteCommitter {
     // Holding Kysely's one connection keeps every other transaction out while the batch runs synchronously.
     return this.db.connection().execute(async () => {
       // The forwards follow these marks: the plans that fixed their random_ids are on disk first.
-      if (batch.marks.length > 0) this.durability?.ensure();
+      if (batch.marks.length > 0) this.durability?.ensure(batch.marks.map((m) => m.botId));
       return this.sync.relaxed(() => this.run(batch));
     });
   }

@@ -40,18 +40,21 @@ function heldBackground() {
 }
 
 describe('plans on disk before their posts', () => {
-  it('a mark right after a plan fsyncs the WAL itself while the background fsync has not answered', async () => {
+  it('a mark right after its bot’s plan fsyncs the WAL itself while the background fsync has not answered', async () => {
     const synced: string[] = [];
     const held = heldBackground();
     const durability = new WalDurability('/data/stagger.db-wal', held.background, (f) => synced.push(f));
     // nothing committed yet: nothing to sync
-    durability.ensure();
+    durability.ensure(['7']);
     expect(synced).toEqual([]);
-    durability.committed();
-    durability.ensure();
+    durability.committed('7');
+    // another bot's posts do not wait for bot 7's plan
+    durability.ensure(['8']);
+    expect(synced).toEqual([]);
+    durability.ensure(['8', '7']);
     expect(synced).toEqual(['/data/stagger.db-wal']);
     // once synced, a second mark does not sync again
-    durability.ensure();
+    durability.ensure(['7']);
     expect(durability.inlineSyncs).toBe(1);
     await held.answer();
     expect(durability.inlineSyncs).toBe(1);
@@ -61,13 +64,13 @@ describe('plans on disk before their posts', () => {
     const synced: string[] = [];
     const held = heldBackground();
     const durability = new WalDurability('/wal', held.background, (f) => synced.push(f));
-    durability.committed();
+    durability.committed('7');
     await held.answer();
-    durability.ensure();
+    durability.ensure(['7']);
     expect(synced).toEqual([]);
     // a plan made after that fsync began is not covered by it
-    durability.committed();
-    durability.ensure();
+    durability.committed('7');
+    durability.ensure(['7']);
     expect(synced).toEqual(['/wal']);
   });
 
@@ -78,9 +81,9 @@ describe('plans on disk before their posts', () => {
       () => Promise.reject(new Error('EIO')),
       (f) => synced.push(f),
     );
-    durability.committed();
+    durability.committed('7');
     await new Promise((r) => setImmediate(r));
-    durability.ensure();
+    durability.ensure(['7']);
     expect(synced).toEqual(['/wal']);
   });
 
