@@ -3,8 +3,11 @@
  * thousand bots starting at once (a restart) do not hold the event loop for seconds. Without I/O of its own
  * (SQLite is synchronous, the sandbox answers at once) one bot's planning runs to its end in a single stretch of
  * microtasks; a thousand of them ran back to back, and every post due meanwhile — and every commit — waited.
- * `next()` resolves one waiter per turn of the event loop (the Clock's `defer`), so each stretch is one bot's step
- * and timers and commits run between them. It is not a lock: a bot waiting on Telegram holds no turn.
+ * `next()` resolves waiters a few per turn of the event loop (the Clock's `defer`), so timers and commits run
+ * between the stretches. How many: as many as keep a turn of the loop within `TURN_BUDGET_MS` — one at a time
+ * while each is a millisecond of planning on SQLite, more while each is a query's round trip (PostgreSQL), whose
+ * waits let the loop go on by themselves. It is not a lock: a bot waiting on Telegram or the database holds no
+ * turn.
  *
  * Earliest deadline first: the bot whose cycle starts soonest goes first, so a bot that began planning finishes
  * before the next begins (round robin would finish them all late, together).
@@ -17,11 +20,18 @@ interface Waiter {
   resolve: () => void;
 }
 
+/** A turn of the event loop this long or shorter lets twice the waiters go the next time; a longer one, fewer. */
+const TURN_BUDGET_MS = 4;
+const MAX_PER_TURN = 64;
+
 export class Turns {
   /** A binary min-heap by (deadline, order of asking). */
   private readonly heap: Waiter[] = [];
   private order = 0;
   private scheduled = false;
+  /** Waiters let go a turn, and when the last turn began (-1: none under way). */
+  private perTurn = 1;
+  private lastTurnAt = -1;
 
   constructor(private readonly clock: Clock) {}
 
@@ -43,8 +53,23 @@ export class Turns {
     this.scheduled = true;
     this.clock.defer(() => {
       this.scheduled = false;
-      this.pop()?.resolve();
-      if (this.heap.length > 0) this.schedule();
+      const now = this.clock.now();
+      if (this.lastTurnAt >= 0) {
+        // Short turns: twice as many. Long ones: as many as the last turn's cost a waiter says fit the budget.
+        const took = now - this.lastTurnAt;
+        this.perTurn =
+          took <= TURN_BUDGET_MS
+            ? Math.min(MAX_PER_TURN, this.perTurn * 2)
+            : Math.max(1, Math.floor((this.perTurn * TURN_BUDGET_MS) / took));
+      }
+      for (let i = 0; i < this.perTurn && this.heap.length > 0; i++) this.pop()!.resolve();
+      if (this.heap.length > 0) {
+        this.lastTurnAt = now;
+        this.schedule();
+      } else {
+        this.lastTurnAt = -1;
+        this.perTurn = 1;
+      }
     });
   }
 
