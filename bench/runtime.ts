@@ -1,250 +1,221 @@
 /**
- * Runtime benchmark: many bots on the sandbox (zero latency) on the real clock. Reports dispatch lateness (actual
- * minus planned send time) p50/p99/max, throughput, CPU, and memory per running bot beyond its plan — in memory
- * and on the durable path (SQLite, PostgreSQL).
+ * Runtime benchmark: many bots on the sandbox (zero latency) on the real clock, against the floor measured in the
+ * same run — bare Node timers at the same load, with the same Node flags. Reports dispatch lateness (the time the
+ * forward started − the time it was due) p50/p99/p99.9/max and each as a ratio to the floor, throughput, CPU per
+ * post (and PostgreSQL's, from /proc of its backends), GC, and memory per running bot beyond its plan — in memory
+ * and on the durable paths (SQLite, PostgreSQL). Every run is a process of its own (a fresh heap, the same flags).
  *
- *   npm run bench:runtime                       the standard scenarios
- *   npm run bench:runtime -- --store sqlite --bots 1000 --rate 5 --seconds 10
+ *   npm run bench:runtime                          the standard scenarios (15 s, 3 runs each, BENCH_RUNS)
+ *   npm run bench:runtime -- --side-by-side        1,000 timed events a second for 60 s after a 5 s warm-up:
+ *                                                  the floor, memory, SQLite, PostgreSQL
+ *   npm run bench:runtime -- --soak                10 minutes (--minutes, BENCH_SOAK_MINUTES) of one-minute
+ *                                                  cycles on SQLite (--store): p99 per minute
+ *   npm run bench:runtime -- --store sqlite --bots 1000 --rate 5 --seconds 10 [--warmup 5] [--runs 3]
  *
- * The sandbox keeps its records in memory in every scenario: what is measured is Stagger's own persistence.
+ * One run alone (to profile it): `--child '{"contender":"sqlite","bots":1000,"rate":1,"warmupSeconds":5,
+ * "seconds":20,"leadMs":5000,"cycles":"cycle"}'`.
+ * `--store` takes a list (`memory,sqlite,postgres`); `--no-floor` leaves the floor out. BENCH_DEBUG=1 prints the
+ * figures of every second to stderr. The sandbox answers from memory and keeps no record of deliveries: what is
+ * measured is Stagger (its timers, its persistence), not the harness.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { performance } from 'node:perf_hooks';
 import { SystemClock } from '../src/runtime/clock.js';
 import { MemoryRuntimeStore } from '../src/runtime/memory-store.js';
 import { Runtime } from '../src/runtime/runtime.js';
-import type { RuntimeStore } from '../src/runtime/store.js';
-import { openStore, type Store } from '../src/storage/store.js';
-import type { ForwardRequest, Gateway } from '../src/telegram/gateway.js';
 import { SandboxGateway } from '../src/telegram/sandbox/sandbox-gateway.js';
 import { MemorySandboxStore } from '../src/telegram/sandbox/sandbox-store.js';
-import { createTestDatabase } from '../test/support/postgres.js';
-import { seedBot } from '../test/support/seed.js';
-import { median, percentile, report } from './report.js';
+import { median, report } from './report.js';
+import { runOne, type Contender, type RunResult, type RunSpec } from './runtime-run.js';
 
-type Engine = 'memory' | 'sqlite' | 'postgres';
 const gc = (globalThis as { gc?: () => void }).gc;
 
-interface Scenario {
-  store: Engine;
-  bots: number;
-  /** Posts per second per bot (one session, delay 1/rate). */
-  rate: number;
-  seconds: number;
+const { values } = parseArgs({
+  options: {
+    child: { type: 'string' },
+    'side-by-side': { type: 'boolean' },
+    soak: { type: 'boolean' },
+    minutes: { type: 'string' },
+    store: { type: 'string' },
+    bots: { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    runs: { type: 'string' },
+    'no-floor': { type: 'boolean' },
+  },
+});
+
+/** Runs one spec in a child process with this process's Node flags. */
+function runInChild(spec: RunSpec): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(
+      fileURLToPath(new URL('../bin/run-ts.mjs', import.meta.url)),
+      [fileURLToPath(import.meta.url), '--child', JSON.stringify(spec)],
+      { execArgv: process.execArgv, stdio: ['ignore', 2, 2, 'ipc'] },
+    );
+    let result: RunResult | null = null;
+    child.on('message', (m) => (result = m as RunResult));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`benchmark run ${spec.contender} exited with ${code}`)),
+    );
+  });
 }
 
-/** Records when each forward reached the gateway, with sub-millisecond precision. */
-class TimingGateway implements Gateway {
-  readonly calls: { postId: string; at: number }[] = [];
-  constructor(private readonly inner: Gateway) {}
-  checkSource(...args: Parameters<Gateway['checkSource']>) {
-    return this.inner.checkSource(...args);
-  }
-  readSource(...args: Parameters<Gateway['readSource']>) {
-    return this.inner.readSource(...args);
-  }
-  forward(request: ForwardRequest) {
-    this.calls.push({ postId: request.trace!.postId!, at: performance.timeOrigin + performance.now() });
-    return this.inner.forward(request);
-  }
-  preflight(...args: Parameters<Gateway['preflight']>) {
-    return this.inner.preflight(...args);
-  }
-  groupFacts(...args: Parameters<Gateway['groupFacts']>) {
-    return this.inner.groupFacts(...args);
-  }
-  release(id: string) {
-    return this.inner.release(id);
-  }
-  close() {
-    return this.inner.close();
-  }
+interface Group {
+  /** The load every contender of the group gets (the floor is measured at it). */
+  load: Omit<RunSpec, 'contender'>;
+  contenders: Contender[];
 }
 
-async function openEngine(
-  engine: Engine,
-): Promise<{ runtime: RuntimeStore; store: Store | null; close(): Promise<void> }> {
-  if (engine === 'memory') return { runtime: new MemoryRuntimeStore(), store: null, close: async () => {} };
-  const dataDir = mkdtempSync(join(tmpdir(), 'stagger-bench-'));
-  const pg = engine === 'postgres' ? await createTestDatabase() : null;
-  const store = await openStore({ dataDir, url: pg?.url, poolSize: 10 });
-  return {
-    runtime: store.runtime,
-    store,
-    async close() {
-      await store.close();
-      await pg?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+/** The table's columns (the JSON has every figure). */
+const TABLE = [
+  'contender',
+  'bots',
+  'rate',
+  'warmup_s',
+  'window_s',
+  'posts_per_s',
+  'unsent',
+  'p50_ms',
+  'p99_ms',
+  'p99_9_ms',
+  'max_ms',
+  'p50_x_floor',
+  'p99_x_floor',
+  'p99_9_x_floor',
+  'max_x_floor',
+  'cpu_ms_per_post',
+  'server_cpu_ms_per_post',
+  'major_gcs',
+  'max_gc_pause_ms',
+  'minor_gcs_per_1k_posts',
+  'heap_end_mb',
+  'runs',
+];
 
-async function addBots(
-  engine: Awaited<ReturnType<typeof openEngine>>,
-  count: number,
-  groups: number,
-  rate: number,
-) {
-  const ids: string[] = [];
-  const keys = (b: number) => Array.from({ length: groups }, (_, i) => `-100${1_000_000_000 + b * 1000 + i}`);
-  // One cycle covers the measured window (the next would begin a minute after it).
-  const settings = { delayBetweenPosts: 1 / rate, delayBetweenCycles: 60, minGroupGapSeconds: 0 };
-  for (let b = 0; b < count; b++) {
-    if (engine.store) {
-      const { botId } = await seedBot(engine.store, {
-        name: `bench ${b}`,
-        sessions: 1,
-        groups: keys(b),
-        settings,
-      });
-      await engine.store.bots.start(botId, 'enterprise', null);
-      ids.push(botId);
-    } else {
-      ids.push(
-        (engine.runtime as MemoryRuntimeStore).addBot({
-          mode: 'enterprise',
-          settings,
-          sessions: [{}],
-          groups: keys(b),
-        }),
+/** Which lateness figures get a ratio to the floor. */
+const LATENESS = ['p50_ms', 'p99_ms', 'p99_9_ms', 'max_ms'] as const;
+
+async function main(): Promise<void> {
+  const stores = values.store?.split(',').map((s) => s.trim() as Contender);
+  const floor = values['no-floor'] ? [] : (['floor'] as Contender[]);
+  let groups: Group[];
+  let runs = Number(values.runs ?? process.env.BENCH_RUNS ?? 3);
+  const base = { bots: Number(values.bots ?? 1000), rate: Number(values.rate ?? 1), leadMs: 5_000 };
+  if (values.soak) {
+    const minutes = Number(values.minutes ?? process.env.BENCH_SOAK_MINUTES ?? 10);
+    runs = Number(values.runs ?? 1);
+    groups = [
+      {
+        load: { ...base, warmupSeconds: 5, seconds: minutes * 60, cycles: 'minutes' },
+        contenders: [...floor, ...(stores ?? ['sqlite'])],
+      },
+    ];
+  } else if (values['side-by-side']) {
+    groups = [
+      {
+        load: {
+          ...base,
+          warmupSeconds: Number(values.warmup ?? 5),
+          seconds: Number(values.seconds ?? 60),
+          cycles: 'cycle',
+        },
+        contenders: [...floor, ...(stores ?? ['memory', 'sqlite', 'postgres'])],
+      },
+    ];
+  } else if (stores) {
+    groups = [
+      {
+        load: {
+          ...base,
+          warmupSeconds: Number(values.warmup ?? 0),
+          seconds: Number(values.seconds ?? 10),
+          cycles: 'cycle',
+        },
+        contenders: [...floor, ...stores],
+      },
+    ];
+  } else {
+    const standard = { ...base, warmupSeconds: 0, cycles: 'cycle' as const };
+    groups = [
+      { load: { ...standard, seconds: 15 }, contenders: [...floor, 'memory', 'sqlite', 'postgres'] },
+      { load: { ...standard, rate: 5, seconds: 10 }, contenders: [...floor, 'sqlite'] },
+    ];
+  }
+
+  const rows: Record<string, unknown>[] = [];
+  const minutes: Record<string, unknown>[] = [];
+  for (const group of groups) {
+    const results = new Map<Contender, RunResult[]>();
+    // Rounds, not one contender after another: a quiet or a busy spell of a shared machine hits them all.
+    for (let round = 0; round < runs; round++) {
+      for (const contender of group.contenders) {
+        const result = await runInChild({ ...group.load, contender });
+        results.set(contender, [...(results.get(contender) ?? []), result]);
+        if (process.env.BENCH_DEBUG) debugSeconds(result);
+      }
+    }
+    const medians = new Map([...results].map(([c, list]) => [c, medianRow(list.map((r) => r.figures))]));
+    const floorRow = medians.get('floor');
+    for (const [contender, row] of medians) {
+      const ratios = Object.fromEntries(
+        LATENESS.map((k) => [
+          `${k.replace('_ms', '')}_x_floor`,
+          floorRow && contender !== 'floor' ? (row[k] as number) / (floorRow[k] as number) : null,
+        ]),
       );
+      rows.push({ ...row, ...ratios, rate: group.load.rate, warmup_s: group.load.warmupSeconds });
+    }
+    if (values.soak) {
+      for (const [contender, list] of results) {
+        const run = list[0]!;
+        for (const m of run.perMinute) {
+          minutes.push({
+            contender,
+            minute: m.slice + 1,
+            posts: m.posts,
+            p50_ms: m.p50_ms,
+            p99_ms: m.p99_ms,
+            p99_9_ms: m.p99_9_ms,
+            max_ms: m.max_ms,
+            late_over_5ms_pct: m.late_over_5ms_pct,
+            major_gcs: run.majorGcByMinute[m.slice] ?? 0,
+            p99_x_first_minute: m.p99_ms / run.perMinute[0]!.p99_ms,
+          });
+        }
+      }
     }
   }
-  return ids;
+  report('runtime', rows, TABLE);
+  if (minutes.length > 0) {
+    process.stdout.write('\n');
+    report('runtime-per-minute', minutes);
+  }
+  if (!values.soak && !values['side-by-side'] && !stores) {
+    process.stdout.write('\n');
+    report('runtime-memory', [await memoryPerBot()]);
+  }
 }
 
-async function plannedAt(
-  engine: Awaited<ReturnType<typeof openEngine>>,
-  ids: string[],
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  if (engine.store) {
-    const rows = await engine.store.db.selectFrom('posts').select(['id', 'planned_at']).execute();
-    for (const r of rows) out.set(String(r.id), Number(r.planned_at));
-  } else {
-    for (const id of ids)
-      for (const p of (engine.runtime as MemoryRuntimeStore).listPosts(id)) out.set(p.id, p.plannedAt);
+function debugSeconds(result: RunResult): void {
+  process.stderr.write(`${result.contender}: second posts p50 p99 max late>5ms%\n`);
+  for (const s of result.perSecond) {
+    process.stderr.write(
+      `  ${s.slice} ${s.posts} ${s.p50_ms.toFixed(2)} ${s.p99_ms.toFixed(2)} ${s.max_ms.toFixed(2)} ${s.late_over_5ms_pct.toFixed(1)}\n`,
+    );
+  }
+}
+
+/** The median of every numeric figure over the runs (other fields from the first run). */
+function medianRow(runs: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...runs[0], runs: runs.length };
+  for (const [key, value] of Object.entries(runs[0]!)) {
+    if (typeof value === 'number') out[key] = median(runs.map((r) => r[key] as number));
   }
   return out;
-}
-
-async function run(s: Scenario) {
-  const engine = await openEngine(s.store);
-  const clock = new SystemClock();
-  // One cycle per bot covers the whole run: `rate × seconds` posts, one session each.
-  const groups = Math.ceil(s.rate * s.seconds) + 1;
-  const ids = await addBots(engine, s.bots, groups, s.rate);
-  const gateway = new TimingGateway(
-    new SandboxGateway({
-      clock,
-      store: new MemorySandboxStore(),
-      flood: { burst: 1e9, refillPerSecond: 1e9 },
-    }),
-  );
-  // Every bot plans its cycle within the lead (they start over one second); posting is then measured in the
-  // steady state. Starting many bots at once is measured on its own: `plan_all_s`.
-  const leadMs = 5_000;
-  const runtime = new Runtime({ clock, gateway, store: engine.runtime, options: { planningLeadMs: leadMs } });
-  let planned = 0;
-  let allPlannedAt = 0;
-  runtime.events.on((e) => {
-    if (e.type === 'cycle.started' && ++planned === ids.length) allPlannedAt = Date.now();
-  });
-  gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const cpu0 = process.cpuUsage();
-  const t0 = Date.now();
-  // Bots start spread over one second, as customers do: the load is steady, not one burst per second.
-  await Promise.all(
-    ids.map(
-      (id, i) =>
-        new Promise<void>((resolve) =>
-          setTimeout(
-            () => {
-              runtime.startBot(id);
-              resolve();
-            },
-            (i * 1000) / ids.length,
-          ),
-        ),
-    ),
-  );
-  // Heap once every bot has planned its cycle (no forced GC here: a pause would shift lanes for the whole run).
-  await new Promise((r) => setTimeout(r, Math.min(2000, (s.seconds * 1000) / 3)));
-  const heapRunning = process.memoryUsage().heapUsed;
-  const elu0 = performance.eventLoopUtilization();
-  await new Promise((r) => setTimeout(r, Math.max(0, leadMs + s.seconds * 1000 - (Date.now() - t0))));
-  const elapsed = (Date.now() - t0 - leadMs) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const elu = performance.eventLoopUtilization(elu0);
-  // Only what was sent in the measured window counts (not calls that finish during shutdown).
-  const windowEnd = performance.timeOrigin + performance.now();
-  await runtime.close();
-  gateway.calls.splice(0, gateway.calls.length, ...gateway.calls.filter((c) => c.at <= windowEnd));
-  const plannedTimes = await plannedAt(engine, ids);
-  const lateness = gateway.calls
-    .map((c) => c.at - plannedTimes.get(c.postId)!)
-    .filter((x) => Number.isFinite(x));
-  if (process.env.BENCH_DEBUG) {
-    const bySecond = new Map<number, number[]>();
-    for (const c of gateway.calls) {
-      const sec = Math.floor((c.at - t0) / 1000);
-      bySecond.set(sec, [...(bySecond.get(sec) ?? []), c.at - plannedTimes.get(c.postId)!]);
-    }
-    const late = gateway.calls.filter((c) => c.at - plannedTimes.get(c.postId)! > 50);
-    console.error(
-      'late posts by bot index:',
-      late
-        .slice(0, 20)
-        .map((c) => c.postId)
-        .join(' '),
-    );
-    for (const [sec, l] of [...bySecond].sort((a, b) => a[0] - b[0])) {
-      console.error(
-        sec,
-        l.length,
-        percentile(l, 50).toFixed(1),
-        percentile(l, 99).toFixed(1),
-        Math.max(...l).toFixed(1),
-      );
-    }
-  }
-  const result = {
-    store: s.store,
-    bots: s.bots,
-    target_posts_per_s: s.bots * s.rate,
-    posts: gateway.calls.length,
-    // Steady throughput: the median of whole seconds (the first and the last are partly start-up and shutdown).
-    posts_per_s: steadyRate(gateway.calls.map((c) => c.at)),
-    lateness_p50_ms: percentile(lateness, 50),
-    lateness_p99_ms: percentile(lateness, 99),
-    lateness_max_ms: Math.max(...lateness),
-    cpu_percent: ((cpu.user + cpu.system) / 1000 / (elapsed * 1000 + leadMs)) * 100,
-    // How busy the main thread was while posting (1 = saturated).
-    event_loop_utilization: elu.utilization,
-    plan_all_s: allPlannedAt > 0 ? (allPlannedAt - t0) / 1000 : Number.NaN,
-    heap_growth_per_bot_kb: (heapRunning - heapBefore) / s.bots / 1024,
-    posts_per_bot_plan: groups,
-    commits: runtime.batcher.stats.commits,
-    items_per_commit: runtime.batcher.stats.items / Math.max(1, runtime.batcher.stats.commits),
-  };
-  await engine.close();
-  return result;
-}
-
-function steadyRate(times: number[]): number {
-  if (times.length === 0) return 0;
-  const first = Math.min(...times);
-  const buckets = new Map<number, number>();
-  for (const t of times) {
-    const k = Math.floor((t - first) / 1000);
-    buckets.set(k, (buckets.get(k) ?? 0) + 1);
-  }
-  const keys = [...buckets.keys()].sort((a, b) => a - b).slice(1, -1);
-  return keys.length === 0 ? times.length : median(keys.map((k) => buckets.get(k)!));
 }
 
 /** Memory per running bot beyond its plan: two plan sizes, extrapolated to a plan of zero posts. */
@@ -289,49 +260,15 @@ async function memoryPerBot() {
   };
 }
 
-const { values } = parseArgs({
-  options: {
-    store: { type: 'string' },
-    bots: { type: 'string' },
-    rate: { type: 'string' },
-    seconds: { type: 'string' },
-  },
-});
-
-if (values.store) {
-  report('runtime', [
-    await run({
-      store: values.store as Engine,
-      bots: Number(values.bots ?? 1000),
-      rate: Number(values.rate ?? 1),
-      seconds: Number(values.seconds ?? 10),
-    }),
-  ]);
+if (values.child) {
+  // A run in its own process: the result goes back to the parent (started by hand, to profile it: to stdout).
+  const result = await runOne(JSON.parse(values.child) as RunSpec);
+  if (process.send) process.send(result, () => process.exit(0));
+  else {
+    report('runtime', [result.figures]);
+    process.exit(0);
+  }
 } else {
-  // Shared machines are noisy: each scenario runs RUNS times; the table shows the median of each figure.
-  const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-  const scenarios: Scenario[] = [
-    { store: 'memory', bots: 1000, rate: 1, seconds: 15 },
-    { store: 'sqlite', bots: 1000, rate: 1, seconds: 15 },
-    { store: 'postgres', bots: 1000, rate: 1, seconds: 15 },
-    { store: 'sqlite', bots: 1000, rate: 5, seconds: 10 },
-  ];
-  const rows: Record<string, unknown>[] = [];
-  for (const scenario of scenarios) {
-    const runs: Record<string, unknown>[] = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await run(scenario));
-    rows.push(medianRow(runs));
-  }
-  report('runtime', rows);
-  report('runtime-memory', [await memoryPerBot()]);
+  await main();
+  process.exit(0);
 }
-
-/** The median of every numeric figure over the runs (other fields from the first run). */
-function medianRow(runs: Record<string, unknown>[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...runs[0], runs: runs.length };
-  for (const [key, value] of Object.entries(runs[0]!)) {
-    if (typeof value === 'number') out[key] = median(runs.map((r) => r[key] as number));
-  }
-  return out;
-}
-process.exit(0);

@@ -136,6 +136,22 @@ describe('decideByFacts: skip, or hand over in enterprise mode', () => {
       decideByFacts({ mode: 'enterprise', sessionId: 'b', groupKey: 'g1', candidates: ['a'], facts: known }),
     ).toEqual({ kind: 'go' });
   });
+
+  it('candidates given as a function are asked for the post’s session, only when the facts forbid the post', () => {
+    const asked: string[] = [];
+    const candidates = (sessionId: string) => {
+      asked.push(sessionId);
+      return ['a', 'b', 'c'].filter((s) => s !== sessionId);
+    };
+    expect(
+      decideByFacts({ mode: 'enterprise', sessionId: 'b', groupKey: 'g1', candidates, facts: known }),
+    ).toEqual({ kind: 'go' });
+    expect(asked).toEqual([]);
+    expect(
+      decideByFacts({ mode: 'enterprise', sessionId: 'a', groupKey: 'g1', candidates, facts: known }),
+    ).toMatchObject({ kind: 'hand_over', to: ['b'] });
+    expect(asked).toEqual(['a']);
+  });
 });
 
 describe('freshness: at most once per (session, group) per interval', () => {

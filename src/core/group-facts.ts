@@ -101,8 +101,12 @@ export interface FactsDecisionInput {
   mode: ExecutionMode;
   sessionId: string;
   groupKey: string;
-  /** The other sessions that could take a post over now (alive, not limited), in the runtime's order. */
-  candidates: readonly string[];
+  /**
+   * The other sessions that could take a post over now (alive, not limited), in the runtime's order — or how to
+   * find them for `sessionId`: asked only when the facts forbid the post (the runtime decides for every post it
+   * sends, and most may go).
+   */
+  candidates: readonly string[] | ((sessionId: string) => readonly string[]);
   facts: FactsLookup;
 }
 
@@ -114,9 +118,9 @@ export interface FactsDecisionInput {
 export function decideByFacts(input: FactsDecisionInput): FactsDecision {
   const verdict = judgeGroupFacts(input.facts(input.sessionId, input.groupKey));
   if (verdict.kind === 'go' || input.mode !== 'enterprise') return verdict;
-  const to = input.candidates.filter(
-    (s) => s !== input.sessionId && knownToAllow(input.facts(s, input.groupKey)),
-  );
+  const candidates =
+    typeof input.candidates === 'function' ? input.candidates(input.sessionId) : input.candidates;
+  const to = candidates.filter((s) => s !== input.sessionId && knownToAllow(input.facts(s, input.groupKey)));
   return to.length > 0 ? { kind: 'hand_over', reason: verdict.reason, error: verdict.error, to } : verdict;
 }
 

@@ -28,6 +28,7 @@ import { recordFinal } from './post-results.js';
 import { CycleExecution, type CycleDeps } from './cycle-execution.js';
 import { anyFactsDue } from '../core/group-facts.js';
 import { refreshGroupFacts } from './group-facts-refresh.js';
+import type { Turns } from './turns.js';
 import type { EventBus } from './events.js';
 import type { RandomSource } from './random.js';
 import type { Lease } from './lease.js';
@@ -38,6 +39,8 @@ export interface RunnerDeps extends CycleDeps {
   events: EventBus;
   random: RandomSource;
   logger: Logger;
+  /** One bot's burst of work (loading, planning) a turn of the event loop (turns.ts). */
+  turns: Turns;
 }
 
 /** `cancel`: a customer's stop — the rest of the cycle is cancelled. `suspend`: shutdown or hand-over — the
@@ -119,10 +122,14 @@ export class BotRunner {
     const { store, clock } = this.deps;
     this.startedAt = clock.now();
     const signal = this.controller.signal;
+    // Loading and planning take turns with every other bot's (turns.ts): a restart of a thousand bots is no
+    // seconds-long stretch without a timer. Loading is due at once.
+    await this.deps.turns.next(this.startedAt);
     const first = await store.loadBot(this.botId);
     if (!first) return 'deleted';
     const state = new BotState(this.botId, first.userId, this.deps, this.lease);
     this.state = state;
+    await this.deps.turns.next(this.startedAt);
     await state.load(first);
     state.emit({ type: 'bot.started' });
     let exit: RunnerExit = 'stopped';
@@ -289,8 +296,9 @@ export class BotRunner {
    * Reads the facts the cycle will need that are due (core/group-facts.ts): the planned pairs, and in enterprise
    * mode who could take over a group its planned session may not post to.
    */
-  private async refreshFacts(bot: BotSnapshot, planned: CyclePlan): Promise<void> {
+  private async refreshFacts(bot: BotSnapshot, planned: CyclePlan, due: number): Promise<void> {
     await refreshGroupFacts(this.deps, this.st, {
+      due,
       botId: this.botId,
       mode: planned.mode,
       planned: planned.plan.posts.map((p) => ({ sessionId: p.session.id, groupKey: p.group })),
@@ -312,7 +320,7 @@ export class BotRunner {
     );
     if (!due) return;
     const planned = this.planAt(bot, next.at);
-    if (planned.ok) await this.refreshFacts(bot, planned);
+    if (planned.ok) await this.refreshFacts(bot, planned, next.at - this.deps.options.planningLeadMs);
   }
 
   /** Plans the cycle, fixes every post's random_id, and stores it all in one transaction. */
@@ -320,7 +328,10 @@ export class BotRunner {
     bot: BotSnapshot,
     next: NextStart,
   ): Promise<{ cycle: CycleRecord; posts: PostRecord[] } | null> {
-    const { store, random } = this.deps;
+    const { store, random, turns, options } = this.deps;
+    // The plan is due before its start's lead: the bot whose cycle starts soonest plans first.
+    const due = next.at - options.planningLeadMs;
+    await turns.next(due);
     let planned = this.planAt(bot, next.at);
     if (!planned.ok) {
       await this.attention(planned.reason, planned.message);
@@ -341,8 +352,9 @@ export class BotRunner {
     }
     const { mode, plan } = planned;
     // Know the groups before posting (paid messages, closed topics, rights, slow mode): stale facts are read now.
-    await this.refreshFacts(bot, planned);
+    await this.refreshFacts(bot, planned, due);
     if (this.controller.signal.aborted) return null;
+    await turns.next(due);
     const runMs = (plan.lastPostAtSeconds + plan.delayBetweenPosts) * 1000;
     const expectedEndAt = next.at + runMs;
     const deadlineAt =

@@ -5,6 +5,7 @@
  * Every change that must survive a restart is written through to the store here, in one place.
  */
 import type { GroupFacts } from '../core/group-facts.js';
+import type { LaneCall } from '../core/lane-pacing.js';
 import type { BotSnapshot, PairState, SessionInfo } from '../core/model.js';
 import { afterConnectFailure } from '../core/reachability.js';
 import { pauseOverBy } from '../core/session-state.js';
@@ -21,10 +22,10 @@ export class BotState {
   userId: string;
   readonly sessions = new Map<string, SessionInfo>();
   /**
-   * When each session last called forward: the time the scheduler gave the call, and the time it really went
-   * out (later by timer jitter, or by a stall). A session never sends two posts closer than the delay.
+   * Each session's last forward: its place on the lane's schedule, and when it really went out (later by timer
+   * lateness, a pause, a stall). The next call is spaced from it (core/lane-pacing.ts).
    */
-  readonly lastCall = new Map<string, { scheduled: number; actual: number }>();
+  readonly lastCall = new Map<string, LaneCall>();
   readonly pairs = new Map<string, PairState>();
   /** What each session knows about each group (core/group-facts.ts), by pairKey. */
   private readonly facts = new Map<string, GroupFacts>();

@@ -4,7 +4,8 @@
  * the first failure: every post ends with a result.
  *
  * Timing rules it keeps, whatever happens:
- * - a session never calls forward twice closer than `delay_between_posts` (retries and hand-offs included);
+ * - a session never calls forward twice closer than `delay_between_posts` (retries and hand-offs included), but
+ *   for the little a late lane may catch up by to get back on its plan (core/lane-pacing.ts);
  * - the per-group guard (min group gap, slow mode) holds across all sessions of the bot;
  * - a post the group's facts forbid (paid messages, a closed topic, no right to write) is never sent: it is
  *   skipped, or in enterprise mode handed to a session the facts allow (core/group-facts.ts);
@@ -14,6 +15,7 @@ import { messagesToForward } from '../core/album.js';
 import { decideByFacts } from '../core/group-facts.js';
 import { groupSpacing } from '../core/group-spacing.js';
 import { parseGroupTarget, type GroupTarget } from '../core/group-targets.js';
+import { laneCallAt, nextCall, type LanePacing } from '../core/lane-pacing.js';
 import {
   FINAL_POST_STATUSES,
   type BotSnapshot,
@@ -26,7 +28,13 @@ import {
 import { classifyAnswer, type Outcome, type TelegramAnswer } from '../core/outcome.js';
 import { react, type Effect } from '../core/reaction.js';
 import { connectedBy } from '../core/reachability.js';
-import { isLimitedAt, sessionStateAt, unavailableReason, usableAt } from '../core/session-state.js';
+import {
+  isLimitedAt,
+  pauseOverBy,
+  sessionStateAt,
+  unavailableReason,
+  usableAt,
+} from '../core/session-state.js';
 import type { PostRef } from '../core/post-link.js';
 import type { Gateway } from '../telegram/gateway.js';
 import type { Logger } from '../logger.js';
@@ -74,7 +82,8 @@ interface Lane {
   holdsSlot: boolean;
 }
 
-type Step = 'done' | 'again' | 'lane_over' | 'halt';
+/** What a lane does next; a number: sleep until then (ms on the clock), then take the same post again. */
+type Step = 'done' | 'again' | 'lane_over' | 'halt' | number;
 
 export class CycleExecution {
   private readonly lanes = new Map<string, Lane>();
@@ -84,13 +93,17 @@ export class CycleExecution {
   private failure: unknown = null;
   private readonly reservations = new Map<string, GuardReservation>();
   private readonly notBefore = new Map<string, number>();
-  /** The time the scheduler last chose for each post's call (timers fire at it or a little later). */
-  private readonly intendedAt = new Map<string, number>();
+  /**
+   * The end of a wait the rules made a post's call take beyond its lane's schedule (the group guard, a permit):
+   * the call's place on the schedule moves there.
+   */
+  private readonly waitedUntil = new Map<string, number>();
   private readonly bannedIn = new Map<string, Set<string>>();
   private readonly targets = new Map<string, GroupTarget>();
   /** Known for the rest of the cycle: from the source check, or from a forward that could not read the source. */
   private readonly sourceUnreachable: Map<string, string>;
   private readonly delayMs: number;
+  private readonly pacing: LanePacing;
   private readonly signal: AbortSignal;
 
   constructor(
@@ -98,6 +111,11 @@ export class CycleExecution {
     private readonly input: CycleInput,
   ) {
     this.delayMs = input.bot.settings.delayBetweenPosts * 1000;
+    this.pacing = {
+      delayMs: this.delayMs,
+      catchUpShare: deps.options.laneCatchUpShare,
+      catchUpLimitMs: deps.options.laneCatchUpLimitMs,
+    };
     this.sourceUnreachable = new Map(input.sourceUnreachable);
     this.signal = this.controller.signal;
     if (input.signal.aborted) this.controller.abort();
@@ -161,7 +179,11 @@ export class CycleExecution {
   private async runLane(lane: Lane): Promise<void> {
     while (lane.queue.length > 0 && !this.signal.aborted) {
       const step = await this.step(lane, lane.queue[0]!);
-      if (step === 'done') lane.queue.shift();
+      if (typeof step === 'number') {
+        // The lane sleeps here, not inside the step: what stays alive until the post is due (and so outlives the
+        // young generation, to be collected by a major GC) is one sleep, not every frame of the decision.
+        if (!(await sleepUntil(this.deps.clock, step, this.signal))) return;
+      } else if (step === 'done') lane.queue.shift();
       else if (step === 'lane_over' || step === 'halt') return;
     }
   }
@@ -170,7 +192,9 @@ export class CycleExecution {
   private async step(lane: Lane, post: PostRecord): Promise<Step> {
     const { clock } = this.deps;
     const { bot, cycle, state } = this.input;
-    const session = await state.refreshCooldown(lane.sessionId);
+    let session = state.session(lane.sessionId);
+    // A pause that ended is written down first (rare: most posts find their session active).
+    if (session && pauseOverBy(session, clock.now())) session = await state.refreshCooldown(lane.sessionId);
     if (!session) return this.endLane(lane, 'session_removed', null);
     // Dead, or frozen by Telegram (core/session-state.ts): nothing more is sent from it.
     const effective = sessionStateAt(session, clock.now());
@@ -199,32 +223,35 @@ export class CycleExecution {
         mode: cycle.mode,
         sessionId: session.id,
         groupKey: post.groupKey,
-        candidates: cycle.mode === 'enterprise' ? this.healthy(session.id).map((s) => s.id) : [],
+        candidates: this.healthyIds,
         facts: state.factsOf,
       });
       if (facts.kind === 'skip') return this.finish(post, 'skipped', facts.reason, facts.error);
       if (facts.kind === 'hand_over') return this.handOver(post, facts.to, facts.reason, facts.error);
     }
 
-    let at = Math.max(
-      post.plannedAt,
-      this.spacedAfterLastCall(session.id),
-      this.notBefore.get(post.id) ?? Number.NEGATIVE_INFINITY,
-    );
+    // Due at its planned time, or when a rule lets it go (a retry's backoff, the end of a FLOOD_WAIT).
+    let due = Math.max(post.plannedAt, this.notBefore.get(post.id) ?? Number.NEGATIVE_INFINITY);
     if (session.status === 'paused') {
       const until = session.cooldownUntil ?? Number.POSITIVE_INFINITY;
       const limit = cycle.mode === 'enterprise' ? cycle.expectedEndAt : cycle.deadlineAt;
       if (until > limit)
         return this.endLane(lane, unavailableReason(sessionStateAt(session, now)), session.statusReason);
-      at = Math.max(at, until);
+      due = Math.max(due, until);
+      // Waiting out a FLOOD_WAIT moves the call's place: once the pause is over (and forgotten), the lane must not
+      // count that wait as lateness to make up — no shorter spacing right after Telegram asked for a wait.
+      this.waitedUntil.set(post.id, Math.max(this.waitedUntil.get(post.id) ?? until, until));
       if (lane.holdsSlot) {
         // Waiting out a FLOOD_WAIT must not keep another session from posting.
         lane.holdsSlot = false;
         state.slots.release();
       }
     }
+    // The session's spacing, and its lane's way back to its schedule when it is late (core/lane-pacing.ts).
+    const pace = nextCall(state.lastCall.get(session.id) ?? null, due, this.pacing);
+    const at = pace.at;
     if (Math.max(at, now) > cycle.deadlineAt) return this.late(post);
-    if (at > now) return this.sleepFor(post, at);
+    if (at > now) return at;
 
     if (!retrying && !this.reservations.has(post.id)) {
       const spacing = groupSpacing({
@@ -235,42 +262,24 @@ export class CycleExecution {
         deadlineAt: cycle.deadlineAt,
       });
       if (spacing.kind === 'skip') return this.finish(post, 'skipped', spacing.reason, null);
-      if (spacing.kind === 'wait') return this.sleepFor(post, spacing.until);
+      if (spacing.kind === 'wait') {
+        // Waiting keeps the session's order; the call's place moves to the group's turn.
+        this.waitedUntil.set(post.id, spacing.until);
+        return spacing.until;
+      }
     }
 
     if (!lane.holdsSlot) {
       if (!(await state.slots.acquire(this.signal))) return 'halt';
       lane.holdsSlot = true;
       if (clock.now() > now) {
-        // Waiting for a permit is a scheduling decision: the call is meant for when the permit came.
-        this.intendedAt.set(post.id, clock.now());
+        // Waiting for a permit is a scheduling decision: the call's place moves to when the permit came.
+        this.waitedUntil.set(post.id, clock.now());
         return 'again';
       }
     }
-    // A post we slept for was meant for the end of that sleep; one found already due is meant for now.
-    const intended = this.intendedAt.get(post.id);
-    return this.send(lane, session, post, intended === undefined ? now : Math.max(at, intended));
-  }
-
-  /** Sleeps until the time the scheduler chose for this post's call; that time is what spacing is measured on. */
-  private async sleepFor(post: PostRecord, until: number): Promise<Step> {
-    this.intendedAt.set(post.id, until);
-    return (await sleepUntil(this.deps.clock, until, this.signal)) ? 'again' : 'halt';
-  }
-
-  /**
-   * The earliest time this session may call again: the delay after the time the scheduler chose for its last
-   * call when that call went out within `spacingJitterMs` of it — so timer jitter does not push every later post
-   * of the lane (p99 lateness would grow with each post) — else the delay after the call's actual time. Two calls
-   * are never closer than the delay minus that jitter; on the virtual clock, never closer than the delay.
-   */
-  private spacedAfterLastCall(sessionId: string): number {
-    const last = this.input.state.lastCall.get(sessionId);
-    if (!last) return Number.NEGATIVE_INFINITY;
-    // Late by timer jitter: keep the lane on its schedule. Late by more (a stall, a clock jump): the lane moves
-    // with it — the spacing after the actual call is never shortened.
-    const jitter = last.actual - last.scheduled <= this.deps.options.spacingJitterMs;
-    return (jitter ? last.scheduled : last.actual) + this.delayMs;
+    const waited = this.waitedUntil.get(post.id) ?? Number.NEGATIVE_INFINITY;
+    return this.send(lane, session, post, Math.max(pace.target, waited));
   }
 
   private target(groupKey: string): GroupTarget | null {
@@ -286,7 +295,8 @@ export class CycleExecution {
     return target;
   }
 
-  private async send(lane: Lane, session: SessionInfo, post: PostRecord, scheduledAt: number): Promise<Step> {
+  /** Calls forward for the post; `place` is the call's place on the lane's schedule. */
+  private async send(lane: Lane, session: SessionInfo, post: PostRecord, place: number): Promise<Step> {
     const { clock, gateway, batcher, logger } = this.deps;
     const { state, bot } = this.input;
     const now = clock.now();
@@ -307,7 +317,13 @@ export class CycleExecution {
     if (!marked || !(await state.stillHoldsLease(this.signal))) return this.notOurs(post);
     post.status = 'sending';
     post.attempts = attempts;
-    state.lastCall.set(session.id, { scheduled: Math.min(scheduledAt, now), actual: now });
+    const call = laneCallAt(place, now, this.pacing);
+    // Updated in place: a new record per post would live until the next post and end as old-generation garbage.
+    const last = state.lastCall.get(session.id);
+    if (last) {
+      last.target = call.target;
+      last.actual = call.actual;
+    } else state.lastCall.set(session.id, call);
 
     // Every message of the post (an album: all of it), with the random_ids fixed at planning — the same on a retry.
     const messages = messagesToForward(this.input.cycle.source, this.input.source, post.randomIds);
@@ -493,6 +509,9 @@ export class CycleExecution {
     return 'lane_over';
   }
 
+  /** The ids of `healthy(excluding)`, for the facts' decision (one function for the cycle, not one a post). */
+  private readonly healthyIds = (excluding: string): string[] => this.healthy(excluding).map((s) => s.id);
+
   /**
    * Healthy sessions other than `excluding`: alive, not limited, able to read the source, and free again before
    * the cycle is due to end (a short FLOOD_WAIT is fine).
@@ -530,7 +549,7 @@ export class CycleExecution {
     post.sessionId = target.sessionId;
     // Timing chosen for the old lane does not hold in the new one.
     this.notBefore.delete(post.id);
-    this.intendedAt.delete(post.id);
+    this.waitedUntil.delete(post.id);
     await this.deps.batcher.writeResult(
       { postId: post.id, botId: post.botId, sessionId: target.sessionId },
       undefined,
@@ -595,7 +614,7 @@ export class CycleExecution {
     sentMessageIds: readonly number[] = [],
   ): Promise<'done'> {
     this.notBefore.delete(post.id);
-    this.intendedAt.delete(post.id);
+    this.waitedUntil.delete(post.id);
     await recordFinal(
       { batcher: this.deps.batcher, state: this.input.state },
       post,

@@ -22,6 +22,7 @@ import type { BotState } from './bot-state.js';
 import type { Clock } from './clock.js';
 import type { RuntimeOptions } from './options.js';
 import type { RuntimeStore } from './store.js';
+import type { Turns } from './turns.js';
 
 export interface FactsRefreshDeps {
   clock: Clock;
@@ -29,6 +30,8 @@ export interface FactsRefreshDeps {
   store: RuntimeStore;
   options: RuntimeOptions;
   logger: Logger;
+  /** Each session's reads and their write take a turn of their own (turns.ts). */
+  turns?: Turns;
 }
 
 export interface FactsRefreshInput {
@@ -41,6 +44,8 @@ export interface FactsRefreshInput {
   /** Every session of the bot (whose stored facts are loaded). */
   allSessionIds: readonly string[];
   signal: AbortSignal;
+  /** When the reads are due by (the plan's own deadline), for the order of turns; default now. */
+  due?: number;
 }
 
 export async function refreshGroupFacts(
@@ -81,6 +86,7 @@ async function readFacts(
     const session = state.session(info.id) ?? info;
     // A paused or retired session asks nothing now; its facts are read when it plans again.
     if (!usableAt(session, deps.clock.now())) continue;
+    await deps.turns?.next(input.due ?? deps.clock.now());
     let rows: PreflightRow[];
     try {
       rows = await deps.gateway.groupFacts({ id: session.id, driver: session.driver }, targets, input.signal);

@@ -70,8 +70,8 @@ export class MemoryRuntimeStore implements RuntimeStore {
   private readonly postsByBot = new Map<string, string[]>();
   /** Pair states per bot, keyed by session and group. */
   private readonly pairs = new Map<string, Map<string, PairState>>();
-  /** Group facts, keyed by session and group. */
-  private readonly facts = new Map<string, GroupFacts>();
+  /** Group facts by session, then group: a bot's planning reads its sessions' facts, not everyone's. */
+  private readonly facts = new Map<string, Map<string, GroupFacts>>();
   private nextId = 1;
   /** The lease each bot is held under (owner, epoch); tests change it to simulate a takeover. */
   readonly fences = new Map<string, Fence>();
@@ -333,11 +333,17 @@ export class MemoryRuntimeStore implements RuntimeStore {
   }
 
   async loadGroupFacts(sessionIds: readonly string[]): Promise<GroupFacts[]> {
-    const wanted = new Set(sessionIds);
-    return [...this.facts.values()].filter((f) => wanted.has(f.sessionId)).map((f) => ({ ...f }));
+    const out: GroupFacts[] = [];
+    for (const id of new Set(sessionIds))
+      for (const f of this.facts.get(id)?.values() ?? []) out.push({ ...f });
+    return out;
   }
 
   async saveGroupFacts(facts: readonly GroupFacts[]): Promise<void> {
-    for (const f of facts) this.facts.set(`${f.sessionId}\u0000${f.groupKey}`, { ...f });
+    for (const f of facts) {
+      let bySession = this.facts.get(f.sessionId);
+      if (!bySession) this.facts.set(f.sessionId, (bySession = new Map()));
+      bySession.set(f.groupKey, { ...f });
+    }
   }
 }

@@ -25,12 +25,18 @@ export interface RuntimeOptions {
   /** After a runner failure (e.g. the database went away), restart it after this long. */
   restartBackoffMs: number;
   /**
-   * Real timers fire up to a few ms late. A call this late (or less) keeps its lane on schedule: the next post
-   * is spaced from the call's scheduled time, so two actual calls may be this much closer than the delay (never on
-   * the virtual clock, where timers are exact). Without it, each post would inherit the previous one's timer
-   * lateness and the lane would drift. A call later than this (a stall) moves the rest of the lane with it.
+   * A lane behind its schedule (timer lateness, a GC pause, a slow commit, a call longer than the delay) catches
+   * up: its next call may come this share of the delay sooner than one delay after the last call, never before
+   * its planned time (core/lane-pacing.ts says why that is safe). 2.5 %: at the tightest delay (0.2 s) the 5 ms
+   * timer jitter that was always allowed; at 1 s, 25 ms — a major GC pause is made up by the next post.
    */
-  spacingJitterMs: number;
+  laneCatchUpShare: number;
+  /**
+   * A call later than this behind its lane's schedule re-bases the lane on when it went out: the plan is lost (a
+   * machine that slept, a restart that took minutes), the rest is spaced by the full delay from there. Anything
+   * shorter — GC pauses, a saturated event loop, thousands of bots planning at once, a quick restart — is made up.
+   */
+  laneCatchUpLimitMs: number;
   /**
    * A cycle is planned (posts and random_ids stored, source checked) this long before it starts, so that its
    * first posts are not late by the planning itself — after a restart of many bots that takes a while.
@@ -65,7 +71,8 @@ export const DEFAULT_RUNTIME_OPTIONS: RuntimeOptions = {
   recheckSeconds: 60,
   lateStartGraceMs: 1_000,
   restartBackoffMs: 5_000,
-  spacingJitterMs: 5,
+  laneCatchUpShare: 0.025,
+  laneCatchUpLimitMs: 60_000,
   planningLeadMs: 1_000,
   groupFactsRefreshSeconds: 3600,
   // Five failures in a row is minutes of trying (10 + 20 + 40 + 80 s of waits between connects that each gave up),

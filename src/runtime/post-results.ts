@@ -6,6 +6,7 @@
  */
 import type { CounterDelta, PostRecord, PostStatus } from '../core/model.js';
 import type { BotState } from './bot-state.js';
+import type { PostPatch } from './store.js';
 import type { WriteBatcher } from './write-batcher.js';
 
 const COUNTERS: Partial<Record<PostStatus, CounterDelta>> = {
@@ -31,24 +32,32 @@ export async function recordFinal(
   post.reason = reason;
   post.error = error;
   post.sentAt = sentAt;
-  const sent = sentMessageIds.length > 0 ? { sentMessageIds: [...sentMessageIds] } : {};
-  if (sent.sentMessageIds) post.sentMessageIds = sent.sentMessageIds;
-  await deps.batcher.writeResult(
-    { postId: post.id, botId: post.botId, status, reason, error, attempts: post.attempts, sentAt, ...sent },
-    COUNTERS[status],
-    deps.state.fence,
-  );
-  const base = { cycleId: post.cycleId, postId: post.id, sessionId: post.sessionId, groupKey: post.groupKey };
+  const patch: PostPatch = {
+    postId: post.id,
+    botId: post.botId,
+    status,
+    reason,
+    error,
+    attempts: post.attempts,
+    sentAt,
+  };
+  // One copy, shared by the post and its write (the answer's list is not ours to keep).
+  if (sentMessageIds.length > 0) post.sentMessageIds = patch.sentMessageIds = sentMessageIds.slice();
+  await deps.batcher.writeResult(patch, COUNTERS[status], deps.state.fence);
+  const { cycleId, id: postId, sessionId, groupKey } = post;
   if (status === 'sent' || status === 'duplicate') {
     deps.state.emit({
       type: 'post.sent',
-      ...base,
+      cycleId,
+      postId,
+      sessionId,
+      groupKey,
       plannedAt: post.plannedAt,
       duplicate: status === 'duplicate',
     });
   } else {
     const type =
       status === 'failed' ? 'post.failed' : status === 'cancelled' ? 'post.cancelled' : 'post.skipped';
-    deps.state.emit({ type, ...base, status, reason, error });
+    deps.state.emit({ type, cycleId, postId, sessionId, groupKey, status, reason, error });
   }
 }

@@ -12,6 +12,7 @@ import type { Lease } from './lease.js';
 import { DEFAULT_RUNTIME_OPTIONS, type RuntimeOptions } from './options.js';
 import { CryptoRandom, type RandomSource } from './random.js';
 import type { RuntimeStore } from './store.js';
+import { Turns } from './turns.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export type RunnerExitListener = (botId: string, exit: RunnerExit | 'error') => void;
@@ -29,6 +30,7 @@ export interface RuntimeDeps {
 export class Runtime {
   readonly events: EventBus;
   readonly batcher: WriteBatcher;
+  private readonly turns: Turns;
   readonly options: RuntimeOptions;
   private readonly deps: RuntimeDeps & { random: RandomSource; logger: Logger };
   private readonly runners = new Map<string, BotRunner>();
@@ -42,6 +44,7 @@ export class Runtime {
     this.events =
       deps.events ?? new EventBus((error) => this.deps.logger.error({ err: error }, 'event listener failed'));
     this.batcher = new WriteBatcher(deps.store, deps.clock);
+    this.turns = new Turns(deps.clock);
   }
 
   isRunning(botId: string): boolean {
@@ -72,6 +75,7 @@ export class Runtime {
         random: this.deps.random,
         options: this.options,
         logger: this.deps.logger,
+        turns: this.turns,
       },
       botId,
       lease,

@@ -2,7 +2,7 @@
  * Opens the project database: SQLite (better-sqlite3 12, a file in the data directory) by default, or
  * PostgreSQL when DATABASE_URL=postgres://… is set. Both behind one Kysely schema.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -18,6 +18,7 @@ import pg from 'pg';
 import type { Schema } from './schema.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { StatementCounter, type StatementPath } from './statement-stats.js';
+import { fsyncFile, WalDurability } from './sqlite-durability.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -43,6 +44,8 @@ export interface Database {
   description: string;
   /** Statements sent to PostgreSQL, by path (null on SQLite: an in-process call is no round trip). */
   statements: StatementCounter | null;
+  /** SQLite: plans committed without waiting for the disk, on disk before their posts (null on PostgreSQL). */
+  walDurability: WalDurability | null;
   close(): Promise<void>;
 }
 
@@ -143,6 +146,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
       db,
       dialect: 'postgres',
       sqlite: null,
+      walDurability: null,
       description: redactUrl(config.url),
       statements,
       close: () => db.destroy(),
@@ -159,6 +163,9 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   // Checkpoints run in a worker thread (sqlite-checkpointer.ts), not inside a commit on this thread.
   sqlite.pragma('wal_autocheckpoint = 0');
   const checkpointer = new SqliteCheckpointer(file);
+  // Plans a previous process committed without waiting for the disk, if it stopped before their fsync: on disk
+  // before this one sends anything from them.
+  if (existsSync(`${file}-wal`)) fsyncFile(`${file}-wal`);
   // 64-bit ids and random_ids come back as bigint, never as a rounded JS number.
   sqlite.defaultSafeIntegers(true);
   const db = new Kysely<Schema>({
@@ -168,6 +175,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     db,
     dialect: 'sqlite',
     sqlite,
+    walDurability: new WalDurability(`${file}-wal`, () => checkpointer.sync()),
     description: file,
     statements: null,
     async close() {

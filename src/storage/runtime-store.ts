@@ -30,12 +30,14 @@ import {
   type SendingMark,
   type SessionPatch,
 } from '../runtime/store.js';
-import { bindInt64, bool, int64, json, num, numOrNull } from './codec.js';
+import { bindInt64, bool, int64, json, num, numOrNull, type DbInt } from './codec.js';
 import { chunks } from './sql-helpers.js';
 import type { Dialect } from './database.js';
 import type { CyclesTable, GroupFactsTable, PostsTable, Schema, TelegramSessionsTable } from './schema.js';
 import { PostgresCommitter } from './postgres-commit.js';
 import { SqliteCommitter } from './sqlite-commit.js';
+import type { WalDurability } from './sqlite-durability.js';
+import { SqliteSync } from './sqlite-sync.js';
 import { SqlRepository } from './repository.js';
 import type BetterSqlite3 from 'better-sqlite3';
 
@@ -113,6 +115,132 @@ function randomIdsColumn(p: NewPost): string | null {
   return ids.length > 1 ? JSON.stringify(ids.map((id) => bindInt64(id).toString())) : null;
 }
 
+/** How an id is bound: a bigint on SQLite, its decimal text on PostgreSQL (SqlRepository.bind). */
+type Bind = (value: string) => DbInt;
+
+/** A cycle's row, as both engines insert it. */
+function cycleRow(cycle: NewCycle, bind: Bind) {
+  return {
+    bot_id: bind(cycle.botId),
+    number: cycle.number,
+    mode: cycle.mode,
+    slot: cycle.slot,
+    cycle_seconds: cycle.cycleSeconds,
+    planned_start_at: cycle.plannedStartAt,
+    deadline_at: cycle.deadlineAt,
+    expected_end_at: cycle.expectedEndAt,
+    finished_at: cycle.finishedAt,
+    status: cycle.status,
+    reason: cycle.reason,
+    warnings: JSON.stringify(cycle.warnings),
+    source_link: cycle.source?.link ?? null,
+    source_message_ids: cycle.source ? JSON.stringify(cycle.source.messageIds) : null,
+  };
+}
+
+const CYCLE_COLUMNS: readonly (keyof ReturnType<typeof cycleRow>)[] = [
+  'bot_id',
+  'number',
+  'mode',
+  'slot',
+  'cycle_seconds',
+  'planned_start_at',
+  'deadline_at',
+  'expected_end_at',
+  'finished_at',
+  'status',
+  'reason',
+  'warnings',
+  'source_link',
+  'source_message_ids',
+];
+
+/** A planned post's row, as both engines insert it. */
+function postRow(p: NewPost, cycleId: DbInt, bind: Bind) {
+  return {
+    cycle_id: cycleId,
+    bot_id: bind(p.botId),
+    seq: p.seq,
+    session_id: bind(p.sessionId),
+    planned_session_id: bind(p.plannedSessionId),
+    group_key: p.groupKey,
+    planned_at: p.plannedAt,
+    random_id: bind(p.randomId),
+    status: p.status,
+    reason: p.reason,
+    error: p.error,
+    attempts: p.attempts,
+    sent_at: p.sentAt,
+    random_ids: randomIdsColumn(p),
+    sent_message_ids: p.sentMessageIds?.length ? JSON.stringify(p.sentMessageIds) : null,
+  };
+}
+
+const POST_COLUMNS: readonly (keyof ReturnType<typeof postRow>)[] = [
+  'cycle_id',
+  'bot_id',
+  'seq',
+  'session_id',
+  'planned_session_id',
+  'group_key',
+  'planned_at',
+  'random_id',
+  'status',
+  'reason',
+  'error',
+  'attempts',
+  'sent_at',
+  'random_ids',
+  'sent_message_ids',
+];
+
+/** A (session, group)'s facts row, as both engines upsert it. */
+function factsRow(f: GroupFacts, bind: Bind) {
+  return {
+    session_id: bind(f.sessionId),
+    group_key: f.groupKey,
+    checked_at: f.checkedAt,
+    member: flagValue(f.member),
+    can_write: flagValue(f.canWrite),
+    slowmode_seconds: f.slowmodeSeconds,
+    paid_stars: f.paidStars,
+    topic_closed: flagValue(f.topicClosed),
+    username: f.username,
+    error: f.error,
+  };
+}
+
+const FACTS_COLUMNS: readonly (keyof ReturnType<typeof factsRow>)[] = [
+  'session_id',
+  'group_key',
+  'checked_at',
+  'member',
+  'can_write',
+  'slowmode_seconds',
+  'paid_stars',
+  'topic_closed',
+  'username',
+  'error',
+];
+
+/** SQLite's insert of one row by named parameters (`@column`). */
+function insertSql(table: string, columns: readonly string[]): string {
+  return `insert into ${table} (${columns.join(', ')}) values (${columns.map((c) => `@${c}`).join(', ')})`;
+}
+
+/** What createCycle returns: the records as stored, with their ids. */
+function created(
+  cycle: NewCycle,
+  posts: readonly NewPost[],
+  cycleId: string,
+  postIds: ReadonlyMap<number, string>,
+): { cycle: CycleRecord; posts: PostRecord[] } {
+  return {
+    cycle: { ...cycle, source: cycle.source ?? null, id: cycleId },
+    posts: posts.map((p) => ({ ...withPostDefaults(p), id: postIds.get(p.seq)!, cycleId })),
+  };
+}
+
 export function sessionFromRow(row: Selectable<TelegramSessionsTable>): SessionInfo {
   return {
     id: int64(row.id),
@@ -136,13 +264,42 @@ export function sessionFromRow(row: Selectable<TelegramSessionsTable>): SessionI
 export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
   /** The engine's writer of `commit` batches. */
   private readonly committer: Pick<RuntimeStore, 'commit'>;
+  /** SQLite: the switch for commits that do not wait for the disk (null on PostgreSQL). */
+  private readonly sqliteSync: SqliteSync | null = null;
+  /** SQLite's prepared writes of a plan and of group facts, made on first use. */
+  private sqliteInsertCycle:
+    ((cycle: NewCycle, posts: NewPost[]) => { cycleId: string; postIds: Map<number, string> }) | null = null;
+  private sqliteUpsertFacts: ((facts: readonly GroupFacts[]) => void) | null = null;
 
-  /** `sqlite`: the handle SQLite's committer runs its prepared statements on (null on PostgreSQL). */
-  constructor(db: Kysely<Schema>, dialect: Dialect, sqlite: BetterSqlite3.Database | null) {
+  /**
+   * `sqlite`: the handle SQLite's committer runs its prepared statements on (null on PostgreSQL). `durability`:
+   * SQLite's plans then commit without waiting for the disk and are on disk before their posts
+   * (sqlite-durability.ts); without it they commit with FULL.
+   */
+  constructor(
+    db: Kysely<Schema>,
+    dialect: Dialect,
+    private readonly sqlite: BetterSqlite3.Database | null,
+    private readonly durability: WalDurability | null = null,
+  ) {
     super(db, dialect);
     if (dialect === 'postgres') this.committer = new PostgresCommitter(db);
-    else if (sqlite) this.committer = new SqliteCommitter(db, sqlite);
-    else throw new Error('the SQLite runtime store needs the better-sqlite3 handle for its commits');
+    else if (sqlite) {
+      this.sqliteSync = new SqliteSync(sqlite);
+      this.committer = new SqliteCommitter(db, sqlite, this.sqliteSync, durability);
+    } else throw new Error('the SQLite runtime store needs the better-sqlite3 handle for its commits');
+  }
+
+  /**
+   * A write that need not wait for the disk: on SQLite it commits with `synchronous = NORMAL` (no fsync holding
+   * the main thread, and with it every timer of the process); PostgreSQL's commit is unchanged. Lost only if the
+   * machine loses power before the next fsync — then it is redone: facts read again, a finished cycle found
+   * running with every post final and closed again.
+   */
+  private relaxed<T>(write: (db: Kysely<Schema>) => Promise<T>): Promise<T> {
+    const sync = this.sqliteSync;
+    if (!sync) return write(this.db);
+    return this.db.connection().execute((db) => sync.relaxed(() => write(db)));
   }
 
   async loadBot(botId: string): Promise<BotSnapshot | null> {
@@ -237,26 +394,36 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     return row ? cycleFromRow(row) : null;
   }
 
+  /**
+   * One transaction for the cycle and all its posts, on disk before any of them is sent: a post never goes out with
+   * a random_id a power loss could take back. PostgreSQL: the commit is synchronous. SQLite: the commit does not
+   * wait for the disk; the checkpointer's thread fsyncs it, and the commit that marks posts `sending` makes sure
+   * of it first (sqlite-durability.ts).
+   */
   async createCycle(cycle: NewCycle, posts: NewPost[]): Promise<{ cycle: CycleRecord; posts: PostRecord[] }> {
+    const { sqlite, durability } = this;
+    if (!sqlite) return this.insertCycle(cycle, posts);
+    // SQLite: one synchronous transaction of prepared statements (through Kysely, building and compiling the
+    // inserts of a plan cost more than running them — paid by a thousand bots at once after a restart).
+    const ids = await this.db
+      .connection()
+      .execute(async () =>
+        durability
+          ? this.sqliteSync!.relaxed(() => this.sqliteCycle()(cycle, posts))
+          : this.sqliteCycle()(cycle, posts),
+      );
+    durability?.committed(cycle.botId);
+    return created(cycle, posts, ids.cycleId, ids.postIds);
+  }
+
+  private insertCycle(
+    cycle: NewCycle,
+    posts: NewPost[],
+  ): Promise<{ cycle: CycleRecord; posts: PostRecord[] }> {
     return this.db.transaction().execute(async (trx) => {
       const inserted = await trx
         .insertInto('cycles')
-        .values({
-          bot_id: this.bind(cycle.botId),
-          number: cycle.number,
-          mode: cycle.mode,
-          slot: cycle.slot,
-          cycle_seconds: cycle.cycleSeconds,
-          planned_start_at: cycle.plannedStartAt,
-          deadline_at: cycle.deadlineAt,
-          expected_end_at: cycle.expectedEndAt,
-          finished_at: cycle.finishedAt,
-          status: cycle.status,
-          reason: cycle.reason,
-          warnings: JSON.stringify(cycle.warnings),
-          source_link: cycle.source?.link ?? null,
-          source_message_ids: cycle.source ? JSON.stringify(cycle.source.messageIds) : null,
-        })
+        .values(cycleRow(cycle, (v) => this.bind(v)))
         .returning('id')
         .executeTakeFirstOrThrow();
       const cycleId = inserted.id;
@@ -265,36 +432,35 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
       for (const part of chunks(posts, 400)) {
         const rows = await trx
           .insertInto('posts')
-          .values(
-            part.map((p) => ({
-              cycle_id: cycleId,
-              bot_id: this.bind(p.botId),
-              seq: p.seq,
-              session_id: this.bind(p.sessionId),
-              planned_session_id: this.bind(p.plannedSessionId),
-              group_key: p.groupKey,
-              planned_at: p.plannedAt,
-              random_id: this.bind(p.randomId),
-              status: p.status,
-              reason: p.reason,
-              error: p.error,
-              attempts: p.attempts,
-              sent_at: p.sentAt,
-              random_ids: randomIdsColumn(p),
-              sent_message_ids: p.sentMessageIds?.length ? JSON.stringify(p.sentMessageIds) : null,
-            })),
-          )
+          .values(part.map((p) => postRow(p, cycleId, (v) => this.bind(v))))
           .returning(['id', 'seq'])
           .execute();
         // Matched by seq: neither engine promises RETURNING rows in insertion order.
         for (const r of rows) ids.set(num(r.seq), int64(r.id));
       }
-      const id = int64(cycleId);
-      return {
-        cycle: { ...cycle, source: cycle.source ?? null, id },
-        posts: posts.map((p) => ({ ...withPostDefaults(p), id: ids.get(p.seq)!, cycleId: id })),
-      };
+      return created(cycle, posts, int64(cycleId), ids);
     });
+  }
+
+  /** SQLite's plan insert: a better-sqlite3 transaction, prepared once (after the migrations made its tables). */
+  private sqliteCycle(): (
+    cycle: NewCycle,
+    posts: NewPost[],
+  ) => { cycleId: string; postIds: Map<number, string> } {
+    const sqlite = this.sqlite!;
+    this.sqliteInsertCycle ??= (() => {
+      const insertCycle = sqlite.prepare(`${insertSql('cycles', CYCLE_COLUMNS)} returning id`);
+      const insertPost = sqlite.prepare(`${insertSql('posts', POST_COLUMNS)} returning id`);
+      return sqlite.transaction((cycle: NewCycle, posts: NewPost[]) => {
+        const cycleId = (insertCycle.get(cycleRow(cycle, BigInt)) as { id: bigint }).id;
+        const postIds = new Map<number, string>();
+        for (const p of posts) {
+          postIds.set(p.seq, int64((insertPost.get(postRow(p, cycleId, BigInt)) as { id: bigint }).id));
+        }
+        return { cycleId: int64(cycleId), postIds };
+      });
+    })();
+    return this.sqliteInsertCycle;
   }
 
   async finishCycle(
@@ -303,11 +469,13 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     reason: string | null,
     finishedAt: number,
   ): Promise<void> {
-    await this.db
-      .updateTable('cycles')
-      .set({ status, reason, finished_at: finishedAt })
-      .where('id', '=', this.bind(cycleId))
-      .execute();
+    await this.relaxed((db) =>
+      db
+        .updateTable('cycles')
+        .set({ status, reason, finished_at: finishedAt })
+        .where('id', '=', this.bind(cycleId))
+        .execute(),
+    );
   }
 
   markSending(marks: readonly SendingMark[]): Promise<Set<string>> {
@@ -326,7 +494,7 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
     if (batch.marks.length === 0 && batch.patches.length === 0 && batch.counters.size === 0) return new Set();
     // These commits need not wait for the disk (fsync): were the machine to lose this batch, its posts would go
     // out again with the same random_ids, which Telegram deduplicates. What must be on disk first — the
-    // random_ids (createCycle) — is committed synchronously. A crash of this process loses nothing either way.
+    // random_ids (createCycle) — is, before any mark. A crash of this process loses nothing either way.
     return this.committer.commit(batch);
   }
 
@@ -426,24 +594,19 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
   async saveGroupFacts(facts: readonly GroupFacts[]): Promise<void> {
     // One row per pair (the last read wins): PostgreSQL refuses a statement that updates a row twice.
     const latest = new Map(facts.map((f) => [`${f.sessionId}\u0000${f.groupKey}`, f]));
-    // 10 columns a row: 400 rows stay well under both engines' parameter limits.
-    for (const part of chunks([...latest.values()], 400)) {
+    const list = [...latest.values()];
+    if (list.length === 0) return;
+    // Facts are a cache: they need not wait for the disk. SQLite: prepared once, one synchronous transaction.
+    if (this.sqlite) {
+      const upsert = this.sqliteFacts();
+      await this.relaxed(async () => upsert(list));
+      return;
+    }
+    // 10 columns a row: 400 rows stay well under PostgreSQL's parameter limit.
+    for (const part of chunks(list, 400)) {
       await this.db
         .insertInto('group_facts')
-        .values(
-          part.map((f) => ({
-            session_id: this.bind(f.sessionId),
-            group_key: f.groupKey,
-            checked_at: f.checkedAt,
-            member: flagValue(f.member),
-            can_write: flagValue(f.canWrite),
-            slowmode_seconds: f.slowmodeSeconds,
-            paid_stars: f.paidStars,
-            topic_closed: flagValue(f.topicClosed),
-            username: f.username,
-            error: f.error,
-          })),
-        )
+        .values(part.map((f) => factsRow(f, (v) => this.bind(v))))
         .onConflict((oc) =>
           oc.columns(['session_id', 'group_key']).doUpdateSet((eb) => ({
             checked_at: eb.ref('excluded.checked_at'),
@@ -458,5 +621,20 @@ export class SqlRuntimeStore extends SqlRepository implements RuntimeStore {
         )
         .execute();
     }
+  }
+
+  private sqliteFacts(): (facts: readonly GroupFacts[]) => void {
+    const sqlite = this.sqlite!;
+    this.sqliteUpsertFacts ??= (() => {
+      const updated = FACTS_COLUMNS.filter((c) => c !== 'session_id' && c !== 'group_key');
+      const upsert = sqlite.prepare(
+        `${insertSql('group_facts', FACTS_COLUMNS)} on conflict (session_id, group_key) do update ` +
+          `set ${updated.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+      );
+      return sqlite.transaction((facts: readonly GroupFacts[]) => {
+        for (const f of facts) upsert.run(factsRow(f, BigInt));
+      });
+    })();
+    return this.sqliteUpsertFacts;
   }
 }

@@ -2,8 +2,8 @@
  * The runtime's commit on SQLite: outcomes, counters and `sending` marks of a batch in one synchronous
  * better-sqlite3 transaction with prepared statements. Through Kysely the same batch cost ~0.5 ms (building and
  * compiling every query, a promise per statement); here it is tens of microseconds, which is what lets one
- * process sustain thousands of posts a second. The commit does not wait for fsync (the random_ids were committed
- * synchronously when the cycle was planned; Telegram deduplicates a re-send).
+ * process sustain thousands of posts a second. The commit does not wait for fsync (the random_ids are on disk
+ * before it — sqlite-durability.ts —; Telegram deduplicates a re-send).
  *
  * No fence: one process owns every bot on SQLite (leases need PostgreSQL). A fenced mark (or fenced outcomes)
  * arriving here means a lease is in use that nothing checks, so it is refused loudly rather than written.
@@ -21,6 +21,8 @@ import {
 import { COUNTER_COLUMNS, COUNTER_FIELDS } from './bot-counters.js';
 import { int64 } from './codec.js';
 import type { Schema } from './schema.js';
+import type { WalDurability } from './sqlite-durability.js';
+import type { SqliteSync } from './sqlite-sync.js';
 
 const MARK =
   "update posts set status = 'sending', attempts = ? where id = ? and status in ('planned', 'sending')";
@@ -44,6 +46,9 @@ export class SqliteCommitter {
   constructor(
     private readonly db: Kysely<Schema>,
     private readonly sqlite: BetterSqlite3.Database,
+    private readonly sync: SqliteSync,
+    /** Plans committed without waiting for the disk: on disk before posts are marked `sending`. */
+    private readonly durability: WalDurability | null = null,
   ) {
     this.run = sqlite.transaction((batch: CommitBatch) => {
       const statements = this.statements();
@@ -62,12 +67,9 @@ export class SqliteCommitter {
     refuseFences(batch);
     // Holding Kysely's one connection keeps every other transaction out while the batch runs synchronously.
     return this.db.connection().execute(async () => {
-      this.sqlite.pragma('synchronous = NORMAL');
-      try {
-        return this.run(batch);
-      } finally {
-        this.sqlite.pragma('synchronous = FULL');
-      }
+      // The forwards follow these marks: the plans that fixed their random_ids are on disk first.
+      if (batch.marks.length > 0) this.durability?.ensure(batch.marks.map((m) => m.botId));
+      return this.sync.relaxed(() => this.run(batch));
     });
   }
 

@@ -48,7 +48,7 @@ export class Store {
     this.users = new UserRepository(this.db, this.dialect, now);
     this.sessions = new SessionRepository(this.db, this.dialect, secrets, now);
     this.bots = new BotRepository(this.db, this.dialect, now);
-    this.runtime = new SqlRuntimeStore(this.db, this.dialect, database.sqlite);
+    this.runtime = new SqlRuntimeStore(this.db, this.dialect, database.sqlite, database.walDurability);
     this.sandbox = countingAs('sandbox', new SqlSandboxStore(this.db, this.dialect));
   }
 
