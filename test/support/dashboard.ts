@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { readConfig } from '../../src/config.js';
@@ -25,7 +26,8 @@ export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 /** Screenshots are test artifacts (git-ignored): looked at by people, never compared by the tests. */
 export const SCREENSHOTS = join(ROOT, 'artifacts/screenshots');
 
-const ARGS = [
+/** How every browser test starts Chromium: headless, and nothing fetched from beyond this machine. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -35,6 +37,26 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * Browser tests without Chromium say loudly that they did not run; on CI (CI=true) that is a failure, never a
+ * skip. Call at the top of a browser test file, naming its tests.
+ */
+export function requireChromium(what: string): void {
+  if (HAVE_CHROMIUM) return;
+  if (process.env.CI !== 'true') {
+    console.warn(
+      `\n*** test/web: ${what} DID NOT RUN: no Chromium at ${CHROMIUM}. ` +
+        'Install it with `apt-get install -y chromium` (CI installs it in .ci/run). ***\n',
+    );
+    return;
+  }
+  describe(`${what} on CI`, () => {
+    it('needs Chromium', () => {
+      expect.fail(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run should have installed it`);
+    });
+  });
+}
 
 export const DESKTOP = { width: 1366, height: 900 } as const;
 export const PHONE = { width: 390, height: 844 } as const;
@@ -77,7 +99,7 @@ export async function openDashboard(options: { startAt?: number } = {}): Promise
   let demo: DemoCredentials;
   try {
     demo = await seedDemo(service.store);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     context = await browser.newContext({ locale: 'en-GB', timezoneId: 'UTC' });
     context.setDefaultTimeout(10_000);
   } catch (error) {

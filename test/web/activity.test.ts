@@ -14,6 +14,7 @@ import {
   DESKTOP,
   go,
   HAVE_CHROMIUM,
+  requireChromium,
   openDashboard,
   PHONE,
   SCREENSHOTS,
@@ -34,6 +35,8 @@ interface Row {
   happenedAt: string | null;
   plannedAt: string;
 }
+
+requireChromium("the Activity page's browser tests");
 
 describe.runIf(HAVE_CHROMIUM)('the Activity page', () => {
   let dash: Dashboard;

@@ -15,37 +15,12 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/storage/store.js';
 import { runStagger, until, type Child } from '../support/processes.js';
+import { CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, requireChromium } from '../support/dashboard.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SCREENSHOTS = join(ROOT, 'artifacts/screenshots');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
-if (!HAVE_CHROMIUM && process.env.CI !== 'true') {
-  console.warn(
-    `\n*** test/web: the dashboard's browser tests DID NOT RUN: no Chromium at ${CHROMIUM}. ` +
-      'Install it with `apt-get install -y chromium` (CI installs it in .ci/run). ***\n',
-  );
-}
-
-if (!HAVE_CHROMIUM && process.env.CI === 'true') {
-  // Only defined where it must fail: on CI a missing browser is an error, never a skip.
-  describe('dashboard browser tests on CI', () => {
-    it('needs Chromium', () => {
-      expect.fail(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run should have installed it`);
-    });
-  });
-}
+requireChromium("the dashboard's browser tests");
 
 /** Failed responses the pages make on purpose, and the console line Chromium prints for each. */
 const EXPECTED_FAILURES = [
@@ -149,7 +124,7 @@ describe.runIf(HAVE_CHROMIUM)('the dashboard in a real browser', () => {
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 900 },
       locale: 'en-GB',
       timezoneId: 'UTC',

@@ -12,45 +12,21 @@
  * /usr/bin/chromium the suite warns loudly and skips, unless CI=true.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/storage/store.js';
 import { runStagger, until, type Child } from '../support/processes.js';
+import { CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, requireChromium } from '../support/dashboard.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SCREENSHOTS = join(ROOT, 'artifacts/screenshots');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const DESKTOP = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
-if (!HAVE_CHROMIUM && process.env.CI !== 'true') {
-  console.warn(
-    `\n*** test/web: the overview's browser tests DID NOT RUN: no Chromium at ${CHROMIUM}. ` +
-      'Install it with `apt-get install -y chromium` (CI installs it in .ci/run). ***\n',
-  );
-}
-
-if (!HAVE_CHROMIUM && process.env.CI === 'true') {
-  describe('overview browser tests on CI', () => {
-    it('needs Chromium', () => {
-      expect.fail(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run should have installed it`);
-    });
-  });
-}
+requireChromium("the overview's browser tests");
 
 /** Failed responses the pages make on purpose. */
 const EXPECTED_FAILURES = [
@@ -185,7 +161,7 @@ describe.runIf(HAVE_CHROMIUM)('the overview tells the truth, in a real browser',
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ARGS,
+      args: CHROMIUM_ARGS,
       viewport: DESKTOP,
       locale: 'en-GB',
       timezoneId: 'UTC',

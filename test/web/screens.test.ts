@@ -13,6 +13,7 @@ import {
   DESKTOP,
   go,
   HAVE_CHROMIUM,
+  requireChromium,
   openDashboard,
   PHONE,
   SCREENSHOTS,
@@ -74,6 +75,8 @@ async function outside(page: Page): Promise<{ scrollWidth: number; width: number
     return { scrollWidth: document.scrollingElement!.scrollWidth, width, elements };
   });
 }
+
+requireChromium('the screenshots of every page');
 
 describe.runIf(HAVE_CHROMIUM)('every page fits a laptop and a phone', () => {
   let dash: Dashboard;

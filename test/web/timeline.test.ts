@@ -10,7 +10,7 @@
  * Chromium is never downloaded: without /usr/bin/chromium the suite warns loudly and skips, unless CI=true.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -22,38 +22,14 @@ import { VirtualClock } from '../../src/runtime/clock.js';
 import type { RuntimeEvent } from '../../src/runtime/events.js';
 import { Service } from '../../src/service.js';
 import type { CycleView } from '../../web/src/types.js';
+import { CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, requireChromium } from '../support/dashboard.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const SCREENSHOTS = join(ROOT, 'artifacts/screenshots');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const WIDE = { width: 1366, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
-if (!HAVE_CHROMIUM && process.env.CI !== 'true') {
-  console.warn(
-    `\n*** test/web/timeline: the timeline's browser tests DID NOT RUN: no Chromium at ${CHROMIUM}. ` +
-      'Install it with `apt-get install -y chromium` (CI installs it in .ci/run). ***\n',
-  );
-}
-
-if (!HAVE_CHROMIUM && process.env.CI === 'true') {
-  describe('timeline browser tests on CI', () => {
-    it('needs Chromium', () => {
-      expect.fail(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run should have installed it`);
-    });
-  });
-}
+requireChromium("the timeline's browser tests");
 
 /** One drawn mark of the chart as the page shows it. */
 interface Drawn {
@@ -228,7 +204,7 @@ describe.runIf(HAVE_CHROMIUM)('the timeline in a real browser, on a virtual cloc
     service.events.on((e) => events.push(e));
     url = service.url!;
     demo = await seedDemo(service.store);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: WIDE, locale: 'en-GB', timezoneId: 'UTC' });
     context.setDefaultTimeout(10_000);
     page = watch(await context.newPage());

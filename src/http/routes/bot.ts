@@ -411,6 +411,28 @@ export const PostView = Type.Object({
   ),
 });
 
+/** One post of the history, as the document's examples show it. */
+export const POST_EXAMPLE: Static<typeof PostView> = {
+  id: '120',
+  cycle: 3,
+  seq: 0,
+  sessionId: '7',
+  plannedSessionId: '7',
+  group: '@my_group',
+  plannedAt: '2026-01-01T12:00:00.000Z',
+  status: 'sent',
+  reason: null,
+  reasonText: null,
+  error: null,
+  errorText: null,
+  attempts: 1,
+  sentAt: '2026-01-01T12:00:00.210Z',
+  happenedAt: '2026-01-01T12:00:00.210Z',
+  albumSize: 1,
+  sentMessageIds: [981],
+  groupUsername: 'my_group',
+};
+
 const PostsPage = Type.Object(
   {
     posts: Type.Array(PostView),
@@ -422,28 +444,7 @@ const PostsPage = Type.Object(
     description: 'A page of the history, newest first.',
     examples: [
       {
-        posts: [
-          {
-            id: '120',
-            cycle: 3,
-            seq: 0,
-            sessionId: '7',
-            plannedSessionId: '7',
-            group: '@my_group',
-            plannedAt: '2026-01-01T12:00:00.000Z',
-            status: 'sent',
-            reason: null,
-            reasonText: null,
-            error: null,
-            errorText: null,
-            attempts: 1,
-            sentAt: '2026-01-01T12:00:00.210Z',
-            happenedAt: '2026-01-01T12:00:00.210Z',
-            albumSize: 1,
-            sentMessageIds: [981],
-            groupUsername: 'my_group',
-          },
-        ],
+        posts: [POST_EXAMPLE],
         nextCursor: null,
       },
     ],

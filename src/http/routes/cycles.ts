@@ -15,7 +15,7 @@ import type { AppDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { PostCounts } from '../bot-status.js';
 import { iso } from '../presenters.js';
-import { PostView, presentPost } from './bot.js';
+import { POST_EXAMPLE, PostView, presentPost } from './bot.js';
 
 /** Beyond this many slots a cycle view lists the first ones in plan order (its counts always cover them all). */
 export const CYCLE_VIEW_MAX_SLOTS = 5000;
@@ -83,29 +83,7 @@ const CycleView = Type.Object(
           finishedAt: '2026-01-01T12:40:01.000Z',
         },
         counts: { planned: 1, sent: 1, failed: 0, skipped: 0, cancelled: 0, pending: 0, done: 1 },
-        slots: [
-          {
-            id: '120',
-            cycle: 3,
-            seq: 0,
-            sessionId: '7',
-            plannedSessionId: '7',
-            group: '@my_group',
-            plannedAt: '2026-01-01T12:00:00.000Z',
-            status: 'sent',
-            reason: null,
-            reasonText: null,
-            error: null,
-            errorText: null,
-            attempts: 1,
-            sentAt: '2026-01-01T12:00:00.210Z',
-            happenedAt: '2026-01-01T12:00:00.210Z',
-            albumSize: 1,
-            sentMessageIds: [981],
-            groupUsername: 'my_group',
-            outcome: 'sent',
-          },
-        ],
+        slots: [{ ...POST_EXAMPLE, outcome: 'sent' }],
         truncated: false,
       },
     ],
